@@ -1,0 +1,129 @@
+"""Coffre's error types, one tree for the whole vault.
+
+Every failure a caller can act on is one of these; the HTTP layer maps each class to a
+status and a stable problem ``type`` once (``api/problems.py``) and nowhere else::
+
+    CoffreError
+    ├── InvalidInput            bad identifiers, metadata, scopes: nothing was recorded
+    ├── NotFound
+    │   ├── UnknownSpace
+    │   ├── UnknownDocument     also what a refused read looks like from outside
+    │   ├── UnknownGrant
+    │   └── UnknownReaderKey
+    ├── Conflict
+    │   └── SpaceAlreadyExists
+    ├── Refused                 the policy said no; carries the rule that failed
+    ├── Unauthenticated         missing, malformed, expired or unsigned credentials
+    ├── Forbidden               authenticated, but this role may not call this
+    ├── IntegrityFailure        a ciphertext or receipt failed verification
+    │   └── DecryptionError     (defined in ``keys``) opaque on purpose
+    ├── KeyDestroyed            the space's key was shredded: nothing can be opened
+    └── Unavailable             a backend (event store, key store, blob store) failed
+
+Messages never contain document bytes, keys or tokens.
+"""
+
+from __future__ import annotations
+
+
+class CoffreError(Exception):
+    """Base of every error Coffre raises on purpose."""
+
+    #: stable, machine-readable slug used as the problem ``type`` suffix
+    code: str = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(CoffreError):
+    """A command or query was malformed; nothing was recorded."""
+
+    code = "invalid-input"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class NotFound(CoffreError):
+    """Something named by the caller does not exist (or may not be seen)."""
+
+    code = "not-found"
+
+
+class UnknownSpace(NotFound):
+    """No space exists for this patient."""
+
+    code = "unknown-space"
+
+
+class UnknownDocument(NotFound):
+    """No such document, or one the caller may not know exists."""
+
+    code = "unknown-document"
+
+
+class UnknownGrant(NotFound):
+    """No such grant in this space."""
+
+    code = "unknown-grant"
+
+
+class UnknownReaderKey(NotFound):
+    """The reader key named in a read is not registered to the caller."""
+
+    code = "unknown-reader-key"
+
+
+class Conflict(CoffreError):
+    """The command contradicts the current state."""
+
+    code = "conflict"
+
+
+class SpaceAlreadyExists(Conflict):
+    """A space was already provisioned for this patient."""
+
+    code = "space-already-exists"
+
+
+class Refused(CoffreError):
+    """The access policy refused the action; ``rule`` names the first failing rule."""
+
+    code = "refused"
+
+    def __init__(self, detail: str, *, rule: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+
+
+class Unauthenticated(CoffreError):
+    """The caller's credentials are missing, malformed, expired or not ours."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(CoffreError):
+    """The caller is known but its role may not use this operation."""
+
+    code = "forbidden"
+
+
+class IntegrityFailure(CoffreError):
+    """Stored or transmitted bytes failed verification (hash, MAC, signature)."""
+
+    code = "integrity-failure"
+
+
+class KeyDestroyed(CoffreError):
+    """The key needed was destroyed (crypto-shredding); the data is gone for good."""
+
+    code = "key-destroyed"
+
+
+class Unavailable(CoffreError):
+    """A backend failed; the operation did not happen (and released nothing)."""
+
+    code = "unavailable"

@@ -1,0 +1,357 @@
+"""A patient's space: the consistency boundary for documents and grants.
+
+Public methods validate and compute (ids, times, digests are passed in); the private
+``@event`` methods only assign, because they run again on every replay. One access
+decision needs documents and grants together, which is why they share this aggregate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
+from domain.values import (
+    Actor,
+    Ciphertext,
+    DocumentMetadata,
+    DocumentType,
+    Role,
+    Scope,
+    ScopeKind,
+    parse_patient_id,
+    require_aware,
+)
+
+SPACE_NAMESPACE = uuid5(NAMESPACE_URL, "https://coffre.invalid/space")
+
+#: crypto_box_seal of a 32-byte key: 32 (ephemeral public key) + 16 (MAC) + 32
+SEALED_KEY_SIZE = 80
+PUBLIC_KEY_SIZE = 32
+
+
+def decode_key_bytes(value: str | bytes, *, size: int, field: str) -> bytes:
+    """Accept raw bytes or base64 text of exactly ``size`` bytes."""
+    if isinstance(value, str):
+        try:
+            value = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(f"{field} is not valid base64", field=field) from None
+    if not isinstance(value, bytes) or len(value) != size:
+        raise InvalidInput(f"{field} must be {size} bytes", field=field)
+    return value
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 text, the form bytes take inside events."""
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """One deposited version of a document: its ciphertext and its sealed data key."""
+
+    number: int
+    title: str
+    date: date
+    ciphertext: Ciphertext
+    sealed_key: str
+    author: Actor
+    deposited_at: datetime
+
+
+@dataclass
+class Document:
+    """A document of the space and its versions; deleted documents keep their history."""
+
+    id: UUID
+    type: DocumentType
+    author: Actor
+    versions: list[DocumentVersion] = field(default_factory=list)
+    deleted_at: datetime | None = None
+
+    @property
+    def current(self) -> DocumentVersion:
+        """The latest version."""
+        return self.versions[-1]
+
+    @property
+    def deleted(self) -> bool:
+        """True once the patient deleted it."""
+        return self.deleted_at is not None
+
+
+@dataclass
+class Grant:
+    """A professional's right to read part of the space, until revoked or expired."""
+
+    id: UUID
+    grantee: Actor
+    scope: Scope
+    granted_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        """True when neither revoked nor expired at ``now``."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or now < self.expires_at
+
+
+class Space(Aggregate):
+    """A patient's health space."""
+
+    @staticmethod
+    def create_id(patient_id: str) -> UUID:  # type: ignore[override]
+        """The space's id is derived from the patient id, so the store enforces one each."""
+        return uuid5(SPACE_NAMESPACE, parse_patient_id(patient_id))
+
+    class Provisioned(Aggregate.Created):
+        patient_id: str
+        key_id: str
+        public_key: str
+        actor: dict[str, Any]
+        at: datetime
+
+    @event(Provisioned)
+    def __init__(
+        self, patient_id: str, key_id: str, public_key: str, actor: dict[str, Any], at: datetime
+    ) -> None:
+        self.patient_id = patient_id
+        self.key_id = key_id
+        self.public_key = public_key
+        self.provisioned_by = Actor.from_dict(actor)
+        self.provisioned_at = at
+        self.documents: dict[UUID, Document] = {}
+        self.grants: dict[UUID, Grant] = {}
+
+    @classmethod
+    def provision(
+        cls, patient_id: str, key_id: str, public_key: bytes, actor: Actor, at: datetime
+    ) -> Space:
+        """Open a space for a patient with the public half of the space key."""
+        if actor.role not in (Role.SERVICE,):
+            raise InvalidInput("spaces are provisioned by a platform service", field="actor")
+        return cls(
+            patient_id=parse_patient_id(patient_id),
+            key_id=key_id,
+            public_key=b64(decode_key_bytes(public_key, size=PUBLIC_KEY_SIZE, field="public_key")),
+            actor=actor.to_dict(),
+            at=require_aware(at, field="at"),
+        )
+
+    # -- documents ---------------------------------------------------------------
+
+    def document(self, document_id: UUID) -> Document:
+        """The document, deleted or not; ``UnknownDocument`` when it never existed."""
+        try:
+            return self.documents[document_id]
+        except KeyError:
+            raise UnknownDocument("no such document in this space") from None
+
+    def deposit(
+        self,
+        document_id: UUID,
+        metadata: DocumentMetadata,
+        ciphertext: Ciphertext,
+        sealed_key: bytes | str,
+        author: Actor,
+        at: datetime,
+    ) -> int:
+        """Deposit a document, or a new version of one; returns the version number.
+
+        A new version keeps the document's type and may only come from its author or
+        the patient.
+        """
+        sealed = decode_key_bytes(sealed_key, size=SEALED_KEY_SIZE, field="sealed_key")
+        require_aware(at, field="at")
+        if author.role is Role.REGULATOR:
+            raise InvalidInput("regulators do not deposit documents", field="actor")
+        if author.role is Role.PATIENT and author.id != self.patient_id:
+            raise InvalidInput("a patient deposits only in their own space", field="actor")
+        existing = self.documents.get(document_id)
+        if existing is not None:
+            if existing.deleted:
+                raise Conflict("the document was deleted; deposit a new one")
+            if author.id != existing.author.id and author.id != self.patient_id:
+                raise Conflict("only the author or the patient adds a version")
+            if metadata.type is not existing.type:
+                raise InvalidInput("a new version keeps the document's type", field="type")
+        version = 1 if existing is None else len(existing.versions) + 1
+        self._deposited(
+            document_id=document_id,
+            version=version,
+            type=metadata.type.value,
+            title=metadata.title,
+            date=metadata.date.isoformat(),
+            blob=ciphertext.blob,
+            size=ciphertext.size,
+            sha256=ciphertext.sha256,
+            sealed_key=b64(sealed),
+            author=author.to_dict(),
+            at=at,
+        )
+        return version
+
+    class Deposited(Aggregate.Event):
+        document_id: UUID
+        version: int
+        type: str
+        title: str
+        date: str
+        blob: str
+        size: int
+        sha256: str
+        sealed_key: str
+        author: dict[str, Any]
+        at: datetime
+
+    @event(Deposited)
+    def _deposited(
+        self,
+        document_id: UUID,
+        version: int,
+        type: str,
+        title: str,
+        date: str,
+        blob: str,
+        size: int,
+        sha256: str,
+        sealed_key: str,
+        author: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        by = Actor.from_dict(author)
+        if version == 1:
+            self.documents[document_id] = Document(document_id, DocumentType(type), by)
+        self.documents[document_id].versions.append(
+            DocumentVersion(
+                number=version,
+                title=title,
+                date=_parse_date(date),
+                ciphertext=Ciphertext(blob=blob, size=size, sha256=sha256),
+                sealed_key=sealed_key,
+                author=by,
+                deposited_at=at,
+            )
+        )
+
+    def delete_document(self, document_id: UUID, actor: Actor, at: datetime) -> None:
+        """The patient deletes a document; its events stay, its content is unreadable."""
+        self._require_patient(actor)
+        document = self.document(document_id)
+        if document.deleted:
+            raise Conflict("the document is already deleted")
+        self._document_deleted(
+            document_id=document_id, actor=actor.to_dict(), at=require_aware(at, field="at")
+        )
+
+    class DocumentDeleted(Aggregate.Event):
+        document_id: UUID
+        actor: dict[str, Any]
+        at: datetime
+
+    @event(DocumentDeleted)
+    def _document_deleted(self, document_id: UUID, actor: dict[str, Any], at: datetime) -> None:
+        self.documents[document_id].deleted_at = at
+
+    # -- grants ------------------------------------------------------------------
+
+    def grant(
+        self,
+        grant_id: UUID,
+        grantee: Actor,
+        scope: Scope,
+        expires_at: datetime | None,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """The patient lets a professional read the documents ``scope`` covers."""
+        require_aware(at, field="at")
+        if grantee.id in (actor.id, self.patient_id):
+            raise InvalidInput("a grant to oneself is meaningless", field="grantee")
+        self._require_patient(actor)
+        if grantee.role is not Role.PROFESSIONAL:
+            raise InvalidInput("grants go to health professionals", field="grantee")
+        if expires_at is not None and require_aware(expires_at, field="expires_at") <= at:
+            raise InvalidInput("a grant's expiry must be in the future", field="expires_at")
+        if scope.kind is ScopeKind.DOCUMENTS:
+            for document_id in scope.documents:
+                if document_id not in self.documents or self.documents[document_id].deleted:
+                    raise InvalidInput("the scope names an unknown document", field="scope")
+        if grant_id in self.grants:
+            raise Conflict("a grant with this id exists")
+        self._granted(
+            grant_id=grant_id,
+            grantee=grantee.to_dict(),
+            scope=scope.to_dict(),
+            expires_at=expires_at,
+            actor=actor.to_dict(),
+            at=at,
+        )
+
+    class Granted(Aggregate.Event):
+        grant_id: UUID
+        grantee: dict[str, Any]
+        scope: dict[str, Any]
+        expires_at: datetime | None
+        actor: dict[str, Any]
+        at: datetime
+
+    @event(Granted)
+    def _granted(
+        self,
+        grant_id: UUID,
+        grantee: dict[str, Any],
+        scope: dict[str, Any],
+        expires_at: datetime | None,
+        actor: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        self.grants[grant_id] = Grant(
+            id=grant_id,
+            grantee=Actor.from_dict(grantee),
+            scope=Scope.from_dict(scope),
+            granted_at=at,
+            expires_at=expires_at,
+        )
+
+    def revoke(self, grant_id: UUID, actor: Actor, at: datetime) -> None:
+        """The patient ends a grant; the very next read by the grantee is refused."""
+        self._require_patient(actor)
+        grant = self.grants.get(grant_id)
+        if grant is None:
+            raise UnknownGrant("no such grant in this space")
+        if grant.revoked_at is not None:
+            raise Conflict("the grant is already revoked")
+        self._revoked(grant_id=grant_id, actor=actor.to_dict(), at=require_aware(at, field="at"))
+
+    class Revoked(Aggregate.Event):
+        grant_id: UUID
+        actor: dict[str, Any]
+        at: datetime
+
+    @event(Revoked)
+    def _revoked(self, grant_id: UUID, actor: dict[str, Any], at: datetime) -> None:
+        self.grants[grant_id].revoked_at = at
+
+    # -- helpers -----------------------------------------------------------------
+
+    def is_patient(self, actor: Actor) -> bool:
+        """True when the actor is this space's patient."""
+        return actor.role is Role.PATIENT and actor.id == self.patient_id
+
+    def _require_patient(self, actor: Actor) -> None:
+        if not self.is_patient(actor):
+            raise Forbidden("only the patient manages their space")
+
+
+def _parse_date(text: str) -> date:
+    return date.fromisoformat(text)

@@ -1,0 +1,304 @@
+"""Value objects of a patient's space: who acts, on what, with which scope.
+
+Everything here is validated at construction and immutable; events store the plain
+``to_dict`` forms, so that replaying an event never depends on a class's pickling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from domain.errors import InvalidInput
+
+TITLE_MAX = 200
+NAME_MAX = 120
+
+
+class Role(StrEnum):
+    """What kind of caller an actor is; decided by the token's issuer, never by input."""
+
+    PATIENT = "patient"
+    PROFESSIONAL = "professional"
+    SERVICE = "service"
+    REGULATOR = "regulator"
+
+
+class Profession(StrEnum):
+    """Health professions known to the access matrix (RULES.md, rule 4)."""
+
+    DOCTOR = "doctor"
+    PHARMACIST = "pharmacist"
+    NURSE = "nurse"
+    MIDWIFE = "midwife"
+    PHYSIOTHERAPIST = "physiotherapist"
+    DENTIST = "dentist"
+    SOCIAL_WORKER = "social_worker"
+
+
+class DocumentType(StrEnum):
+    """Kinds of document a space holds; the profession matrix is keyed by these."""
+
+    CONSULTATION_REPORT = "consultation_report"
+    HOSPITAL_REPORT = "hospital_report"
+    LAB_RESULT = "lab_result"
+    IMAGING_REPORT = "imaging_report"
+    PRESCRIPTION = "prescription"
+    DISPENSATION = "dispensation"
+    VACCINATION = "vaccination"
+    MEDICAL_SUMMARY = "medical_summary"
+    PSYCHIATRIC_SUMMARY = "psychiatric_summary"
+    SOCIAL_CARE = "social_care"
+    PATIENT_NOTE = "patient_note"
+
+
+def _nir_key(digits13: str) -> int:
+    # Corsican departments 2A/2B are 19/18 for the key computation (INSEE rule).
+    number = int(digits13.upper().replace("2A", "19").replace("2B", "18"))
+    return 97 - number % 97
+
+
+_NIR = re.compile(r"^[12478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{6}[0-9]{2}$")
+
+
+def parse_patient_id(value: object) -> str:
+    """Validate a patient identifier: an INS/NIR of 15 characters with its key.
+
+    Raises ``InvalidInput`` for anything else, so that malformed identifiers never
+    reach the event store.
+    """
+    if not isinstance(value, str) or not _NIR.match(value.upper()):
+        raise InvalidInput(
+            "patient id must be a 15-character INS (NIR and key)", field="patient_id"
+        )
+    value = value.upper()
+    if _nir_key(value[:13]) != int(value[13:]):
+        raise InvalidInput("patient id key does not match its number", field="patient_id")
+    return value
+
+
+def patient_id_from_number(digits13: str) -> str:
+    """Append the INS key to a 13-character number (for fixtures and the demo)."""
+    return f"{digits13.upper()}{_nir_key(digits13):02d}"
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def parse_professional_id(value: object) -> str:
+    """Validate an RPPS number: 11 digits whose last one is a Luhn check digit."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{11}", value) or not _luhn_ok(value):
+        raise InvalidInput("professional id must be an 11-digit RPPS number", field="id")
+    return value
+
+
+def professional_id_from_number(digits10: str) -> str:
+    """Append the Luhn check digit to a 10-digit number (for fixtures and the demo)."""
+    for check in "0123456789":
+        if _luhn_ok(digits10 + check):
+            return digits10 + check
+    raise AssertionError("unreachable: one check digit always fits")
+
+
+_SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{2,63}$")
+
+
+def clean_text(value: object, *, field: str, max_length: int) -> str:
+    """Normalise a human-readable label (NFC, stripped) and check its length.
+
+    Control characters are refused: they have no place in a title and are a classic
+    vector for log injection.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise InvalidInput(f"{field} contains control characters", field=field)
+    return text
+
+
+def require_aware(moment: datetime, *, field: str) -> datetime:
+    """Refuse naive datetimes: every instant in Coffre carries its time zone."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(f"{field} must carry a time zone", field=field)
+    return moment
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an action, as the token that authenticated them says.
+
+    ``id`` is a patient id for patients, an RPPS number for professionals and a service
+    name for services and regulators. ``profession`` is set for professionals only.
+    """
+
+    role: Role
+    id: str
+    name: str
+    profession: Profession | None = None
+    organisation: str | None = None
+
+    def __post_init__(self) -> None:
+        role = Role(self.role)
+        object.__setattr__(self, "role", role)
+        if role is Role.PATIENT:
+            object.__setattr__(self, "id", parse_patient_id(self.id))
+        elif role is Role.PROFESSIONAL:
+            parse_professional_id(self.id)
+            if self.profession is None:
+                raise InvalidInput("a professional has a profession", field="profession")
+        elif not isinstance(self.id, str) or not _SERVICE_ID.match(self.id):
+            raise InvalidInput("service ids are 3-64 lowercase letters, digits, . or -", field="id")
+        if self.profession is not None:
+            if role is not Role.PROFESSIONAL:
+                raise InvalidInput("only professionals have a profession", field="profession")
+            try:
+                object.__setattr__(self, "profession", Profession(self.profession))
+            except ValueError:
+                raise InvalidInput("unknown profession", field="profession") from None
+        object.__setattr__(self, "name", clean_text(self.name, field="name", max_length=NAME_MAX))
+        if self.organisation is not None:
+            organisation = clean_text(self.organisation, field="organisation", max_length=NAME_MAX)
+            object.__setattr__(self, "organisation", organisation)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain form stored in events."""
+        return {
+            "role": self.role.value,
+            "id": self.id,
+            "name": self.name,
+            "profession": self.profession.value if self.profession else None,
+            "organisation": self.organisation,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Actor:
+        """Rebuild an actor from its stored form."""
+        return cls(
+            role=Role(data["role"]),
+            id=data["id"],
+            name=data["name"],
+            profession=Profession(data["profession"]) if data.get("profession") else None,
+            organisation=data.get("organisation"),
+        )
+
+
+class ScopeKind(StrEnum):
+    """How much of a space a grant covers."""
+
+    SPACE = "space"
+    TYPES = "types"
+    DOCUMENTS = "documents"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a grant covers: the whole space, some document types, or some documents."""
+
+    kind: ScopeKind
+    types: frozenset[DocumentType] = field(default_factory=frozenset)
+    documents: frozenset[UUID] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        try:
+            kind = ScopeKind(self.kind)
+            types = frozenset(DocumentType(t) for t in self.types)
+            documents = frozenset(
+                d if isinstance(d, UUID) else UUID(str(d)) for d in self.documents
+            )
+        except ValueError as error:
+            raise InvalidInput(f"invalid grant scope: {error}", field="scope") from None
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "documents", documents)
+        if kind is ScopeKind.SPACE and (types or documents):
+            raise InvalidInput("a whole-space scope lists no types or documents", field="scope")
+        if kind is ScopeKind.TYPES and (not types or documents):
+            raise InvalidInput("a types scope lists at least one type", field="scope")
+        if kind is ScopeKind.DOCUMENTS and (not documents or types):
+            raise InvalidInput("a documents scope lists at least one document", field="scope")
+        if len(types) + len(documents) > 1000:
+            raise InvalidInput("a scope lists at most 1000 items", field="scope")
+
+    @classmethod
+    def whole_space(cls) -> Scope:
+        """A scope covering every document of the space."""
+        return cls(ScopeKind.SPACE)
+
+    def covers(self, document_id: UUID, document_type: DocumentType) -> bool:
+        """True when a document of this id and type falls inside the scope."""
+        if self.kind is ScopeKind.SPACE:
+            return True
+        if self.kind is ScopeKind.TYPES:
+            return document_type in self.types
+        return document_id in self.documents
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain form stored in events (sorted, so equal scopes store equally)."""
+        return {
+            "kind": self.kind.value,
+            "types": sorted(t.value for t in self.types),
+            "documents": sorted(str(d) for d in self.documents),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scope:
+        """Rebuild a scope from its stored form."""
+        return cls(
+            ScopeKind(data["kind"]),
+            frozenset(DocumentType(t) for t in data.get("types", ())),
+            frozenset(UUID(d) for d in data.get("documents", ())),
+        )
+
+
+@dataclass(frozen=True)
+class DocumentMetadata:
+    """What the depositor says about a document; validated before anything is recorded."""
+
+    type: DocumentType
+    title: str
+    date: date
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "type", DocumentType(self.type))
+        except ValueError:
+            raise InvalidInput("unknown document type", field="type") from None
+        object.__setattr__(
+            self, "title", clean_text(self.title, field="title", max_length=TITLE_MAX)
+        )
+        if not isinstance(self.date, date) or isinstance(self.date, datetime):
+            raise InvalidInput("document date must be a calendar date", field="date")
+
+
+@dataclass(frozen=True)
+class Ciphertext:
+    """Where a document version's ciphertext lives and what it must hash to."""
+
+    blob: str
+    size: int
+    sha256: str
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[0-9a-f]{32}", self.blob):
+            raise InvalidInput("blob names are 32 hex characters", field="blob")
+        if not isinstance(self.size, int) or self.size < 0:
+            raise InvalidInput("ciphertext size must be a non-negative integer", field="size")
+        if not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
+            raise InvalidInput("sha256 must be 64 lowercase hex characters", field="sha256")

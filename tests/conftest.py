@@ -1,0 +1,99 @@
+"""Shared fixtures: real backends, started by ``scripts/test`` and found through env.
+
+``COFFRE_TEST_PG``    libpq conninfo of a PostgreSQL server we may create databases on
+                      (default ``host=127.0.0.1 port=5432 user=postgres``).
+``COFFRE_TEST_S3_*``  endpoint and credentials of the S3 server (Ceph RGW) started by
+                      ``scripts/s3-server start``; S3 tests are skipped without it unless
+                      ``CI`` is set, where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+PG_ADMIN = os.environ.get("COFFRE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN, dbname="postgres", connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _require(available: bool, what: str) -> None:
+    if not available:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is not reachable, and CI requires it")
+        pytest.skip(f"{what} is not reachable")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """Conninfo (without dbname) of the PostgreSQL server for tests."""
+    _require(_pg_available(), "PostgreSQL")
+    return PG_ADMIN
+
+
+@pytest.fixture
+def pg_database(pg_server: str) -> Iterator[dict[str, str]]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards.
+
+    Yields the connection parameters as a dict (host, port, user, dbname).
+    """
+    name = f"coffre_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = dict(item.split("=", 1) for item in pg_server.split())
+    params["dbname"] = name
+    try:
+        yield params
+    finally:
+        with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def s3_settings() -> dict[str, str] | None:
+    """The S3 server's endpoint and credentials from the environment, if any."""
+    endpoint = os.environ.get("COFFRE_TEST_S3_ENDPOINT")
+    if not endpoint:
+        return None
+    return {
+        "endpoint": endpoint,
+        "access_key": os.environ["COFFRE_TEST_S3_ACCESS_KEY"],
+        "secret_key": os.environ["COFFRE_TEST_S3_SECRET_KEY"],
+    }
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> dict[str, str]:
+    """Endpoint (host:port, plain HTTP) and credentials of the real S3 server."""
+    settings = s3_settings()
+    _require(settings is not None, "The S3 server (COFFRE_TEST_S3_ENDPOINT)")
+    assert settings is not None
+    return settings
+
+
+@pytest.fixture
+def s3_bucket(s3_server: dict[str, str]) -> Iterator[str]:
+    """A fresh bucket name on the S3 server (created by the store under test)."""
+    from minio import Minio
+
+    name = f"coffre-t-{uuid.uuid4().hex[:12]}"
+    yield name
+    client = Minio(
+        s3_server["endpoint"],
+        access_key=s3_server["access_key"],
+        secret_key=s3_server["secret_key"],
+        secure=False,
+    )
+    if client.bucket_exists(name):
+        for obj in client.list_objects(name, recursive=True):
+            client.remove_object(name, obj.object_name)
+        client.remove_bucket(name)
