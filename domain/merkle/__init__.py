@@ -1,0 +1,61 @@
+"""The audit trail's Merkle tree, as RFC 9162 (Certificate Transparency 2.0) defines it.
+
+Four small modules, generation kept apart from verification (as transparency-dev/merkle
+does):
+
+* ``hasher``  leaf / node / empty-tree hashes and the root of a list of leaf hashes;
+* ``proof``   inclusion and consistency proof *generation* from a ``node(level, index)``
+              reader of stored complete subtrees, O(log n) reads per proof;
+* ``verify``  proof *verification* from hashes alone, failing with ``RootMismatch`` or
+              ``ProofError`` (both ``IntegrityFailure``);
+* ``tree``    ``CompactTree``, the append-only frontier that emits each completed
+              subtree so a projection can store it.
+
+Pure functions over ``bytes`` and ``hashlib``; no I/O.
+"""
+
+from __future__ import annotations
+
+from domain.merkle.hasher import (
+    HASH_SIZE,
+    empty_root,
+    leaf_hash,
+    node_hash,
+    root_from_leaf_hashes,
+)
+from domain.merkle.proof import (
+    NodeReader,
+    consistency_proof,
+    inclusion_proof,
+    perfect_subtrees,
+    root,
+)
+from domain.merkle.tree import CompactTree, Node, frontier_ids
+from domain.merkle.verify import (
+    ProofError,
+    RootMismatch,
+    root_from_inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
+
+__all__ = [
+    "HASH_SIZE",
+    "CompactTree",
+    "Node",
+    "NodeReader",
+    "ProofError",
+    "RootMismatch",
+    "consistency_proof",
+    "empty_root",
+    "frontier_ids",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "perfect_subtrees",
+    "root",
+    "root_from_inclusion_proof",
+    "root_from_leaf_hashes",
+    "verify_consistency",
+    "verify_inclusion",
+]
