@@ -1,0 +1,181 @@
+"""PostgreSQL key store (production), on psycopg 3 with a small connection pool.
+
+Every operation is one statement in its own transaction, so it is atomic and holds no
+lock longer than the statement.
+
+Shredding residue: an UPDATE leaves the old row version (with the wrapped secret)
+until VACUUM reclaims it, and WAL archives and backups keep copies for their retention
+period. All of them are wrapped by the master key, so retiring that master key
+version after a rotation is what removes them for good.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from keys.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
+from keys.keystore import KeyRecord, KeyStore, check_aware, check_key_id
+from keys.master import WrappedSecret
+
+__all__ = ["PostgresKeyStore"]
+
+_COLUMNS = "key_id, space_id, public_key, master_key_id, wrapped_secret, destroyed_at"
+_PAGE = 500
+
+
+class PostgresKeyStore(KeyStore):
+    """Key store in the ``coffre_space_keys`` table of a PostgreSQL database.
+
+    The table must exist: apply ``migrations/postgres`` first. Call :meth:`close` (or
+    use it as a context manager) to release the pool.
+    """
+
+    def __init__(
+        self, conninfo: str, *, min_size: int = 1, max_size: int = 4, timeout: float = 10.0
+    ) -> None:
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            open=True,
+            name="coffre-keystore",
+        )
+
+    def add(self, record: KeyRecord) -> None:
+        wrapped = record.wrapped
+        try:
+            self._execute(
+                f"INSERT INTO coffre_space_keys ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+                (
+                    record.key_id,
+                    record.space_id,
+                    record.public_key,
+                    wrapped.master_key_id if wrapped else None,
+                    wrapped.blob if wrapped else None,
+                    record.destroyed_at,
+                ),
+            )
+        except pg_errors.UniqueViolation:
+            raise KeyAlreadyExists(f"key {record.key_id!r} already exists") from None
+
+    def get(self, key_id: str) -> KeyRecord:
+        check_key_id(key_id)
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id = %s",  # noqa: S608
+            (key_id,),
+        )
+        if not rows:
+            raise UnknownKey(f"no key {key_id!r}")
+        return _record(rows[0])
+
+    def destroy(self, key_id: str, at: datetime) -> None:
+        check_key_id(key_id)
+        check_aware(at)
+        # the WHERE keeps the first destruction date: destroy is idempotent
+        changed = self._execute(
+            "UPDATE coffre_space_keys"
+            " SET master_key_id = NULL, wrapped_secret = NULL, destroyed_at = %s"
+            " WHERE key_id = %s AND destroyed_at IS NULL",
+            (at, key_id),
+        )
+        if not changed:
+            self.get(key_id)  # raises UnknownKey; otherwise it was already destroyed
+
+    def replace_wrapped(self, key_id: str, wrapped: WrappedSecret) -> None:
+        check_key_id(key_id)
+        # "destroyed_at IS NULL" in the same statement: a rotation racing a destroy
+        # can never write a secret back into a shredded row
+        changed = self._execute(
+            "UPDATE coffre_space_keys SET master_key_id = %s, wrapped_secret = %s"
+            " WHERE key_id = %s AND destroyed_at IS NULL",
+            (wrapped.master_key_id, wrapped.blob, key_id),
+        )
+        if not changed:
+            self.get(key_id)  # raises UnknownKey if absent
+            raise KeyDestroyed(f"key {key_id!r} was destroyed")
+
+    def iter_wrapped_by(self, master_key_id: str) -> Iterator[str]:
+        after = ""
+        while True:
+            # keyset pages, each its own short transaction: no cursor or snapshot is
+            # held while the caller rewraps, and rewrapped rows drop out of the filter
+            rows = self._query(
+                "SELECT key_id FROM coffre_space_keys"
+                " WHERE master_key_id = %s AND key_id > %s ORDER BY key_id LIMIT %s",
+                (master_key_id, after, _PAGE),
+            )
+            if not rows:
+                return
+            for (key_id,) in rows:
+                yield key_id
+            after = rows[-1][0]
+
+    def count_wrapped_by(self, master_key_id: str) -> int:
+        rows = self._query(
+            "SELECT count(*) FROM coffre_space_keys WHERE master_key_id = %s",
+            (master_key_id,),
+        )
+        return int(rows[0][0])
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> PostgresKeyStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _execute(self, sql: str, params: tuple[object, ...]) -> int:
+        with self._translate(), self._pool.connection() as conn:
+            return conn.execute(sql, params).rowcount
+
+    def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        with self._translate(), self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except pg_errors.UniqueViolation:
+            raise  # the caller turns it into KeyAlreadyExists
+        except psycopg.Error as exc:
+            # class name only: server messages may quote the values that failed
+            raise KeyStoreUnavailable(
+                f"key store (PostgreSQL) failed: {type(exc).__name__}"
+            ) from None
+
+
+_Row = tuple[str, UUID, bytes, str | None, bytes | None, datetime | None]
+
+
+def _record(row: _Row) -> KeyRecord:
+    key_id, space_id, public_key, master_key_id, blob, destroyed_at = row
+    wrapped = (
+        WrappedSecret(master_key_id, bytes(blob))
+        if master_key_id is not None and blob is not None
+        else None
+    )
+    return KeyRecord(
+        key_id=key_id,
+        space_id=space_id,
+        public_key=bytes(public_key),
+        wrapped=wrapped,
+        destroyed_at=destroyed_at,
+    )

@@ -1,0 +1,203 @@
+"""SQLite key store (the embedded default), on the stdlib ``sqlite3`` module.
+
+Web servers call it from many threads, so each thread gets its own connection (WAL
+lets readers proceed while one writer writes). Every operation is one statement in
+autocommit mode, hence atomic, and ``busy_timeout`` absorbs short writer contention.
+
+Shredding residue: ``secure_delete`` makes SQLite zero the old wrapped secret in the
+database file when the page is rewritten, but copies may linger in the WAL until it is
+recycled, in free disk blocks and in backups. Those copies are still wrapped by the
+master key, so retiring that master key version after a rotation removes them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from uuid import UUID
+
+from keys.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
+from keys.keystore import KeyRecord, KeyStore, check_aware, check_key_id
+from keys.master import WrappedSecret
+
+__all__ = ["SQLiteKeyStore"]
+
+_COLUMNS = "key_id, space_id, public_key, master_key_id, wrapped_secret, destroyed_at"
+_PAGE = 500
+
+
+class SQLiteKeyStore(KeyStore):
+    """Key store in the ``coffre_space_keys`` table of a SQLite database file.
+
+    The table must exist: apply ``migrations/sqlite`` first.
+    """
+
+    def __init__(self, path: str, *, busy_timeout: float = 10.0) -> None:
+        self._path = path
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        # every connection, so close() can reach those opened by other threads
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def add(self, record: KeyRecord) -> None:
+        wrapped = record.wrapped
+        with self._translate():
+            try:
+                self._conn().execute(
+                    f"INSERT INTO coffre_space_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    (
+                        record.key_id,
+                        str(record.space_id),
+                        record.public_key,
+                        wrapped.master_key_id if wrapped else None,
+                        wrapped.blob if wrapped else None,
+                        _to_text(record.destroyed_at),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise KeyAlreadyExists(f"key {record.key_id!r} already exists") from None
+
+    def get(self, key_id: str) -> KeyRecord:
+        check_key_id(key_id)
+        with self._translate():
+            row = (
+                self._conn()
+                .execute(
+                    f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id = ?",  # noqa: S608
+                    (key_id,),
+                )
+                .fetchone()
+            )
+        if row is None:
+            raise UnknownKey(f"no key {key_id!r}")
+        return _record(row)
+
+    def destroy(self, key_id: str, at: datetime) -> None:
+        check_key_id(key_id)
+        check_aware(at)
+        with self._translate():
+            # the WHERE keeps the first destruction date: destroy is idempotent
+            changed = (
+                self._conn()
+                .execute(
+                    "UPDATE coffre_space_keys"
+                    " SET master_key_id = NULL, wrapped_secret = NULL, destroyed_at = ?"
+                    " WHERE key_id = ? AND destroyed_at IS NULL",
+                    (_to_text(at), key_id),
+                )
+                .rowcount
+            )
+        if not changed:
+            self.get(key_id)  # raises UnknownKey; otherwise it was already destroyed
+
+    def replace_wrapped(self, key_id: str, wrapped: WrappedSecret) -> None:
+        check_key_id(key_id)
+        with self._translate():
+            # "destroyed_at IS NULL" in the same statement: a rotation racing a
+            # destroy can never write a secret back into a shredded row
+            changed = (
+                self._conn()
+                .execute(
+                    "UPDATE coffre_space_keys SET master_key_id = ?, wrapped_secret = ?"
+                    " WHERE key_id = ? AND destroyed_at IS NULL",
+                    (wrapped.master_key_id, wrapped.blob, key_id),
+                )
+                .rowcount
+            )
+        if not changed:
+            self.get(key_id)  # raises UnknownKey if absent
+            raise KeyDestroyed(f"key {key_id!r} was destroyed")
+
+    def iter_wrapped_by(self, master_key_id: str) -> Iterator[str]:
+        after = ""
+        while True:
+            # keyset pages, each its own short read: no cursor stays open while the
+            # caller rewraps rows, and rewrapped rows simply drop out of the filter
+            with self._translate():
+                rows = (
+                    self._conn()
+                    .execute(
+                        "SELECT key_id FROM coffre_space_keys"
+                        " WHERE master_key_id = ? AND key_id > ? ORDER BY key_id LIMIT ?",
+                        (master_key_id, after, _PAGE),
+                    )
+                    .fetchall()
+                )
+            if not rows:
+                return
+            for (key_id,) in rows:
+                yield key_id
+            after = rows[-1][0]
+
+    def count_wrapped_by(self, master_key_id: str) -> int:
+        with self._translate():
+            (count,) = (
+                self._conn()
+                .execute(
+                    "SELECT count(*) FROM coffre_space_keys WHERE master_key_id = ?",
+                    (master_key_id,),
+                )
+                .fetchone()
+            )
+        return int(count)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        with self._lock:
+            if self._closed:
+                raise KeyStoreUnavailable("the key store is closed")
+            # check_same_thread=False only so close() may close it from another
+            # thread; in use, each connection stays with the thread that opened it
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self._connections.append(conn)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA secure_delete = ON")
+        self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            # SQLite messages name tables and constraints, never bound values
+            raise KeyStoreUnavailable(f"key store (SQLite) failed: {exc}") from None
+
+
+def _to_text(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat()
+
+
+def _record(row: tuple[str, str, bytes, str | None, bytes | None, str | None]) -> KeyRecord:
+    key_id, space_id, public_key, master_key_id, blob, destroyed_at = row
+    wrapped = (
+        WrappedSecret(master_key_id, bytes(blob))
+        if master_key_id is not None and blob is not None
+        else None
+    )
+    return KeyRecord(
+        key_id=key_id,
+        space_id=UUID(space_id),
+        public_key=bytes(public_key),
+        wrapped=wrapped,
+        destroyed_at=datetime.fromisoformat(destroyed_at) if destroyed_at else None,
+    )
