@@ -1,0 +1,227 @@
+"""A blob store on S3 (Ceph RGW in tests; MinIO or AWS S3 in production).
+
+The only module that imports ``minio``. Every call goes through :func:`_translated`, which
+turns the SDK's and urllib3's exceptions into the port's, keeping the S3 error code and
+message but never the request's headers (the signature) or the credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import ENABLED, Filter
+from minio.error import MinioException, S3Error
+from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
+
+from vault.blobstore import (
+    READ_CHUNK_SIZE,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    BlobStoreUnavailable,
+    BlobStream,
+    check_cutoff,
+    check_expiry,
+    check_name,
+    is_valid_name,
+)
+
+MIB = 1024 * 1024
+_MISSING_OBJECT = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+
+
+@contextlib.contextmanager
+def _translated(action: str, name: str | None = None) -> Iterator[None]:
+    """Map S3 and transport failures to BlobNotFound / BlobStoreUnavailable."""
+    try:
+        yield
+    except S3Error as exc:
+        if name is not None and exc.code in _MISSING_OBJECT:
+            raise BlobNotFound(f"no blob named {name}") from None
+        # e.g. SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied, NoSuchBucket
+        raise BlobStoreUnavailable(f"S3 {action}: {exc.code}: {exc.message}") from None
+    except (MinioException, urllib3.exceptions.HTTPError) as exc:
+        # ServerError, InvalidResponseError, MaxRetryError, timeouts, dropped connections
+        raise BlobStoreUnavailable(f"S3 {action}: {type(exc).__name__}: {exc}") from None
+
+
+class _HashingReader:
+    """A read()-able view of a chunk iterator that counts and hashes what it hands out.
+
+    ``read(n)`` gathers up to ``n`` bytes before returning: minio asks for a whole part at a
+    time and concatenates what it gets, so returning small pieces would cost quadratic copying.
+    """
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._source = iter(chunks)
+        # A view of what is left of the current chunk: slicing it copies nothing. We ask the
+        # source for its next chunk only once this one is used up, so a producer that reuses
+        # its buffer is safe.
+        self._pending = memoryview(b"")
+        self._done = False
+        self.size = 0
+        self.digest = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all that is left if ``n`` < 0); b"" at the end of the stream."""
+        pieces: list[memoryview] = []
+        wanted = n
+        while wanted != 0 and (self._pending or not self._done):
+            if not self._pending:
+                # The caller's exceptions propagate from here; minio then aborts the upload.
+                chunk = next(self._source, None)
+                if chunk is None:
+                    self._done = True
+                    break
+                self._pending = memoryview(chunk).cast("B")
+                continue
+            take = self._pending if wanted < 0 else self._pending[:wanted]
+            self._pending = self._pending[len(take) :]
+            pieces.append(take)
+            if wanted > 0:
+                wanted -= len(take)
+        data = b"".join(pieces)
+        self.size += len(data)
+        self.digest.update(data)
+        return data
+
+
+class S3BlobStore(BlobStore):
+    """Stores each blob as one object named after it in ``bucket``.
+
+    Call :meth:`ensure_bucket` once at start-up (the constructor does no I/O). ``timeout`` is
+    the connect and read timeout in seconds for each request; failed requests are retried a
+    few times on 5xx and connection errors, so a dead endpoint fails in seconds, not minutes.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        region: str | None = None,
+        part_size: int = 16 * MIB,
+        timeout: float = 30.0,
+    ) -> None:
+        if not 5 * MIB <= part_size <= 5 * 1024 * MIB:
+            raise ValueError("part_size must be between 5 MiB and 5 GiB (S3 multipart limits)")
+        self.bucket = bucket
+        self.part_size = part_size
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+            maxsize=10,
+            retries=urllib3.Retry(
+                total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
+        self._client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
+        )
+
+    def ensure_bucket(self) -> None:
+        """Creates the bucket if missing, with a rule that removes multipart uploads left
+        incomplete for a day (by a crash mid-put) so they don't hold space forever."""
+        with _translated("create bucket"):
+            if not self._client.bucket_exists(self.bucket):
+                try:
+                    self._client.make_bucket(self.bucket)
+                except S3Error as exc:
+                    # Another instance may have created it since we looked: that is fine.
+                    if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+            rule = Rule(
+                ENABLED,
+                rule_filter=Filter(prefix=""),
+                rule_id="abort-incomplete-uploads",
+                abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(1),
+            )
+            self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
+
+    def put(self, name: str, chunks: Iterable[bytes]) -> BlobInfo:
+        """Streams one part at a time: a single PUT up to ``part_size``, multipart above it.
+
+        If ``chunks`` raises, minio aborts the multipart upload and the exception reaches the
+        caller unchanged; S3 only shows an object once the upload is completed.
+        """
+        check_name(name)
+        reader = _HashingReader(chunks)
+        with _translated("put", name):
+            # One upload thread: parallel parts would hold several parts in memory. We ignore
+            # the returned ETag: RGW returns an empty one after a multipart upload.
+            self._client.put_object(
+                self.bucket,
+                name,
+                reader,  # type: ignore[arg-type]  # duck-typed: minio only calls read()
+                length=-1,
+                part_size=self.part_size,
+                num_parallel_uploads=1,
+            )
+        return BlobInfo(name=name, size=reader.size, sha256=reader.digest.hexdigest())
+
+    def open(self, name: str) -> BlobStream:
+        """GETs the object now (so a missing blob raises here) and streams its body."""
+        check_name(name)
+        with _translated("get", name):
+            response = self._client.get_object(self.bucket, name)
+
+        def pieces() -> Iterator[bytes]:
+            with _translated("get", name):
+                yield from response.stream(READ_CHUNK_SIZE)
+
+        def release() -> None:
+            # Closing before the body is read drops the connection rather than returning a
+            # half-read one to the pool.
+            response.close()
+            response.release_conn()
+
+        return BlobStream(pieces(), release=release)
+
+    def size(self, name: str) -> int:
+        """The object's size, from a HEAD request."""
+        check_name(name)
+        with _translated("stat", name):
+            size = self._client.stat_object(self.bucket, name).size
+        return int(size or 0)
+
+    def delete(self, name: str) -> None:
+        """Deletes the object; S3 answers 204 whether or not it existed."""
+        check_name(name)
+        with _translated("delete"):
+            self._client.remove_object(self.bucket, name)
+
+    def names(self, *, older_than: datetime | None = None) -> Iterator[str]:
+        """Object names (last modified before ``older_than``); keys that are not blob names
+        are skipped, in case the bucket is shared."""
+        cutoff = check_cutoff(older_than)
+
+        def listing() -> Iterator[str]:
+            with _translated("list"):
+                for obj in self._client.list_objects(self.bucket, recursive=True):
+                    name = obj.object_name
+                    if not name or obj.is_dir or not is_valid_name(name):
+                        continue
+                    modified = obj.last_modified
+                    if cutoff is None or (modified is not None and modified < cutoff):
+                        yield name
+
+        return listing()
+
+    def url_for_get(self, name: str, expires: timedelta) -> str | None:
+        """A SigV4 presigned GET URL, valid for ``expires`` (1 s to 7 days)."""
+        check_name(name)
+        check_expiry(expires)
+        with _translated("presign"):
+            return self._client.presigned_get_object(self.bucket, name, expires=expires)
