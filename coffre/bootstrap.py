@@ -1,0 +1,134 @@
+"""The composition root: builds the vault, its stores and projections from settings.
+
+The API, the CLI, the projection workers and the tests all build through ``build``;
+tests pass in fakes (a manual clock, an in-memory blob store) where they need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keys.keyring import Keyring
+from keys.keystore import KeyStore
+from keys.keystore_postgres import PostgresKeyStore
+from keys.keystore_sqlite import SQLiteKeyStore
+from keys.master import MasterKeys
+from projections.access_log import AccessLog, AccessLogProjection
+from projections.runner import ApplicationSource, ProjectionRunner
+from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
+from vault.blobstore import BlobStore
+from vault.blobstore_fs import FilesystemBlobStore
+from vault.clock import Clock
+from vault.migrations import migrate
+from vault.service import Vault
+from vault.settings import Settings
+from vault.tokens import TokenAuthority
+
+
+@dataclass
+class Coffre:
+    """Everything one process needs, built once."""
+
+    settings: Settings
+    vault: Vault
+    keyring: Keyring
+    blobs: BlobStore
+    tokens: TokenAuthority
+    views: ViewStore
+    runner: ProjectionRunner
+    access_log: AccessLog
+    _closers: list[object] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release connections and pools."""
+        self.vault.close()
+        for closable in self._closers:
+            close = getattr(closable, "close", None)
+            if close is not None:
+                close()
+
+
+def master_keys(settings: Settings) -> MasterKeys:
+    """The master keys: from the environment, else a file made on first embedded run."""
+    if settings.master_keys is not None:
+        return MasterKeys.from_env(settings.master_keys.get_secret_value())
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return MasterKeys.from_file(settings.data_dir / "master.keys", create=settings.embedded)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured blob store."""
+    if settings.blob_store == "fs":
+        return FilesystemBlobStore(Path(settings.data_dir) / "blobs")
+    from vault.blobstore_s3 import S3BlobStore  # only S3 deployments import minio
+
+    assert settings.s3_access_key is not None and settings.s3_secret_key is not None
+    store = S3BlobStore(
+        settings.s3_endpoint,
+        settings.s3_access_key.get_secret_value(),
+        settings.s3_secret_key.get_secret_value(),
+        settings.s3_bucket,
+        secure=settings.s3_secure,
+    )
+    store.ensure_bucket()
+    return store
+
+
+def key_store(settings: Settings) -> KeyStore:
+    """The key store, in the same database as the events."""
+    if settings.database == "sqlite":
+        return SQLiteKeyStore(str(settings.sqlite_path))
+    return PostgresKeyStore(settings.pg_conninfo())
+
+
+def view_store(settings: Settings) -> ViewStore:
+    """The database holding the projections' views."""
+    if settings.database == "sqlite":
+        return SQLiteViewStore(str(settings.sqlite_path))
+    params = {
+        "host": settings.pg_host,
+        "port": str(settings.pg_port),
+        "user": settings.pg_user,
+        "dbname": settings.pg_dbname,
+        "password": settings.pg_password.get_secret_value() if settings.pg_password else "",
+    }
+    return PostgresViewStore(params)
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    blobs: BlobStore | None = None,
+) -> Coffre:
+    """Build a ready-to-use Coffre (migrations applied) from ``settings``."""
+    keys = master_keys(settings)
+    keystore = key_store(settings)
+    vault_blobs = blobs or blob_store(settings)
+    vault = Vault(
+        env=settings.event_store_env(),
+        keyring=Keyring(keys, keystore),
+        blobs=vault_blobs,
+        ticket_key=keys.derive("tickets"),
+        clock=clock,
+        presign=settings.s3_presign and settings.blob_store == "s3",
+    )
+    migrate(settings)
+    views = view_store(settings)
+    runner = ProjectionRunner(ApplicationSource(vault), views, [AccessLogProjection()])
+    if settings.token_public_key:
+        tokens = TokenAuthority.from_public_key(settings.token_issuer, settings.token_public_key)
+    else:
+        tokens = TokenAuthority.from_seed(settings.token_issuer, keys.derive("token-signing"))
+    return Coffre(
+        settings=settings,
+        vault=vault,
+        keyring=vault.keyring,
+        blobs=vault_blobs,
+        tokens=tokens,
+        views=views,
+        runner=runner,
+        access_log=AccessLog(views),
+        _closers=[keystore, views],
+    )

@@ -1,0 +1,239 @@
+"""The patient's access log: every action on their space, refused reads included.
+
+One row per event that concerns a space, keyed by the event's notification id (which is
+also the paging cursor: newest first). Document titles and grantees are kept in small
+side tables so that a log line can say "Dr Martin read 'Bilan sanguin'" without
+reloading aggregates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.access import Access
+from domain.space import Space
+from projections.runner import Event, Projection
+from projections.store import Row, ViewCursor, ViewStore
+
+#: how an action was performed, as RULES.md names it for the patient
+HOW_BY_MODE = {"patient": "normal", "author": "normal", "grant": "normal"}
+
+INSERT_ENTRY = """
+INSERT INTO access_log (entry_id, space_id, at, actor_role, actor_id, actor_name,
+    actor_profession, actor_organisation, action, document_id, how, outcome, reason, detail)
+VALUES (%(entry_id)s, %(space_id)s, %(at)s, %(actor_role)s, %(actor_id)s, %(actor_name)s,
+    %(actor_profession)s, %(actor_organisation)s, %(action)s, %(document_id)s, %(how)s,
+    %(outcome)s, %(reason)s, %(detail)s)
+"""
+UPSERT_DOCUMENT = """
+INSERT INTO access_log_documents (document_id, space_id, title, type)
+VALUES (%(document_id)s, %(space_id)s, %(title)s, %(type)s)
+ON CONFLICT (document_id) DO UPDATE SET title = excluded.title
+"""
+INSERT_GRANT = """
+INSERT INTO access_log_grants (grant_id, space_id, grantee_id, grantee_name)
+VALUES (%(grant_id)s, %(space_id)s, %(grantee_id)s, %(grantee_name)s)
+"""
+
+
+class AccessLogProjection(Projection):
+    """Builds ``access_log`` (and its side tables) from space and access events."""
+
+    name = "access_log"
+    tables = ("access_log", "access_log_documents", "access_log_grants")
+
+    def apply(self, cursor: ViewCursor, events: Sequence[tuple[int, Event]]) -> None:
+        """Write the rows for a batch of events inside the caller's transaction."""
+        entries: list[dict[str, Any]] = []
+        for notification_id, event in events:
+            entry = self._entry(cursor, notification_id, event)
+            if entry is not None:
+                entries.append(entry)
+        cursor.executemany(INSERT_ENTRY, entries)
+
+    def _entry(self, cursor: ViewCursor, entry_id: int, event: Event) -> dict[str, Any] | None:
+        if isinstance(event, Space.Provisioned):
+            return _row(entry_id, event.originator_id, event.at, event.actor, "provision")
+        if isinstance(event, Space.Deposited):
+            cursor.execute(
+                UPSERT_DOCUMENT,
+                {
+                    "document_id": event.document_id,
+                    "space_id": event.originator_id,
+                    "title": event.title,
+                    "type": event.type,
+                },
+            )
+            action = "deposit" if event.version == 1 else "new_version"
+            return _row(
+                entry_id,
+                event.originator_id,
+                event.at,
+                event.author,
+                action,
+                document_id=event.document_id,
+                detail={"version": event.version},
+            )
+        if isinstance(event, Space.DocumentDeleted):
+            return _row(
+                entry_id,
+                event.originator_id,
+                event.at,
+                event.actor,
+                "delete",
+                document_id=event.document_id,
+            )
+        if isinstance(event, Space.Granted):
+            cursor.execute(
+                INSERT_GRANT,
+                {
+                    "grant_id": event.grant_id,
+                    "space_id": event.originator_id,
+                    "grantee_id": event.grantee["id"],
+                    "grantee_name": event.grantee["name"],
+                },
+            )
+            detail = {
+                "grant_id": str(event.grant_id),
+                "grantee": event.grantee,
+                "scope": event.scope,
+                "expires_at": event.expires_at.isoformat() if event.expires_at else None,
+            }
+            return _row(
+                entry_id, event.originator_id, event.at, event.actor, "grant", detail=detail
+            )
+        if isinstance(event, Space.Revoked):
+            grantee = cursor.fetch(
+                "SELECT grantee_id, grantee_name FROM access_log_grants WHERE grant_id = %(g)s",
+                {"g": event.grant_id},
+            )
+            detail = {"grant_id": str(event.grant_id), "grantee": grantee[0] if grantee else None}
+            return _row(
+                entry_id, event.originator_id, event.at, event.actor, "revoke", detail=detail
+            )
+        if isinstance(event, Access.Read):
+            return _row(
+                entry_id,
+                event.space_id,
+                event.at,
+                event.reader,
+                "read",
+                document_id=event.document_id,
+                how=HOW_BY_MODE.get(event.mode, event.mode),
+                detail={"version": event.version, "basis": event.mode},
+            )
+        if isinstance(event, Access.Refused):
+            return _row(
+                entry_id,
+                event.space_id,
+                event.at,
+                event.reader,
+                "read",
+                document_id=event.document_id,
+                outcome="refused",
+                reason=event.rule,
+            )
+        return None
+
+
+def _row(
+    entry_id: int,
+    space_id: UUID,
+    at: datetime,
+    actor: dict[str, Any],
+    action: str,
+    *,
+    document_id: UUID | None = None,
+    how: str = "normal",
+    outcome: str = "allowed",
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "entry_id": entry_id,
+        "space_id": space_id,
+        "at": at,
+        "actor_role": actor["role"],
+        "actor_id": actor["id"],
+        "actor_name": actor["name"],
+        "actor_profession": actor.get("profession"),
+        "actor_organisation": actor.get("organisation"),
+        "action": action,
+        "document_id": document_id,
+        "how": how,
+        "outcome": outcome,
+        "reason": reason,
+        "detail": json.dumps(detail or {}, sort_keys=True),
+    }
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Optional filters of an access-log query."""
+
+    actor_id: str | None = None
+    document_id: UUID | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a space's access log, newest first."""
+
+    entries: list[Row]
+    next_cursor: int | None
+
+
+class AccessLog:
+    """Queries over the access log view."""
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    def page(
+        self,
+        space_id: UUID,
+        *,
+        before: int | None = None,
+        limit: int = 50,
+        where: LogFilter | None = None,
+    ) -> LogPage:
+        """Entries of one space older than cursor ``before``, at most ``limit`` of them."""
+        where = where or LogFilter()
+        clauses = ["l.space_id = %(space_id)s"]
+        params: dict[str, Any] = {"space_id": space_id, "limit": limit + 1}
+        if before is not None:
+            clauses.append("l.entry_id < %(before)s")
+            params["before"] = before
+        for column, value in (
+            ("actor_id", where.actor_id),
+            ("document_id", where.document_id),
+            ("action", where.action),
+        ):
+            if value is not None:
+                clauses.append(f"l.{column} = %({column})s")
+                params[column] = value
+        if where.since is not None:
+            clauses.append("l.at >= %(since)s")
+            params["since"] = where.since
+        if where.until is not None:
+            clauses.append("l.at < %(until)s")
+            params["until"] = where.until
+        # Only our own clause strings are interpolated; every value is a bound parameter.
+        sql = (
+            "SELECT l.*, d.title AS document_title, d.type AS document_type "  # noqa: S608
+            "FROM access_log l LEFT JOIN access_log_documents d ON d.document_id = l.document_id "
+            f"WHERE {' AND '.join(clauses)} ORDER BY l.entry_id DESC LIMIT %(limit)s"
+        )
+        rows = self.store.query(sql, params)
+        for row in rows:
+            row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+        next_cursor = rows[limit - 1]["entry_id"] if len(rows) > limit else None
+        return LogPage(rows[:limit], next_cursor)

@@ -1,0 +1,153 @@
+"""Runs projections over the event store's notification log, in batches.
+
+Each batch is one transaction holding the view rows *and* the new position, so a
+worker killed at any point resumes exactly where its last commit left it. Committing
+once per batch instead of once per event is what makes catch-up fast (see
+``../shared/notes/eventsourcing-9.5.md``: ~20x).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import structlog
+from eventsourcing.application import Application
+
+from projections.store import ViewCursor, ViewStore
+
+log = structlog.get_logger(__name__)
+
+Event = Any  # a domain event, as the mapper rebuilt it
+
+
+class EventSource(Protocol):
+    """The ordered log of every event; notification ids may have gaps."""
+
+    def read(self, start: int, limit: int) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events with notification id >= ``start``, in order."""
+        ...
+
+    def last_id(self) -> int:
+        """The highest notification id stored (0 when empty)."""
+        ...
+
+
+class ApplicationSource:
+    """An ``EventSource`` over an ``eventsourcing`` application's recorder."""
+
+    def __init__(self, app: Application) -> None:
+        self._recorder = app.recorder
+        self._mapper = app.mapper
+
+    def read(self, start: int, limit: int) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events with notification id >= ``start``, in order."""
+        notifications = self._recorder.select_notifications(start=start, limit=limit)
+        return [(n.id, self._mapper.to_domain_event(n)) for n in notifications]
+
+    def last_id(self) -> int:
+        """The highest notification id stored (0 when empty)."""
+        return self._recorder.max_notification_id() or 0
+
+
+class Projection(ABC):
+    """A view derived from events; disposable, rebuilt by replaying the log."""
+
+    #: stable name, used as the tracking key
+    name: str
+    #: tables emptied by a rebuild
+    tables: tuple[str, ...]
+
+    @abstractmethod
+    def apply(self, cursor: ViewCursor, events: Sequence[tuple[int, Event]]) -> None:
+        """Write the rows for a batch of events inside the caller's transaction."""
+
+
+class ProjectionRunner:
+    """Moves each projection from its tracked position to the head of the log."""
+
+    def __init__(
+        self,
+        source: EventSource,
+        store: ViewStore,
+        projections: Sequence[Projection],
+        batch_size: int = 500,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def step(self, name: str) -> int:
+        """Project one batch for ``name``; returns how many events it covered."""
+        projection = self.projections[name]
+        with self._lock:
+            start = self.store.position(name) + 1
+            batch = self.source.read(start, self.batch_size)
+            if not batch:
+                return 0
+            with self.store.transaction() as cursor:
+                projection.apply(cursor, batch)
+                cursor.track(name, batch[-1][0])
+            return len(batch)
+
+    def catch_up(self, progress: Callable[[str, int, int], None] | None = None) -> int:
+        """Project every event stored now, for every projection; returns the count."""
+        total = 0
+        for name in self.projections:
+            while (count := self.step(name)) > 0:
+                total += count
+                if progress:
+                    progress(name, self.store.position(name), self.source.last_id())
+        return total
+
+    def lag(self) -> dict[str, int]:
+        """Events behind the head of the log, per projection (an upper bound: gaps count)."""
+        head = self.source.last_id()
+        return {name: max(0, head - self.store.position(name)) for name in self.projections}
+
+    def rebuild(self, name: str) -> int:
+        """Empty one projection's tables and replay it from the first event."""
+        projection = self.projections[name]
+        # One transaction: a crash mid-rebuild leaves the old view and position intact.
+        with self._lock, self.store.transaction() as cursor:
+            for table in projection.tables:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names are ours, not input
+            cursor.untrack(name)
+        count = 0
+        while (step := self.step(name)) > 0:
+            count += step
+        return count
+
+    def run(self, stop: threading.Event, idle_sleep: float = 0.2) -> None:
+        """Follow the log until ``stop`` is set, sleeping when there is nothing to do."""
+        while not stop.is_set():
+            try:
+                moved = self.catch_up()
+            except Exception:
+                # A failed batch rolled back; log it and try again rather than die.
+                log.exception("projection_batch_failed")
+                moved = 0
+            if not moved:
+                stop.wait(idle_sleep)
+
+    def start_thread(self) -> tuple[threading.Thread, threading.Event]:
+        """Run in a daemon thread (embedded mode); returns the thread and its stop flag."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run, args=(stop,), name="projections", daemon=True)
+        thread.start()
+        return thread, stop
+
+
+def wait_for(runner: ProjectionRunner, timeout: float = 10.0) -> None:
+    """Block until every projection has caught up with the log as it is now."""
+    deadline = time.monotonic() + timeout
+    head = runner.source.last_id()
+    while any(runner.store.position(name) < head for name in runner.projections):
+        if time.monotonic() > deadline:
+            raise TimeoutError("projections did not catch up in time")
+        runner.catch_up()

@@ -1,0 +1,156 @@
+"""The two backend pairings every scenario runs on: (SQLite, files) and (PostgreSQL, S3).
+
+Scenarios drive the vault service directly, encrypting on the "client" side with
+``keys.envelope`` exactly as the SDK does, so that what they prove holds for any client.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from nacl.public import PrivateKey
+
+from coffre.bootstrap import Coffre, build
+from domain.values import (
+    Actor,
+    DocumentMetadata,
+    DocumentType,
+    Profession,
+    Role,
+    patient_id_from_number,
+    professional_id_from_number,
+)
+from keys.envelope import DataKey, decrypt, encrypt, seal, unseal
+from keys.master import MasterKeys
+from vault.clock import ManualClock
+from vault.settings import Settings
+
+BACKENDS = ["sqlite-fs", pytest.param("postgres-s3", marks=[pytest.mark.postgres, pytest.mark.s3])]
+
+
+def backend_settings(request: pytest.FixtureRequest, backend: str, data_dir: Path) -> Settings:
+    """Settings for one backend pairing, using the real servers for postgres-s3."""
+    if backend == "sqlite-fs":
+        return Settings(data_dir=data_dir)
+    pg = request.getfixturevalue("pg_database")
+    s3 = request.getfixturevalue("s3_server")
+    bucket = request.getfixturevalue("s3_bucket")
+    return Settings(
+        data_dir=data_dir,
+        database="postgres",
+        pg_host=pg["host"],
+        pg_port=int(pg["port"]),
+        pg_user=pg["user"],
+        pg_dbname=pg["dbname"],
+        blob_store="s3",
+        s3_endpoint=s3["endpoint"],
+        s3_access_key=s3["access_key"],
+        s3_secret_key=s3["secret_key"],
+        s3_bucket=bucket,
+        master_keys=MasterKeys.generate().current.to_line(),
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The scenario's clock, starting at a fixed instant."""
+    return ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=BACKENDS)
+def coffre(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[Coffre]:
+    """A fully built Coffre on one backend pairing."""
+    settings = backend_settings(request, request.param, tmp_path / "data")
+    built = build(settings, clock=clock)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@dataclass
+class Person:
+    """An actor with a registered reader key pair."""
+
+    actor: Actor
+    secret: PrivateKey
+    key_id: str
+
+
+@dataclass
+class Cast:
+    """The people of a scenario."""
+
+    hospital: Actor
+    patient: Person
+    doctor: Person
+    nurse: Person
+    stranger: Person
+
+
+def _person(coffre: Coffre, actor: Actor) -> Person:
+    secret = PrivateKey.generate()
+    key_id = coffre.vault.register_reader_key(actor, bytes(secret.public_key))
+    return Person(actor, secret, key_id)
+
+
+@pytest.fixture
+def cast(coffre: Coffre) -> Cast:
+    """A provisioned patient, a hospital, two granted-or-not professionals and a stranger."""
+    hospital = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de Lyon")
+    patient_id = patient_id_from_number("2870675123456")
+    coffre.vault.provision(patient_id, hospital)
+
+    def pro(n: str, name: str, profession: Profession) -> Actor:
+        return Actor(Role.PROFESSIONAL, professional_id_from_number(n), name, profession, "Cabinet")
+
+    return Cast(
+        hospital=hospital,
+        patient=_person(coffre, Actor(Role.PATIENT, patient_id, "Jeanne Martin")),
+        doctor=_person(coffre, pro("1000000001", "Dr Paul Durand", Profession.DOCTOR)),
+        nurse=_person(coffre, pro("1000000002", "Inès Roux", Profession.NURSE)),
+        stranger=_person(coffre, pro("1000000003", "Dr Marc Petit", Profession.DOCTOR)),
+    )
+
+
+def deposit(
+    coffre: Coffre,
+    patient_id: str,
+    plaintext: bytes,
+    author: Actor,
+    *,
+    type: DocumentType = DocumentType.LAB_RESULT,
+    title: str = "Bilan sanguin",
+    data_key: DataKey | None = None,
+) -> UUID:
+    """Encrypt on the client side, upload, and deposit; returns the document id."""
+    key = data_key or DataKey.generate()
+    space_key = coffre.vault.space_key(patient_id)
+    receipt = coffre.vault.upload(patient_id, encrypt([plaintext], key, chunk_size=4096), author)
+    sealed = seal(key, base64.b64decode(space_key.public_key))
+    result = coffre.vault.deposit(
+        patient_id,
+        receipt.ticket,
+        DocumentMetadata(type, title, date(2026, 10, 30)),
+        sealed,
+        author,
+    )
+    return result.document_id
+
+
+def read(coffre: Coffre, patient_id: str, document_id: UUID, person: Person) -> bytes:
+    """Read as ``person`` does: release, unseal, download, decrypt."""
+    release = coffre.vault.read(patient_id, document_id, person.actor, person.key_id)
+    key = unseal(base64.b64decode(release.sealed_key), bytes(person.secret))
+    _, stream = coffre.vault.open_content(release.content_ticket)
+    out = io.BytesIO()
+    for piece in decrypt(stream, key):
+        out.write(piece)
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""The vault: use cases, blob stores, settings, tokens and the client SDK."""

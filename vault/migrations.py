@@ -1,0 +1,39 @@
+"""Applies the SQL files of ``migrations/<dialect>/`` with yoyo-migrations.
+
+The events tables themselves belong to ``eventsourcing`` (created when the vault first
+starts); everything else — key store, projection views, the trail — is created here,
+in order, once, and recorded in yoyo's own bookkeeping tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from yoyo import get_backend, read_migrations
+
+from vault.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def backend_uri(settings: Settings) -> str:
+    """The yoyo URI of the configured database."""
+    if settings.database == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{settings.sqlite_path.resolve()}"
+    password = f":{quote(settings.pg_password.get_secret_value())}" if settings.pg_password else ""
+    return (
+        f"postgresql+psycopg://{quote(settings.pg_user)}{password}@{settings.pg_host}:"
+        f"{settings.pg_port}/{quote(settings.pg_dbname)}"
+    )
+
+
+def migrate(settings: Settings) -> list[str]:
+    """Apply every pending migration; returns the ids applied (empty when up to date)."""
+    backend = get_backend(backend_uri(settings))
+    migrations = read_migrations(str(MIGRATIONS / settings.database))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]

@@ -1,0 +1,439 @@
+"""The vault: one method per use case, each one transaction on the event store.
+
+Order of operations is what makes the invariants hold:
+
+* provision: the space key is stored (wrapped) *before* ``Provisioned`` is recorded, so
+  no event ever names a key that does not exist;
+* deposit: the ciphertext blob is stored *before* ``Deposited`` is recorded; a blob no
+  event names is an orphan that ``collect_orphans`` removes;
+* read: the policy is evaluated on the space as stored now (never on a projection), the
+  access is recorded and committed, and only then is the data key resealed and
+  returned. If recording fails, the caller gets an error and no key.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from domain.access import Access
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    SpaceAlreadyExists,
+    Unavailable,
+    UnknownDocument,
+    UnknownSpace,
+)
+from domain.policy import decide_read, may_list
+from domain.reader import Reader
+from domain.space import Document, Space
+from domain.values import Actor, Ciphertext, DocumentMetadata, Role, Scope, parse_patient_id
+from keys.envelope import MAGIC, VERSION
+from keys.keyring import Keyring
+from vault.blobstore import BlobStore
+from vault.clock import Clock, SystemClock
+from vault.dto import (
+    Deposit,
+    DocumentSummary,
+    GrantSummary,
+    Release,
+    SpaceKeyInfo,
+    UploadReceipt,
+)
+from vault.tickets import TicketSigner
+
+T = TypeVar("T")
+
+#: the first bytes of every Coffre envelope (format v1): checked on upload
+HEADER_PREFIX = MAGIC + bytes([VERSION])
+
+#: attempts at a command whose space changed under it before giving up with Conflict
+COMMAND_ATTEMPTS = 5
+
+
+class Vault(Application):
+    """Coffre's application service over the event store, key ring and blob store."""
+
+    name = "vault"  # pinned: the table prefix must survive a class rename
+    snapshotting_intervals = {Space: 100}
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str],
+        keyring: Keyring,
+        blobs: BlobStore,
+        ticket_key: bytes,
+        clock: Clock | None = None,
+        content_ttl: timedelta = timedelta(minutes=5),
+        upload_ttl: timedelta = timedelta(hours=1),
+        max_document_size: int = 4 * 1024**3,
+        presign: bool = False,
+    ) -> None:
+        super().__init__(env=env)
+        self.keyring = keyring
+        self.blobs = blobs
+        self.clock = clock or SystemClock()
+        self.content_ttl = content_ttl
+        self.upload_ttl = upload_ttl
+        self.max_document_size = max_document_size
+        self.presign = presign
+        self._upload_tickets = TicketSigner(ticket_key, "upload")
+        self._content_tickets = TicketSigner(ticket_key, "content")
+
+    # -- spaces ------------------------------------------------------------------
+
+    def provision(self, patient_id: str, actor: Actor) -> SpaceKeyInfo:
+        """Provision a patient's space with a fresh space key."""
+        patient_id = parse_patient_id(patient_id)
+        space_id = Space.create_id(patient_id)
+        if self._exists(space_id):
+            raise SpaceAlreadyExists("a space exists for this patient")
+        key = self.keyring.create_space_key(space_id)
+        space = Space.provision(patient_id, key.key_id, key.public_key, actor, self.clock.now())
+        try:
+            self._save(space)
+        except IntegrityError:
+            raise SpaceAlreadyExists("a space exists for this patient") from None
+        return self._key_info(space)
+
+    def space_key(self, patient_id: str, actor: Actor | None = None) -> SpaceKeyInfo:
+        """The public key to which depositors seal data keys for this space.
+
+        With ``actor``, only a depositor of this space may ask: not a regulator, and a
+        patient only for their own space (so a patient cannot probe other spaces).
+        """
+        space = self._space(patient_id)
+        if actor is not None:
+            self._require_depositor(space, actor)
+        return self._key_info(space)
+
+    # -- reader keys -------------------------------------------------------------
+
+    def register_reader_key(self, actor: Actor, public_key: bytes | str) -> str:
+        """Register a reading client's public key for ``actor``; returns the key id."""
+
+        def change() -> tuple[Reader, str]:
+            try:
+                reader = self.repository.get(Reader.create_id(actor.role.value, actor.id))
+            except AggregateNotFoundError:
+                reader = Reader.for_actor(actor)
+            return reader, reader.register(public_key, actor, self.clock.now())
+
+        return self._retry(change)
+
+    # -- deposits ----------------------------------------------------------------
+
+    def upload(self, patient_id: str, chunks: Iterable[bytes], actor: Actor) -> UploadReceipt:
+        """Store a document's ciphertext and return a receipt for the deposit.
+
+        The stream must be a Coffre envelope (checked on its first bytes) of at most
+        ``max_document_size`` bytes; otherwise nothing is stored.
+        """
+        space = self._space(patient_id)
+        self._require_depositor(space, actor)
+        blob = uuid4().hex
+        info = self.blobs.put(blob, self._checked_envelope(chunks))
+        expires_at = self.clock.now() + self.upload_ttl
+        ticket = self._upload_tickets.sign(
+            {
+                "blob": info.name,
+                "size": info.size,
+                "sha256": info.sha256,
+                "space": str(space.id),
+                "by": actor.id,
+            },
+            expires_at,
+        )
+        return UploadReceipt(info.name, info.size, info.sha256, ticket, expires_at)
+
+    def deposit(
+        self,
+        patient_id: str,
+        receipt: str,
+        metadata: DocumentMetadata,
+        sealed_key: bytes | str,
+        actor: Actor,
+        document_id: UUID | None = None,
+    ) -> Deposit:
+        """Record a deposit (or a new version when ``document_id`` names a document)."""
+        payload = self._upload_tickets.verify(receipt, self.clock.now())
+        ciphertext = Ciphertext(payload["blob"], int(payload["size"]), payload["sha256"])
+        target = document_id or uuid4()
+
+        def change() -> tuple[Space, Deposit]:
+            space = self._space(patient_id)
+            if payload["space"] != str(space.id) or payload["by"] != actor.id:
+                raise InvalidInput(
+                    "the upload receipt is for another space or depositor", field="receipt"
+                )
+            self._require_depositor(space, actor)
+            if document_id is not None and document_id not in space.documents:
+                raise UnknownDocument("no such document in this space")
+            if any(
+                v.ciphertext.blob == ciphertext.blob
+                for d in space.documents.values()
+                for v in d.versions
+            ):
+                raise Conflict("this upload was already deposited")
+            version = space.deposit(
+                target, metadata, ciphertext, sealed_key, actor, self.clock.now()
+            )
+            return space, Deposit(target, version)
+
+        return self._retry(change)
+
+    def delete_document(self, patient_id: str, document_id: UUID, actor: Actor) -> None:
+        """The patient deletes a document from their space."""
+
+        def change() -> tuple[Space, None]:
+            space = self._space(patient_id)
+            space.delete_document(document_id, actor, self.clock.now())
+            return space, None
+
+        self._retry(change)
+
+    # -- grants ------------------------------------------------------------------
+
+    def grant(
+        self,
+        patient_id: str,
+        grantee: Actor,
+        scope: Scope,
+        expires_at: datetime | None,
+        actor: Actor,
+    ) -> UUID:
+        """The patient grants a professional access to ``scope``; returns the grant id."""
+        grant_id = uuid4()
+
+        def change() -> tuple[Space, UUID]:
+            space = self._space(patient_id)
+            space.grant(grant_id, grantee, scope, expires_at, actor, self.clock.now())
+            return space, grant_id
+
+        return self._retry(change)
+
+    def revoke(self, patient_id: str, grant_id: UUID, actor: Actor) -> None:
+        """The patient revokes a grant; effective on the grantee's very next read."""
+
+        def change() -> tuple[Space, None]:
+            space = self._space(patient_id)
+            space.revoke(grant_id, actor, self.clock.now())
+            return space, None
+
+        self._retry(change)
+
+    def grants(self, patient_id: str, actor: Actor) -> list[GrantSummary]:
+        """The space's grants, for its patient."""
+        space = self._space(patient_id)
+        if not space.is_patient(actor):
+            raise Forbidden("only the patient sees their grants")
+        now = self.clock.now()
+        return [
+            GrantSummary(
+                grant_id=g.id,
+                grantee_id=g.grantee.id,
+                grantee_name=g.grantee.name,
+                grantee_profession=g.grantee.profession.value if g.grantee.profession else None,
+                scope=g.scope.to_dict(),
+                granted_at=g.granted_at,
+                expires_at=g.expires_at,
+                revoked_at=g.revoked_at,
+                active=g.active(now),
+            )
+            for g in space.grants.values()
+        ]
+
+    # -- reads -------------------------------------------------------------------
+
+    def documents(self, patient_id: str, actor: Actor) -> list[DocumentSummary]:
+        """The documents ``actor`` may read; others are not even counted."""
+        space = self._space(patient_id)
+        now = self.clock.now()
+        return [
+            _summary(document)
+            for document in space.documents.values()
+            if may_list(space, document, actor, now)
+        ]
+
+    def read(self, patient_id: str, document_id: UUID, actor: Actor, reader_key_id: str) -> Release:
+        """Authorise, record, then release the document's key resealed to the reader.
+
+        A refused read is recorded too, and answers exactly like an unknown document so
+        that a refusal never reveals that the document exists.
+        """
+        reader_key = self._reader_key(actor, reader_key_id)
+        space = self._space(patient_id)
+        now = self.clock.now()
+        decision = decide_read(space, document_id, actor, now)
+        if not decision.allowed:
+            self._save(
+                Access.record_refusal(space.id, document_id, actor, decision, space.version, now)
+            )
+            raise UnknownDocument("no such document in this space")
+        document = space.documents[document_id]
+        version = document.current
+        access = Access.record_read(
+            space.id,
+            document_id,
+            version.number,
+            actor,
+            reader_key_id,
+            decision,
+            space.version,
+            now,
+        )
+        self._save(access)  # raises before any key is touched if the record cannot be stored
+        sealed = self.keyring.reseal(
+            space.id, space.key_id, base64.b64decode(version.sealed_key), reader_key
+        )
+        expires_at = now + self.content_ttl
+        ticket = self._content_tickets.sign(
+            {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
+        )
+        url = (
+            self.blobs.url_for_get(version.ciphertext.blob, self.content_ttl)
+            if self.presign
+            else None
+        )
+        return Release(
+            access_id=access.id,
+            document=_summary(document),
+            sha256=version.ciphertext.sha256,
+            sealed_key=base64.b64encode(sealed).decode("ascii"),
+            content_ticket=ticket,
+            content_url=url,
+            expires_at=expires_at,
+        )
+
+    def open_content(self, ticket: str) -> tuple[int, Iterator[bytes]]:
+        """The size and byte stream of the ciphertext a content ticket names."""
+        payload = self._content_tickets.verify(ticket, self.clock.now())
+        blob = payload["blob"]
+        return self.blobs.size(blob), self.blobs.open(blob)
+
+    def authorise_log(self, patient_id: str, actor: Actor) -> UUID:
+        """The space id whose access log ``actor`` may read: only the patient's own."""
+        space = self._space(patient_id)
+        if not space.is_patient(actor):
+            raise Forbidden("only the patient reads their access log")
+        return space.id
+
+    # -- housekeeping ------------------------------------------------------------
+
+    def referenced_blobs(self) -> set[str]:
+        """Names of every blob a ``Deposited`` event refers to."""
+        names: set[str] = set()
+        topic = f"{Space.Deposited.__module__}:{Space.Deposited.__qualname__}"
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=1000, topics=[topic])
+            for notification in page:
+                event = self.mapper.to_domain_event(notification)
+                names.add(event.blob)  # type: ignore[attr-defined]
+            if len(page) < 1000:
+                return names
+            start = page[-1].id + 1
+
+    def collect_orphans(self, older_than: timedelta) -> int:
+        """Delete blobs older than ``older_than`` that no deposit names; returns the count.
+
+        ``older_than`` must exceed the upload receipt lifetime, or a blob whose deposit
+        is still to come could be collected.
+        """
+        if older_than < self.upload_ttl:
+            raise InvalidInput(
+                "orphans are collected only after receipts expire", field="older_than"
+            )
+        cutoff = self.clock.now() - older_than
+        candidates = list(self.blobs.names(older_than=cutoff))
+        referenced = self.referenced_blobs()
+        orphans = [name for name in candidates if name not in referenced]
+        for name in orphans:
+            self.blobs.delete(name)
+        return len(orphans)
+
+    # -- internals ---------------------------------------------------------------
+
+    def _space(self, patient_id: str) -> Space:
+        try:
+            return self.repository.get(Space.create_id(patient_id))
+        except AggregateNotFoundError:
+            raise UnknownSpace("no space for this patient") from None
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _reader_key(self, actor: Actor, key_id: str) -> bytes:
+        try:
+            reader = self.repository.get(Reader.create_id(actor.role.value, actor.id))
+        except AggregateNotFoundError:
+            reader = Reader.for_actor(actor)
+        return base64.b64decode(reader.public_key(key_id))
+
+    def _key_info(self, space: Space) -> SpaceKeyInfo:
+        return SpaceKeyInfo(space.patient_id, space.id, space.key_id, space.public_key)
+
+    def _require_depositor(self, space: Space, actor: Actor) -> None:
+        if actor.role is Role.REGULATOR or (
+            actor.role is Role.PATIENT and not space.is_patient(actor)
+        ):
+            raise Forbidden("this caller may not deposit in this space")
+
+    def _checked_envelope(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        # Validate while streaming: raising here aborts the blob put, so nothing is stored.
+        size = 0
+        head = b""
+        for chunk in chunks:
+            size += len(chunk)
+            if size > self.max_document_size:
+                raise InvalidInput("the document is larger than this vault accepts", field="body")
+            if len(head) < len(HEADER_PREFIX):
+                head += chunk[: len(HEADER_PREFIX) - len(head)]
+                if not HEADER_PREFIX.startswith(head):
+                    raise InvalidInput("the body is not a Coffre envelope", field="body")
+            yield chunk
+        if len(head) < len(HEADER_PREFIX):
+            raise InvalidInput("the body is not a Coffre envelope", field="body")
+
+    def _save(self, *aggregates: Space | Access | Reader) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise
+        except PersistenceError as error:
+            raise Unavailable(f"the event store failed: {type(error).__name__}") from None
+
+    def _retry(self, change: Callable[[], tuple[Space | Reader, T]]) -> T:
+        # Optimistic concurrency: reload and reapply when another writer got there first.
+        for _ in range(COMMAND_ATTEMPTS):
+            aggregate, result = change()
+            try:
+                self._save(aggregate)
+            except IntegrityError:
+                continue
+            return result
+        raise Conflict("the space kept changing; try again")
+
+
+def _summary(document: Document) -> DocumentSummary:
+    version = document.current
+    return DocumentSummary(
+        document_id=document.id,
+        type=document.type.value,
+        title=version.title,
+        date=version.date,
+        version=version.number,
+        author_name=version.author.name,
+        author_organisation=version.author.organisation,
+        size=version.ciphertext.size,
+        deposited_at=version.deposited_at,
+    )

@@ -1,0 +1,122 @@
+"""Configuration, from ``COFFRE_*`` environment variables (see docs/configuration.md).
+
+The defaults are the embedded mode: SQLite and local files under ``COFFRE_DATA_DIR``,
+a master key generated there on first run. Production sets ``COFFRE_DATABASE=postgres``,
+``COFFRE_BLOB_STORE=s3`` and provides the master keys from a secret manager.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop and a production deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="COFFRE_", extra="ignore")
+
+    data_dir: Path = Field(Path(".coffre"), description="where the embedded mode keeps its files")
+    database: Literal["sqlite", "postgres"] = "sqlite"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: SecretStr | None = None
+    pg_dbname: str = "coffre"
+    pg_pool_size: int = 5
+    pg_lock_timeout: int = Field(5, description="seconds a writer waits for the events table")
+
+    blob_store: Literal["fs", "s3"] = "fs"
+    s3_endpoint: str = "127.0.0.1:7480"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "coffre-documents"
+    s3_secure: bool = False
+    s3_presign: bool = Field(False, description="hand readers presigned S3 URLs")
+
+    master_keys: SecretStr | None = Field(
+        None, description="'keyid:base64,...' (first is current); else a file in data_dir"
+    )
+    token_issuer: str = "coffre"  # noqa: S105 - an issuer name, not a secret
+    token_public_key: str | None = Field(
+        None, description="base64 Ed25519 key of an external token issuer; else derived"
+    )
+    token_ttl_minutes: int = 60
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_format: Literal["console", "json"] = "console"
+    projections_in_process: bool | None = Field(
+        None, description="run projections inside the API process (default: with SQLite)"
+    )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.blob_store == "s3" and not (self.s3_access_key and self.s3_secret_key):
+            raise ValueError("COFFRE_S3_ACCESS_KEY and COFFRE_S3_SECRET_KEY are required with s3")
+        if self.database == "postgres" and self.master_keys is None:
+            # A server deployment must not silently mint a key file next to the code.
+            raise ValueError("COFFRE_MASTER_KEYS is required with postgres")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True for the SQLite + filesystem default."""
+        return self.database == "sqlite"
+
+    @property
+    def run_projections_in_process(self) -> bool:
+        """Whether the API process also runs the projections."""
+        if self.projections_in_process is None:
+            return self.embedded
+        return self.projections_in_process
+
+    def event_store_env(self) -> dict[str, str]:
+        """The ``eventsourcing`` environment for the vault application."""
+        if self.database == "sqlite":
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.pg_dbname,
+            "POSTGRES_HOST": self.pg_host,
+            "POSTGRES_PORT": str(self.pg_port),
+            "POSTGRES_USER": self.pg_user,
+            "POSTGRES_PASSWORD": self.pg_password.get_secret_value() if self.pg_password else "",
+            "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
+            "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout),
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+        return env
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file holding events, keys and projections in embedded mode."""
+        return self.data_dir / "coffre.db"
+
+    def pg_conninfo(self) -> str:
+        """libpq connection string for the PostgreSQL database."""
+        parts = [
+            f"host={self.pg_host}",
+            f"port={self.pg_port}",
+            f"user={self.pg_user}",
+            f"dbname={self.pg_dbname}",
+        ]
+        if self.pg_password:
+            parts.append(f"password={self.pg_password.get_secret_value()}")
+        return " ".join(parts)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()
