@@ -49,7 +49,6 @@ class ViewStore(ABC):
     def position(self, name: str) -> int:
         """The last notification id projected by ``name`` (0 when none)."""
 
-
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Rows of a read-only query, as dicts with plain values."""
         with self.transaction() as cursor:
@@ -143,7 +142,6 @@ class SQLiteViewStore(ViewStore):
         return self._recorder.max_tracking_id(name) or 0
 
 
-
 class PostgresViewStore(ViewStore):
     """Views in PostgreSQL, beside the events."""
 
@@ -172,7 +170,6 @@ class PostgresViewStore(ViewStore):
     def position(self, name: str) -> int:
         """The last notification id projected by ``name`` (0 when none)."""
         return self._recorder.max_tracking_id(name) or 0
-
 
     def close(self) -> None:
         """Close the connection pool."""

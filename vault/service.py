@@ -108,8 +108,8 @@ class Vault(Application):
     def space_key(self, patient_id: str, actor: Actor | None = None) -> SpaceKeyInfo:
         """The public key to which depositors seal data keys for this space.
 
-        With ``actor``, only a depositor of this space may ask: not a regulator, and a
-        patient only for their own space (so a patient cannot probe other spaces).
+        With ``actor``, only a depositor of this space may ask (``Forbidden`` otherwise):
+        not a regulator, and a patient only for their own space. Without, anyone may.
         """
         space = self._space(patient_id)
         if actor is not None:

@@ -1,0 +1,99 @@
+"""The FastAPI application: routers, problem handlers, logging, projections lifespan.
+
+``create_app`` takes already-built services (see ``api.deps.Services``); it builds
+nothing itself, so the CLI, the ASGI factory and the tests share one composition root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+import structlog
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from api import problems
+from api.deps import Services
+from api.logging import RequestContext, configure_logging
+from api.middleware import BodyLimit, SecurityHeaders
+from api.routers import access_log, content, documents, grants, health, readers, spaces
+
+log = structlog.get_logger(__name__)
+
+#: how long shutdown waits for the projection thread to finish its batch
+PROJECTIONS_STOP_TIMEOUT = 10.0
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operation ids for generated clients: ``<tag>-<route name>``."""
+    return f"{route.tags[0]}-{route.name}"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the projections in a thread of this process when the settings say so."""
+    services: Services = app.state.services
+    if not services.settings.run_projections_in_process:
+        yield
+        return
+    thread, stop = services.runner.start_thread()
+    log.info("projections_started")
+    try:
+        yield
+    finally:
+        stop.set()
+        await anyio.to_thread.run_sync(thread.join, PROJECTIONS_STOP_TIMEOUT)
+        log.info("projections_stopped")
+
+
+def create_app(services: Services) -> FastAPI:
+    """The HTTP API over ``services`` (a ``coffre.bootstrap.Coffre`` or a test double)."""
+    configure_logging(services.settings.log_format)
+    app = FastAPI(
+        title="Coffre",
+        version="1",
+        summary="An event-sourced secure vault for health documents.",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.services = services
+    for module in (health, spaces, readers, documents, content, grants, access_log):
+        app.include_router(module.router)
+    problems.install(app)
+    # Last added runs first: the request context wraps everything, even a 413.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    # Every error answer is problem+json: replace FastAPI's default 422 schema too.
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for operation in _operations(schema):
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        operation
+        for path in schema.get("paths", {}).values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+    ]

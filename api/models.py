@@ -1,0 +1,298 @@
+"""Request and response bodies, one model per direction.
+
+Request models only cap sizes and shapes, so that an absurd body is refused cheaply;
+the rules (title length, identifier checksums, known types) belong to the domain
+values built from them, which raise ``InvalidInput`` themselves. Response models
+never carry key material, except the reader-sealed ``sealed_key`` of a read release.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.values import Actor, DocumentMetadata, DocumentType, Profession, Role, Scope
+
+#: far above every domain limit: only there to bound what is parsed at all
+ID_MAX = 64
+TEXT_MAX = 1000
+KEY_B64_MAX = 256
+TICKET_MAX = 4096
+LIST_MAX = 1000
+
+
+class RequestModel(BaseModel):
+    """Unknown fields are refused: a misspelt field must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    """Built from the vault's DTOs by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; ``type`` is stable per error class."""
+
+    type: str = Field(examples=["https://coffre.invalid/problems/unknown-space"])
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    instance: str | None = None
+
+
+class Health(BaseModel):
+    """The service answers."""
+
+    status: Literal["ok"] = "ok"
+
+
+# -- spaces and keys -----------------------------------------------------------------
+
+
+class SpaceCreate(RequestModel):
+    """Provision a patient's space."""
+
+    patient_id: str = Field(max_length=ID_MAX, examples=["185077512345624"])
+
+
+class SpaceKey(ResponseModel):
+    """The public half of a space key, to which depositors seal data keys."""
+
+    patient_id: str
+    space_id: UUID
+    key_id: str
+    public_key: str = Field(description="base64 X25519 public key")
+
+
+class ReaderKeyCreate(RequestModel):
+    """Register a reading client's X25519 public key."""
+
+    public_key: str = Field(max_length=KEY_B64_MAX, description="base64, 32 bytes")
+
+
+class ReaderKey(BaseModel):
+    """The id to name in reads."""
+
+    key_id: str
+
+
+# -- uploads and deposits ------------------------------------------------------------
+
+
+class Upload(BaseModel):
+    """A stored ciphertext; ``receipt`` is what the deposit names."""
+
+    blob: str
+    size: int
+    sha256: str
+    receipt: str
+    expires_at: dt.datetime
+
+
+class DepositCreate(RequestModel):
+    """Record a deposit of an uploaded ciphertext (a new version with ``document_id``)."""
+
+    receipt: str = Field(max_length=TICKET_MAX)
+    type: str = Field(
+        max_length=ID_MAX, json_schema_extra={"enum": [t.value for t in DocumentType]}
+    )
+    title: str = Field(max_length=TEXT_MAX, description="at most 200 characters")
+    date: dt.date
+    sealed_key: str = Field(
+        max_length=KEY_B64_MAX, description="data key sealed to the space key, base64"
+    )
+    document_id: UUID | None = None
+
+    def metadata(self) -> DocumentMetadata:
+        """The domain's metadata (validated there)."""
+        return DocumentMetadata(type=self.type, title=self.title, date=self.date)  # type: ignore[arg-type]
+
+
+class DepositCreated(ResponseModel):
+    """The recorded document and version."""
+
+    document_id: UUID
+    version: int
+
+
+class DocumentPublic(ResponseModel):
+    """A document as its reader may see it (no key material)."""
+
+    document_id: UUID
+    type: str
+    title: str
+    date: dt.date
+    version: int
+    author_name: str
+    author_organisation: str | None
+    size: int
+    deposited_at: dt.datetime
+
+
+class DocumentList(BaseModel):
+    """The documents the caller may read."""
+
+    documents: list[DocumentPublic]
+
+
+class ReadCreate(RequestModel):
+    """Ask for a document's key, resealed to one of the caller's reader keys."""
+
+    reader_key_id: str = Field(max_length=ID_MAX)
+
+
+class ReleasePublic(BaseModel):
+    """A recorded read: the reader-sealed data key and where to fetch the ciphertext."""
+
+    access_id: UUID
+    document: DocumentPublic
+    sha256: str
+    sealed_key: str = Field(description="data key sealed to the reader key, base64")
+    content_url: str
+    expires_at: dt.datetime
+
+
+# -- grants --------------------------------------------------------------------------
+
+
+class GranteeIn(RequestModel):
+    """The professional a grant is for."""
+
+    id: str = Field(max_length=ID_MAX, description="RPPS number")
+    name: str = Field(max_length=TEXT_MAX)
+    profession: str = Field(
+        max_length=ID_MAX, json_schema_extra={"enum": [p.value for p in Profession]}
+    )
+    organisation: str | None = Field(None, max_length=TEXT_MAX)
+
+    def actor(self) -> Actor:
+        """The grantee as the domain knows them (validated there)."""
+        return Actor(
+            role=Role.PROFESSIONAL,
+            id=self.id,
+            name=self.name,
+            profession=self.profession,  # type: ignore[arg-type]
+            organisation=self.organisation,
+        )
+
+
+class ScopeIn(RequestModel):
+    """What a grant covers."""
+
+    kind: Literal["space", "types", "documents"]
+    types: list[str] = Field(default_factory=list, max_length=LIST_MAX)
+    documents: list[UUID] = Field(default_factory=list, max_length=LIST_MAX)
+
+    def scope(self) -> Scope:
+        """The domain's scope (validated there)."""
+        return Scope(self.kind, frozenset(self.types), frozenset(self.documents))  # type: ignore[arg-type]
+
+
+class GrantCreate(RequestModel):
+    """The patient grants a professional access."""
+
+    grantee: GranteeIn
+    scope: ScopeIn
+    expires_at: dt.datetime | None = None
+
+
+class GrantCreated(BaseModel):
+    """The new grant's id."""
+
+    grant_id: UUID
+
+
+class ScopeOut(BaseModel):
+    """What a grant covers, as stored."""
+
+    kind: str
+    types: list[str]
+    documents: list[UUID]
+
+
+class GrantPublic(ResponseModel):
+    """A grant as the patient sees it."""
+
+    grant_id: UUID
+    grantee_id: str
+    grantee_name: str
+    grantee_profession: str | None
+    scope: ScopeOut
+    granted_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    active: bool
+
+
+class GrantList(BaseModel):
+    """Every grant of the space, active or not."""
+
+    grants: list[GrantPublic]
+
+
+# -- access log ----------------------------------------------------------------------
+
+
+class LogQuery(RequestModel):
+    """Paging and filters of an access-log query."""
+
+    before: int | None = Field(None, ge=1, description="cursor: entries older than this")
+    limit: int = Field(50, ge=1, le=200)
+    actor_id: str | None = Field(None, max_length=ID_MAX)
+    document_id: UUID | None = None
+    action: str | None = Field(None, max_length=32)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+class LogActor(BaseModel):
+    """Who acted."""
+
+    role: str
+    id: str
+    name: str
+    profession: str | None
+    organisation: str | None
+
+
+class LogEntry(BaseModel):
+    """One action on the space, as the patient is shown it."""
+
+    entry_id: int
+    at: dt.datetime
+    actor: LogActor
+    action: str
+    document_id: UUID | None
+    document_title: str | None
+    document_type: str | None
+    how: str
+    outcome: Literal["allowed", "refused"]
+    reason: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LogEntry:
+        """An entry from an ``access_log`` projection row."""
+        actor = LogActor(
+            role=row["actor_role"],
+            id=row["actor_id"],
+            name=row["actor_name"],
+            profession=row.get("actor_profession"),
+            organisation=row.get("actor_organisation"),
+        )
+        fields = {name: row.get(name) for name in cls.model_fields if name != "actor"}
+        return cls.model_validate({**fields, "actor": actor})
+
+
+class LogPage(BaseModel):
+    """A page of the access log, newest first; pass ``next_cursor`` as ``before``."""
+
+    entries: list[LogEntry]
+    next_cursor: int | None

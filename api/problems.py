@@ -1,0 +1,193 @@
+"""Errors to RFC 9457 ``application/problem+json``: the ONE place statuses are chosen.
+
+Every ``domain.errors`` class maps to a status here (subclasses inherit their nearest
+ancestor's status) and to the stable type ``https://coffre.invalid/problems/<code>``,
+where ``<code>`` is the class's own ``code``. Routes never build error responses.
+
+Besides the domain tree, the API itself answers a few problems of its own:
+request validation (422 ``invalid-input``, like ``InvalidInput``), unknown routes
+(404 ``not-found``), wrong methods (405 ``method-not-allowed``), oversized JSON bodies
+(413 ``body-too-large``), interrupted uploads (400 ``incomplete-body``) and anything
+unexpected (500 ``internal``, with nothing of the failure in the body).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from domain.errors import (
+    CoffreError,
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    InvalidInput,
+    KeyDestroyed,
+    NotFound,
+    Refused,
+    Unauthenticated,
+    Unavailable,
+)
+
+log = structlog.get_logger(__name__)
+
+TYPE_BASE = "https://coffre.invalid/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+#: status per error class; a subclass takes the status of its nearest listed ancestor
+STATUS_BY_ERROR: dict[type[CoffreError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Refused: 403,
+    IntegrityFailure: 400,
+    KeyDestroyed: 410,
+    Unavailable: 503,
+}
+
+#: HTTP errors raised by routing or body parsing: status -> (status, code, detail).
+#: FastAPI's 400 means "the body could not be parsed" (say, invalid UTF-8): that is
+#: invalid input like any other, so it answers as ``invalid-input`` does, with a 422.
+HTTP_PROBLEMS = {
+    400: (422, "invalid-input", "the body could not be parsed"),
+    404: (404, "not-found", "no such route"),
+    405: (405, "method-not-allowed", "this method is not allowed on this route"),
+    413: (413, "body-too-large", "the request body is too large"),
+}
+
+#: pydantic messages are short, but a custom validator's could quote input
+MAX_DETAIL = 200
+
+#: seconds a client should wait before retrying after a backend failure
+RETRY_AFTER_SECONDS = "5"
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem media type."""
+
+    media_type = MEDIA_TYPE
+
+
+def title_for(code: str) -> str:
+    """A short human title for a problem code ("unknown-space" -> "Unknown space")."""
+    return code.replace("-", " ").capitalize()
+
+
+def problem(
+    request: Request | None,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, str] | None = None,
+) -> ProblemResponse:
+    """Build a problem response; ``instance`` names the request, never its path."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title_for(code),
+        "status": status,
+        "detail": detail,
+    }
+    if field is not None:
+        body["field"] = field
+    body.update(extensions or {})
+    request_id = _request_id(request)
+    if request_id is not None:
+        # The path could hold a content ticket or a patient id: point at the request id.
+        body["instance"] = f"urn:coffre:request:{request_id}"
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def status_for(error: CoffreError) -> int:
+    """The HTTP status of a Coffre error (500 for a class missing from the table)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+    return 500
+
+
+def internal_problem(request: Request | None) -> ProblemResponse:
+    """The answer to an unexpected failure: a request id to quote, and nothing else."""
+    return problem(request, 500, "internal", "an unexpected error occurred; quote the request id")
+
+
+async def _coffre_error(request: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, CoffreError)
+    status = status_for(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if status >= 500:
+        log.error("backend_failure", code=error.code)
+    return problem(
+        request,
+        status,
+        error.code,
+        error.detail,
+        field=getattr(error, "field", None),
+        headers=headers or None,
+        # a refusal names the rule that failed (RULES.md); the patient sees it too
+        extensions={"rule": error.rule} if isinstance(error, Refused) else None,
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, RequestValidationError)
+    # Concise on purpose: the first error's place and message, never the input itself.
+    errors = list(error.errors())
+    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+    field = _field(first)
+    message = "the body is not valid JSON" if first.get("type") == "json_invalid" else first["msg"]
+    detail = f"{field}: {message}" if field else str(message)
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem(request, 422, "invalid-input", detail[:MAX_DETAIL], field=field)
+
+
+async def _http_error(request: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, StarletteHTTPException)
+    fallback = (error.status_code, "http-error", str(error.detail)[:MAX_DETAIL])
+    status, code, detail = HTTP_PROBLEMS.get(error.status_code, fallback)
+    field = "body" if code == "invalid-input" else None
+    headers = dict(error.headers) if error.headers else None  # keeps Allow on a 405
+    return problem(request, status, code, detail, field=field, headers=headers)
+
+
+async def _client_disconnect(request: Request, error: Exception) -> ProblemResponse:
+    # Nobody will read this answer; it exists so the request line logs what happened.
+    log.info("client_disconnected")
+    return problem(request, 400, "incomplete-body", "the request body ended early")
+
+
+def _field(error: Any) -> str | None:
+    loc = [str(part) for part in error.get("loc", ())]
+    if error.get("type") == "json_invalid" or loc == ["body"]:
+        return "body"
+    # ("body", "grantee", "id") -> "grantee.id"; ("path", "patient_id") -> "patient_id"
+    return ".".join(loc[1:]) or None
+
+
+def _request_id(request: Request | None) -> str | None:
+    if request is None:
+        return None
+    return request.scope.get("state", {}).get("request_id")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every known failure into problem+json."""
+    app.add_exception_handler(CoffreError, _coffre_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)

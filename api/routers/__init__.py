@@ -1,0 +1,1 @@
+"""One router per resource or audience; each route is one ``Vault`` call."""

@@ -1,0 +1,51 @@
+"""The patient's access log: who did what in their space, refused reads included."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import AccessLogDep, PatientActor, RunnerDep, SettingsDep, VaultDep
+from api.models import LogEntry, LogPage, LogQuery
+from api.routers.common import PatientId, problem_responses
+from projections.access_log import LogFilter
+
+router = APIRouter(
+    prefix="/v1/spaces/{patient_id}/access-log",
+    tags=["access-log"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+
+
+@router.get("", name="read_access_log")
+def read_access_log(
+    patient_id: PatientId,
+    query: Annotated[LogQuery, Query()],
+    vault: VaultDep,
+    access_log: AccessLogDep,
+    runner: RunnerDep,
+    settings: SettingsDep,
+    actor: PatientActor,
+) -> LogPage:
+    """A page of the log, newest first; ``next_cursor`` is the next page's ``before``."""
+    space_id = vault.authorise_log(patient_id, actor)
+    if settings.run_projections_in_process:
+        # Embedded mode: project what is stored now, so the patient sees their own
+        # latest actions (a separate worker would make this an eventual view).
+        runner.catch_up()
+    page = access_log.page(
+        space_id,
+        before=query.before,
+        limit=query.limit,
+        where=LogFilter(
+            actor_id=query.actor_id,
+            document_id=query.document_id,
+            action=query.action,
+            since=query.since,
+            until=query.until,
+        ),
+    )
+    return LogPage(
+        entries=[LogEntry.from_row(row) for row in page.entries], next_cursor=page.next_cursor
+    )

@@ -1,0 +1,172 @@
+"""Documents of a space: upload ciphertext, deposit, list, read (key release), delete."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
+from uuid import UUID
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from fastapi import APIRouter, Path, Request, Response, status
+
+from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
+from api.models import (
+    DepositCreate,
+    DepositCreated,
+    DocumentList,
+    DocumentPublic,
+    ReadCreate,
+    ReleasePublic,
+    Upload,
+)
+from api.routers.common import PatientId, problem_responses
+from vault.dto import Release
+
+router = APIRouter(
+    prefix="/v1/spaces/{patient_id}",
+    tags=["documents"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+
+DocumentId = Annotated[UUID, Path(description="the document's id")]
+
+#: uploads hold a worker thread while the client sends; they get their own pool of
+#: tokens so that slow uploads can never starve the threads every other route needs
+UPLOAD_CONCURRENCY = 16
+
+_OCTET_STREAM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _pull(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """A blocking iterator over an async body stream, for use in a worker thread.
+
+    Each ``next()`` hops back to the event loop for one chunk, so at most one chunk of
+    the document is in memory; a client disconnect surfaces here as ``ClientDisconnect``
+    and aborts the blob store's (atomic) put.
+    """
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await anext(stream)
+        except StopAsyncIteration:
+            return None
+
+    while (chunk := anyio.from_thread.run(next_chunk)) is not None:
+        if chunk:
+            yield chunk
+
+
+def _upload_limiter(request: Request) -> anyio.CapacityLimiter:
+    # One per application, made on first use (always on the event loop's thread).
+    state = request.app.state
+    if getattr(state, "upload_limiter", None) is None:
+        state.upload_limiter = anyio.CapacityLimiter(UPLOAD_CONCURRENCY)
+    return state.upload_limiter  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/uploads",
+    status_code=status.HTTP_201_CREATED,
+    name="upload_ciphertext",
+    openapi_extra=_OCTET_STREAM_BODY,
+)
+async def upload_ciphertext(
+    patient_id: PatientId, request: Request, vault: VaultDep, actor: DepositorActor
+) -> Upload:
+    """Stream a document's ciphertext (a Coffre envelope) into the blob store.
+
+    Returns the receipt that the deposit names. Nothing is recorded yet; a blob that is
+    never deposited is collected as an orphan.
+    """
+    chunks = _pull(request.stream().__aiter__())
+    receipt = await anyio.to_thread.run_sync(
+        vault.upload, patient_id, chunks, actor, limiter=_upload_limiter(request)
+    )
+    return Upload(
+        blob=receipt.blob,
+        size=receipt.size,
+        sha256=receipt.sha256,
+        receipt=receipt.ticket,
+        expires_at=receipt.expires_at,
+    )
+
+
+@router.post(
+    "/documents",
+    status_code=status.HTTP_201_CREATED,
+    name="deposit_document",
+    responses=problem_responses(400, 409),
+)
+def deposit_document(
+    patient_id: PatientId, body: DepositCreate, vault: VaultDep, actor: DepositorActor
+) -> DepositCreated:
+    """Record the deposit of an uploaded ciphertext (or a new version of a document)."""
+    deposit = vault.deposit(
+        patient_id, body.receipt, body.metadata(), body.sealed_key, actor, body.document_id
+    )
+    return DepositCreated.model_validate(deposit)
+
+
+@router.get("/documents", name="list_documents")
+def list_documents(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) -> DocumentList:
+    """The documents the caller may read; others are not even counted."""
+    documents = vault.documents(patient_id, actor)
+    return DocumentList(documents=[DocumentPublic.model_validate(d) for d in documents])
+
+
+@router.post(
+    "/documents/{document_id}/reads",
+    name="read_document",
+    responses=problem_responses(400, 410, 503),
+)
+def read_document(
+    patient_id: PatientId,
+    document_id: DocumentId,
+    body: ReadCreate,
+    request: Request,
+    vault: VaultDep,
+    actor: CurrentActor,
+) -> ReleasePublic:
+    """Record a read, then release the data key sealed to the caller's reader key.
+
+    A refused read is recorded too, and answers exactly like an unknown document.
+    """
+    release = vault.read(patient_id, document_id, actor, body.reader_key_id)
+    return ReleasePublic(
+        access_id=release.access_id,
+        document=DocumentPublic.model_validate(release.document),
+        sha256=release.sha256,
+        sealed_key=release.sealed_key,
+        content_url=_content_url(request, release),
+        expires_at=release.expires_at,
+    )
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    name="delete_document",
+    responses=problem_responses(409),
+)
+def delete_document(
+    patient_id: PatientId, document_id: DocumentId, vault: VaultDep, actor: PatientActor
+) -> Response:
+    """The patient deletes a document; its history stays, its content is unreadable."""
+    vault.delete_document(patient_id, document_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _content_url(request: Request, release: Release) -> str:
+    # A presigned blob-store URL when the vault made one, else our own download route,
+    # as a path relative to the API (behind a proxy, under its root path).
+    if release.content_url:
+        return release.content_url
+    path = request.app.url_path_for("read_content", ticket=release.content_ticket)
+    return f"{request.scope.get('root_path', '').rstrip('/')}{path}"

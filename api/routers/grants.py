@@ -1,0 +1,54 @@
+"""Grants: the patient lets professionals read parts of their space, and revokes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Response, status
+
+from api.deps import PatientActor, VaultDep
+from api.models import GrantCreate, GrantCreated, GrantList, GrantPublic
+from api.routers.common import PatientId, problem_responses
+
+router = APIRouter(
+    prefix="/v1/spaces/{patient_id}/grants",
+    tags=["grants"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+
+GrantId = Annotated[UUID, Path(description="the grant's id")]
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, name="grant", responses=problem_responses(409)
+)
+def grant(
+    patient_id: PatientId, body: GrantCreate, vault: VaultDep, actor: PatientActor
+) -> GrantCreated:
+    """Grant a professional access to the whole space, some types or some documents."""
+    grant_id = vault.grant(
+        patient_id, body.grantee.actor(), body.scope.scope(), body.expires_at, actor
+    )
+    return GrantCreated(grant_id=grant_id)
+
+
+@router.get("", name="list_grants")
+def list_grants(patient_id: PatientId, vault: VaultDep, actor: PatientActor) -> GrantList:
+    """Every grant of the space, active, expired or revoked."""
+    grants = vault.grants(patient_id, actor)
+    return GrantList(grants=[GrantPublic.model_validate(g) for g in grants])
+
+
+@router.delete(
+    "/{grant_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    name="revoke",
+    responses=problem_responses(409),
+)
+def revoke(
+    patient_id: PatientId, grant_id: GrantId, vault: VaultDep, actor: PatientActor
+) -> Response:
+    """Revoke a grant: the grantee's very next read is refused."""
+    vault.revoke(patient_id, grant_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

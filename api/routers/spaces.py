@@ -1,0 +1,28 @@
+"""Spaces: provisioning by a platform service, and the space's public key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import CurrentActor, ServiceActor, VaultDep
+from api.models import SpaceCreate, SpaceKey
+from api.routers.common import PatientId, problem_responses
+
+router = APIRouter(prefix="/v1/spaces", tags=["spaces"], responses=problem_responses(401, 403))
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    name="provision_space",
+    responses=problem_responses(409, 422),
+)
+def provision_space(body: SpaceCreate, vault: VaultDep, actor: ServiceActor) -> SpaceKey:
+    """Provision a patient's space with a fresh space key (platform services only)."""
+    return SpaceKey.model_validate(vault.provision(body.patient_id, actor))
+
+
+@router.get("/{patient_id}/key", name="space_key", responses=problem_responses(404, 422))
+def space_key(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) -> SpaceKey:
+    """The public key depositors seal data keys to."""
+    return SpaceKey.model_validate(vault.space_key(patient_id, actor))

@@ -1,0 +1,135 @@
+"""Helpers for the API tests: actors, a caller that encrypts for real, counters."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+from nacl.public import PrivateKey
+
+from coffre.bootstrap import Coffre
+from domain.values import (
+    Actor,
+    Profession,
+    Role,
+    patient_id_from_number,
+    professional_id_from_number,
+)
+from keys.envelope import DataKey, decrypt, encrypt, seal, unseal
+
+HOSPITAL = Actor(Role.SERVICE, "hopital-nord", "Hôpital Nord")
+ALICE = Actor(Role.PATIENT, patient_id_from_number("2850775123456"), "Alice Martin")
+BRUNO = Actor(Role.PATIENT, patient_id_from_number("1790612987654"), "Bruno Petit")
+DOCTOR = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("1000000001"),
+    "Dr Claire Bernard",
+    profession=Profession.DOCTOR,
+    organisation="Cabinet Bernard",
+)
+NURSE = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("1000000002"),
+    "Denis Roux",
+    profession=Profession.NURSE,
+)
+AUDITOR = Actor(Role.REGULATOR, "cnil-audit", "CNIL")
+
+
+@dataclass
+class Caller:
+    """One actor's side of the conversation: token, reader key, helpers."""
+
+    client: TestClient
+    actor: Actor
+    token: str
+    reader: PrivateKey
+    reader_key_id: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The bearer header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        """GET as this caller."""
+        return self.client.get(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        """POST as this caller."""
+        return self.client.post(
+            url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        """DELETE as this caller."""
+        return self.client.delete(
+            url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
+
+    def register_reader(self) -> str:
+        """Register this caller's reader key; returns its id."""
+        public = base64.b64encode(bytes(self.reader.public_key)).decode()
+        answer = self.post("/v1/readers/keys", json={"public_key": public})
+        assert answer.status_code == 201, answer.text
+        self.reader_key_id = answer.json()["key_id"]
+        return self.reader_key_id
+
+    def upload(self, patient_id: str, plaintext: bytes) -> tuple[dict[str, Any], str]:
+        """Encrypt and upload ``plaintext``; returns the upload answer and the sealed key."""
+        space = self.get(f"/v1/spaces/{patient_id}/key")
+        assert space.status_code == 200, space.text
+        data_key = DataKey.generate()
+        ciphertext = encrypt(iter([plaintext]), data_key, chunk_size=1024)
+        answer = self.post(
+            f"/v1/spaces/{patient_id}/uploads",
+            content=ciphertext,  # a generator: sent chunked, streamed by the server
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert answer.status_code == 201, answer.text
+        public = base64.b64decode(space.json()["public_key"])
+        return answer.json(), base64.b64encode(seal(data_key, public)).decode()
+
+    def deposit(
+        self, patient_id: str, plaintext: bytes = b"bilan sanguin", **metadata: Any
+    ) -> dict[str, Any]:
+        """Upload and deposit a document; returns the deposit answer."""
+        upload, sealed_key = self.upload(patient_id, plaintext)
+        body = {
+            "receipt": upload["receipt"],
+            "type": "lab_result",
+            "title": "Bilan sanguin",
+            "date": date(2025, 3, 14).isoformat(),
+            "sealed_key": sealed_key,
+            **metadata,
+        }
+        answer = self.post(f"/v1/spaces/{patient_id}/documents", json=body)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def read(self, patient_id: str, document_id: str) -> Any:
+        """Ask for a document's key release (the raw response)."""
+        key_id = self.reader_key_id or self.register_reader()
+        url = f"/v1/spaces/{patient_id}/documents/{document_id}/reads"
+        return self.post(url, json={"reader_key_id": key_id})
+
+    def open_release(self, release: dict[str, Any]) -> bytes:
+        """Download the ciphertext a release points to and decrypt it."""
+        data_key = unseal(base64.b64decode(release["sealed_key"]), bytes(self.reader))
+        download = self.client.get(release["content_url"])
+        assert download.status_code == 200, download.text
+        assert int(download.headers["content-length"]) == len(download.content)
+        return b"".join(decrypt(iter([download.content]), data_key))
+
+
+def events(coffre: Coffre) -> int:
+    """How many events are stored (the highest notification id)."""
+    return coffre.vault.recorder.max_notification_id() or 0
+
+
+def without_instance(problem: dict[str, Any]) -> dict[str, Any]:
+    """A problem body without its per-request ``instance``."""
+    return {key: value for key, value in problem.items() if key != "instance"}

@@ -1,0 +1,73 @@
+"""API test fixtures: a real embedded Coffre (SQLite + files) behind the real app.
+
+Clients encrypt for real (``keys.envelope``) so uploads are genuine Coffre envelopes,
+and hold real X25519 reader keys so released data keys can be opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from nacl.public import PrivateKey
+
+from api.app import create_app
+from coffre.bootstrap import Coffre, build
+from domain.values import Actor
+from vault.settings import Settings
+
+
+@pytest.fixture
+def coffre(tmp_path: Path) -> Iterator[Coffre]:
+    """An embedded Coffre in a fresh data directory (projections run in process)."""
+    built = build(Settings(data_dir=tmp_path / "data"))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def app(coffre: Coffre) -> FastAPI:
+    """The HTTP API over ``coffre``."""
+    return create_app(coffre)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A test client with the app's lifespan running."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def caller(client: TestClient, coffre: Coffre) -> Any:
+    """Make a ``Caller`` for an actor: ``caller(ALICE)``."""
+
+    def make(actor: Actor) -> Caller:
+        return Caller(client, actor, coffre.tokens.mint(actor), PrivateKey.generate())
+
+    return make
+
+
+@pytest.fixture
+def hospital(caller: Any) -> Caller:
+    """The platform service that provisions spaces."""
+    return caller(HOSPITAL)
+
+
+@pytest.fixture
+def alice(caller: Any, hospital: Caller) -> Caller:
+    """A patient whose space is provisioned."""
+    answer = hospital.post("/v1/spaces", json={"patient_id": ALICE.id})
+    assert answer.status_code == 201, answer.text
+    return caller(ALICE)
+
+
+@pytest.fixture
+def doctor(caller: Any) -> Caller:
+    """A doctor with no grant yet."""
+    return caller(DOCTOR)
