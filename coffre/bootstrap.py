@@ -57,6 +57,15 @@ def master_keys(settings: Settings) -> MasterKeys:
     return MasterKeys.from_file(settings.data_dir / "master.keys", create=settings.embedded)
 
 
+def token_authority(settings: Settings, keys: MasterKeys | None = None) -> TokenAuthority:
+    """The bearer-token authority: an external issuer's public key, else the dev issuer
+    derived from the master key (which can also mint, for `coffre token` and the demo)."""
+    if settings.token_public_key:
+        return TokenAuthority.from_public_key(settings.token_issuer, settings.token_public_key)
+    master = keys or master_keys(settings)
+    return TokenAuthority.from_seed(settings.token_issuer, master.derive("token-signing"))
+
+
 def blob_store(settings: Settings) -> BlobStore:
     """The configured blob store."""
     if settings.blob_store == "fs":
@@ -117,10 +126,7 @@ def build(
     migrate(settings)
     views = view_store(settings)
     runner = ProjectionRunner(ApplicationSource(vault), views, [AccessLogProjection()])
-    if settings.token_public_key:
-        tokens = TokenAuthority.from_public_key(settings.token_issuer, settings.token_public_key)
-    else:
-        tokens = TokenAuthority.from_seed(settings.token_issuer, keys.derive("token-signing"))
+    tokens = token_authority(settings, keys)
     return Coffre(
         settings=settings,
         vault=vault,

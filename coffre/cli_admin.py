@@ -1,0 +1,187 @@
+"""Operator commands: serving, migrations, tokens, projection workers, blob collection.
+
+These run next to the data (they read ``COFFRE_*`` settings and open the stores);
+the client commands in ``coffre.cli_client`` only speak HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from coffre.bootstrap import Coffre, build
+from coffre.cli_common import err, fail, out, settings, token_authority
+from domain.values import Actor, Profession, Role
+from projections.runner import Event, EventSource
+from vault.migrations import migrate as apply_migrations
+
+projections_app = typer.Typer(help="Projection workers and views.", no_args_is_help=True)
+blobs_app = typer.Typer(help="Blob store housekeeping.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: COFFRE_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: COFFRE_PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Default: COFFRE_WORKERS.")] = None,
+    embedded: Annotated[
+        bool, typer.Option("--embedded", help="SQLite + files under COFFRE_DATA_DIR (default).")
+    ] = False,
+) -> None:
+    """Serve the HTTP API with uvicorn (factory coffre.asgi:create)."""
+    import uvicorn  # only the server needs it
+
+    if embedded:
+        # the factory reads settings from the environment, in this and any worker process
+        os.environ["COFFRE_DATABASE"] = "sqlite"
+        os.environ["COFFRE_BLOB_STORE"] = "fs"
+    config = settings()
+    workers = workers or config.workers
+    if config.embedded and workers > 1:
+        # each worker would run its own in-process projection runner on one SQLite file
+        fail("embedded mode serves with one worker; use PostgreSQL to scale out")
+    err().print(f"data in {config.data_dir.resolve()}" if config.embedded else "PostgreSQL mode")
+    uvicorn.run(
+        "coffre.asgi:create",
+        factory=True,
+        host=host or config.host,
+        port=port or config.port,
+        workers=workers,
+        # the app logs each request itself, with content tickets redacted; uvicorn's
+        # access log would print raw paths, tickets included
+        access_log=False,
+        server_header=False,
+    )
+
+
+def migrate() -> None:
+    """Apply pending SQL migrations (key store, views) and create the event tables."""
+    config = settings()
+    applied = apply_migrations(config)
+    # the event store's own tables are created by eventsourcing when the vault opens
+    build(config).close()
+    out().print("\n".join(applied) if applied else "up to date")
+
+
+def token(
+    role: Annotated[Role, typer.Argument(help="patient, professional, service or regulator.")],
+    actor_id: Annotated[str, typer.Argument(metavar="ID", help="INS, RPPS or service name.")],
+    name: Annotated[str, typer.Option(help="Display name, shown in access logs.")],
+    profession: Annotated[Profession | None, typer.Option(help="Professionals only.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Where the actor works.")] = None,
+    ttl: Annotated[
+        int | None, typer.Option(help="Minutes (default COFFRE_TOKEN_TTL_MINUTES).")
+    ] = None,
+) -> None:
+    """Mint a bearer token with the embedded issuer key; prints only the token."""
+    config = settings()
+    actor = Actor(
+        role=role, id=actor_id, name=name, profession=profession, organisation=organisation
+    )
+    minutes = ttl if ttl is not None else config.token_ttl_minutes
+    # print, not rich: a token must come out as one unwrapped, unstyled line
+    typer.echo(token_authority(config).mint(actor, timedelta(minutes=minutes)))
+
+
+@contextmanager
+def opened() -> Iterator[Coffre]:
+    """The whole application, closed on the way out."""
+    coffre = build(settings())
+    try:
+        yield coffre
+    finally:
+        coffre.close()
+
+
+@projections_app.command("run")
+def projections_run() -> None:
+    """Follow the event log and keep every projection current, until SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        # finish the batch in flight (it commits with its position), then leave
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with opened() as coffre:
+            if coffre.settings.run_projections_in_process:
+                err().print("note: the API also runs projections in process with these settings")
+            err().print(f"following the event log: {', '.join(coffre.runner.projections)}")
+            coffre.runner.run(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    err().print("stopped")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help="The projection, e.g. access_log.")],
+) -> None:
+    """Empty a projection's tables and replay the whole event log into them.
+
+    Stop the workers that run this projection (and the API in embedded mode) first.
+    """
+    with opened() as coffre:
+        runner = coffre.runner
+        if name not in runner.projections:
+            fail(f"unknown projection {name!r}; known: {', '.join(runner.projections)}")
+        columns = (TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err(), transient=True) as bar:
+            task = bar.add_task(name, total=runner.source.last_id())
+            # observe the runner's reads rather than re-implement rebuild: each batch read
+            # tells how far along the log the replay is
+            runner.source = _Observed(runner.source, lambda last: bar.update(task, completed=last))
+            count = runner.rebuild(name)
+    out().print(f"{name}: {count} events replayed")
+
+
+@projections_app.command("lag")
+def projections_lag() -> None:
+    """How many events each projection is behind the head of the log."""
+    with opened() as coffre:
+        lags = coffre.runner.lag()
+    table = Table("projection", "events behind")
+    for name, behind in lags.items():
+        table.add_row(name, str(behind))
+    out().print(table)
+
+
+@blobs_app.command("collect")
+def blobs_collect(
+    older_than: Annotated[
+        float, typer.Option(help="Hours; must exceed the upload receipt lifetime.")
+    ] = 24.0,
+) -> None:
+    """Delete stored ciphertexts that no deposit names (interrupted uploads)."""
+    with opened() as coffre:
+        removed = coffre.vault.collect_orphans(timedelta(hours=older_than))
+    out().print(f"{removed} orphan blob(s) removed")
+
+
+class _Observed:
+    """An event source that reports the last notification id of each batch it serves."""
+
+    def __init__(self, source: EventSource, seen: Callable[[int], None]) -> None:
+        self._source, self._seen = source, seen
+
+    def read(self, start: int, limit: int) -> list[tuple[int, Event]]:
+        """Delegate, then report how far the batch reached."""
+        batch = self._source.read(start, limit)
+        if batch:
+            self._seen(batch[-1][0])
+        return batch
+
+    def last_id(self) -> int:
+        """Delegate."""
+        return self._source.last_id()

@@ -1,0 +1,144 @@
+"""What every ``coffre`` command shares: options, error handling, consoles, the SDK client.
+
+Output rules: results go to stdout; progress, notes and errors to stderr. Nothing here
+ever prints a token, a key or a document byte (only ``coffre token`` prints a token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import click
+import pydantic
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from typer.core import TyperGroup
+
+from coffre import bootstrap
+from domain.errors import CoffreError, InvalidInput
+from vault.client import CoffreClient, ReaderKey
+from vault.settings import Settings
+from vault.tokens import TokenAuthority
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_READER_KEY = "~/.config/coffre/reader.key"
+
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="COFFRE_URL", help="Coffre API base URL.", show_envvar=True)
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="COFFRE_TOKEN",
+        show_default=False,
+        show_envvar=True,
+        help="Bearer token (prefer the environment: command lines are visible to others).",
+    ),
+]
+ReaderKeyOption = Annotated[
+    Path,
+    typer.Option(
+        "--reader-key",
+        envvar="COFFRE_READER_KEY",
+        show_envvar=True,
+        help="This client's reader key file (made by `coffre keys init`).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def out() -> Console:
+    """The console for results (stdout); made per call so test runners capture it."""
+    return Console(highlight=False)
+
+
+def err() -> Console:
+    """The console for progress, notes and errors (stderr)."""
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one clear line on stderr and exit non-zero."""
+    err().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+class CoffreGroup(TyperGroup):
+    """The top command group: turns expected failures into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a Coffre, file or configuration error prints its message."""
+        try:
+            return super().invoke(ctx)
+        except CoffreError as error:
+            # details never hold tokens, keys or document bytes (domain.errors' contract)
+            fail(error.detail)
+        except FileNotFoundError as error:
+            fail(f"no such file: {error.filename}")
+        except (FileExistsError, IsADirectoryError, PermissionError) as error:
+            fail(f"{error.strerror}: {error.filename}")
+        except pydantic.ValidationError as error:
+            # only the messages: input values could be secrets from the environment
+            fail("configuration: " + "; ".join(e["msg"] for e in error.errors()))
+
+
+def settings() -> Settings:
+    """Settings from the ``COFFRE_*`` environment, read fresh for each command."""
+    return Settings()
+
+
+def token_authority(config: Settings) -> TokenAuthority:
+    """The token issuer of this deployment (minting works only for the embedded one)."""
+    if config.token_public_key:
+        raise InvalidInput("tokens come from an external issuer here (COFFRE_TOKEN_PUBLIC_KEY)")
+    return bootstrap.token_authority(config)
+
+
+def load_reader_key(path: Path) -> ReaderKey:
+    """The reader key at ``path``, with a hint when there is none yet."""
+    try:
+        return ReaderKey.load(path.expanduser())
+    except FileNotFoundError:
+        fail(f"no reader key at {path}; run `coffre keys init` first")
+
+
+@contextmanager
+def client(url: str, token: str | None, reader_key: Path | None = None) -> Iterator[CoffreClient]:
+    """An SDK client for a command; ``reader_key`` is loaded only when given."""
+    if not token:
+        fail("no token: set COFFRE_TOKEN (or pass --token); `coffre token` mints one")
+    key = load_reader_key(reader_key) if reader_key is not None else None
+    with CoffreClient(url, token, reader_key=key) as coffre:
+        yield coffre
+
+
+@contextmanager
+def transfer_bar(description: str) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields an SDK ``progress(done, total)`` callback."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    # transient: the bar disappears once done, leaving only the result line
+    with Progress(*columns, console=err(), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress

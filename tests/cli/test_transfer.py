@@ -1,0 +1,122 @@
+"""Client commands over real HTTP: keys, provision, upload, download, grants.
+
+Unlike the SDK tests (in-process transport, buffered), these go through uvicorn, so
+the upload really is a chunked request body and the download a streamed response.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from coffre.cli_common import token_authority
+from domain.values import Actor, Role, patient_id_from_number, professional_id_from_number
+from tests.cli.conftest import Invoke, Server
+from vault.settings import Settings
+
+PATIENT = Actor(Role.PATIENT, patient_id_from_number("1920344567890"), "Léa Fontaine")
+GRANTOR = Actor(Role.PATIENT, patient_id_from_number("2920344567890"), "Zoé Fontaine")
+CLINIC = Actor(Role.SERVICE, "clinique-sud", "Clinique du Sud")
+RPPS = professional_id_from_number("3000000001")
+
+
+@pytest.fixture
+def tokens(server: Server) -> dict[str, str]:
+    authority = token_authority(Settings(data_dir=server.data_dir))
+    return {
+        "patient": authority.mint(PATIENT),
+        "grantor": authority.mint(GRANTOR),
+        "clinic": authority.mint(CLINIC),
+    }
+
+
+def test_upload_then_download_a_multi_mebibyte_file(
+    coffre_cli: Invoke, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    clinic = {"COFFRE_TOKEN": tokens["clinic"]}
+    patient = {
+        "COFFRE_TOKEN": tokens["patient"],
+        "COFFRE_READER_KEY": str(tmp_path / "k" / "r.key"),
+    }
+    assert coffre_cli("provision", PATIENT.id, env=clinic).exit_code == 0
+    again = coffre_cli("provision", PATIENT.id, env=clinic)
+    assert again.exit_code == 1 and again.stderr == "error: a space exists for this patient\n"
+
+    source = tmp_path / "scan.bin"
+    source.write_bytes(os.urandom(5 * 1024 * 1024 + 3))
+    uploaded = coffre_cli(
+        "upload",
+        PATIENT.id,
+        str(source),
+        "--type",
+        "imaging_report",
+        "--title",
+        "IRM",
+        "--date",
+        "2026-03-04",
+        env=clinic,
+    )
+    assert uploaded.exit_code == 0, uploaded.output
+    document_id = uploaded.stdout.strip()
+
+    keys = coffre_cli("keys", "init", env=patient)
+    assert keys.exit_code == 0, keys.output
+    assert (tmp_path / "k" / "r.key").stat().st_mode & 0o777 == 0o600
+
+    target = tmp_path / "copy.bin"
+    downloaded = coffre_cli("download", PATIENT.id, document_id, str(target), env=patient)
+    assert downloaded.exit_code == 0, downloaded.output
+    assert target.read_bytes() == source.read_bytes()
+
+    # An existing file is not replaced unless asked.
+    again = coffre_cli("download", PATIENT.id, document_id, str(target), env=patient)
+    assert again.exit_code == 1 and "--force" in again.stderr
+
+    listed = coffre_cli("documents", PATIENT.id, env=patient)
+    assert "IRM" in listed.stdout and document_id in listed.stdout.replace("\n", "")
+
+
+def test_grant_list_and_revoke(coffre_cli: Invoke, tokens: dict[str, str]) -> None:
+    clinic, patient = {"COFFRE_TOKEN": tokens["clinic"]}, {"COFFRE_TOKEN": tokens["grantor"]}
+    assert coffre_cli("provision", GRANTOR.id, env=clinic).exit_code == 0
+
+    granted = coffre_cli(
+        "grant",
+        GRANTOR.id,
+        "--to",
+        RPPS,
+        "--name",
+        "Dr Hugo Blanc",
+        "--profession",
+        "doctor",
+        "--types",
+        "lab_result,imaging_report",
+        "--expires",
+        "2099-01-01T00:00:00+00:00",
+        env=patient,
+    )
+    assert granted.exit_code == 0, granted.output
+    grant_id = granted.stdout.strip()
+    assert "Dr Hugo Blanc" in coffre_cli("grants", GRANTOR.id, env=patient).stdout
+
+    assert coffre_cli("revoke", GRANTOR.id, grant_id, env=patient).exit_code == 0
+    assert "revoked" in coffre_cli("grants", GRANTOR.id, env=patient).stdout
+
+    both = coffre_cli(
+        "grant",
+        GRANTOR.id,
+        "--to",
+        RPPS,
+        "--name",
+        "X",
+        "--profession",
+        "doctor",
+        "--types",
+        "lab_result",
+        "--documents",
+        grant_id,
+        env=patient,
+    )
+    assert both.exit_code == 1 and "not both" in both.stderr

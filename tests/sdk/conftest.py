@@ -1,0 +1,103 @@
+"""SDK fixtures: the real app, built by the real composition root, served in process.
+
+``httpx.ASGITransport`` is asynchronous while the SDK is synchronous, so
+:class:`InProcessTransport` runs it in an anyio blocking portal. Like ASGITransport
+itself, it buffers request and response bodies: fine for the small sizes used here;
+streaming at scale is covered by the CLI tests against a real uvicorn server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import anyio.from_thread
+import httpx
+import pytest
+
+from api.app import create_app
+from coffre.bootstrap import Coffre, build
+from domain.values import (
+    Actor,
+    Profession,
+    Role,
+    patient_id_from_number,
+    professional_id_from_number,
+)
+from vault.client import CoffreClient, ReaderKey
+from vault.settings import Settings
+
+BASE_URL = "http://coffre.test"
+HOSPITAL = Actor(Role.SERVICE, "hopital-nord", "Hôpital Nord", organisation="Hôpital Nord")
+PATIENT = Actor(Role.PATIENT, patient_id_from_number("2850775123456"), "Alice Martin")
+DOCTOR = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("1000000001"),
+    "Dr Claire Bernard",
+    Profession.DOCTOR,
+    "Cabinet Bernard",
+)
+STRANGER = Actor(
+    Role.PROFESSIONAL, professional_id_from_number("1000000002"), "Dr Marc Petit", Profession.DOCTOR
+)
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """A synchronous httpx transport over an ASGI app (buffers bodies)."""
+
+    def __init__(self, app: object, portal: anyio.from_thread.BlockingPortal) -> None:
+        self._asgi = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # the SDK streams its body from a sync generator: read it here, replay it async
+        body = request.read()
+        replay = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+        response = self._portal.call(self._asgi.handle_async_request, replay)
+        content = self._portal.call(_read_async, response)
+        return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+
+async def _read_async(response: httpx.Response) -> bytes:
+    return await response.aread()
+
+
+@pytest.fixture
+def coffre(tmp_path: Path) -> Iterator[Coffre]:
+    """An embedded Coffre (SQLite + files) in a fresh data directory."""
+    built = build(Settings(data_dir=tmp_path / "data"))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def transport(coffre: Coffre) -> Iterator[InProcessTransport]:
+    """The real app behind an in-process transport."""
+    with anyio.from_thread.start_blocking_portal() as portal:
+        yield InProcessTransport(create_app(coffre), portal)
+
+
+@pytest.fixture
+def connect(
+    coffre: Coffre, transport: InProcessTransport
+) -> Iterator[Callable[[Actor], CoffreClient]]:
+    """Open an SDK client as an actor, with a fresh reader key (registered on first read)."""
+    opened: list[CoffreClient] = []
+
+    def open_client(actor: Actor) -> CoffreClient:
+        token = coffre.tokens.mint(actor, timedelta(minutes=10))
+        client = CoffreClient(BASE_URL, token, reader_key=ReaderKey.generate(), transport=transport)
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def space(connect: Callable[[Actor], CoffreClient]) -> str:
+    """A provisioned space for PATIENT; returns the patient id."""
+    connect(HOSPITAL).provision(PATIENT.id)
+    return PATIENT.id

@@ -1,0 +1,214 @@
+"""Problems come back as the server's own exception classes; failures leave no trace."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from datetime import date
+
+import httpx
+import pytest
+
+from coffre.bootstrap import Coffre
+from domain.errors import (
+    CoffreError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SpaceAlreadyExists,
+    Unauthenticated,
+    Unavailable,
+    UnknownDocument,
+    UnknownReaderKey,
+    UnknownSpace,
+)
+from domain.values import patient_id_from_number
+from keys.envelope import DataKey, encrypt, seal
+from keys.errors import DecryptionError, InsecureKeyFile, UnknownMasterKey
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER
+from vault.client import CoffreClient, ReaderKey, error_from_problem
+
+Connect = Callable[..., CoffreClient]
+DOCUMENT_ID = "6f1c1b7e-52b5-4c4e-9d5e-3d3b2f0c9a10"
+
+
+def _problem(code: str, **extra: object) -> dict[str, object]:
+    return {
+        "type": f"https://coffre.invalid/problems/{code}",
+        "title": code,
+        "detail": "d",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        ("unknown-space", UnknownSpace),
+        ("space-already-exists", SpaceAlreadyExists),
+        ("decryption-failed", DecryptionError),  # keys.errors take part too
+        ("unknown-master-key", UnknownMasterKey),
+        ("unavailable", Unavailable),
+    ],
+)
+def test_problem_types_map_to_their_classes(code: str, cls: type[CoffreError]) -> None:
+    error = error_from_problem(400, _problem(code))
+    assert type(error) is cls and error.detail == "d" and error.code == code
+
+
+def test_unknown_types_fall_back_on_the_status() -> None:
+    assert type(error_from_problem(413, _problem("body-too-large"))) is InvalidInput
+    assert type(error_from_problem(404, None)) is NotFound
+    assert type(error_from_problem(500, _problem("internal"))) is Unavailable
+    assert type(error_from_problem(405, _problem("method-not-allowed"))) is CoffreError
+
+
+def test_field_is_kept() -> None:
+    error = error_from_problem(422, _problem("invalid-input", field="title"))
+    assert isinstance(error, InvalidInput) and error.field == "title"
+
+
+def test_errors_through_the_real_app(connect: Connect, space: str, transport: object) -> None:
+    hospital, patient, stranger = connect(HOSPITAL), connect(PATIENT), connect(STRANGER)
+    with pytest.raises(SpaceAlreadyExists):
+        hospital.provision(space)
+    with pytest.raises(UnknownSpace):
+        hospital.space_key(patient_id_from_number("1790612987654"))
+    with pytest.raises(InvalidInput):
+        hospital.provision("not-an-ins")
+    with pytest.raises(Forbidden):
+        patient.provision(patient_id_from_number("1790612987654"))
+    with pytest.raises(Forbidden):
+        stranger.grants(space)
+
+    document_id, _ = hospital.deposit(space, b"x", type="lab_result", title="T", date=date.today())
+    with pytest.raises(UnknownReaderKey):  # a read names a key that was never registered
+        stranger.read(space, document_id, io.BytesIO())
+    stranger.register_reader_key()
+    with pytest.raises(UnknownDocument):  # refused, and it looks like nothing is there
+        stranger.read(space, document_id, io.BytesIO())
+
+    unsigned = CoffreClient(BASE_URL, "eyJhbGciOiJub25lIn0.e30.", transport=transport)
+    with pytest.raises(Unauthenticated):
+        unsigned.documents(space)
+
+
+def test_bad_metadata_is_refused_before_any_byte_is_sent(
+    connect: Connect, space: str, coffre: Coffre
+) -> None:
+    hospital = connect(HOSPITAL)
+    with pytest.raises(InvalidInput):
+        hospital.deposit(space, b"x", type="horoscope", title="T", date=date.today())
+    with pytest.raises(InvalidInput):
+        hospital.deposit(space, b"x", type="lab_result", title="T", date="yesterday")
+    assert not [p for p in (coffre.settings.data_dir / "blobs").rglob("*") if p.is_file()]
+
+
+def test_reading_needs_a_reader_key(connect: Connect, space: str) -> None:
+    client = connect(PATIENT)
+    client.reader_key = None
+    with pytest.raises(InvalidInput):
+        client.read(space, "00000000-0000-0000-0000-000000000000", io.BytesIO())
+
+
+def test_grant_revoke_and_the_access_log(connect: Connect, space: str) -> None:
+    hospital, patient, doctor = connect(HOSPITAL), connect(PATIENT), connect(DOCTOR)
+    document_id, _ = hospital.deposit(
+        space, b"cr", type="hospital_report", title="CR", date=date.today()
+    )
+    grant_id = patient.grant(
+        space,
+        {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"},
+        {"kind": "types", "types": ["hospital_report"]},
+    )
+    doctor.register_reader_key()
+    doctor.read(space, document_id, io.BytesIO())
+    (grant,) = patient.grants(space)
+    assert (
+        grant.grant_id == grant_id and grant.active and grant.scope["types"] == ["hospital_report"]
+    )
+
+    patient.revoke(space, grant_id)
+    with pytest.raises(UnknownDocument):
+        doctor.read(space, document_id, io.BytesIO())
+    with pytest.raises(Conflict):
+        patient.revoke(space, grant_id)
+
+    page = patient.access_log(space, limit=2)
+    assert len(page["entries"]) == 2 and page["next_cursor"] is not None
+    entries = list(patient.access_log_entries(space, limit=2))  # every page, newest first
+    actions = [(e["action"], e["outcome"]) for e in entries]
+    assert actions[:3] == [("read", "refused"), ("revoke", "allowed"), ("read", "allowed")]
+    assert actions[-1] == ("provision", "allowed")
+    only_doctor = list(patient.access_log_entries(space, actor_id=DOCTOR.id))
+    assert {e["actor"]["id"] for e in only_doctor} == {DOCTOR.id}
+
+
+def test_transport_failures_are_unavailable() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with (
+        CoffreClient(BASE_URL, "t", transport=httpx.MockTransport(refuse)) as client,
+        pytest.raises(Unavailable),
+    ):
+        client.documents(PATIENT.id)
+
+
+def test_the_token_never_goes_to_another_origin() -> None:
+    # A presigned content URL on the blob store's host must not receive our bearer token.
+    reader = ReaderKey.generate()
+    key = DataKey.generate()
+    ciphertext = b"".join(encrypt([b"secret"], key))
+    seen: dict[str, str | None] = {}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        seen[request.url.host] = request.headers.get("Authorization")
+        if request.url.host == "s3.example":
+            return httpx.Response(200, content=ciphertext)
+        document = {
+            "document_id": DOCUMENT_ID,
+            "type": "lab_result",
+            "title": "T",
+            "date": "2026-01-01",
+            "version": 1,
+            "author_name": "H",
+            "author_organisation": None,
+            "size": len(ciphertext),
+            "deposited_at": "2026-01-01T00:00:00+00:00",
+        }
+        release = {
+            "access_id": "0d2b0a8e-1c4f-4a57-8e33-1b2f3c4d5e6f",
+            "document": document,
+            "sha256": hashlib.sha256(ciphertext).hexdigest(),
+            "sealed_key": base64.b64encode(seal(key, reader.public_key)).decode(),
+            "content_url": "https://s3.example/bucket/blob?X-Amz-Signature=abc",
+            "expires_at": "2026-01-01T00:05:00+00:00",
+        }
+        return httpx.Response(200, content=json.dumps(release))
+
+    sink = io.BytesIO()
+    with CoffreClient(
+        BASE_URL, "tok", reader_key=reader, transport=httpx.MockTransport(server)
+    ) as c:
+        c.read(PATIENT.id, DOCUMENT_ID, sink)
+    assert sink.getvalue() == b"secret"
+    assert seen == {"coffre.test": "Bearer tok", "s3.example": None}
+
+
+def test_reader_key_files(tmp_path) -> None:
+    key = ReaderKey.generate()
+    path = tmp_path / "conf" / "reader.key"
+    key.save(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert ReaderKey.load(path).key_id == key.key_id
+    assert "secret=<redacted>" in repr(key) and key.public_key_b64 not in repr(key)
+    with pytest.raises(FileExistsError):  # never clobber a key
+        ReaderKey.generate().save(path)
+    path.chmod(0o644)
+    with pytest.raises(InsecureKeyFile):
+        ReaderKey.load(path)

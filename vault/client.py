@@ -1,0 +1,521 @@
+"""The Python SDK: a client of the Coffre HTTP API that encrypts and decrypts locally.
+
+::
+
+    with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:
+        document_id, _ = coffre.deposit(patient_id, "bilan.pdf", type="lab_result",
+                                        title="Bilan sanguin", date=date.today())
+        coffre.read(patient_id, document_id, "copie.pdf")
+
+The server never sees a plaintext document or a bare data key: ``deposit`` encrypts as
+a stream into a chunked upload and seals the data key to the space's public key;
+``read`` unseals the released key with the reader's secret key, checks the ciphertext's
+SHA-256 while streaming it and decrypts it as a stream. Memory stays flat at any size.
+
+Failures raise the very classes server code raises (``domain.errors``, ``keys.errors``),
+rebuilt from the problem+json ``type``; a network failure raises ``Unavailable``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import io
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from types import TracebackType
+from typing import IO, Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from domain.errors import (
+    CoffreError,
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from domain.values import DocumentMetadata
+from keys.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
+from keys.readerkey import ReaderKey
+from vault.dto import DocumentSummary, GrantSummary, SpaceKeyInfo
+
+__all__ = ["CoffreClient", "Progress", "ReaderKey", "error_from_problem"]
+
+#: called as ``progress(done_bytes, total_bytes or None)``; counts ciphertext on the wire
+Progress = Callable[[int, int | None], None]
+Source = str | os.PathLike[str] | bytes | IO[bytes] | Iterable[bytes]
+Sink = str | os.PathLike[str] | IO[bytes]
+
+# When a response carries no known problem type, its status still says what happened.
+_BY_STATUS: dict[int, type[CoffreError]] = {
+    400: InvalidInput,
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: InvalidInput,
+    422: InvalidInput,
+}
+
+
+def error_from_problem(status: int, problem: Mapping[str, Any] | None) -> CoffreError:
+    """The ``CoffreError`` an RFC 9457 problem (or a bare error status) stands for."""
+    problem = problem or {}
+    code = str(problem.get("type", "")).rstrip("/").rpartition("/")[2]
+    cls = _error_classes().get(code) or _BY_STATUS.get(status)
+    if cls is None:
+        cls = Unavailable if status >= 500 else CoffreError
+    detail = str(problem.get("detail") or problem.get("title") or f"HTTP error {status}")
+    # Subclasses have differing constructors (rule=, field=); build the instance through
+    # the base so every class comes back the same way, then restore the extras.
+    error = cls.__new__(cls)
+    CoffreError.__init__(error, detail)
+    error.field = problem.get("field")  # type: ignore[attr-defined]
+    error.rule = problem.get("rule")  # type: ignore[attr-defined]
+    error.status = status  # type: ignore[attr-defined]
+    return error
+
+
+def _error_classes() -> dict[str, type[CoffreError]]:
+    # Breadth-first, so a parent keeps its code if a subclass forgot to set its own.
+    # Walked per call (errors are rare) so classes imported later are found too.
+    found: dict[str, type[CoffreError]] = {}
+    pending: deque[type[CoffreError]] = deque([CoffreError])
+    while pending:
+        cls = pending.popleft()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+class _Bearer(httpx.Auth):
+    """Adds the bearer token, but only to requests for the API's own origin."""
+
+    def __init__(self, token: str, base_url: httpx.URL) -> None:
+        self._header = f"Bearer {token}"
+        self._origin = _origin(base_url)
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        """Attach the token to same-origin requests."""
+        # A content_url may be presigned S3 on another host: it must never get the token.
+        if _origin(request.url) == self._origin:
+            request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return "_Bearer(<redacted>)"
+
+
+class CoffreClient:
+    """A session with one Coffre server, as the actor its bearer token names.
+
+    ``reader_key`` is needed only to read documents (and to register it). Use as a
+    context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        reader_key: ReaderKey | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+    ) -> None:
+        url = httpx.URL(base_url)
+        self.reader_key = reader_key
+        self._http = httpx.Client(
+            base_url=url,
+            auth=_Bearer(token, url),
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def __enter__(self) -> CoffreClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the underlying connections."""
+        self._http.close()
+
+    # -- spaces and keys -----------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """The server's health answer (``{"status": "ok"}``)."""
+        return self._request("GET", "/v1/health")
+
+    def provision(self, patient_id: str) -> SpaceKeyInfo:
+        """Provision a patient's space (services only); returns its public key."""
+        return _space_key(self._request("POST", "/v1/spaces", json={"patient_id": patient_id}))
+
+    def space_key(self, patient_id: str) -> SpaceKeyInfo:
+        """The public key data keys of this space are sealed to."""
+        return _space_key(self._request("GET", f"{_space(patient_id)}/key"))
+
+    def register_reader_key(self) -> str:
+        """Register this client's reader public key for its actor; returns the key id."""
+        reader = self._reader()
+        body = {"public_key": reader.public_key_b64}
+        answer = self._request("POST", "/v1/readers/keys", json=body)
+        if answer["key_id"] != reader.key_id:
+            raise IntegrityFailure("the server registered a different key id than ours")
+        return reader.key_id
+
+    # -- documents -----------------------------------------------------------------
+
+    def deposit(
+        self,
+        patient_id: str,
+        source: Source,
+        *,
+        type: str,  # the API's own field name
+        title: str,
+        date: date | str,
+        document_id: UUID | str | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[UUID, int]:
+        """Encrypt ``source`` (a path, a binary file, bytes or an iterable of bytes) and
+        deposit it; returns ``(document_id, version)``.
+
+        ``document_id`` deposits a new version of that document. Metadata is checked
+        before any byte is sent.
+        """
+        metadata = DocumentMetadata(type=type, title=title, date=_as_date(date))  # type: ignore[arg-type]
+        space = self.space_key(patient_id)
+        data_key = DataKey.generate()
+        sealed = seal(data_key, base64.b64decode(space.public_key))
+        with _open_source(source) as (pieces, size):
+            meter = _Meter(progress, None if size is None else ciphertext_size(size))
+            upload = self._request(
+                "POST",
+                f"{_space(patient_id)}/uploads",
+                content=meter.wrap(encrypt(pieces, data_key)),  # a generator: chunked upload
+                headers={"Content-Type": "application/octet-stream"},
+            )
+        # The receipt must name exactly the bytes we sent, or the deposit would seal a key
+        # to a ciphertext that is not ours.
+        same_hash = hmac.compare_digest(str(upload["sha256"]), meter.hexdigest())
+        if upload["size"] != meter.done or not same_hash:
+            raise IntegrityFailure("the server stored different bytes than were sent")
+        body: dict[str, Any] = {
+            "receipt": upload["receipt"],
+            "type": metadata.type.value,
+            "title": metadata.title,
+            "date": metadata.date.isoformat(),
+            "sealed_key": base64.b64encode(sealed).decode("ascii"),
+        }
+        if document_id is not None:
+            body["document_id"] = str(_uuid(document_id, "document_id"))
+        answer = self._request("POST", f"{_space(patient_id)}/documents", json=body)
+        return UUID(answer["document_id"]), int(answer["version"])
+
+    def read(
+        self,
+        patient_id: str,
+        document_id: UUID | str,
+        sink: Sink,
+        *,
+        progress: Progress | None = None,
+    ) -> DocumentSummary:
+        """Read a document (recorded in the patient's access log) and decrypt it into
+        ``sink``; returns its summary.
+
+        With a path, the plaintext goes to a temporary file in the same directory that
+        is renamed into place only once the whole ciphertext verified: a tampered or
+        truncated document never lands. With a file object, verified chunks are written
+        as they come; on error the caller must discard what was written.
+        """
+        reader = self._reader()
+        url = f"{_document(patient_id, document_id)}/reads"
+        # The sink opens first: an unwritable target must fail before a read is recorded.
+        with _open_sink(sink) as out:
+            release = self._request("POST", url, json={"reader_key_id": reader.key_id})
+            data_key = reader.unseal(_b64decode(release["sealed_key"], "sealed_key"))
+            self._fetch(release["content_url"], release["sha256"], data_key, out, progress)
+        return _summary(release["document"])
+
+    def documents(self, patient_id: str) -> list[DocumentSummary]:
+        """The documents of a space this caller may read."""
+        answer = self._request("GET", f"{_space(patient_id)}/documents")
+        return [_summary(item) for item in answer["documents"]]
+
+    def delete(self, patient_id: str, document_id: UUID | str) -> None:
+        """Delete a document (the patient only)."""
+        self._request("DELETE", _document(patient_id, document_id))
+
+    # -- grants and the access log ---------------------------------------------------
+
+    def grant(
+        self,
+        patient_id: str,
+        grantee: Mapping[str, Any],
+        scope: Mapping[str, Any] | None = None,
+        expires_at: datetime | None = None,
+    ) -> UUID:
+        """Grant a professional (``{id, name, profession, organisation?}``) access to a
+        scope (default: the whole space); returns the grant id."""
+        body: dict[str, Any] = {"grantee": dict(grantee), "scope": dict(scope or {"kind": "space"})}
+        if expires_at is not None:
+            body["expires_at"] = expires_at.isoformat()
+        return UUID(self._request("POST", f"{_space(patient_id)}/grants", json=body)["grant_id"])
+
+    def grants(self, patient_id: str) -> list[GrantSummary]:
+        """Every grant of the space, active or not (the patient only)."""
+        answer = self._request("GET", f"{_space(patient_id)}/grants")
+        return [_grant(item) for item in answer["grants"]]
+
+    def revoke(self, patient_id: str, grant_id: UUID | str) -> None:
+        """Revoke a grant; the grantee's very next read is refused."""
+        self._request("DELETE", f"{_space(patient_id)}/grants/{_uuid(grant_id, 'grant_id')}")
+
+    def access_log(
+        self,
+        patient_id: str,
+        *,
+        before: int | None = None,
+        limit: int | None = None,
+        actor_id: str | None = None,
+        document_id: UUID | str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        """One page of the patient's access log, newest first: ``{entries, next_cursor}``."""
+        query = {
+            "before": before,
+            "limit": limit,
+            "actor_id": actor_id,
+            "action": action,
+            "document_id": None if document_id is None else _uuid(document_id, "document_id"),
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        }
+        params = {name: str(value) for name, value in query.items() if value is not None}
+        return self._request("GET", f"{_space(patient_id)}/access-log", params=params)
+
+    def access_log_entries(self, patient_id: str, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every access-log entry matching ``filters`` (see :meth:`access_log`), page by page."""
+        before = filters.pop("before", None)
+        while True:
+            page = self.access_log(patient_id, before=before, **filters)
+            yield from page["entries"]
+            before = page.get("next_cursor")
+            if before is None:
+                return
+
+    # -- internals -----------------------------------------------------------------
+
+    def _reader(self) -> ReaderKey:
+        if self.reader_key is None:
+            raise InvalidInput("this client has no reader key", field="reader_key")
+        return self.reader_key
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.RequestError as error:
+            where = self._http.base_url
+            raise Unavailable(f"cannot reach Coffre at {where}: {type(error).__name__}") from None
+        if response.is_error:
+            raise _error(response)
+        try:
+            return response.json() if response.content else None
+        except ValueError:  # a proxy's HTML page, say: not the API we expect
+            raise Unavailable("the server's answer is not Coffre JSON") from None
+
+    def _fetch(
+        self, url: str, sha256: str, key: DataKey, out: IO[bytes], progress: Progress | None
+    ) -> None:
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.is_error:
+                    response.read()
+                    raise _error(response)
+                length = response.headers.get("Content-Length")
+                meter = _Meter(progress, int(length) if length and length.isdigit() else None)
+
+                def verified() -> Iterator[bytes]:
+                    yield from meter.wrap(response.iter_bytes())
+                    # decrypt() releases the final record only after this check passed
+                    if not hmac.compare_digest(meter.hexdigest(), str(sha256)):
+                        raise IntegrityFailure("the ciphertext does not match its recorded hash")
+
+                for plaintext in decrypt(verified(), key):
+                    out.write(plaintext)
+        except httpx.RequestError as error:
+            # never echo the URL: it carries the content ticket
+            raise Unavailable(f"the download failed: {type(error).__name__}") from None
+
+
+class _Meter:
+    """Counts and hashes bytes as they pass, reporting progress."""
+
+    def __init__(self, progress: Progress | None, total: int | None) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        self._sha = hashlib.sha256()
+
+    def wrap(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Yield ``chunks`` unchanged, metering each."""
+        if self.progress:
+            self.progress(0, self.total)
+        for chunk in chunks:
+            self._sha.update(chunk)
+            self.done += len(chunk)
+            if self.progress:
+                self.progress(self.done, self.total)
+            yield chunk
+
+    def hexdigest(self) -> str:
+        """SHA-256 of everything metered so far."""
+        return self._sha.hexdigest()
+
+
+@contextlib.contextmanager
+def _open_source(source: Source) -> Iterator[tuple[Iterable[bytes], int | None]]:
+    if isinstance(source, bytes | bytearray):
+        yield [bytes(source)], len(source)
+    elif isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:  # opened now, so a missing file fails before upload
+            yield _chunks(file), os.fstat(file.fileno()).st_size
+    elif isinstance(source, io.TextIOBase):
+        raise InvalidInput("documents are read from binary files (open with 'rb')", field="source")
+    elif hasattr(source, "read"):
+        yield _chunks(source), _remaining(source)  # type: ignore[arg-type]
+    else:
+        yield source, None  # type: ignore[misc]
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    while piece := file.read(CHUNK_SIZE):
+        yield piece
+
+
+def _remaining(file: IO[bytes]) -> int | None:
+    try:
+        here = file.tell()
+        end = file.seek(0, os.SEEK_END)
+        file.seek(here)
+        return end - here
+    except (OSError, ValueError, AttributeError):
+        return None  # a pipe or socket: size unknown, progress shows bytes only
+
+
+@contextlib.contextmanager
+def _open_sink(sink: Sink) -> Iterator[IO[bytes]]:
+    if not isinstance(sink, str | os.PathLike):
+        yield sink
+        return
+    target = os.path.abspath(sink)
+    # same directory: the final rename is atomic; mkstemp makes the file 0600
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".coffre-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _error(response: httpx.Response) -> CoffreError:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    return error_from_problem(response.status_code, problem if isinstance(problem, dict) else None)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _space(patient_id: str) -> str:
+    # quoted: an id is validated by the server, but must never reshape the path
+    return f"/v1/spaces/{quote(str(patient_id), safe='')}"
+
+
+def _document(patient_id: str, document_id: UUID | str) -> str:
+    return f"{_space(patient_id)}/documents/{_uuid(document_id, 'document_id')}"
+
+
+def _uuid(value: UUID | str, field: str) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a UUID", field=field) from None
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput("document date must be YYYY-MM-DD", field="date") from None
+    return value
+
+
+def _b64decode(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise IntegrityFailure(f"the server sent a malformed {field}") from None
+
+
+def _space_key(data: Mapping[str, Any]) -> SpaceKeyInfo:
+    return SpaceKeyInfo(
+        data["patient_id"], UUID(data["space_id"]), data["key_id"], data["public_key"]
+    )
+
+
+def _summary(data: Mapping[str, Any]) -> DocumentSummary:
+    return DocumentSummary(
+        document_id=UUID(data["document_id"]),
+        type=data["type"],
+        title=data["title"],
+        date=date.fromisoformat(data["date"]),
+        version=int(data["version"]),
+        author_name=data["author_name"],
+        author_organisation=data.get("author_organisation"),
+        size=int(data["size"]),
+        deposited_at=datetime.fromisoformat(data["deposited_at"]),
+    )
+
+
+def _grant(data: Mapping[str, Any]) -> GrantSummary:
+    def when(key: str) -> datetime | None:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    return GrantSummary(
+        grant_id=UUID(data["grant_id"]),
+        grantee_id=data["grantee_id"],
+        grantee_name=data["grantee_name"],
+        grantee_profession=data.get("grantee_profession"),
+        scope=data["scope"],
+        granted_at=datetime.fromisoformat(data["granted_at"]),
+        expires_at=when("expires_at"),
+        revoked_at=when("revoked_at"),
+        active=bool(data["active"]),
+    )
