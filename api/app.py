@@ -20,7 +20,7 @@ from api import problems
 from api.deps import Services
 from api.logging import RequestContext, configure_logging
 from api.middleware import BodyLimit, SecurityHeaders
-from api.routers import access_log, content, documents, grants, health, readers, spaces
+from api.routers import access_log, content, documents, grants, health, readers, spaces, trail
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +61,7 @@ def create_app(services: Services) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.services = services
-    for module in (health, spaces, readers, documents, content, grants, access_log):
+    for module in (health, spaces, readers, documents, content, grants, access_log, trail):
         app.include_router(module.router)
     problems.install(app)
     # Last added runs first: the request context wraps everything, even a 413.

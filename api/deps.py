@@ -17,6 +17,7 @@ from domain.errors import Forbidden, Unauthenticated
 from domain.values import Actor, Role
 from projections.access_log import AccessLog
 from projections.runner import ProjectionRunner
+from projections.trail_query import Trail
 from vault.service import Vault
 from vault.tokens import TokenAuthority
 
@@ -42,6 +43,7 @@ class Services(Protocol):
     tokens: TokenAuthority
     access_log: AccessLog
     runner: ProjectionRunner
+    trail: Trail
     settings: Any  # an ApiSettings; ``Any`` so the pydantic Settings class matches
 
 
@@ -68,6 +70,11 @@ def get_runner(services: ServicesDep) -> ProjectionRunner:
     return services.runner
 
 
+def get_trail(services: ServicesDep) -> Trail:
+    """The regulator trail (queries, checkpoints, exports)."""
+    return services.trail
+
+
 def get_settings(services: ServicesDep) -> ApiSettings:
     """The process settings."""
     return services.settings  # type: ignore[no-any-return]
@@ -76,6 +83,7 @@ def get_settings(services: ServicesDep) -> ApiSettings:
 VaultDep = Annotated[Vault, Depends(get_vault)]
 AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
 RunnerDep = Annotated[ProjectionRunner, Depends(get_runner)]
+TrailDep = Annotated[Trail, Depends(get_trail)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 # auto_error=False: a missing header must become our 401 problem, not FastAPI's 403.
@@ -110,6 +118,7 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
 ServiceActor = Annotated[Actor, Depends(require_roles(Role.SERVICE))]
 PatientActor = Annotated[Actor, Depends(require_roles(Role.PATIENT))]
+RegulatorActor = Annotated[Actor, Depends(require_roles(Role.REGULATOR))]
 #: who may put documents into a space (the vault then checks a patient's own space)
 DepositorActor = Annotated[
     Actor, Depends(require_roles(Role.PATIENT, Role.PROFESSIONAL, Role.SERVICE))

@@ -7,8 +7,10 @@ tests pass in fakes (a manual clock, an in-memory blob store) where they need th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from keys.checkpoint import CheckpointSigner
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
 from keys.keystore_postgres import PostgresKeyStore
@@ -17,6 +19,8 @@ from keys.master import MasterKeys
 from projections.access_log import AccessLog, AccessLogProjection
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
+from projections.trail import TrailProjection
+from projections.trail_query import Trail
 from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
@@ -24,6 +28,9 @@ from vault.migrations import migrate
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
+
+#: how often the trail signs a checkpoint while it grows
+CHECKPOINT_EVERY = timedelta(minutes=10)
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Coffre:
     views: ViewStore
     runner: ProjectionRunner
     access_log: AccessLog
+    trail: Trail
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -125,7 +133,14 @@ def build(
     )
     migrate(settings)
     views = view_store(settings)
-    runner = ProjectionRunner(ApplicationSource(vault), views, [AccessLogProjection()])
+    trail = Trail(views, CheckpointSigner.from_master_keys(keys), vault.clock)
+    runner = ProjectionRunner(
+        ApplicationSource(vault),
+        views,
+        [AccessLogProjection(), TrailProjection()],
+        # Signed tree heads are made periodically while the trail grows (and on demand).
+        after_catch_up=lambda: trail.checkpoint_if_due(CHECKPOINT_EVERY),
+    )
     tokens = token_authority(settings, keys)
     return Coffre(
         settings=settings,
@@ -136,5 +151,6 @@ def build(
         views=views,
         runner=runner,
         access_log=AccessLog(views),
+        trail=trail,
         _closers=[keystore, views],
     )

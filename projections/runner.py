@@ -75,8 +75,10 @@ class ProjectionRunner:
         store: ViewStore,
         projections: Sequence[Projection],
         batch_size: int = 500,
+        after_catch_up: Callable[[], object] | None = None,
     ) -> None:
         self.source = source
+        self.after_catch_up = after_catch_up
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
@@ -128,6 +130,8 @@ class ProjectionRunner:
         while not stop.is_set():
             try:
                 moved = self.catch_up()
+                if self.after_catch_up is not None:
+                    self.after_catch_up()
             except Exception:
                 # A failed batch rolled back; log it and try again rather than die.
                 log.exception("projection_batch_failed")

@@ -1,0 +1,126 @@
+"""The regulator's trail: checkpoints, consistency proofs and verifiable exports.
+
+Only the regulator role reaches the trail; its public key is public on purpose, since
+a verifier must be able to fetch it without credentials (and should compare it with
+the one published out of band).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import RegulatorActor, RunnerDep, SettingsDep, TrailDep
+from api.routers.common import problem_responses
+from domain.errors import InvalidInput
+from projections.trail_export import TrailQuery
+
+router = APIRouter(prefix="/v1/trail", tags=["trail"], responses=problem_responses(401, 403, 422))
+
+PIECE = 1024 * 1024
+
+
+class ExportQuery(BaseModel):
+    """What a regulator asks for: one patient or one actor, and/or a time window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: str | None = Field(None, max_length=32)
+    actor_id: str | None = Field(None, max_length=64)
+    since: datetime | None = None
+    until: datetime | None = None
+    format: Literal["jsonl", "fhir"] = "jsonl"
+    from_size: int | None = Field(None, ge=0, description="a checkpoint size you already hold")
+
+
+class PublicKey(BaseModel):
+    """The trail's Ed25519 verification key."""
+
+    public_key: str
+    key_id: str
+
+
+def _catch_up(runner: RunnerDep, settings: SettingsDep) -> None:
+    # Embedded mode: export what is stored now, not what the thread projected so far.
+    if settings.run_projections_in_process:
+        runner.catch_up()
+
+
+@router.get("/public-key", name="trail_public_key", response_model=PublicKey)
+def public_key(trail: TrailDep) -> PublicKey:
+    """The key that signs checkpoints and export manifests."""
+    key = trail.signer.public_key
+    return PublicKey(public_key=base64.b64encode(key).decode("ascii"), key_id=trail.signer.key_id)
+
+
+@router.get("/checkpoints/latest", name="latest_checkpoint")
+def latest_checkpoint(
+    trail: TrailDep, runner: RunnerDep, settings: SettingsDep, actor: RegulatorActor
+) -> dict[str, Any]:
+    """The newest signed checkpoint (one is signed now if the trail has none)."""
+    _catch_up(runner, settings)
+    checkpoint = trail.latest_checkpoint() or trail.checkpoint()
+    return checkpoint.to_json()
+
+
+@router.post("/checkpoints", name="sign_checkpoint", status_code=201)
+def sign_checkpoint(
+    trail: TrailDep, runner: RunnerDep, settings: SettingsDep, actor: RegulatorActor
+) -> dict[str, Any]:
+    """Sign a checkpoint over the trail as it is now (on demand)."""
+    _catch_up(runner, settings)
+    return trail.checkpoint().to_json()
+
+
+@router.get("/consistency", name="consistency_proof")
+def consistency_proof(
+    old: Annotated[int, Query(ge=0)],
+    new: Annotated[int, Query(ge=0)],
+    trail: TrailDep,
+    actor: RegulatorActor,
+) -> dict[str, Any]:
+    """The RFC 9162 consistency proof between two tree sizes."""
+    if old > new or new > trail.size():
+        raise InvalidInput("sizes must satisfy old <= new <= the trail's size", field="new")
+    proof = trail.consistency_proof(old, new)
+    return {"old": old, "new": new, "proof": [node.hex() for node in proof]}
+
+
+@router.get("/export", name="export_trail", response_model=None)
+def export(
+    query: Annotated[ExportQuery, Query()],
+    trail: TrailDep,
+    runner: RunnerDep,
+    settings: SettingsDep,
+    actor: RegulatorActor,
+) -> StreamingResponse | JSONResponse:
+    """A verifiable export: JSON Lines (streamed) or a FHIR R4 Bundle of AuditEvents."""
+    _catch_up(runner, settings)
+    selection = TrailQuery(
+        patient_id=query.patient_id, actor_id=query.actor_id, since=query.since, until=query.until
+    )
+    if query.format == "fhir":
+        bundle = trail.export_fhir(selection, from_size=query.from_size)
+        return JSONResponse(bundle, media_type="application/fhir+json")
+    # Spooled to a temporary file so that memory stays flat whatever the export's size.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the streaming generator
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n")
+    trail.export_jsonl(selection, text, from_size=query.from_size)
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    return StreamingResponse(_stream(spool), media_type="application/x-ndjson")
+
+
+def _stream(spool: IO[bytes]) -> Iterator[bytes]:
+    with spool:
+        while piece := spool.read(PIECE):
+            yield piece

@@ -1,0 +1,2 @@
+DROP TRIGGER stored_events_no_delete;
+DROP TRIGGER stored_events_no_update;

@@ -1,0 +1,302 @@
+"""The regulator trail: one entry per event of the notification log, in a Merkle tree.
+
+Leaf ``i`` is the ``i``-th event of the notification log (notification ids may have
+gaps; leaf indices do not). Its **entry** is the canonical JSON (sorted keys, compact
+separators, UTF-8) of::
+
+    v, leaf_index, notification_id, event ("Space.Granted"), originator_id,
+    originator_version, at, space_id, actor {role, id, name, profession, organisation},
+    details {audit fields, see AUDIT_FIELDS}, event_digest,
+    prev, space_prev, actor_prev
+
+and its leaf hash is RFC 9162's ``SHA-256(0x00 || entry)``. ``prev`` is the leaf hash
+of leaf ``i - 1``; ``space_prev`` / ``actor_prev`` are the leaf hashes of the previous
+entry of the same space / the same actor (role and id), or null. Those two chains are
+what lets a regulator check that a one-patient or one-professional export has no hole.
+
+``details`` carries only the fields named in ``AUDIT_FIELDS``: never key material
+(``sealed_key``, ``public_key``) and never free text about health (document titles and
+dates). ``event_digest`` is the SHA-256 of the canonical JSON of the *whole* event
+(``{"topic", "fields"}``), so whoever holds the event store can prove which stored event
+an entry stands for without the trail repeating what it must not.
+
+Rows and complete Merkle subtrees (``trail_nodes``, from ``CompactTree``) are written in
+the batch's transaction, with the tracking position: a worker killed at any point
+resumes exactly, rebuilding its frontier from ``trail_nodes``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain.checkpoint import canonical_json
+from domain.merkle import CompactTree, Node, leaf_hash
+from projections.runner import Event, Projection
+from projections.store import ViewCursor
+from projections.trail_store import (
+    INSERT_ENTRY,
+    INSERT_NODE,
+    EntryRow,
+    fetch_heads,
+    resume_tree,
+)
+
+ENTRY_VERSION = 1
+#: event fields copied into ``details``; anything else is bound only by ``event_digest``
+AUDIT_FIELDS = frozenset(
+    {
+        "patient_id",  # Space.Provisioned: links the space to the INS
+        "key_id",
+        "document_id",
+        "version",
+        "type",
+        "blob",
+        "size",
+        "sha256",
+        "grant_id",
+        "grantee",
+        "scope",
+        "expires_at",
+        "reader_key_id",
+        "mode",
+        "rule",
+        "space_version",
+        "role",  # Reader.Created: whose reader record
+        "actor_id",
+        "justification",  # emergency access, when it exists
+        "reason",
+        "purpose",  # the life of a space: code use, opening, closure, deletion
+        "opens_at",
+        "express_deletion",
+        "archive_until",
+        "deletion_due_at",
+        "reimported",
+        "professional",  # who may read: blocks, attending physician, representatives
+        "professional_id",
+        "physician",
+        "representative",
+        "representative_id",
+        "kind",
+        "until",
+        "setting",
+        "value",
+        "access_id",  # emergency access: its id and who is to be told
+        "notify",
+        "notice_at",  # documents held for an announcement consultation
+        "visible_at",
+    }
+)
+#: fields deliberately left out of ``details``: key material, the one-time code's
+#: verifier (a hash of a short code invites offline guessing), and personal or health
+#: content the audit does not need (document titles and dates, the birth date)
+EXCLUDED_FIELDS = frozenset({"sealed_key", "public_key", "code", "title", "date", "birth_date"})
+#: fields every event has, or that the entry carries elsewhere
+STRUCTURAL_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "at", "space_id"}
+)
+#: who acted, by the field name each event uses for it (first present wins)
+ACTOR_FIELDS = ("actor", "reader", "author")
+
+#: ``(kind, key) -> leaf hash of that chain's latest entry`` (kind: "space" or "actor")
+HeadLookup = Callable[[str, str], bytes | None]
+
+
+def canonical_value(value: Any) -> Any:
+    """A JSON-ready form of an event field: UUIDs, times, bytes, enums and sets as text."""
+    if isinstance(value, Enum):
+        return canonical_value(value.value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): canonical_value(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(canonical_value(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [canonical_value(v) for v in value]
+    return value
+
+
+def format_instant(moment: datetime) -> str:
+    """Fixed-width RFC 3339 UTC with microseconds: ``2026-11-02T09:00:00.000000Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_digest(event: Event) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``{"topic", "fields"}`` of the whole event."""
+    fields = {f.name: canonical_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    text = canonical_json({"topic": get_topic(type(event)), "fields": fields})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def event_name(event: Event) -> str:
+    """The short event type: aggregate and event class, ``Space.Granted``."""
+    return type(event).__qualname__
+
+
+def event_space(event: Event) -> UUID | None:
+    """The space an event concerns: ``space_id`` if it has one, a Space's own id, else None."""
+    space_id = getattr(event, "space_id", None)
+    if isinstance(space_id, UUID):
+        return space_id
+    if event_name(event).startswith("Space."):
+        return event.originator_id  # type: ignore[no-any-return]
+    return None
+
+
+def event_actor(event: Event) -> dict[str, Any] | None:
+    """Who acted: role, id, name, profession, organisation (and any extra field), or None."""
+    for name in ACTOR_FIELDS:
+        actor = getattr(event, name, None)
+        if isinstance(actor, dict):
+            # The five identity fields always (null when absent), plus anything the
+            # actor's form gains later (e.g. on whose behalf a representative acts).
+            five = {k: actor.get(k) for k in ("role", "id", "name", "profession", "organisation")}
+            return {**canonical_value(actor), **five}
+    role, actor_id = getattr(event, "role", None), getattr(event, "actor_id", None)
+    if isinstance(role, str) and isinstance(actor_id, str):  # Reader.Created
+        return {
+            "role": role,
+            "id": actor_id,
+            "name": None,
+            "profession": None,
+            "organisation": None,
+        }
+    return None
+
+
+def event_time(event: Event) -> datetime:
+    """The domain time (``at``) when the event has one, else the library's timestamp."""
+    at = getattr(event, "at", None)
+    return at if isinstance(at, datetime) else event.timestamp  # type: ignore[no-any-return]
+
+
+def audit_details(event: Event) -> dict[str, Any]:
+    """The event's ``AUDIT_FIELDS``, canonicalised; nothing named like key material."""
+    details: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        # Defence in depth: a field called "*key" (not "*key_id") never enters the trail.
+        keyish = "key" in f.name and not f.name.endswith("key_id")
+        if f.name in AUDIT_FIELDS and not keyish and f.name not in EXCLUDED_FIELDS:
+            details[f.name] = canonical_value(getattr(event, f.name))
+    return details
+
+
+class EntryBuilder:
+    """Turns events into chained entries and Merkle nodes, in leaf order.
+
+    Pure apart from ``heads``, which answers "latest leaf hash of this space / actor"
+    for chains not yet seen by this builder (the projection asks the database; a fresh
+    in-memory trail answers None).
+    """
+
+    def __init__(self, tree: CompactTree, last_hash: bytes | None, heads: HeadLookup) -> None:
+        self.tree = tree
+        self._last = last_hash
+        self._lookup = heads
+        self._heads: dict[tuple[str, str], bytes | None] = {}
+
+    def _head(self, kind: str, key: str | None) -> bytes | None:
+        if key is None:
+            return None
+        if (kind, key) not in self._heads:
+            self._heads[(kind, key)] = self._lookup(kind, key)
+        return self._heads[(kind, key)]
+
+    def append(self, notification_id: int, event: Event) -> tuple[EntryRow, list[Node]]:
+        """Build the next entry for ``event``; returns it and the tree nodes it completed."""
+        index = self.tree.size
+        space_id = event_space(event)
+        actor = event_actor(event)
+        space_key = str(space_id) if space_id is not None else None
+        actor_key = f"{actor['role']}:{actor['id']}" if actor is not None else None
+        at = event_time(event)
+        entry = {
+            "v": ENTRY_VERSION,
+            "leaf_index": index,
+            "notification_id": notification_id,
+            "event": event_name(event),
+            "originator_id": str(event.originator_id),
+            "originator_version": event.originator_version,
+            "at": format_instant(at),
+            "space_id": space_key,
+            "actor": actor,
+            "details": audit_details(event),
+            "event_digest": event_digest(event),
+            "prev": _hex(self._last),
+            "space_prev": _hex(self._head("space", space_key)),
+            "actor_prev": _hex(self._head("actor", actor_key)),
+        }
+        text = canonical_json(entry)
+        h = leaf_hash(text.encode("utf-8"))
+        nodes = self.tree.append(h)
+        self._last = h
+        if space_key is not None:
+            self._heads[("space", space_key)] = h
+        if actor_key is not None:
+            self._heads[("actor", actor_key)] = h
+        row = EntryRow(
+            leaf_index=index,
+            notification_id=notification_id,
+            space_id=space_id,
+            actor_role=actor["role"] if actor else None,
+            actor_id=actor["id"] if actor else None,
+            at=at,
+            text=text,
+            leaf_hash=h,
+        )
+        return row, nodes
+
+
+def _hex(h: bytes | None) -> str | None:
+    return h.hex() if h is not None else None
+
+
+class TrailProjection(Projection):
+    """Appends every event of the notification log to the regulator trail."""
+
+    name = "trail"
+    # trail_checkpoints is NOT here: signed checkpoints were handed out and must survive
+    # a rebuild (which reproduces the same tree, so they still verify).
+    tables = ("trail_entries", "trail_nodes")
+
+    def apply(self, cursor: ViewCursor, events: Sequence[tuple[int, Event]]) -> None:
+        """Append one entry per event, with its Merkle nodes, in the caller's transaction."""
+        tree, last_hash = resume_tree(cursor)
+        spaces = [str(s) for _, e in events if (s := event_space(e)) is not None]
+        actors = [(a["id"], a["role"]) for _, e in events if (a := event_actor(e))]
+        known = fetch_heads(cursor, spaces, actors)
+        builder = EntryBuilder(tree, last_hash, lambda kind, key: known.get((kind, key)))
+        entries: list[dict[str, Any]] = []
+        nodes: list[dict[str, Any]] = []
+        for notification_id, event in events:
+            row, created = builder.append(notification_id, event)
+            entries.append(
+                {
+                    "leaf_index": row.leaf_index,
+                    "notification_id": row.notification_id,
+                    "space_id": row.space_id,
+                    "actor_role": row.actor_role,
+                    "actor_id": row.actor_id,
+                    "at": row.at,
+                    "entry": row.text,
+                    "leaf_hash": row.leaf_hash,
+                }
+            )
+            nodes.extend({"level": lvl, "idx": idx, "hash": h} for lvl, idx, h in created)
+        cursor.executemany(INSERT_ENTRY, entries)
+        cursor.executemany(INSERT_NODE, nodes)

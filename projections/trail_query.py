@@ -1,0 +1,368 @@
+"""Regulator queries over the trail: checkpoints, entries, proofs, exports.
+
+Proofs come from ``domain.merkle.proof`` over a node reader on ``trail_nodes``: O(log n)
+indexed lookups each, whatever the trail's size. Exports batch those lookups (one query
+per tree level per page of entries) and cache the upper levels every proof shares.
+
+**Time windows** resolve to a contiguous slice of leaves: from the earliest-dated entry
+at or after ``since`` to the latest-dated entry before ``until``, every leaf in between
+included. Entries are dated by the vault's clock when the command ran and appended in
+commit order; the two orders agree except across concurrent commits, and a gap-free
+slice is what lets a regulator prove that nothing inside the window was left out.
+Both ends are found through the ``at`` index in O(log n).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TextIO
+from uuid import UUID
+
+from domain.checkpoint import Checkpoint
+from domain.errors import InvalidInput
+from domain.merkle import consistency_proof, inclusion_proof, root
+from domain.merkle.verify import RootMismatch
+from domain.values import Role
+from projections.store import ViewStore
+from projections.trail_export import (
+    ExportPlan,
+    ExportSummary,
+    TrailQuery,
+    prove_rows,
+    write_export,
+)
+from projections.trail_store import (
+    EntryRow,
+    entry_from_row,
+    fetch_nodes,
+    one_node,
+    parse_sqlite_time,
+)
+
+__all__ = ["Trail", "TrailQuery"]
+
+PAGE = 500
+
+
+class Signer(Protocol):
+    """What the trail needs of its signing key (``keys.checkpoint.CheckpointSigner``);
+    the key itself stays in ``keys``."""
+
+    public_key: bytes
+    key_id: str
+
+    def sign(self, size: int, root: bytes, at: datetime) -> Checkpoint:
+        """A checkpoint over (size, root, at)."""
+        ...
+
+    def sign_manifest(self, manifest: dict[str, Any]) -> bytes:
+        """A signature over an export manifest."""
+        ...
+
+
+class Clock(Protocol):
+    """Tells the current, time-zone-aware instant."""
+
+    def now(self) -> datetime:
+        """The current instant."""
+        ...
+
+
+class Trail:
+    """Reads the trail tables; signs checkpoints with the trail key."""
+
+    def __init__(
+        self, store: ViewStore, signer: Signer, clock: Clock | None = None
+    ) -> None:
+        """``clock`` (anything with ``now()``) dates checkpoints; default: the wall clock."""
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+
+    # -- tree --------------------------------------------------------------------
+
+    def size(self) -> int:
+        """Number of entries projected so far."""
+        rows = self.store.query("SELECT max(leaf_index) AS last FROM trail_entries")
+        last = rows[0]["last"] if rows else None
+        return 0 if last is None else int(last) + 1
+
+    def root(self, size: int) -> bytes:
+        """MTH of the first ``size`` entries, from popcount(size) stored subtrees."""
+        with self.store.transaction() as cursor:
+            return root(size, lambda lvl, idx: one_node(cursor, lvl, idx))
+
+    def inclusion_proof(self, leaf_index: int, size: int) -> list[bytes]:
+        """RFC 9162 audit path of ``leaf_index`` in the tree of ``size`` (O(log n) reads)."""
+        self._require_size(size)
+        with self.store.transaction() as cursor:
+            return inclusion_proof(leaf_index, size, lambda lvl, i: one_node(cursor, lvl, i))
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        """RFC 9162 proof that the tree of ``new`` entries extends the one of ``old``."""
+        self._require_size(new)
+        with self.store.transaction() as cursor:
+            return consistency_proof(old, new, lambda lvl, i: one_node(cursor, lvl, i))
+
+    def _require_size(self, size: int) -> None:
+        if isinstance(size, int) and size > self.size():
+            raise InvalidInput(f"the trail has fewer than {size} entries", field="size")
+
+    # -- checkpoints -------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current size and root now, store it and return it.
+
+        If a checkpoint of this size exists it is returned instead: one signed
+        statement per size (the table's key), its time the first time it was true.
+        """
+        size = self.size()
+        existing = self._checkpoint_rows("WHERE size = %(size)s", {"size": size})
+        if existing:
+            return existing[0]
+        checkpoint = self.signer.sign(size, self.root(size), self._now())
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO trail_checkpoints (size, root, at, key_id, signature) "
+                "VALUES (%(size)s, %(root)s, %(at)s, %(key_id)s, %(signature)s) "
+                "ON CONFLICT (size) DO NOTHING",
+                {
+                    "size": checkpoint.size,
+                    "root": checkpoint.root,
+                    "at": checkpoint.at,
+                    "key_id": checkpoint.key_id,
+                    "signature": checkpoint.signature,
+                },
+            )
+        return self._checkpoint_rows("WHERE size = %(size)s", {"size": size})[0]
+
+    def checkpoint_if_due(self, every: timedelta) -> Checkpoint | None:
+        """The periodic job: sign when the trail grew and the last checkpoint is older
+        than ``every``; returns the new checkpoint or None."""
+        latest = self.latest_checkpoint()
+        if latest is not None and (latest.size == self.size() or self._now() - latest.at < every):
+            return None
+        return self.checkpoint()
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint of the largest size, or None before the first."""
+        rows = self._checkpoint_rows("ORDER BY size DESC LIMIT 1", {})
+        return rows[0] if rows else None
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, smallest first."""
+        return self._checkpoint_rows("ORDER BY size", {})
+
+    def audit_checkpoints(self) -> int:
+        """Check every stored checkpoint against the tree as stored now (after a rebuild).
+
+        Returns how many were checked; raises ``RootMismatch`` for the first whose root
+        the stored tree no longer reproduces. Checkpoints beyond the current size (the
+        projection is still catching up) are skipped.
+        """
+        size, checked = self.size(), 0
+        for checkpoint in self.checkpoints():
+            if checkpoint.size <= size:
+                calculated = self.root(checkpoint.size)
+                if calculated != checkpoint.root:
+                    raise RootMismatch(checkpoint.root, calculated, what="checkpoint root")
+                checked += 1
+        return checked
+
+    def _checkpoint_rows(self, tail: str, params: dict[str, Any]) -> list[Checkpoint]:
+        # ``tail`` is one of this class's own literals; values are bound parameters.
+        sql = "SELECT size, root, at, key_id, signature FROM trail_checkpoints " + tail  # noqa: S608
+        return [
+            Checkpoint(
+                size=int(r["size"]),
+                root=bytes(r["root"]),
+                at=r["at"] if isinstance(r["at"], datetime) else parse_sqlite_time(r["at"]),
+                key_id=r["key_id"],
+                signature=bytes(r["signature"]),
+            )
+            for r in self.store.query(sql, params)
+        ]
+
+    def _now(self) -> datetime:
+        if self.clock is not None:
+            return self.clock.now()
+        return datetime.now(UTC)
+
+    # -- entries -----------------------------------------------------------------
+
+    def window(self, since: datetime | None, until: datetime | None, size: int) -> tuple[int, int]:
+        """The slice of leaves [first, end) a time window resolves to (see module doc)."""
+        first, end = 0, size
+        if since is not None:
+            rows = self.store.query(
+                "SELECT leaf_index FROM trail_entries WHERE at >= %(t)s AND leaf_index < %(n)s "
+                "ORDER BY at, leaf_index LIMIT 1",
+                {"t": since, "n": size},
+            )
+            first = int(rows[0]["leaf_index"]) if rows else size
+        if until is not None:
+            rows = self.store.query(
+                "SELECT leaf_index FROM trail_entries WHERE at < %(t)s AND leaf_index < %(n)s "
+                "ORDER BY at DESC, leaf_index DESC LIMIT 1",
+                {"t": until, "n": size},
+            )
+            end = int(rows[0]["leaf_index"]) + 1 if rows else 0
+        return first, max(first, end)
+
+    def entries(
+        self,
+        by_space: UUID | None = None,
+        by_actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        actor_role: str | None = None,
+        size: int | None = None,
+    ) -> Iterator[EntryRow]:
+        """Matching entries in leaf order, streamed a page at a time (keyset paging).
+
+        ``size`` bounds the leaves considered (default: all projected now).
+        """
+        query = TrailQuery(
+            space_id=by_space, actor_id=by_actor, actor_role=actor_role, since=since, until=until
+        )
+        first, end = self.window(since, until, self.size() if size is None else size)
+        yield from self._rows(query, first, end)
+
+    def _rows(self, query: TrailQuery, first: int, end: int) -> Iterator[EntryRow]:
+        where, params = _filters(query)
+        params.update({"end": end, "limit": PAGE})
+        after = first - 1
+        while True:
+            params["after"] = after
+            # Only our own clause strings are interpolated; values are bound parameters.
+            rows = self.store.query(
+                "SELECT * FROM trail_entries WHERE leaf_index > %(after)s "  # noqa: S608
+                f"AND leaf_index < %(end)s{where} ORDER BY leaf_index LIMIT %(limit)s",
+                params,
+            )
+            for r in rows:
+                yield entry_from_row(r)
+            if len(rows) < PAGE:
+                return
+            after = int(rows[-1]["leaf_index"])
+
+    def count(self, query: TrailQuery, first: int, end: int) -> int:
+        """How many entries of [first, end) match ``query``."""
+        if query.kind == "log":
+            return end - first  # leaf indices have no gaps
+        where, params = _filters(query)
+        params.update({"first": first, "end": end})
+        rows = self.store.query(
+            "SELECT count(*) AS n FROM trail_entries "  # noqa: S608 - clauses are ours
+            f"WHERE leaf_index >= %(first)s AND leaf_index < %(end)s{where}",
+            params,
+        )
+        return int(rows[0]["n"])
+
+    def heads(self, query: TrailQuery, end: int) -> dict[str, str]:
+        """Per chain of the query, the leaf hash of its last entry below ``end``."""
+        base = "SELECT leaf_hash FROM trail_entries WHERE leaf_index < %(end)s"
+        order = " ORDER BY leaf_index DESC LIMIT 1"
+        chains: list[tuple[str, str, dict[str, Any]]] = []
+        if query.kind == "space":
+            chains.append((str(query.space_id), " AND space_id = %(s)s", {"s": query.space_id}))
+        elif query.kind == "actor":
+            roles = [query.actor_role] if query.actor_role else [r.value for r in Role]
+            for role in roles:
+                chains.append(
+                    (
+                        f"{role}:{query.actor_id}",
+                        " AND actor_id = %(a)s AND actor_role = %(r)s",
+                        {"a": query.actor_id, "r": role},
+                    )
+                )
+        else:
+            chains.append(("log", "", {}))
+        heads: dict[str, str] = {}
+        for key, clause, params in chains:
+            rows = self.store.query(base + clause + order, {"end": end, **params})
+            if rows:
+                heads[key] = bytes(rows[0]["leaf_hash"]).hex()
+        return heads
+
+    def patient_of(self, space_id: str) -> str | None:
+        """The INS of a space, from its ``Space.Provisioned`` entry (None if not seen)."""
+        rows = self.store.query(
+            "SELECT entry FROM trail_entries WHERE space_id = %(s)s ORDER BY leaf_index LIMIT 1",
+            {"s": UUID(space_id)},
+        )
+        if not rows:
+            return None
+        entry = json.loads(rows[0]["entry"])
+        patient = entry.get("details", {}).get("patient_id")
+        return patient if isinstance(patient, str) else None
+
+    # -- exports -----------------------------------------------------------------
+
+    def export_jsonl(
+        self,
+        query: TrailQuery,
+        out: TextIO,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        from_size: int | None = None,
+    ) -> ExportSummary:
+        """Write the JSON Lines export of ``query`` (format in ``projections.trail_export``).
+
+        Proved against the latest checkpoint if it covers the whole trail, else a new
+        one signed now. ``from_size``: also carry the consistency proof from the
+        checkpoint of that size a regulator already holds.
+        """
+        checkpoint = self.latest_checkpoint()
+        if checkpoint is None or checkpoint.size != self.size():
+            checkpoint = self.checkpoint()
+        size = checkpoint.size
+        consistency = None
+        if from_size is not None:
+            if from_size > size:
+                raise InvalidInput("from_size is beyond the checkpoint", field="from_size")
+            proof = self.consistency_proof(from_size, size)
+            consistency = {"from_size": from_size, "proof": [h.hex() for h in proof]}
+        first, end = self.window(query.since, query.until, size)
+        plan = ExportPlan(
+            query=query.to_json(),
+            kind=query.kind,
+            first=first,
+            end=end,
+            checkpoint=checkpoint,
+            public_key=self.signer.public_key,
+            count=self.count(query, first, end),
+            heads=self.heads(query, end),
+            consistency=consistency,
+        )
+        entries = prove_rows(self._rows(query, first, end), size, self._fetch_nodes)
+        return write_export(out, plan, entries, self.signer.sign_manifest, progress)
+
+    def _fetch_nodes(self, ids: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        with self.store.transaction() as cursor:
+            return fetch_nodes(cursor, ids)
+
+    def export_fhir(self, query: TrailQuery, *, from_size: int | None = None) -> dict[str, Any]:
+        """The export as a FHIR R4 Bundle of AuditEvents (see ``projections.trail_fhir``)."""
+        from projections.trail_fhir import bundle_from_export
+
+        buffer = io.StringIO()
+        self.export_jsonl(query, buffer, from_size=from_size)
+        return bundle_from_export(buffer.getvalue(), self.patient_of, self._now())
+
+
+def _filters(query: TrailQuery) -> tuple[str, dict[str, Any]]:
+    if query.space_id is not None:
+        return " AND space_id = %(space)s", {"space": query.space_id}
+    if query.actor_id is not None:
+        if query.actor_role is not None:
+            return (
+                " AND actor_id = %(actor)s AND actor_role = %(role)s",
+                {"actor": query.actor_id, "role": query.actor_role},
+            )
+        return " AND actor_id = %(actor)s", {"actor": query.actor_id}
+    return "", {}

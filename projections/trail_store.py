@@ -1,0 +1,143 @@
+"""The trail's tables, read and written: entry rows, Merkle nodes, chain heads.
+
+Every read here is an indexed point or range lookup, O(log n) whatever the trail's
+size: the frontier (popcount(size) nodes), the heads of the chains a batch extends, the
+nodes a page of proofs needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.merkle import CompactTree, frontier_ids
+from projections.store import ViewCursor
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One trail entry as stored: the canonical text and the columns queries use."""
+
+    leaf_index: int
+    notification_id: int
+    space_id: UUID | None
+    actor_role: str | None
+    actor_id: str | None
+    at: datetime
+    text: str
+    leaf_hash: bytes
+
+
+INSERT_ENTRY = """
+INSERT INTO trail_entries (leaf_index, notification_id, space_id, actor_role, actor_id, at,
+    entry, leaf_hash)
+VALUES (%(leaf_index)s, %(notification_id)s, %(space_id)s, %(actor_role)s, %(actor_id)s,
+    %(at)s, %(entry)s, %(leaf_hash)s)
+"""
+INSERT_NODE = "INSERT INTO trail_nodes (level, idx, hash) VALUES (%(level)s, %(idx)s, %(hash)s)"
+LAST_ENTRY = "SELECT leaf_index, leaf_hash FROM trail_entries ORDER BY leaf_index DESC LIMIT 1"
+# One statement per chain kind and batch: each key's head is a backward scan of the
+# (space_id | actor_id, leaf_index) index, O(log n) whatever the trail's size. The
+# role is a filter on the actor index: ids of different roles practically never collide.
+# ``{values}`` only ever receives generated placeholders; every value is a bound parameter.
+SPACE_HEADS = """
+WITH k(key) AS (VALUES {values})
+SELECT k.key AS key, (SELECT t.leaf_hash FROM trail_entries t WHERE t.space_id = k.key
+    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_hash FROM k
+"""
+ACTOR_HEADS = """
+WITH k(actor_id, role) AS (VALUES {values})
+SELECT k.actor_id AS actor_id, k.role AS role, (SELECT t.leaf_hash FROM trail_entries t
+    WHERE t.actor_id = k.actor_id AND t.actor_role = k.role
+    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_hash FROM k
+"""
+
+
+def fetch_heads(
+    cursor: ViewCursor, spaces: Iterable[str], actors: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], bytes]:
+    """Latest leaf hash of each space chain and each (actor id, role) chain given.
+
+    Keys are ``("space", space_id)`` and ``("actor", "role:id")``; chains without an
+    entry yet are absent.
+    """
+    spaces, actors = sorted(set(spaces)), sorted(set(actors))
+    heads: dict[tuple[str, str], bytes] = {}
+    if spaces:
+        params: dict[str, Any] = {f"k{n}": UUID(key) for n, key in enumerate(spaces)}
+        values = ", ".join(f"(%(k{n})s)" for n in range(len(spaces)))
+        for row in cursor.fetch(SPACE_HEADS.format(values=values), params):
+            if row["leaf_hash"] is not None:
+                heads[("space", str(row["key"]))] = bytes(row["leaf_hash"])
+    if actors:
+        params = {}
+        for n, (actor_id, role) in enumerate(actors):
+            params[f"i{n}"], params[f"r{n}"] = actor_id, role
+        values = ", ".join(f"(%(i{n})s, %(r{n})s)" for n in range(len(actors)))
+        for row in cursor.fetch(ACTOR_HEADS.format(values=values), params):
+            if row["leaf_hash"] is not None:
+                heads[("actor", f"{row['role']}:{row['actor_id']}")] = bytes(row["leaf_hash"])
+    return heads
+
+
+def fetch_nodes(cursor: ViewCursor, ids: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored subtree hashes for ``(level, idx)`` ids: one indexed query per level."""
+    by_level: dict[int, list[int]] = {}
+    for level, idx in ids:
+        by_level.setdefault(level, []).append(idx)
+    found: dict[tuple[int, int], bytes] = {}
+    for level, indices in by_level.items():
+        params: dict[str, Any] = {"level": level}
+        names = []
+        for n, idx in enumerate(sorted(set(indices))):
+            params[f"i{n}"] = idx
+            names.append(f"%(i{n})s")
+        # Only generated placeholder names are interpolated; values are bound parameters.
+        sql = (
+            "SELECT level, idx, hash FROM trail_nodes "  # noqa: S608
+            f"WHERE level = %(level)s AND idx IN ({', '.join(names)})"
+        )
+        for row in cursor.fetch(sql, params):
+            found[(row["level"], row["idx"])] = bytes(row["hash"])
+    return found
+
+
+def resume_tree(cursor: ViewCursor) -> tuple[CompactTree, bytes | None]:
+    """The stored tree's frontier and last leaf hash, read in the caller's transaction."""
+    last = cursor.fetch(LAST_ENTRY)
+    if not last:
+        return CompactTree(), None
+    size = last[0]["leaf_index"] + 1
+    nodes = fetch_nodes(cursor, frontier_ids(size))
+    tree = CompactTree.resume(size, lambda level, idx: nodes.get((level, idx), b""))
+    return tree, bytes(last[0]["leaf_hash"])
+
+
+def one_node(cursor: Any, level: int, idx: int) -> bytes:
+    rows = cursor.fetch(
+        "SELECT hash FROM trail_nodes WHERE level = %(l)s AND idx = %(i)s", {"l": level, "i": idx}
+    )
+    return bytes(rows[0]["hash"]) if rows else b""
+
+
+def entry_from_row(r: dict[str, Any]) -> EntryRow:
+    at = r["at"] if isinstance(r["at"], datetime) else parse_sqlite_time(r["at"])
+    space = r["space_id"]
+    return EntryRow(
+        leaf_index=int(r["leaf_index"]),
+        notification_id=int(r["notification_id"]),
+        space_id=UUID(str(space)) if space is not None else None,
+        actor_role=r["actor_role"],
+        actor_id=r["actor_id"],
+        at=at,
+        text=r["entry"],
+        leaf_hash=bytes(r["leaf_hash"]),
+    )
+
+
+def parse_sqlite_time(text: str) -> datetime:
+    """SQLite keeps instants as ISO-8601 text (see ``projections.store``)."""
+    return datetime.fromisoformat(text)

@@ -1,0 +1,267 @@
+"""Offline verification of a trail export: needs the export and the public key, nothing else.
+
+Pure: no database, no network; ``domain.merkle``, ``keys.checkpoint`` and the standard
+library. One pass over the lines, constant memory (plus one hash per chain), so a
+multi-gigabyte export verifies as it streams. Checks, in file order:
+
+1. header: format; the public key equals the one given (when given); checkpoint
+   signature; the range lies inside the checkpoint; given the checkpoint a regulator
+   already holds, the consistency proof from it to the export's checkpoint;
+2. each entry: well-formed canonical text naming its own leaf index; leaf indices
+   strictly increasing inside the range, and without a hole for whole-log exports;
+   matches the query (patient / actor); inclusion proof against the checkpoint root;
+   its chain link (``prev`` / ``space_prev`` / ``actor_prev``) is the previous entry of
+   its chain in the export, and null when the export starts at the first leaf;
+3. manifest: signature; states the header's query, range and checkpoint; hashes of the
+   header and of all entry lines; counts; each chain ends at the head the header names.
+
+The first failure raises ``TrailVerificationError`` naming the line (1-based) and the
+leaf index, and ``check``, a stable slug of what failed; a hash that differs raises
+its subclass ``TrailMismatchError`` with ``expected`` and ``calculated``. Without a
+public key only self-consistency is checked, and the report says so: an export
+re-signed throughout with another key would pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.checkpoint import Checkpoint
+from domain.errors import InvalidInput
+from domain.merkle import leaf_hash
+from vault.trail_checks import (
+    FORMAT,
+    EntryWalker,
+    HeaderCheck,
+    TrailMismatchError,
+    TrailVerificationError,
+    fail,
+)
+
+__all__ = [
+    "TrailMismatchError",
+    "TrailVerificationError",
+    "VerifyReport",
+    "export_from_fhir",
+    "load_checkpoint",
+    "parse_public_key",
+    "verify_export",
+    "verify_fhir",
+    "verify_file",
+]
+
+UNKEYED = (
+    "no public key given: checked for self-consistency only; an export re-signed "
+    "with another key would pass. Verify with the trail's published public key."
+)
+
+
+@dataclass
+class VerifyReport:
+    """What a successful verification established."""
+
+    entries: int
+    checkpoint: Checkpoint
+    query: dict[str, Any]
+    kind: str
+    key_checked: bool
+    consistency_from: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """A few human-readable lines for the CLI."""
+        out = [
+            f"OK: {self.entries} entries ({self.kind} export) proved against checkpoint "
+            f"size {self.checkpoint.size}, root {self.checkpoint.root.hex()}, "
+            f"signed {self.checkpoint.at.isoformat()} by key {self.checkpoint.key_id}",
+        ]
+        if self.consistency_from is not None:
+            out.append(f"consistent with the previous checkpoint of size {self.consistency_from}")
+        return "\n".join(out + [f"note: {n}" for n in self.notes])
+
+
+def _lines(source: str | os.PathLike[str] | Iterable[str]) -> Iterator[tuple[int, str]]:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    yield number, raw.decode("utf-8").removesuffix("\n")
+                except UnicodeDecodeError:
+                    fail("not UTF-8", "format", number)
+        return
+    for number, text in enumerate(source, 1):
+        yield number, text.removesuffix("\n")
+
+
+def _object(text: str, line: int) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        fail("not a JSON object", "format", line)
+    return value
+
+
+def verify_export(
+    path_or_lines: str | os.PathLike[str] | Iterable[str],
+    public_key: bytes | None = None,
+    previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
+    *,
+    previous_public_key: bytes | None = None,
+) -> VerifyReport:
+    """Verify a ``coffre-trail-export/1`` file (a path) or its lines (strings).
+
+    ``public_key``: the trail's 32-byte Ed25519 key, obtained independently of the
+    export; ``previous_checkpoint``: one the regulator already holds (signed by
+    ``previous_public_key``, default ``public_key``). Returns a ``VerifyReport``; raises
+    ``TrailVerificationError`` / ``TrailMismatchError`` at the first failure.
+    """
+    lines = _lines(path_or_lines)
+    number, header_text = next(lines, (1, ""))
+    header = _object(header_text, 1)
+    state = HeaderCheck(header, public_key)
+    report = VerifyReport(0, state.checkpoint, state.query, state.kind, public_key is not None)
+    if public_key is None:
+        report.notes.append(UNKEYED)
+    if previous_checkpoint is not None:
+        report.consistency_from = state.check_consistency(
+            previous_checkpoint, previous_public_key or public_key or state.key
+        )
+    elif header.get("consistency"):
+        report.notes.append(
+            "the export carries a consistency proof, but no previous "
+            "checkpoint was given to check it against"
+        )
+    walker = EntryWalker(state)
+    for number, text in lines:
+        obj = _object(text, number)
+        if "manifest" in obj:
+            walker.finish(obj, number, header_text)
+            for extra, _ in lines:
+                fail("a line follows the manifest", "trailing", extra)
+            report.entries = walker.count
+            return report
+        walker.entry(obj, number, text)
+    fail(
+        f"the export ends after line {number} without its signed manifest "
+        f"({walker.count} of {state.count} entries)",
+        "truncated",
+        number + 1,
+    )
+
+
+def export_from_fhir(bundle: dict[str, Any]) -> list[str]:
+    """The signed JSON Lines export a FHIR Bundle carries in its ``Binary`` entry."""
+    for item in bundle.get("entry", []):
+        resource = item.get("resource", {})
+        if (
+            resource.get("resourceType") == "Binary"
+            and resource.get("contentType") == "application/jsonl"
+        ):
+            return base64.b64decode(resource["data"], validate=True).decode("utf-8").splitlines()
+    fail("the Bundle carries no application/jsonl Binary", "format")
+
+
+def verify_fhir(
+    bundle: dict[str, Any],
+    public_key: bytes | None = None,
+    previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
+    previous_public_key: bytes | None = None,
+) -> VerifyReport:
+    """Verify the export inside a FHIR Bundle, then check that its AuditEvents are
+    exactly the export's entries, in order (by leaf index and leaf hash)."""
+    lines = export_from_fhir(bundle)
+    report = verify_export(
+        lines, public_key, previous_checkpoint, previous_public_key=previous_public_key
+    )
+    proved = [
+        (
+            str(json.loads(line)["leaf_index"]),
+            leaf_hash(json.loads(line)["entry"].encode("utf-8")).hex(),
+        )
+        for line in lines[1:-1]
+    ]
+    rendered = []
+    for item in bundle.get("entry", []):
+        resource = item.get("resource", {})
+        if resource.get("resourceType") == "AuditEvent":
+            leaf = {
+                e.get("url"): e.get("valueString")
+                for x in resource.get("extension", [])
+                for e in x.get("extension", [])
+            }
+            rendered.append((leaf.get("leafIndex"), leaf.get("leafHash")))
+    if rendered != proved:
+        fail("the AuditEvents are not the export's entries", "fhir")
+    return report
+
+
+# -- helpers for the CLI (``coffre audit verify EXPORT --public-key KEY``) ------------
+
+
+def parse_public_key(text: str) -> bytes:
+    """A trail public key given as base64 (as exports carry it) or as 64 hex digits."""
+    text = text.strip()
+    try:
+        key = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise InvalidInput("a trail public key is 32 bytes, base64 or hex", field="public_key")
+    return key
+
+
+def _read_document(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The file as one JSON object if it is one (a Bundle, a checkpoint), else None."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+        try:
+            head = json.loads(first)
+        except ValueError:
+            head = None  # a pretty-printed JSON document: its first line is not JSON
+        if isinstance(head, dict) and head.get("format") == FORMAT:
+            return None  # a JSON Lines export
+        handle.seek(0)
+        try:
+            document = json.loads(handle.read())
+        except ValueError:
+            return None
+    return document if isinstance(document, dict) else None
+
+
+def verify_file(
+    path: str | os.PathLike[str],
+    public_key: bytes | None = None,
+    previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
+    *,
+    previous_public_key: bytes | None = None,
+) -> VerifyReport:
+    """Verify a JSON Lines export or a FHIR Bundle export, whichever ``path`` holds.
+
+    ``previous_public_key``: the key that signed ``previous_checkpoint`` if the trail key
+    rotated (with the master key) since; default ``public_key``.
+    """
+    document = _read_document(path)
+    if document is not None and document.get("resourceType") == "Bundle":
+        return verify_fhir(document, public_key, previous_checkpoint, previous_public_key)
+    return verify_export(
+        path, public_key, previous_checkpoint, previous_public_key=previous_public_key
+    )
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checkpoint a regulator kept: a checkpoint JSON file, or the checkpoint of an
+    earlier export (JSON Lines or FHIR). Its signature is checked by ``verify_export``."""
+    document = _read_document(path)
+    if document is None:
+        with open(path, encoding="utf-8") as handle:
+            return _object(handle.readline(), 1).get("checkpoint") or {}
+    if document.get("resourceType") == "Bundle":
+        return _object(export_from_fhir(document)[0], 1).get("checkpoint") or {}
+    return document
