@@ -20,7 +20,18 @@ from api import problems
 from api.deps import Services
 from api.logging import RequestContext, configure_logging
 from api.middleware import BodyLimit, SecurityHeaders
-from api.routers import access_log, content, documents, grants, health, readers, spaces, trail
+from api.routers import (
+    access_log,
+    content,
+    documents,
+    grants,
+    health,
+    notifications,
+    readers,
+    spaces,
+    trail,
+)
+from api.routers.rules import RULES_ROUTERS
 
 log = structlog.get_logger(__name__)
 
@@ -61,8 +72,20 @@ def create_app(services: Services) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.services = services
-    for module in (health, spaces, readers, documents, content, grants, access_log, trail):
+    for module in (
+        health,
+        spaces,
+        readers,
+        documents,
+        content,
+        grants,
+        access_log,
+        trail,
+        notifications,
+    ):
         app.include_router(module.router)
+    for rules_router in RULES_ROUTERS:  # the rules of a space (RULES.md)
+        app.include_router(rules_router)
     problems.install(app)
     # Last added runs first: the request context wraps everything, even a 413.
     app.add_middleware(BodyLimit)

@@ -17,6 +17,7 @@ from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
 from projections.access_log import AccessLog, AccessLogProjection
+from projections.notifications import NotificationsProjection
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
 from projections.trail import TrailProjection
@@ -25,6 +26,7 @@ from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
 from vault.migrations import migrate
+from vault.scheduler import Scheduler
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
@@ -46,6 +48,7 @@ class Coffre:
     runner: ProjectionRunner
     access_log: AccessLog
     trail: Trail
+    scheduler: Scheduler
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -113,6 +116,14 @@ def view_store(settings: Settings) -> ViewStore:
     return PostgresViewStore(params)
 
 
+def _housekeeping(trail: Trail, scheduler: Scheduler) -> None:
+    # Run by the projection workers after each pass: signed tree heads are made
+    # periodically while the trail grows, and what fell due (openings, reveals, end of
+    # representation, deletions) is recorded.
+    trail.checkpoint_if_due(CHECKPOINT_EVERY)
+    scheduler.run_once()
+
+
 def build(
     settings: Settings,
     *,
@@ -130,16 +141,17 @@ def build(
         ticket_key=keys.derive("tickets"),
         clock=clock,
         presign=settings.s3_presign and settings.blob_store == "s3",
+        periods=settings.periods(),
     )
     migrate(settings)
     views = view_store(settings)
     trail = Trail(views, CheckpointSigner.from_master_keys(keys), vault.clock)
+    scheduler = Scheduler(vault)
     runner = ProjectionRunner(
         ApplicationSource(vault),
         views,
-        [AccessLogProjection(), TrailProjection()],
-        # Signed tree heads are made periodically while the trail grows (and on demand).
-        after_catch_up=lambda: trail.checkpoint_if_due(CHECKPOINT_EVERY),
+        [AccessLogProjection(), TrailProjection(), NotificationsProjection()],
+        after_catch_up=lambda: _housekeeping(trail, scheduler),
     )
     tokens = token_authority(settings, keys)
     return Coffre(
@@ -152,5 +164,6 @@ def build(
         runner=runner,
         access_log=AccessLog(views),
         trail=trail,
+        scheduler=scheduler,
         _closers=[keystore, views],
     )

@@ -25,6 +25,7 @@ from domain.values import Actor, Profession, Role
 from projections.runner import Event, EventSource
 from vault.migrations import migrate as apply_migrations
 
+scheduler_app = typer.Typer(help="Apply the time-based rules of every space.", no_args_is_help=True)
 projections_app = typer.Typer(help="Projection workers and views.", no_args_is_help=True)
 blobs_app = typer.Typer(help="Blob store housekeeping.", no_args_is_help=True)
 
@@ -122,6 +123,32 @@ def projections_run() -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     err().print("stopped")
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    once: Annotated[bool, typer.Option(help="One pass, then exit (for cron).")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 30.0,
+) -> None:
+    """Record what fell due (openings, reveals, end of representation, deletions)."""
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stop.set())
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        with opened() as coffre:
+            while True:
+                report = coffre.scheduler.run_once()
+                if report.applied or report.failed:
+                    err().print(
+                        f"applied {len(report.applied)} space(s), failed {len(report.failed)}"
+                    )
+                if once or stop.wait(interval):
+                    break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @projections_app.command("rebuild")

@@ -43,6 +43,24 @@ class Access(Aggregate):
         space_version: int
         at: datetime
 
+    class LogRead(Aggregate.Created):
+        """A space's access log was read (RULES.md: reading the log is itself recorded)."""
+
+        space_id: UUID
+        reader: dict[str, Any]
+        at: datetime
+
+    @classmethod
+    def record_log_read(cls, space_id: UUID, reader: Actor, at: datetime) -> Access:
+        """Record that ``reader`` read the access log of ``space_id``."""
+        return cls._create(
+            cls.LogRead,
+            id=uuid4(),
+            space_id=space_id,
+            reader=reader.to_dict(),
+            at=require_aware(at, field="at"),
+        )
+
     @classmethod
     def record_read(
         cls,

@@ -9,6 +9,7 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   ├── UnknownSpace
     │   ├── UnknownDocument     also what a refused read looks like from outside
     │   ├── UnknownGrant
+    │   ├── UnknownRepresentative
     │   └── UnknownReaderKey
     ├── Conflict
     │   └── SpaceAlreadyExists
@@ -69,6 +70,12 @@ class UnknownGrant(NotFound):
     """No such grant in this space."""
 
     code = "unknown-grant"
+
+
+class UnknownRepresentative(NotFound):
+    """The person named does not represent this patient."""
+
+    code = "unknown-representative"
 
 
 class UnknownReaderKey(NotFound):

@@ -1,22 +1,45 @@
-"""A patient's space: the consistency boundary for documents and grants.
+"""A patient's space: the consistency boundary for documents, grants and their rules.
 
 Public methods validate and compute (ids, times, digests are passed in); the private
-``@event`` methods only assign, because they run again on every replay. One access
-decision needs documents and grants together, which is why they share this aggregate.
+``@event`` methods (and the ``apply`` of the events of the parts) only assign, because
+they run again on every replay. One access decision needs documents, grants, masks,
+blocks, representatives and emergency accesses together, which is why they share this
+aggregate. The aggregate is written in three parts, one module each:
+
+* ``domain.space`` (here): provisioning, deposits, deletions, grants, the scheduler's
+  due actions;
+* ``domain.space_life``: code, opposition, activation, closure, re-opening, shredding;
+* ``domain.space_rules``: masks and secrecy codes, announcement holds;
+* ``domain.space_access``: blocks, attending physician, settings, care team,
+  representatives, emergency access;
+* ``domain.space_due``: what the scheduler records when a moment comes.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
+from domain.errors import Conflict, InvalidInput, UnknownDocument, UnknownGrant
+from domain.policy import decide_read
+from domain.records import (
+    Document,
+    DocumentVersion,
+    Grant,
+    Representation,
+    Setting,
+    SpaceStatus,
+)
+from domain.space_access import SpaceAccess
+from domain.space_due import SpaceDue
+from domain.space_life import SpaceLife
+from domain.space_rules import SpaceRules
 from domain.values import (
     Actor,
     Ciphertext,
@@ -28,6 +51,18 @@ from domain.values import (
     parse_patient_id,
     require_aware,
 )
+
+__all__ = [
+    "PUBLIC_KEY_SIZE",
+    "SEALED_KEY_SIZE",
+    "Document",
+    "DocumentVersion",
+    "Grant",
+    "Space",
+    "b64",
+    "decode_key_bytes",
+]
+
 
 SPACE_NAMESPACE = uuid5(NAMESPACE_URL, "https://coffre.invalid/space")
 
@@ -53,59 +88,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-@dataclass(frozen=True)
-class DocumentVersion:
-    """One deposited version of a document: its ciphertext and its sealed data key."""
-
-    number: int
-    title: str
-    date: date
-    ciphertext: Ciphertext
-    sealed_key: str
-    author: Actor
-    deposited_at: datetime
-
-
-@dataclass
-class Document:
-    """A document of the space and its versions; deleted documents keep their history."""
-
-    id: UUID
-    type: DocumentType
-    author: Actor
-    versions: list[DocumentVersion] = field(default_factory=list)
-    deleted_at: datetime | None = None
-
-    @property
-    def current(self) -> DocumentVersion:
-        """The latest version."""
-        return self.versions[-1]
-
-    @property
-    def deleted(self) -> bool:
-        """True once the patient deleted it."""
-        return self.deleted_at is not None
-
-
-@dataclass
-class Grant:
-    """A professional's right to read part of the space, until revoked or expired."""
-
-    id: UUID
-    grantee: Actor
-    scope: Scope
-    granted_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None = None
-
-    def active(self, now: datetime) -> bool:
-        """True when neither revoked nor expired at ``now``."""
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or now < self.expires_at
-
-
-class Space(Aggregate):
+class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
     """A patient's health space."""
 
     @staticmethod
@@ -131,21 +114,61 @@ class Space(Aggregate):
         self.provisioned_at = at
         self.documents: dict[UUID, Document] = {}
         self.grants: dict[UUID, Grant] = {}
+        # Life cycle. A space recorded before the life cycle existed has no
+        # ``OpeningScheduled`` event: it is open from its provisioning, as it always was.
+        self.status = SpaceStatus.OPEN
+        self.opens_at = at
+        self.activated_at: datetime | None = None
+        self.code: dict[str, Any] | None = None
+        self.code_failures = 0
+        self.birth_date: date | None = None
+        self.closed_at: datetime | None = None
+        self.archive_until: datetime | None = None
+        self.deletion_due_at: datetime | None = None
+        self.shredded_at: datetime | None = None
+        self.shredded_keys: list[str] = []
+        # The patient's rules.
+        self.representatives: dict[str, Representation] = {}
+        self.blocked: dict[str, Actor] = {}
+        self.attending_physician: Actor | None = None
+        self.settings: dict[Setting, bool] = {setting: False for setting in Setting}
+        self.emergency_accesses: dict[UUID, Any] = {}
 
     @classmethod
     def provision(
-        cls, patient_id: str, key_id: str, public_key: bytes, actor: Actor, at: datetime
+        cls,
+        patient_id: str,
+        key_id: str,
+        public_key: bytes,
+        actor: Actor,
+        at: datetime,
+        *,
+        code: Mapping[str, Any] | None = None,
+        opens_at: datetime | None = None,
+        birth_date: date | None = None,
     ) -> Space:
-        """Open a space for a patient with the public half of the space key."""
+        """Provision a space for a patient with the public half of the space key.
+
+        With ``code`` (the digest record of the one-time code sent by letter) the space
+        is pending until ``opens_at``, when it opens unless the person opposed.
+        """
         if actor.role not in (Role.SERVICE,):
             raise InvalidInput("spaces are provisioned by a platform service", field="actor")
-        return cls(
+        if (code is None) is not (opens_at is None):
+            raise InvalidInput("a code and an opening date go together", field="code")
+        space = cls(
             patient_id=parse_patient_id(patient_id),
             key_id=key_id,
             public_key=b64(decode_key_bytes(public_key, size=PUBLIC_KEY_SIZE, field="public_key")),
             actor=actor.to_dict(),
             at=require_aware(at, field="at"),
         )
+        if code is not None and opens_at is not None:
+            space.prepare_opening(code, opens_at, birth_date, actor, at)
+            # With no opposition period left, the space opens in the same transaction
+            # rather than whenever a scheduler next passes.
+            space.apply_due(at)
+        return space
 
     # -- documents ---------------------------------------------------------------
 
@@ -167,8 +190,10 @@ class Space(Aggregate):
     ) -> int:
         """Deposit a document, or a new version of one; returns the version number.
 
-        A new version keeps the document's type and may only come from its author or
-        the patient.
+        Only into an open space (RULES: documents may be deposited once the space is
+        open, before activation). A new version keeps the document's type and may only
+        come from its author or the holder; a document the depositor may not see
+        answers like one that does not exist.
         """
         sealed = decode_key_bytes(sealed_key, size=SEALED_KEY_SIZE, field="sealed_key")
         require_aware(at, field="at")
@@ -176,11 +201,17 @@ class Space(Aggregate):
             raise InvalidInput("regulators do not deposit documents", field="actor")
         if author.role is Role.PATIENT and author.id != self.patient_id:
             raise InvalidInput("a patient deposits only in their own space", field="actor")
+        if author.role is Role.REPRESENTATIVE:
+            self._require_holder(author, at)
+        self._require_open(at)
         existing = self.documents.get(document_id)
         if existing is not None:
-            if existing.deleted:
+            knows = self.is_holder(author, at) or author.id == existing.author.id
+            if existing.deleted and knows:
                 raise Conflict("the document was deleted; deposit a new one")
-            if author.id != existing.author.id and author.id != self.patient_id:
+            if not decide_read(self, document_id, author, at).allowed:
+                raise UnknownDocument("no such document in this space")
+            if author.id != existing.author.id and not self.is_holder(author, at):
                 raise Conflict("only the author or the patient adds a version")
             if metadata.type is not existing.type:
                 raise InvalidInput("a new version keeps the document's type", field="type")
@@ -244,14 +275,16 @@ class Space(Aggregate):
         )
 
     def delete_document(self, document_id: UUID, actor: Actor, at: datetime) -> None:
-        """The patient deletes a document; its events stay, its content is unreadable."""
-        self._require_patient(actor)
-        document = self.document(document_id)
-        if document.deleted:
+        """The holder deletes a document; its events stay, its content is unreadable."""
+        require_aware(at, field="at")
+        self._require_holder(actor, at)
+        self._require_open(at)
+        document = self.documents.get(document_id)
+        if document is not None and document.deleted:
             raise Conflict("the document is already deleted")
-        self._document_deleted(
-            document_id=document_id, actor=actor.to_dict(), at=require_aware(at, field="at")
-        )
+        if not decide_read(self, document_id, actor, at).allowed:
+            raise UnknownDocument("no such document in this space")
+        self._document_deleted(document_id=document_id, actor=actor.to_dict(), at=at)
 
     class DocumentDeleted(Aggregate.Event):
         document_id: UUID
@@ -273,18 +306,21 @@ class Space(Aggregate):
         actor: Actor,
         at: datetime,
     ) -> None:
-        """The patient lets a professional read the documents ``scope`` covers."""
+        """The holder lets a professional read the documents ``scope`` covers."""
         require_aware(at, field="at")
         if grantee.id in (actor.id, self.patient_id):
             raise InvalidInput("a grant to oneself is meaningless", field="grantee")
-        self._require_patient(actor)
+        self._require_holder(actor, at)
         if grantee.role is not Role.PROFESSIONAL:
             raise InvalidInput("grants go to health professionals", field="grantee")
         if expires_at is not None and require_aware(expires_at, field="expires_at") <= at:
             raise InvalidInput("a grant's expiry must be in the future", field="expires_at")
+        self._require_open(at)
         if scope.kind is ScopeKind.DOCUMENTS:
             for document_id in scope.documents:
-                if document_id not in self.documents or self.documents[document_id].deleted:
+                # the same answer for a document that does not exist and one the
+                # granting holder may not see (a minor's secret, a held document)
+                if not decide_read(self, document_id, actor, at).allowed:
                     raise InvalidInput("the scope names an unknown document", field="scope")
         if grant_id in self.grants:
             raise Conflict("a grant with this id exists")
@@ -324,8 +360,8 @@ class Space(Aggregate):
         )
 
     def revoke(self, grant_id: UUID, actor: Actor, at: datetime) -> None:
-        """The patient ends a grant; the very next read by the grantee is refused."""
-        self._require_patient(actor)
+        """The holder ends a grant; the very next read by the grantee is refused."""
+        self._require_holder(actor, require_aware(at, field="at"))
         grant = self.grants.get(grant_id)
         if grant is None:
             raise UnknownGrant("no such grant in this space")
@@ -348,9 +384,16 @@ class Space(Aggregate):
         """True when the actor is this space's patient."""
         return actor.role is Role.PATIENT and actor.id == self.patient_id
 
-    def _require_patient(self, actor: Actor) -> None:
-        if not self.is_patient(actor):
-            raise Forbidden("only the patient manages their space")
+    def representation(self, actor: Actor, now: datetime) -> Representation | None:
+        """The actor's active representation of the patient at ``now``, if any."""
+        if actor.role is not Role.REPRESENTATIVE:
+            return None
+        current = self.representatives.get(actor.id)
+        return current if current is not None and current.active(now) else None
+
+    def is_holder(self, actor: Actor, now: datetime) -> bool:
+        """The patient, or someone representing them at ``now``: who manages the space."""
+        return self.is_patient(actor) or self.representation(actor, now) is not None
 
 
 def _parse_date(text: str) -> date:

@@ -24,6 +24,9 @@ class Role(StrEnum):
     """What kind of caller an actor is; decided by the token's issuer, never by input."""
 
     PATIENT = "patient"
+    #: a person acting for a patient (a parent of a minor, a guardian): their own INS is
+    #: their id, and the space they act on lists them (``Space.representatives``)
+    REPRESENTATIVE = "representative"
     PROFESSIONAL = "professional"
     SERVICE = "service"
     REGULATOR = "regulator"
@@ -144,8 +147,9 @@ def require_aware(moment: datetime, *, field: str) -> datetime:
 class Actor:
     """Who performs an action, as the token that authenticated them says.
 
-    ``id`` is a patient id for patients, an RPPS number for professionals and a service
-    name for services and regulators. ``profession`` is set for professionals only.
+    ``id`` is a patient id (INS) for patients and representatives, an RPPS number for
+    professionals and a service name for services and regulators. ``profession`` is set
+    for professionals only.
     """
 
     role: Role
@@ -157,7 +161,7 @@ class Actor:
     def __post_init__(self) -> None:
         role = Role(self.role)
         object.__setattr__(self, "role", role)
-        if role is Role.PATIENT:
+        if role in (Role.PATIENT, Role.REPRESENTATIVE):
             object.__setattr__(self, "id", parse_patient_id(self.id))
         elif role is Role.PROFESSIONAL:
             parse_professional_id(self.id)

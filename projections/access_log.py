@@ -17,11 +17,19 @@ from uuid import UUID
 
 from domain.access import Access
 from domain.space import Space
+from projections.access_log_rules import rule_entry
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
 
 #: how an action was performed, as RULES.md names it for the patient
-HOW_BY_MODE = {"patient": "normal", "author": "normal", "grant": "normal"}
+HOW_BY_MODE = {
+    "patient": "normal",
+    "author": "normal",
+    "grant": "normal",
+    "care_team": "normal",
+    "representative": "representative",
+    "emergency": "emergency",
+}
 
 INSERT_ENTRY = """
 INSERT INTO access_log (entry_id, space_id, at, actor_role, actor_id, actor_name,
@@ -138,6 +146,8 @@ class AccessLogProjection(Projection):
                 outcome="refused",
                 reason=event.rule,
             )
+        if isinstance(event, Space.Event):
+            return rule_entry(cursor, entry_id, event, _row)
         return None
 
 
@@ -154,6 +164,8 @@ def _row(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    if how == "normal" and actor["role"] == "representative":
+        how = "representative"  # a representative acts on the patient's behalf
     return {
         "entry_id": entry_id,
         "space_id": space_id,
@@ -181,6 +193,8 @@ class LogFilter:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    #: the reader is a legal representative: a minor's secrets stay out of their log
+    for_representative: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,11 @@ class AccessLog:
         if where.until is not None:
             clauses.append("l.at < %(until)s")
             params["until"] = where.until
+        # Never list what the reader may not know exists: a document held for an
+        # announcement consultation (until released), a minor's secret for a representative.
+        clauses.append("COALESCE(d.held, 0) = 0")
+        if where.for_representative:
+            clauses.append("COALESCE(d.secret, 0) = 0")
         # Only our own clause strings are interpolated; every value is a bound parameter.
         sql = (
             "SELECT l.*, d.title AS document_title, d.type AS document_type "  # noqa: S608

@@ -93,6 +93,7 @@ AUDIT_FIELDS = frozenset(
         "notify",
         "notice_at",  # documents held for an announcement consultation
         "visible_at",
+        "up_to",  # Inbox.Acknowledged: how far a person read their notifications
     }
 )
 #: fields deliberately left out of ``details``: key material, the one-time code's

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
@@ -64,6 +64,8 @@ class GrantSummary:
     expires_at: datetime | None
     revoked_at: datetime | None
     active: bool
+    #: ``consent`` (granted by the holder) or ``care_team`` (declared by an establishment)
+    basis: str = "consent"
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,109 @@ class Release:
     content_ticket: str
     content_url: str | None
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ProvisionedSpace(SpaceKeyInfo):
+    """A space just provisioned (or opened again): its key, and the one-time code.
+
+    ``one_time_code`` exists only here, once, for the letter; the vault keeps only its
+    digest. ``opens_at`` is when the space opens unless the person opposes before.
+    """
+
+    one_time_code: str = field(repr=False, default="")
+    opens_at: datetime | None = None
+    reimported: bool = False
+
+
+@dataclass(frozen=True)
+class RepresentativeEntry:
+    """A legal representative listed in the insurer's register."""
+
+    id: str  # the representative's own INS
+    name: str
+    kind: str = "parent"
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One row of the insurer's register: a person to provision a space for."""
+
+    patient_id: str
+    birth_date: date | None = None
+    representatives: tuple[RepresentativeEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegisterReport:
+    """What a bulk provisioning did: new spaces (with codes) and those already there."""
+
+    provisioned: list[ProvisionedSpace]
+    already_provisioned: list[str]
+
+
+@dataclass(frozen=True)
+class SpaceState:
+    """A space's life-cycle state, as its holder sees it."""
+
+    patient_id: str
+    status: str
+    opens_at: datetime | None
+    activated_at: datetime | None
+    closed_at: datetime | None
+    archive_until: datetime | None
+    deletion_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RepresentativeSummary:
+    """A representative as the holder sees them."""
+
+    id: str
+    name: str
+    kind: str
+    since: datetime
+    until: datetime | None
+    ended_at: datetime | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class EmergencySummary:
+    """An emergency access as the holder sees it."""
+
+    access_id: UUID
+    professional_id: str
+    professional_name: str
+    justification: str
+    started_at: datetime
+    expires_at: datetime
+    active: bool
+
+
+@dataclass(frozen=True)
+class AccessRules:
+    """Who may currently read what (RULES.md, "What the patient sees")."""
+
+    grants: list[GrantSummary]
+    blocked: list[dict[str, object]]
+    attending_physician: dict[str, object] | None
+    settings: dict[str, bool]
+    representatives: list[RepresentativeSummary]
+    emergency_accesses: list[EmergencySummary]
+
+
+@dataclass(frozen=True)
+class EmergencyGranted:
+    """A declared emergency access."""
+
+    access_id: UUID
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """What one scheduler run recorded, per space (the events' names)."""
+
+    applied: dict[UUID, list[str]]
+    failed: dict[UUID, str]

@@ -3,12 +3,19 @@
 Order of operations is what makes the invariants hold:
 
 * provision: the space key is stored (wrapped) *before* ``Provisioned`` is recorded, so
-  no event ever names a key that does not exist;
+  no event ever names a key that does not exist; the one-time code is hashed here
+  (``keys.codes``) and only its digest reaches the space;
 * deposit: the ciphertext blob is stored *before* ``Deposited`` is recorded; a blob no
   event names is an orphan that ``collect_orphans`` removes;
 * read: the policy is evaluated on the space as stored now (never on a projection), the
   access is recorded and committed, and only then is the data key resealed and
-  returned. If recording fails, the caller gets an error and no key.
+  returned. If recording fails, the caller gets an error and no key;
+* shredding: ``Shredded`` is recorded *before* the key is destroyed and the blobs are
+  removed; both are idempotent and redone whenever the scheduler meets a deleted space,
+  so a crash between the steps cannot leave a key behind.
+
+The use cases of the space's life cycle and of its rules live in ``vault.life`` and
+``vault.rules`` (mixed into ``Vault``); the scheduler in ``vault.scheduler``.
 """
 
 from __future__ import annotations
@@ -27,15 +34,16 @@ from domain.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
-    SpaceAlreadyExists,
     Unavailable,
     UnknownDocument,
     UnknownSpace,
 )
+from domain.periods import Periods
 from domain.policy import decide_read, may_list
 from domain.reader import Reader
 from domain.space import Document, Space
-from domain.values import Actor, Ciphertext, DocumentMetadata, Role, Scope, parse_patient_id
+from domain.values import Actor, Ciphertext, DocumentMetadata, Role, Scope
+from keys.codes import CodeHasher
 from keys.envelope import MAGIC, VERSION
 from keys.keyring import Keyring
 from vault.blobstore import BlobStore
@@ -43,11 +51,13 @@ from vault.clock import Clock, SystemClock
 from vault.dto import (
     Deposit,
     DocumentSummary,
-    GrantSummary,
     Release,
     SpaceKeyInfo,
     UploadReceipt,
 )
+from vault.inbox import InboxCases
+from vault.life import LifeCases
+from vault.rules import Confidentiality, RuleCases
 from vault.tickets import TicketSigner
 
 T = TypeVar("T")
@@ -59,11 +69,14 @@ HEADER_PREFIX = MAGIC + bytes([VERSION])
 COMMAND_ATTEMPTS = 5
 
 
-class Vault(Application):
+class Vault(LifeCases, RuleCases, InboxCases, Application):
     """Coffre's application service over the event store, key ring and blob store."""
 
     name = "vault"  # pinned: the table prefix must survive a class rename
-    snapshotting_intervals = {Space: 100}
+    # No snapshots: a space's in-memory state (documents, grants, representatives...)
+    # is made of records no transcoding is registered for, so a snapshot could not be
+    # stored (it failed at the 100th event); and reads, the bulk of a space's activity,
+    # are separate aggregates, so a space's own stream stays short.
 
     def __init__(
         self,
@@ -77,8 +90,12 @@ class Vault(Application):
         upload_ttl: timedelta = timedelta(hours=1),
         max_document_size: int = 4 * 1024**3,
         presign: bool = False,
+        periods: Periods | None = None,
+        codes: CodeHasher | None = None,
     ) -> None:
         super().__init__(env=env)
+        self.periods = periods or Periods()
+        self.codes = codes or CodeHasher()
         self.keyring = keyring
         self.blobs = blobs
         self.clock = clock or SystemClock()
@@ -90,20 +107,6 @@ class Vault(Application):
         self._content_tickets = TicketSigner(ticket_key, "content")
 
     # -- spaces ------------------------------------------------------------------
-
-    def provision(self, patient_id: str, actor: Actor) -> SpaceKeyInfo:
-        """Provision a patient's space with a fresh space key."""
-        patient_id = parse_patient_id(patient_id)
-        space_id = Space.create_id(patient_id)
-        if self._exists(space_id):
-            raise SpaceAlreadyExists("a space exists for this patient")
-        key = self.keyring.create_space_key(space_id)
-        space = Space.provision(patient_id, key.key_id, key.public_key, actor, self.clock.now())
-        try:
-            self._save(space)
-        except IntegrityError:
-            raise SpaceAlreadyExists("a space exists for this patient") from None
-        return self._key_info(space)
 
     def space_key(self, patient_id: str, actor: Actor | None = None) -> SpaceKeyInfo:
         """The public key to which depositors seal data keys for this space.
@@ -140,6 +143,8 @@ class Vault(Application):
         """
         space = self._space(patient_id)
         self._require_depositor(space, actor)
+        if not space.is_open(self.clock.now()):
+            raise Conflict("the space is not open")  # before storing a blob for nothing
         blob = uuid4().hex
         info = self.blobs.put(blob, self._checked_envelope(chunks))
         expires_at = self.clock.now() + self.upload_ttl
@@ -163,8 +168,14 @@ class Vault(Application):
         sealed_key: bytes | str,
         actor: Actor,
         document_id: UUID | None = None,
+        confidentiality: Confidentiality | None = None,
     ) -> Deposit:
-        """Record a deposit (or a new version when ``document_id`` names a document)."""
+        """Record a deposit (or a new version when ``document_id`` names a document).
+
+        ``confidentiality`` sets the document's codes in the same transaction: masked
+        from professionals, held for an announcement consultation, secret from the
+        legal representatives (``vault.rules.Confidentiality``).
+        """
         payload = self._upload_tickets.verify(receipt, self.clock.now())
         ciphertext = Ciphertext(payload["blob"], int(payload["size"]), payload["sha256"])
         target = document_id or uuid4()
@@ -178,15 +189,16 @@ class Vault(Application):
             self._require_depositor(space, actor)
             if document_id is not None and document_id not in space.documents:
                 raise UnknownDocument("no such document in this space")
+            now = self.clock.now()
             if any(
                 v.ciphertext.blob == ciphertext.blob
                 for d in space.documents.values()
                 for v in d.versions
             ):
                 raise Conflict("this upload was already deposited")
-            version = space.deposit(
-                target, metadata, ciphertext, sealed_key, actor, self.clock.now()
-            )
+            version = space.deposit(target, metadata, ciphertext, sealed_key, actor, now)
+            if confidentiality is not None:
+                confidentiality.apply(space, target, self.periods, actor, now)
             return space, Deposit(target, version)
 
         return self._retry(change)
@@ -230,27 +242,6 @@ class Vault(Application):
             return space, None
 
         self._retry(change)
-
-    def grants(self, patient_id: str, actor: Actor) -> list[GrantSummary]:
-        """The space's grants, for its patient."""
-        space = self._space(patient_id)
-        if not space.is_patient(actor):
-            raise Forbidden("only the patient sees their grants")
-        now = self.clock.now()
-        return [
-            GrantSummary(
-                grant_id=g.id,
-                grantee_id=g.grantee.id,
-                grantee_name=g.grantee.name,
-                grantee_profession=g.grantee.profession.value if g.grantee.profession else None,
-                scope=g.scope.to_dict(),
-                granted_at=g.granted_at,
-                expires_at=g.expires_at,
-                revoked_at=g.revoked_at,
-                active=g.active(now),
-            )
-            for g in space.grants.values()
-        ]
 
     # -- reads -------------------------------------------------------------------
 
@@ -321,10 +312,16 @@ class Vault(Application):
         return self.blobs.size(blob), self.blobs.open(blob)
 
     def authorise_log(self, patient_id: str, actor: Actor) -> UUID:
-        """The space id whose access log ``actor`` may read: only the patient's own."""
+        """The space id whose access log ``actor`` may read: only the patient's own.
+
+        The reading is recorded (``Access.LogRead``) before the id is returned: RULES.md
+        says reading the log is itself recorded. The log never lists a document held
+        for an announcement consultation (``projections.access_log``).
+        """
         space = self._space(patient_id)
         if not space.is_patient(actor):
             raise Forbidden("only the patient reads their access log")
+        self._save(Access.record_log_read(space.id, actor, self.clock.now()))
         return space.id
 
     # -- housekeeping ------------------------------------------------------------
@@ -384,7 +381,8 @@ class Vault(Application):
 
     def _require_depositor(self, space: Space, actor: Actor) -> None:
         if actor.role is Role.REGULATOR or (
-            actor.role is Role.PATIENT and not space.is_patient(actor)
+            actor.role in (Role.PATIENT, Role.REPRESENTATIVE)
+            and not space.is_holder(actor, self.clock.now())
         ):
             raise Forbidden("this caller may not deposit in this space")
 
@@ -411,6 +409,14 @@ class Vault(Application):
             raise
         except PersistenceError as error:
             raise Unavailable(f"the event store failed: {type(error).__name__}") from None
+
+    def _on_space(self, patient_id: str, command: Callable[[Space, datetime], T]) -> T:
+        # One command on one space: load, apply at the clock's now, save, retry on conflict.
+        def change() -> tuple[Space, T]:
+            space = self._space(patient_id)
+            return space, command(space, self.clock.now())
+
+        return self._retry(change)
 
     def _retry(self, change: Callable[[], tuple[Space | Reader, T]]) -> T:
         # Optimistic concurrency: reload and reapply when another writer got there first.

@@ -7,12 +7,15 @@ a master key generated there on first run. Production sets ``COFFRE_DATABASE=pos
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.periods import Periods
 
 
 class Settings(BaseSettings):
@@ -55,6 +58,18 @@ class Settings(BaseSettings):
         None, description="run projections inside the API process (default: with SQLite)"
     )
 
+    # The durations of RULES.md, as ISO 8601 durations (``P42D``, ``PT0S``): the law by default.
+    opposition_period: timedelta = Field(
+        timedelta(weeks=6), description="from provisioning to opening; opposition meanwhile"
+    )
+    archive_years: int = Field(10, description="how long a closed space is archived")
+    express_deletion_delay: timedelta = Field(
+        timedelta(0), description="from an express deletion request to the deletion (<= 92 days)"
+    )
+    emergency_access_duration: timedelta = Field(
+        timedelta(hours=24), description="how long a declared emergency access lasts"
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.blob_store == "s3" and not (self.s3_access_key and self.s3_secret_key):
@@ -63,6 +78,15 @@ class Settings(BaseSettings):
             # A server deployment must not silently mint a key file next to the code.
             raise ValueError("COFFRE_MASTER_KEYS is required with postgres")
         return self
+
+    def periods(self) -> Periods:
+        """The durations the vault applies (RULES.md defaults unless configured)."""
+        return Periods(
+            opposition=self.opposition_period,
+            archive_years=self.archive_years,
+            express_deletion=self.express_deletion_delay,
+            emergency=self.emergency_access_duration,
+        )
 
     @property
     def embedded(self) -> bool:

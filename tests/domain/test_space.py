@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownGrant
+from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
 from domain.policy import Mode, Rule, decide_read
 from domain.space import Space
 from domain.values import (
@@ -96,6 +96,11 @@ def test_revoking_twice_is_a_conflict(space: Space) -> None:
 def test_new_versions_come_from_the_author_or_the_patient(space: Space) -> None:
     document_id = uuid4()
     space.deposit(document_id, META, blob(), b"\x02" * 80, HOSPITAL, NOW)
+    # A doctor who may not see the document is told it does not exist (no leak)...
+    with pytest.raises(UnknownDocument):
+        space.deposit(document_id, META, blob(), b"\x02" * 80, DOCTOR, NOW)
+    # ...and one who may see it is still not its author.
+    space.grant(uuid4(), DOCTOR, Scope.whole_space(), None, PATIENT, NOW)
     with pytest.raises(Conflict):
         space.deposit(document_id, META, blob(), b"\x02" * 80, DOCTOR, NOW)
     assert space.deposit(document_id, META, blob(), b"\x02" * 80, HOSPITAL, NOW) == 2

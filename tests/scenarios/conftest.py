@@ -101,12 +101,25 @@ def _person(coffre: Coffre, actor: Actor) -> Person:
     return Person(actor, secret, key_id)
 
 
+def open_space(coffre: Coffre, clock: ManualClock, patient_id: str, by: Actor) -> None:
+    """Provision a space and let its opposition period pass.
+
+    A space is pending for six weeks after provisioning (RULES.md); documents can be
+    deposited only once it is open, so "ready to deposit" means after the deadline.
+    The space is open from that instant whether or not the scheduler has run (it would
+    only record ``Opened``), so the scenarios' access logs are as they were.
+    """
+    provisioned = coffre.vault.provision(patient_id, by)
+    assert provisioned.opens_at is not None
+    clock.advance(provisioned.opens_at - clock.now())
+
+
 @pytest.fixture
-def cast(coffre: Coffre) -> Cast:
+def cast(coffre: Coffre, clock: ManualClock) -> Cast:
     """A provisioned patient, a hospital, two granted-or-not professionals and a stranger."""
     hospital = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de Lyon")
     patient_id = patient_id_from_number("2870675123456")
-    coffre.vault.provision(patient_id, hospital)
+    open_space(coffre, clock, patient_id, hospital)
 
     def pro(n: str, name: str, profession: Profession) -> Actor:
         return Actor(Role.PROFESSIONAL, professional_id_from_number(n), name, profession, "Cabinet")

@@ -53,6 +53,9 @@ def server_env(
         "COFFRE_DATA_DIR": str(data_dir),
         "COFFRE_MASTER_KEYS": keys,
         "COFFRE_LOG_FORMAT": "json",
+        # No opposition period: the space opens as it is provisioned, so documents can
+        # be deposited at once (the real server's clock cannot be moved six weeks on).
+        "COFFRE_OPPOSITION_PERIOD": "PT0S",
     }
     if backend == "postgres-s3":
         pg = request.getfixturevalue("pg_database")

@@ -193,3 +193,19 @@ def _subclasses(cls: type) -> set[type]:
     for sub in list(found):
         found |= _subclasses(sub)
     return found
+
+
+def test_the_one_time_code_and_birth_date_stay_out(
+    coffre: Coffre, cast: Cast, clock: ManualClock, trail_runner: ProjectionRunner, trail: Trail
+) -> None:
+    live_history(coffre, cast, clock)
+    trail_runner.catch_up()
+    patient = cast.patient.actor
+    space = coffre.vault.repository.get(coffre.vault.space_key(patient.id).space_id)
+    # the salt and the scrypt hash (not the small cost parameters)
+    secrets = [str(v) for v in (getattr(space, "code", None) or {}).values() if len(str(v)) >= 16]
+    assert secrets, "the space was provisioned with a one-time code"
+    for entry in trail.entries():
+        data = json.loads(entry.text)
+        assert "code" not in data["details"] and "birth_date" not in data["details"]
+        assert not any(secret in entry.text for secret in secrets)

@@ -1,0 +1,43 @@
+"""Legal representatives: recorded and ended by a platform service (the insurer's
+register, a court decision). A parent's representation also ends at majority."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from api.deps import ServiceActor, VaultDep
+from api.routers.common import PatientId, problem_responses
+from api.rules_models import RepresentativeCreate
+from domain.values import Actor, Role
+
+router = APIRouter(
+    prefix="/v1/spaces/{patient_id}/representatives",
+    tags=["representatives"],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+
+RepresentativeId = Annotated[str, Path(max_length=64, description="the representative's INS")]
+
+
+@router.post("", name="add_representative", status_code=status.HTTP_204_NO_CONTENT)
+def add_representative(
+    patient_id: PatientId, body: RepresentativeCreate, vault: VaultDep, actor: ServiceActor
+) -> Response:
+    """Record a parent of a minor (until majority) or a guardian (until ended)."""
+    person = body.representative
+    representative = Actor(Role.REPRESENTATIVE, person.id, person.name)
+    vault.add_representative(patient_id, representative, person.kind, actor, body.until)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/{representative_id}", name="end_representation", status_code=status.HTTP_204_NO_CONTENT
+)
+def end_representation(
+    patient_id: PatientId, representative_id: RepresentativeId, vault: VaultDep, actor: ServiceActor
+) -> Response:
+    """End a representation."""
+    vault.end_representation(patient_id, representative_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,163 @@
+"""Access-log rows for the events of a space's life and rules (opposition, closure,
+masks, blocks, representatives, emergency access...).
+
+Kept apart from ``projections.access_log`` so that module stays about reads, deposits
+and grants. Rows never carry a code, a key or a birth date. Two side-table flags are
+kept here for query-time filtering: ``held`` (a document awaiting an announcement
+consultation: out of the patient's log until released) and ``secret`` (a minor's
+secret: out of a representative's log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.space import Space
+from projections.runner import Event
+from projections.store import ViewCursor
+
+Row = Callable[..., dict[str, Any]]
+
+SET_HELD = "UPDATE access_log_documents SET held = %(v)s WHERE document_id = %(d)s"
+MARK_SECRET = "UPDATE access_log_documents SET secret = 1 WHERE document_id = %(d)s"  # noqa: S105 - SQL, "secret" is a column
+INSERT_GRANT = """
+INSERT INTO access_log_grants (grant_id, space_id, grantee_id, grantee_name)
+VALUES (%(grant_id)s, %(space_id)s, %(grantee_id)s, %(grantee_name)s)
+"""
+
+#: events whose row is just an action by the event's actor on the space (``CodeIssued``,
+#: ``OpeningScheduled`` and ``BirthDateRecorded`` have none: they are part of the
+#: provisioning, which has its own row, and a birth date is nobody's log line)
+SIMPLE_ACTIONS: dict[type, str] = {
+    Space.Opposed: "oppose",
+    Space.Opened: "open",
+    Space.Activated: "activate",
+    Space.DeletionRequested: "request_deletion",
+    Space.Shredded: "delete_space",
+}
+#: events about one document
+DOCUMENT_ACTIONS: dict[type, str] = {
+    Space.Masked: "mask",
+    Space.Unmasked: "unmask",
+    Space.HiddenFromRepresentatives: "hide_from_representatives",
+    Space.HeldForAnnouncement: "hold_for_announcement",
+    Space.ReleasedToPatient: "release_to_patient",
+}
+
+
+def rule_entry(cursor: ViewCursor, entry_id: int, event: Event, row: Row) -> dict[str, Any] | None:
+    """The access-log row of a life-cycle or rule event, or None if it has none.
+
+    ``row`` is ``projections.access_log._row`` (passed in to avoid an import cycle).
+    """
+    space_id, at, actor = (
+        event.originator_id,
+        getattr(event, "at", None),
+        getattr(event, "actor", None),
+    )
+    kind = type(event)
+    if kind in SIMPLE_ACTIONS:
+        return row(entry_id, space_id, at, actor, SIMPLE_ACTIONS[kind])
+    if kind in DOCUMENT_ACTIONS:
+        document_id = event.document_id
+        if kind is Space.HeldForAnnouncement:
+            cursor.execute(SET_HELD, {"v": 1, "d": document_id})
+        elif kind is Space.ReleasedToPatient:
+            cursor.execute(SET_HELD, {"v": 0, "d": document_id})
+        elif kind is Space.HiddenFromRepresentatives:
+            cursor.execute(MARK_SECRET, {"d": document_id})
+        return row(entry_id, space_id, at, actor, DOCUMENT_ACTIONS[kind], document_id=document_id)
+    if kind is Space.CodeRejected:
+        return row(
+            entry_id,
+            space_id,
+            at,
+            actor,
+            "code",
+            outcome="refused",
+            reason="wrong_code",
+            detail={"purpose": event.purpose},
+        )
+    if kind is Space.AnnouncementNoticeSent:
+        # No document id: the notice says a document awaits, never which one.
+        return row(entry_id, space_id, at, actor, "announcement_pending")
+    if kind is Space.Closed:
+        detail = {
+            "express_deletion": event.express_deletion,
+            "archive_until": event.archive_until.isoformat(),
+            "deletion_due_at": event.deletion_due_at.isoformat(),
+        }
+        return row(entry_id, space_id, at, actor, "close", detail=detail)
+    if kind is Space.Reopened:
+        return row(entry_id, space_id, at, actor, "reopen", detail={"reimported": event.reimported})
+    return _access_entry(cursor, entry_id, event, row)
+
+
+def _access_entry(
+    cursor: ViewCursor, entry_id: int, event: Event, row: Row
+) -> dict[str, Any] | None:
+    space_id, at, actor = event.originator_id, event.at, event.actor
+    kind = type(event)
+    if kind is Space.Blocked:
+        return row(
+            entry_id, space_id, at, actor, "block", detail={"professional": event.professional}
+        )
+    if kind is Space.Unblocked:
+        detail = {"professional_id": event.professional_id}
+        return row(entry_id, space_id, at, actor, "unblock", detail=detail)
+    if kind is Space.AttendingPhysicianDesignated:
+        detail = {"physician": event.physician}
+        return row(entry_id, space_id, at, actor, "attending_physician", detail=detail)
+    if kind is Space.SettingChanged:
+        detail = {"setting": event.setting, "value": event.value}
+        return row(entry_id, space_id, at, actor, "setting", detail=detail)
+    if kind is Space.CareTeamJoined:
+        cursor.execute(
+            INSERT_GRANT,
+            {
+                "grant_id": event.grant_id,
+                "space_id": space_id,
+                "grantee_id": event.grantee["id"],
+                "grantee_name": event.grantee["name"],
+            },
+        )
+        detail = {
+            "grant_id": str(event.grant_id),
+            "grantee": event.grantee,
+            "basis": "care_team",
+            "expires_at": event.expires_at.isoformat() if event.expires_at else None,
+        }
+        return row(entry_id, space_id, at, actor, "care_team", detail=detail)
+    if kind is Space.RepresentativeAdded:
+        detail = {
+            "representative": event.representative,
+            "kind": event.kind,
+            "until": event.until.isoformat() if event.until else None,
+        }
+        return row(entry_id, space_id, at, actor, "add_representative", detail=detail)
+    if kind is Space.RepresentationEnded:
+        detail = {"representative_id": event.representative_id, "reason": event.reason}
+        return row(entry_id, space_id, at, actor, "end_representation", detail=detail)
+    if kind is Space.EmergencyAccessInvoked:
+        detail = {
+            "access_id": str(event.access_id),
+            "justification": event.justification,
+            "expires_at": event.expires_at.isoformat(),
+        }
+        return row(
+            entry_id, space_id, at, actor, "emergency_access", how="emergency", detail=detail
+        )
+    if kind is Space.EmergencyAccessRefused:
+        return row(
+            entry_id,
+            space_id,
+            at,
+            actor,
+            "emergency_access",
+            how="emergency",
+            outcome="refused",
+            reason="emergency_access_forbidden",
+            detail={"justification": event.justification},
+        )
+    return None

@@ -1,0 +1,171 @@
+"""The rules' routes through the real app: each translates HTTP into one vault call.
+
+The embedded Coffre here runs on a manual clock (the opposition period must pass), with
+RULES.md's durations pinned; the rules themselves are tested in ``tests/rules``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import DOCTOR, NURSE, Caller
+
+from coffre.bootstrap import Coffre, build
+from domain.values import Actor, Role, patient_id_from_number
+from vault.clock import ManualClock
+from vault.settings import Settings
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+MINOR = Actor(Role.PATIENT, patient_id_from_number("2100575123457"), "Léa Martin")
+MOTHER = Actor(Role.REPRESENTATIVE, patient_id_from_number("2800575123458"), "Anne Martin")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def coffre(tmp_path: Path, clock: ManualClock) -> Iterator[Coffre]:
+    """An embedded Coffre on a manual clock, with the law's durations."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        opposition_period=timedelta(weeks=6),
+        express_deletion_delay=timedelta(0),
+        emergency_access_duration=timedelta(hours=24),
+    )
+    built = build(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def register(hospital: Caller) -> dict[str, Any]:
+    """The insurer's register: a minor with their mother; returns the new space."""
+    body = {
+        "entries": [
+            {
+                "patient_id": MINOR.id,
+                "birth_date": date(2010, 5, 1).isoformat(),
+                "representatives": [{"id": MOTHER.id, "name": MOTHER.name, "kind": "parent"}],
+            }
+        ]
+    }
+    answer = hospital.post("/v1/spaces/register", json=body)
+    assert answer.status_code == 200, answer.text
+    (space,) = answer.json()["provisioned"]
+    again = hospital.post("/v1/spaces/register", json=body).json()
+    assert again == {"provisioned": [], "already_provisioned": [MINOR.id]}
+    return space  # type: ignore[no-any-return]
+
+
+def test_register_oppose_and_state(caller: Any, register: dict[str, Any]) -> None:
+    mother, minor = caller(MOTHER), caller(MINOR)
+    assert register["one_time_code"] and register["opens_at"]
+    state = minor.get(f"/v1/spaces/{MINOR.id}/state").json()
+    assert state["status"] == "pending"
+    wrong = mother.post(f"/v1/spaces/{MINOR.id}/opposition", json={"code": "WRONG-CODE0"})
+    assert wrong.status_code == 403 and wrong.json()["type"].endswith("/refused")
+    ok = mother.post(f"/v1/spaces/{MINOR.id}/opposition", json={"code": register["one_time_code"]})
+    assert ok.status_code == 204
+    assert minor.get(f"/v1/spaces/{MINOR.id}/state").json()["status"] == "opposed"
+    assert caller(DOCTOR).get(f"/v1/spaces/{MINOR.id}/state").status_code == 403
+
+
+def test_activation_closure_and_reopening(
+    caller: Any, hospital: Caller, register: dict[str, Any], clock: ManualClock
+) -> None:
+    minor = caller(MINOR)
+    clock.advance(timedelta(weeks=6))
+    answer = minor.post(
+        f"/v1/spaces/{MINOR.id}/activation", json={"code": register["one_time_code"]}
+    )
+    assert answer.status_code == 204, answer.text
+    document = hospital.deposit(MINOR.id)
+    closed = minor.post(f"/v1/spaces/{MINOR.id}/closure", json={"express_deletion": False})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert minor.read(MINOR.id, document["document_id"]).status_code == 404
+    reopened = hospital.post(f"/v1/spaces/{MINOR.id}/reopening")
+    assert reopened.status_code == 201 and reopened.json()["reimported"] is True
+    assert minor.read(MINOR.id, document["document_id"]).status_code == 200
+    assert hospital.post(f"/v1/spaces/{MINOR.id}/codes").status_code == 201
+    minor.post(f"/v1/spaces/{MINOR.id}/closure", json={"express_deletion": True})
+    assert minor.get(f"/v1/spaces/{MINOR.id}/state").json()["status"] == "deleted"
+
+
+def test_masks_blocks_settings_and_access_rules(
+    caller: Any, hospital: Caller, register: dict[str, Any], clock: ManualClock
+) -> None:
+    minor, mother, doctor = caller(MINOR), caller(MOTHER), caller(DOCTOR)
+    clock.advance(timedelta(weeks=6))
+    document_id = hospital.deposit(MINOR.id)["document_id"]
+    grantee = {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"}
+    granted = mother.post(
+        f"/v1/spaces/{MINOR.id}/grants", json={"grantee": grantee, "scope": {"kind": "space"}}
+    )
+    assert granted.status_code in (201, 403)  # the grants route admits patients only, today
+    team = hospital.post(f"/v1/spaces/{MINOR.id}/care-team", json={"professional": grantee})
+    assert team.status_code == 201
+    assert doctor.read(MINOR.id, document_id).status_code == 200
+    url = f"/v1/spaces/{MINOR.id}/documents/{document_id}"
+    assert mother.client.put(f"{url}/mask", headers=mother.headers).status_code == 204
+    assert doctor.read(MINOR.id, document_id).status_code == 404
+    assert minor.delete(f"{url}/mask").status_code == 204
+    assert doctor.read(MINOR.id, document_id).status_code == 200
+    block = minor.client.put(f"/v1/spaces/{MINOR.id}/blocks", json=grantee, headers=minor.headers)
+    assert block.status_code == 204
+    assert doctor.read(MINOR.id, document_id).status_code == 404
+    assert minor.delete(f"/v1/spaces/{MINOR.id}/blocks/{DOCTOR.id}").status_code == 204
+    setting = minor.client.put(
+        f"/v1/spaces/{MINOR.id}/settings/emergency_access_forbidden",
+        json={"value": True},
+        headers=minor.headers,
+    )
+    assert setting.status_code == 204
+    physician = minor.client.put(
+        f"/v1/spaces/{MINOR.id}/attending-physician",
+        json={"physician": grantee},
+        headers=minor.headers,
+    )
+    assert physician.status_code == 204
+    rules = mother.get(f"/v1/spaces/{MINOR.id}/access-rules").json()
+    assert [(g["grantee_id"], g["basis"]) for g in rules["grants"]][-1] == (DOCTOR.id, "care_team")
+    assert rules["settings"]["emergency_access_forbidden"] is True
+    assert rules["attending_physician"]["id"] == DOCTOR.id
+    assert [r["kind"] for r in rules["representatives"]] == ["parent"]
+    # A document the caller may not see answers like one that does not exist.
+    secret = hospital.client.put(f"{url}/secret-from-representatives", headers=hospital.headers)
+    assert secret.status_code == 204
+    assert mother.client.put(f"{url}/mask", headers=mother.headers).status_code == 404
+
+
+def test_emergency_access_and_representatives(
+    caller: Any, hospital: Caller, register: dict[str, Any], clock: ManualClock
+) -> None:
+    minor, nurse = caller(MINOR), caller(NURSE)
+    clock.advance(timedelta(weeks=6))
+    document_id = hospital.deposit(MINOR.id)["document_id"]
+    url = f"/v1/spaces/{MINOR.id}/emergency-accesses"
+    short = nurse.post(url, json={"justification": "vite"})
+    assert short.status_code == 422
+    declared = nurse.post(url, json={"justification": "Enfant inconscient aux urgences"})
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["expires_at"] == (clock.now() + timedelta(hours=24)).isoformat().replace(
+        "+00:00", "Z"
+    )
+    assert nurse.read(MINOR.id, document_id).status_code == 200
+    assert minor.post(url, json={"justification": "Enfant inconscient"}).status_code == 403
+    guardian = {"id": patient_id_from_number("1700575123459"), "name": "Paul Tuteur"}
+    added = hospital.post(
+        f"/v1/spaces/{MINOR.id}/representatives",
+        json={"representative": {**guardian, "kind": "guardian"}},
+    )
+    assert added.status_code == 204, added.text
+    ended = hospital.delete(f"/v1/spaces/{MINOR.id}/representatives/{guardian['id']}")
+    assert ended.status_code == 204
+    again = hospital.delete(f"/v1/spaces/{MINOR.id}/representatives/{guardian['id']}")
+    assert again.status_code == 409

@@ -1,0 +1,155 @@
+"""After crypto-shredding, nobody can decrypt the space's documents — not even someone
+holding the whole database, the key store, every blob and the master keys.
+
+RULES.md, Life of a space: "Deletion is crypto-shredding: the patient's key is
+destroyed; events stay, readable only as metadata". The attack below takes everything
+the server has and tries every combination; a control patient whose space was not
+shredded shows that the same attack does open live data, so the test can fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from coffre.bootstrap import Coffre
+from domain.values import Actor, Role, patient_id_from_number
+from keys.envelope import DataKey, decrypt, unseal
+from keys.errors import DecryptionError
+from keys.keyring import space_key_aad
+from keys.master import WrappedSecret
+from tests.scenarios.conftest import deposit
+from tests.scenarios.test_confidentiality import blobs_dump, database_dump, forms
+from vault.clock import ManualClock
+
+HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon")
+
+
+def key_rows(coffre: Coffre) -> list[dict[str, Any]]:
+    """Every row of the key store, straight from the database."""
+    query = "SELECT key_id, space_id, master_key_id, wrapped_secret FROM coffre_space_keys"
+    if coffre.settings.database == "sqlite":
+        with sqlite3.connect(coffre.settings.sqlite_path) as conn:
+            rows = conn.execute(query).fetchall()
+    else:
+        with psycopg.connect(coffre.settings.pg_conninfo()) as conn:
+            rows = conn.execute(query).fetchall()
+    return [
+        {
+            "key_id": key_id,
+            "space_id": UUID(str(space_id)),
+            "master_key_id": master,
+            "wrapped": bytes(wrapped) if wrapped is not None else None,
+        }
+        for key_id, space_id, master, wrapped in rows
+    ]
+
+
+def every_event(coffre: Coffre) -> list[Any]:
+    """Every stored event, decoded (the attacker runs the application with its keys)."""
+    recorder, mapper = coffre.vault.recorder, coffre.vault.mapper
+    return [mapper.to_domain_event(n) for n in recorder.select_notifications(start=1, limit=10**6)]
+
+
+def recovered_secrets(coffre: Coffre) -> list[bytes]:
+    """Every space secret key that any key row opens under any master key and binding."""
+    rows = key_rows(coffre)
+    bindings = {(row["space_id"], row["key_id"]) for row in rows}
+    secrets = []
+    for row in rows:
+        if row["wrapped"] is None:
+            continue
+        for master_id in coffre.keyring.master.ids:
+            for space_id, key_id in bindings:
+                try:
+                    secrets.append(
+                        coffre.keyring.master.unwrap(
+                            WrappedSecret(master_id, row["wrapped"]),
+                            space_key_aad(space_id, key_id),
+                        )
+                    )
+                except DecryptionError:
+                    continue
+    return secrets
+
+
+def opened_data_keys(coffre: Coffre, space_id: UUID, secrets: list[bytes]) -> list[DataKey]:
+    """Every data key of ``space_id`` that any recovered secret unseals."""
+    opened = []
+    for event in every_event(coffre):
+        if type(event).__name__ != "Deposited" or event.originator_id != space_id:
+            continue
+        for secret in secrets:
+            try:
+                opened.append(unseal(base64.b64decode(event.sealed_key), secret))
+            except DecryptionError:
+                continue
+    return opened
+
+
+def test_after_shredding_nothing_opens_even_with_everything_the_server_has(
+    coffre: Coffre, clock: ManualClock
+) -> None:
+    # Two patients with documents; the first closes with express deletion.
+    victim = patient_id_from_number("1850575000201")
+    control = patient_id_from_number("1850575000202")
+    for patient_id in (victim, control):
+        opens_at = coffre.vault.provision(patient_id, HOSPITAL).opens_at
+        assert opens_at is not None
+    clock.advance(opens_at - clock.now())
+    victim_keys = [DataKey.generate() for _ in range(3)]
+    plaintexts = [f"compte rendu {i} du patient".encode() for i in range(3)]
+    for key, plaintext in zip(victim_keys, plaintexts, strict=True):
+        deposit(coffre, victim, plaintext, HOSPITAL, data_key=key)
+    control_key = DataKey.generate()
+    deposit(coffre, control, b"still here", HOSPITAL, data_key=control_key)
+    victim_space = coffre.vault.space_key(victim).space_id
+    control_space = coffre.vault.space_key(control).space_id
+    blobs_before = set(coffre.blobs.names())
+    # The attacker even kept a copy of the victim's ciphertexts from before the deletion.
+    documents = coffre.vault.repository.get(victim_space).documents.values()
+    copies = [b"".join(coffre.blobs.open(d.current.ciphertext.blob)) for d in documents]
+    opens = {b"".join(decrypt(iter([c]), k)) for c in copies for k in victim_keys if _opens(c, k)}
+    assert opens == set(plaintexts)  # (with the right key, these copies would open)
+    me = Actor(Role.PATIENT, victim, "Victime")
+    assert coffre.vault.close_space(victim, me, express_deletion=True).status == "deleted"
+
+    # The attacker has: every key-store row, every event, every blob, the master keys.
+    secrets = recovered_secrets(coffre)
+    # The attack works on live data (the control's key opens, and its document)...
+    (opened,) = opened_data_keys(coffre, control_space, secrets)
+    assert bytes(opened) == bytes(control_key)
+    # ...and opens nothing of the shredded space.
+    assert opened_data_keys(coffre, victim_space, secrets) == []
+    # Its key row holds no secret any more; its blobs are gone.
+    (row,) = [r for r in key_rows(coffre) if r["space_id"] == victim_space]
+    assert row["wrapped"] is None and row["master_key_id"] is None
+    victim_blobs = blobs_before - set(coffre.blobs.names())
+    assert len(victim_blobs) == 3
+    # And no data key or plaintext of the victim is anywhere to be found.
+    haystack = database_dump(coffre) + blobs_dump(coffre)
+    for secret in [*(bytes(k) for k in victim_keys), *plaintexts]:
+        for form in forms(secret):
+            assert form not in haystack
+    # The copies stay shut to every data key the attacker could open anywhere.
+    every_key = opened_data_keys(coffre, control_space, secrets)
+    every_key += opened_data_keys(coffre, victim_space, secrets)
+    for ciphertext in copies:
+        for key in every_key:
+            try:
+                b"".join(decrypt(iter([ciphertext]), key))
+            except DecryptionError:
+                continue
+            raise AssertionError("a shredded document was decrypted")
+
+
+def _opens(ciphertext: bytes, key: DataKey) -> bool:
+    try:
+        b"".join(decrypt(iter([ciphertext]), key))
+    except DecryptionError:
+        return False
+    return True
