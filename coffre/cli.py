@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from coffre import cli_admin, cli_client
+from coffre import cli_admin, cli_audit, cli_client
 from coffre.cli_common import DEFAULT_URL, CoffreGroup, UrlOption
 
 app = typer.Typer(
@@ -40,6 +40,8 @@ app.command()(cli_client.grants)
 app.command()(cli_client.log)
 app.add_typer(cli_admin.projections_app, name="projections")
 app.add_typer(cli_admin.blobs_app, name="blobs")
+app.add_typer(cli_admin.scheduler_app, name="scheduler")
+app.add_typer(cli_audit.audit_app, name="audit")
 
 
 @app.command()

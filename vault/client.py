@@ -49,7 +49,8 @@ from domain.errors import (
 from domain.values import DocumentMetadata
 from keys.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
 from keys.readerkey import ReaderKey
-from vault.dto import DocumentSummary, GrantSummary, SpaceKeyInfo
+from vault.client_trail import TrailMethods
+from vault.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
 
 __all__ = ["CoffreClient", "Progress", "ReaderKey", "error_from_problem"]
 
@@ -104,13 +105,14 @@ class _Bearer(httpx.Auth):
     """Adds the bearer token, but only to requests for the API's own origin."""
 
     def __init__(self, token: str, base_url: httpx.URL) -> None:
-        self._header = f"Bearer {token}"
+        self._header = f"Bearer {token}" if token else ""
         self._origin = _origin(base_url)
 
     def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
         """Attach the token to same-origin requests."""
         # A content_url may be presigned S3 on another host: it must never get the token.
-        if _origin(request.url) == self._origin:
+        # Without a token (public routes: health, the trail's public key) nothing is sent.
+        if self._header and _origin(request.url) == self._origin:
             request.headers["Authorization"] = self._header
         yield request
 
@@ -118,8 +120,10 @@ class _Bearer(httpx.Auth):
         return "_Bearer(<redacted>)"
 
 
-class CoffreClient:
+class CoffreClient(TrailMethods):
     """A session with one Coffre server, as the actor its bearer token names.
+
+    The regulator's trail calls (``trail_*``) come from ``vault.client_trail``.
 
     ``reader_key`` is needed only to read documents (and to register it). Use as a
     context manager, or call :meth:`close`.
@@ -164,9 +168,25 @@ class CoffreClient:
         """The server's health answer (``{"status": "ok"}``)."""
         return self._request("GET", "/v1/health")
 
-    def provision(self, patient_id: str) -> SpaceKeyInfo:
-        """Provision a patient's space (services only); returns its public key."""
-        return _space_key(self._request("POST", "/v1/spaces", json={"patient_id": patient_id}))
+    def provision(self, patient_id: str) -> ProvisionedSpace:
+        """Provision a patient's space (services only): its key, when it opens, and the
+        one-time code for the person's letter (given once, never stored in clear)."""
+        data = self._request("POST", "/v1/spaces", json={"patient_id": patient_id})
+        key = _space_key(data)
+        opens_at = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
+        return ProvisionedSpace(
+            key.patient_id,
+            key.space_id,
+            key.key_id,
+            key.public_key,
+            one_time_code=data["one_time_code"],
+            opens_at=opens_at,
+            reimported=bool(data.get("reimported")),
+        )
+
+    def activate(self, patient_id: str, code: str) -> None:
+        """The patient activates their space with the letter's one-time code (it opens)."""
+        self._request("POST", f"{_space(patient_id)}/activation", json={"code": code})
 
     def space_key(self, patient_id: str) -> SpaceKeyInfo:
         """The public key data keys of this space are sealed to."""

@@ -1,0 +1,237 @@
+"""``coffre audit``: the regulator's trail, exported through the API and verified offline.
+
+``audit verify`` needs nothing but the export file and the trail's public key: it runs
+``vault.trail_verify`` on this machine, with no server, no database and no ``COFFRE_*``
+configuration. The other commands talk to the API with a regulator token
+(``audit public-key`` needs none).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from coffre.cli_common import (
+    DEFAULT_URL,
+    TokenOption,
+    UrlOption,
+    client,
+    err,
+    fail,
+    out,
+    transfer_bar,
+)
+from domain.errors import CoffreError, InvalidInput
+from vault.client import CoffreClient
+from vault.trail_verify import (
+    TrailVerificationError,
+    load_checkpoint,
+    parse_public_key,
+    verify_file,
+)
+
+audit_app = typer.Typer(
+    help="The regulator's audit trail: verifiable exports, checkpoints, offline verification.",
+    no_args_is_help=True,
+)
+
+
+class ExportFormat(StrEnum):
+    """What ``audit export`` writes."""
+
+    jsonl = "jsonl"
+    fhir = "fhir"
+
+
+PublicKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-key",
+        metavar="B64|@FILE",
+        help="The trail's public key (base64 or hex), or @FILE holding it "
+        "(as `coffre audit public-key` prints it). Obtain it independently of the export.",
+    ),
+]
+
+
+@audit_app.command("verify")
+def verify(
+    export: Annotated[
+        Path, typer.Argument(help="A JSON Lines or FHIR export from `coffre audit export`.")
+    ],
+    public_key: PublicKeyOption = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            metavar="CHECKPOINT.json",
+            help="A checkpoint you already hold (a checkpoint file, or an earlier export): "
+            "the export must prove it extends it.",
+        ),
+    ] = None,
+) -> None:
+    """Verify an export OFFLINE: signatures, inclusion proofs, hash chains, completeness.
+
+    Exits 0 and describes what was proved, or 1 naming the first line that failed.
+    """
+    key = _public_key(public_key) if public_key is not None else None
+    checkpoint = _previous(previous) if previous is not None else None
+    try:
+        report = verify_file(export, key, checkpoint)
+    except CoffreError as error:  # TrailVerificationError, or a malformed checkpoint
+        what = "" if isinstance(error, TrailVerificationError) else f"{error.code}: "
+        fail(escape(f"verification FAILED: {what}{error.detail}"))
+    if key is None:
+        err().print(
+            "[bold yellow]WARNING: no public key given: only self-consistency was checked.[/] "
+            "An export re-signed throughout with another key would pass; verify again with "
+            "--public-key and the trail key published by the operator.",
+            soft_wrap=True,
+        )
+    out().print(report.describe(), markup=False, soft_wrap=True)
+
+
+@audit_app.command("export")
+def export(
+    target: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Where to write the export.")
+    ],
+    patient: Annotated[str | None, typer.Option(help="One patient's trail (an INS).")] = None,
+    actor: Annotated[
+        str | None, typer.Option(help="One actor's trail (an RPPS number or a service name).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="From this ISO instant.")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this ISO instant.")] = None,
+    format_: Annotated[
+        ExportFormat, typer.Option("--format", help="JSON Lines, or a FHIR R4 Bundle.")
+    ] = ExportFormat.jsonl,
+    from_size: Annotated[
+        int | None,
+        typer.Option(min=0, help="Size of a checkpoint you hold: adds the consistency proof."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Export a verifiable trail (regulators only): a patient, an actor and/or a window."""
+    if patient and actor:
+        fail("pass --patient or --actor, not both")
+    if target.exists() and not force:
+        fail(f"{target} exists; pass --force to replace it")
+    with client(url, token) as coffre, transfer_bar("exporting the trail") as progress:
+        written = coffre.trail_export(
+            target,
+            patient_id=patient,
+            actor_id=actor,
+            since=_instant(since, "since"),
+            until=_instant(until, "until"),
+            format=format_.value,
+            from_size=from_size,
+            progress=progress,
+        )
+    err().print(
+        f"{written} bytes written; check them with `coffre audit verify {target} "
+        "--public-key KEY` (not verified yet)",
+        markup=False,
+        soft_wrap=True,
+    )
+    out().print(str(target), markup=False, soft_wrap=True)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    sign: Annotated[
+        bool, typer.Option("--sign", help="Sign one now over the trail as it is.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Print the latest signed checkpoint as JSON (keep it for `verify --previous`)."""
+    with client(url, token) as coffre:
+        answer = coffre.trail_checkpoint(sign=sign)
+    _print_json(answer)
+    err().print(
+        f"size {answer.get('size')}, signed {answer.get('time')} by key {answer.get('key_id')}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@audit_app.command("public-key")
+def public_key(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the key and its key id as JSON.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Print the trail's public key (base64); no token needed."""
+    # The route is public: a token is sent only if one is configured.
+    with CoffreClient(url, token or "") as coffre:
+        key, key_id = coffre.trail_public_key()
+    encoded = base64.b64encode(key).decode("ascii")
+    if as_json:
+        _print_json({"public_key": encoded, "key_id": key_id})
+    else:
+        typer.echo(encoded)
+    err().print(
+        f"key id {key_id}: compare it with the key the operator publishes out of band",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@audit_app.command("consistency")
+def consistency(
+    old: Annotated[int, typer.Argument(min=0, help="The smaller tree size.")],
+    new: Annotated[int, typer.Argument(min=0, help="The larger tree size.")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Print the RFC 9162 proof that the trail of NEW entries extends that of OLD."""
+    with client(url, token) as coffre:
+        _print_json(coffre.trail_consistency(old, new))
+
+
+def _public_key(value: str) -> bytes:
+    """``--public-key``: base64 or hex, or ``@FILE`` with either (or `--json` output)."""
+    if not value.startswith("@"):
+        return parse_public_key(value)
+    text = Path(value[1:]).expanduser().read_text(encoding="utf-8").strip()
+    if text.startswith("{"):
+        try:
+            text = str(json.loads(text)["public_key"])
+        except (ValueError, KeyError, TypeError):
+            raise InvalidInput("no public_key in the key file", field="public_key") from None
+    return parse_public_key(text)
+
+
+def _previous(path: Path) -> dict[str, Any]:
+    """``--previous``: a checkpoint file, or the checkpoint of an earlier export."""
+    try:
+        return load_checkpoint(path)
+    except TrailVerificationError as error:
+        fail(escape(f"--previous {path} holds no checkpoint: {error.detail}"))
+
+
+def _instant(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--{field} must be an ISO date or instant", field=field) from None
+    # a bare date or naive time means the user's own clock, not UTC
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _print_json(data: Any) -> None:
+    # plain echo: one exact JSON document on stdout, never wrapped or styled
+    typer.echo(json.dumps(data, indent=2, sort_keys=True))

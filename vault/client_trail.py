@@ -1,0 +1,179 @@
+"""The regulator's side of the SDK: the trail's public key, checkpoints, proofs, exports.
+
+Mixed into ``vault.client.CoffreClient``::
+
+    with CoffreClient(url, regulator_token) as coffre:
+        key, key_id = coffre.trail_public_key()
+        coffre.trail_export("trail.jsonl", patient_id=ins)
+    report = vault.trail_verify.verify_file("trail.jsonl", key)
+
+Everything but the public key needs a regulator token. An export is streamed to its
+sink as it arrives (memory stays flat); to a path it goes through a temporary file in
+the same directory, renamed into place only once the whole answer arrived. Arriving is
+not verifying: check the file with ``vault.trail_verify`` (``coffre audit verify``)
+against a public key obtained independently of the export.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from domain.checkpoint import key_id_of
+from domain.errors import CoffreError, IntegrityFailure, InvalidInput, Unavailable
+
+if TYPE_CHECKING:
+    from vault.client import Progress
+
+__all__ = ["ExportFormat", "TrailMethods"]
+
+ExportFormat = Literal["jsonl", "fhir"]
+TrailSink = str | os.PathLike[str] | IO[bytes]
+
+_PIECE = 64 * 1024
+
+
+class TrailMethods:
+    """Regulator calls; expects the ``_http`` client and ``_request`` of ``CoffreClient``."""
+
+    _http: httpx.Client
+    _request: Callable[..., Any]
+
+    def trail_public_key(self) -> tuple[bytes, str]:
+        """The trail's Ed25519 public key and its key id (no token needed).
+
+        Fetched from the server, so it proves nothing against that same server: compare
+        it with the key published out of band before trusting a verification with it.
+        """
+        answer = self._request("GET", "/v1/trail/public-key")
+        try:
+            key = base64.b64decode(answer["public_key"], validate=True)
+            key_id = str(answer["key_id"])
+        except (KeyError, TypeError, binascii.Error, ValueError):
+            raise IntegrityFailure("the server sent a malformed trail public key") from None
+        if len(key) != 32 or key_id_of(key) != key_id:
+            raise IntegrityFailure("the trail public key does not match its key id")
+        return key, key_id
+
+    def trail_checkpoint(self, sign: bool = False) -> dict[str, Any]:
+        """The latest signed checkpoint, or (``sign=True``) one signed now over the trail
+        as it is; the JSON form that ``--previous`` and ``load_checkpoint`` take."""
+        if sign:
+            return dict(self._request("POST", "/v1/trail/checkpoints"))
+        return dict(self._request("GET", "/v1/trail/checkpoints/latest"))
+
+    def trail_consistency(self, old: int, new: int) -> dict[str, Any]:
+        """The RFC 9162 proof that the trail of ``new`` entries extends that of ``old``:
+        ``{"old", "new", "proof": [hex, ...]}`` (``domain.merkle.verify_consistency``)."""
+        for name, value in (("old", old), ("new", new)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(f"{name} must be a tree size (an integer >= 0)", field=name)
+        if old > new:
+            raise InvalidInput("old must not exceed new", field="old")
+        return dict(self._request("GET", "/v1/trail/consistency", params={"old": old, "new": new}))
+
+    def trail_export(
+        self,
+        sink: TrailSink,
+        *,
+        patient_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        format: ExportFormat = "jsonl",  # the API's own parameter name
+        from_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Stream a verifiable export into ``sink`` (a path or a binary file); returns
+        the number of bytes written.
+
+        ``patient_id`` or ``actor_id`` (not both) and/or a window [``since``,
+        ``until``); ``from_size``: a checkpoint size already held, to also get the
+        consistency proof from it. ``progress(done, total or None)`` counts bytes.
+        """
+        if format not in ("jsonl", "fhir"):
+            raise InvalidInput("format is jsonl or fhir", field="format")
+        query: dict[str, Any] = {
+            "patient_id": patient_id,
+            "actor_id": actor_id,
+            "since": _instant(since, "since"),
+            "until": _instant(until, "until"),
+            "format": format,
+            "from_size": from_size,
+        }
+        params = {name: str(value) for name, value in query.items() if value is not None}
+        with _open_sink(sink) as out:
+            return self._stream_to("/v1/trail/export", params, out, progress)
+
+    def _stream_to(
+        self, url: str, params: dict[str, str], out: IO[bytes], progress: Progress | None
+    ) -> int:
+        try:
+            with self._http.stream("GET", url, params=params) as response:
+                if response.is_error:
+                    response.read()
+                    raise _problem(response)
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                if progress:
+                    progress(0, total)
+                for piece in response.iter_bytes(_PIECE):
+                    out.write(piece)
+                    done += len(piece)
+                    if progress:
+                        progress(done, total)
+        except httpx.RequestError as error:
+            where = self._http.base_url
+            raise Unavailable(f"the export from {where} failed: {type(error).__name__}") from None
+        if total is not None and done != total:
+            raise Unavailable(f"the export ended after {done} of {total} bytes")
+        return done
+
+
+def _problem(response: httpx.Response) -> CoffreError:
+    # imported here: vault.client imports this module to mix the methods in
+    from vault.client import error_from_problem
+
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    return error_from_problem(response.status_code, problem if isinstance(problem, dict) else None)
+
+
+def _instant(value: datetime | None, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(f"{field} must be a time-zone-aware datetime", field=field)
+    return value.isoformat()
+
+
+@contextlib.contextmanager
+def _open_sink(sink: TrailSink) -> Iterator[IO[bytes]]:
+    """A binary file as is; a path through a same-directory temporary file, renamed
+    into place only when the body completed (nothing lands on failure)."""
+    if not isinstance(sink, str | os.PathLike):
+        yield sink
+        return
+    target = os.path.abspath(sink)
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".coffre-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
