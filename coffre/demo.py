@@ -146,7 +146,12 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
     step("The hospital provisions the patient's space")
     floor = 0  # access-log entries up to this cursor belong to earlier runs
     try:
-        console.print(f"  new space {hospital.provision(patient_id).space_id}")
+        provisioned = hospital.provision(patient_id)
+        console.print(
+            f"  new space {provisioned.space_id}, opening {provisioned.opens_at:%Y-%m-%d}"
+        )
+        step("The patient activates it with the letter's one-time code: it opens now")
+        patient.activate(patient_id, provisioned.one_time_code)
     except SpaceAlreadyExists:
         info = hospital.space_key(patient_id)
         console.print(f"  the space exists already ({info.space_id}): reusing it")

@@ -41,6 +41,8 @@ def serve(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, subprocess.P
         for k, v in os.environ.items()
         if not k.startswith("COFFRE_") or k.startswith("COFFRE_TEST")
     }
+    # Spaces open at once unless a test says otherwise: these servers are about HTTP.
+    full_env["COFFRE_OPPOSITION_PERIOD"] = "PT0S"
     full_env.update(env)
     with log.open("wb") as output:
         process = subprocess.Popen(

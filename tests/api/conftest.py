@@ -7,6 +7,7 @@ and hold real X25519 reader keys so released data keys can be opened.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from vault.settings import Settings
 @pytest.fixture
 def coffre(tmp_path: Path) -> Iterator[Coffre]:
     """An embedded Coffre in a fresh data directory (projections run in process)."""
-    built = build(Settings(data_dir=tmp_path / "data"))
+    # Spaces open at once here: these tests are about HTTP, not the opposition period.
+    built = build(Settings(data_dir=tmp_path / "data", opposition_period=timedelta(0)))
     yield built
     built.close()
 

@@ -21,14 +21,25 @@ def test_a_service_provisions_a_space_and_anyone_allowed_fetches_its_key(
     created = hospital.post("/v1/spaces", json={"patient_id": ALICE.id})
     assert created.status_code == 201
     space = created.json()
-    assert set(space) == {"patient_id", "space_id", "key_id", "public_key"}
+    assert set(space) == {
+        "patient_id",
+        "space_id",
+        "key_id",
+        "public_key",
+        "one_time_code",
+        "opens_at",
+        "reimported",
+    }
     assert space["patient_id"] == ALICE.id
 
     # The service, a professional and the patient herself all see the same key.
     for who in (hospital, doctor, caller(ALICE)):
         answer = who.get(f"/v1/spaces/{ALICE.id}/key")
         assert answer.status_code == 200
-        assert answer.json() == space
+        # The same key; the one-time code was given once, to the provisioning service.
+        assert answer.json() == {
+            k: space[k] for k in ("patient_id", "space_id", "key_id", "public_key")
+        }
 
 
 def test_registering_a_reader_key_is_idempotent(alice: Caller) -> None:
@@ -143,6 +154,7 @@ def test_the_access_log_shows_the_patients_latest_actions(alice: Caller, doctor:
         ("read", "refused", DOCTOR.id),
         ("read", "allowed", ALICE.id),
         ("deposit", "allowed", ALICE.id),
+        ("open", "allowed", "coffre-scheduler"),  # no opposition period in these tests
         ("provision", "allowed", HOSPITAL.id),
     ]
     assert page["next_cursor"] is None

@@ -153,7 +153,8 @@ def test_log_json_filters_and_paging(coffre_cli: Invoke, history: dict[str, str]
         coffre_cli("log", PATIENT.id, "--json", "--limit", "2", "--all", env=env).stdout
     )
     assert [e["action"] for e in every["entries"]][-1] == "provision"
-    assert len(every["entries"]) == 7  # provision, deposit, grant, 3 reads, revoke
+    # provision, open (no opposition period on test servers), deposit, grant, 3 reads, revoke
+    assert len(every["entries"]) == 8
 
 
 def test_only_the_patient_reads_the_log(coffre_cli: Invoke, server: Server) -> None:

@@ -66,7 +66,8 @@ async def _read_async(response: httpx.Response) -> bytes:
 @pytest.fixture
 def coffre(tmp_path: Path) -> Iterator[Coffre]:
     """An embedded Coffre (SQLite + files) in a fresh data directory."""
-    built = build(Settings(data_dir=tmp_path / "data"))
+    # Spaces open at once here: these tests are about HTTP, not the opposition period.
+    built = build(Settings(data_dir=tmp_path / "data", opposition_period=timedelta(0)))
     yield built
     built.close()
 
