@@ -22,6 +22,7 @@ from api.logging import RequestContext, configure_logging
 from api.middleware import BodyLimit, SecurityHeaders
 from api.routers import (
     access_log,
+    access_views,
     content,
     documents,
     grants,
@@ -82,6 +83,7 @@ def create_app(services: Services) -> FastAPI:
         access_log,
         trail,
         notifications,
+        access_views,
     ):
         app.include_router(module.router)
     for rules_router in RULES_ROUTERS:  # the rules of a space (RULES.md)

@@ -17,6 +17,7 @@ from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
 from projections.access_log import AccessLog, AccessLogProjection
+from projections.access_views import AccessViewsProjection
 from projections.notifications import NotificationsProjection
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
@@ -150,7 +151,12 @@ def build(
     runner = ProjectionRunner(
         ApplicationSource(vault),
         views,
-        [AccessLogProjection(), TrailProjection(), NotificationsProjection()],
+        [
+            AccessLogProjection(),
+            TrailProjection(),
+            NotificationsProjection(),
+            AccessViewsProjection(),
+        ],
         after_catch_up=lambda: _housekeeping(trail, scheduler),
     )
     tokens = token_authority(settings, keys)
