@@ -109,6 +109,13 @@ class DepositCreate(RequestModel):
         max_length=KEY_B64_MAX, description="data key sealed to the space key, base64"
     )
     document_id: UUID | None = None
+    masked: bool = Field(False, description="MASQUE_PS: hidden from professionals")
+    invisible_to_patient: bool = Field(
+        False, description="INVISIBLE_PATIENT: held for an announcement consultation"
+    )
+    invisible_to_representatives: bool = Field(
+        False, description="INVISIBLE_REPRESENTANTS_LEGAUX: a minor's secret"
+    )
 
     def metadata(self) -> DocumentMetadata:
         """The domain's metadata (validated there)."""

@@ -23,6 +23,7 @@ from api.models import (
 )
 from api.routers.common import PatientId, problem_responses
 from vault.dto import Release
+from vault.rules import Confidentiality
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}",
@@ -107,9 +108,15 @@ async def upload_ciphertext(
 def deposit_document(
     patient_id: PatientId, body: DepositCreate, vault: VaultDep, actor: DepositorActor
 ) -> DepositCreated:
-    """Record the deposit of an uploaded ciphertext (or a new version of a document)."""
+    """Record the deposit of an uploaded ciphertext (or a new version of a document),
+    with its confidentiality codes set in the same transaction."""
+    codes = Confidentiality(
+        masked=body.masked,
+        invisible_to_patient=body.invisible_to_patient,
+        invisible_to_representatives=body.invisible_to_representatives,
+    )
     deposit = vault.deposit(
-        patient_id, body.receipt, body.metadata(), body.sealed_key, actor, body.document_id
+        patient_id, body.receipt, body.metadata(), body.sealed_key, actor, body.document_id, codes
     )
     return DepositCreated.model_validate(deposit)
 
