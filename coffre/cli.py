@@ -57,6 +57,17 @@ def demo(
     run_demo(url, patient_number or DEFAULT_PATIENT_NUMBER)
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmarks (`coffre bench --help` for their options; bench/README.md)."""
+    from bench.cli import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
 def main() -> None:
     """Entry point of the ``coffre`` console script."""
     app()
