@@ -49,6 +49,7 @@ from domain.errors import (
 from domain.values import DocumentMetadata
 from keys.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
 from keys.readerkey import ReaderKey
+from vault.client_rules import RuleMethods
 from vault.client_trail import TrailMethods
 from vault.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
 
@@ -120,10 +121,11 @@ class _Bearer(httpx.Auth):
         return "_Bearer(<redacted>)"
 
 
-class CoffreClient(TrailMethods):
+class CoffreClient(RuleMethods, TrailMethods):
     """A session with one Coffre server, as the actor its bearer token names.
 
-    The regulator's trail calls (``trail_*``) come from ``vault.client_trail``.
+    The regulator's trail calls (``trail_*``) come from ``vault.client_trail``; the
+    rules of a space and notifications from ``vault.client_rules``.
 
     ``reader_key`` is needed only to read documents (and to register it). Use as a
     context manager, or call :meth:`close`.
