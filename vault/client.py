@@ -25,13 +25,11 @@ import hashlib
 import hmac
 import io
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from types import TracebackType
 from typing import IO, Any
-from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -49,6 +47,7 @@ from domain.errors import (
 from domain.values import DocumentMetadata
 from keys.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
 from keys.readerkey import ReaderKey
+from vault.client_io import Sink, as_uuid, document_path, open_sink, space_path
 from vault.client_rules import RuleMethods
 from vault.client_trail import TrailMethods
 from vault.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
@@ -58,7 +57,6 @@ __all__ = ["CoffreClient", "Progress", "ReaderKey", "error_from_problem"]
 #: called as ``progress(done_bytes, total_bytes or None)``; counts ciphertext on the wire
 Progress = Callable[[int, int | None], None]
 Source = str | os.PathLike[str] | bytes | IO[bytes] | Iterable[bytes]
-Sink = str | os.PathLike[str] | IO[bytes]
 
 # When a response carries no known problem type, its status still says what happened.
 _BY_STATUS: dict[int, type[CoffreError]] = {
@@ -188,11 +186,11 @@ class CoffreClient(RuleMethods, TrailMethods):
 
     def activate(self, patient_id: str, code: str) -> None:
         """The patient activates their space with the letter's one-time code (it opens)."""
-        self._request("POST", f"{_space(patient_id)}/activation", json={"code": code})
+        self._request("POST", f"{space_path(patient_id)}/activation", json={"code": code})
 
     def space_key(self, patient_id: str) -> SpaceKeyInfo:
         """The public key data keys of this space are sealed to."""
-        return _space_key(self._request("GET", f"{_space(patient_id)}/key"))
+        return _space_key(self._request("GET", f"{space_path(patient_id)}/key"))
 
     def register_reader_key(self) -> str:
         """Register this client's reader public key for its actor; returns the key id."""
@@ -230,7 +228,7 @@ class CoffreClient(RuleMethods, TrailMethods):
             meter = _Meter(progress, None if size is None else ciphertext_size(size))
             upload = self._request(
                 "POST",
-                f"{_space(patient_id)}/uploads",
+                f"{space_path(patient_id)}/uploads",
                 content=meter.wrap(encrypt(pieces, data_key)),  # a generator: chunked upload
                 headers={"Content-Type": "application/octet-stream"},
             )
@@ -247,8 +245,8 @@ class CoffreClient(RuleMethods, TrailMethods):
             "sealed_key": base64.b64encode(sealed).decode("ascii"),
         }
         if document_id is not None:
-            body["document_id"] = str(_uuid(document_id, "document_id"))
-        answer = self._request("POST", f"{_space(patient_id)}/documents", json=body)
+            body["document_id"] = str(as_uuid(document_id, "document_id"))
+        answer = self._request("POST", f"{space_path(patient_id)}/documents", json=body)
         return UUID(answer["document_id"]), int(answer["version"])
 
     def read(
@@ -268,9 +266,9 @@ class CoffreClient(RuleMethods, TrailMethods):
         as they come; on error the caller must discard what was written.
         """
         reader = self._reader()
-        url = f"{_document(patient_id, document_id)}/reads"
+        url = f"{document_path(patient_id, document_id)}/reads"
         # The sink opens first: an unwritable target must fail before a read is recorded.
-        with _open_sink(sink) as out:
+        with open_sink(sink) as out:
             release = self._request("POST", url, json={"reader_key_id": reader.key_id})
             data_key = reader.unseal(_b64decode(release["sealed_key"], "sealed_key"))
             self._fetch(release["content_url"], release["sha256"], data_key, out, progress)
@@ -278,12 +276,12 @@ class CoffreClient(RuleMethods, TrailMethods):
 
     def documents(self, patient_id: str) -> list[DocumentSummary]:
         """The documents of a space this caller may read."""
-        answer = self._request("GET", f"{_space(patient_id)}/documents")
+        answer = self._request("GET", f"{space_path(patient_id)}/documents")
         return [_summary(item) for item in answer["documents"]]
 
     def delete(self, patient_id: str, document_id: UUID | str) -> None:
         """Delete a document (the patient only)."""
-        self._request("DELETE", _document(patient_id, document_id))
+        self._request("DELETE", document_path(patient_id, document_id))
 
     # -- grants and the access log ---------------------------------------------------
 
@@ -299,16 +297,18 @@ class CoffreClient(RuleMethods, TrailMethods):
         body: dict[str, Any] = {"grantee": dict(grantee), "scope": dict(scope or {"kind": "space"})}
         if expires_at is not None:
             body["expires_at"] = expires_at.isoformat()
-        return UUID(self._request("POST", f"{_space(patient_id)}/grants", json=body)["grant_id"])
+        return UUID(
+            self._request("POST", f"{space_path(patient_id)}/grants", json=body)["grant_id"]
+        )
 
     def grants(self, patient_id: str) -> list[GrantSummary]:
         """Every grant of the space, active or not (the patient only)."""
-        answer = self._request("GET", f"{_space(patient_id)}/grants")
+        answer = self._request("GET", f"{space_path(patient_id)}/grants")
         return [_grant(item) for item in answer["grants"]]
 
     def revoke(self, patient_id: str, grant_id: UUID | str) -> None:
         """Revoke a grant; the grantee's very next read is refused."""
-        self._request("DELETE", f"{_space(patient_id)}/grants/{_uuid(grant_id, 'grant_id')}")
+        self._request("DELETE", f"{space_path(patient_id)}/grants/{as_uuid(grant_id, 'grant_id')}")
 
     def access_log(
         self,
@@ -328,12 +328,12 @@ class CoffreClient(RuleMethods, TrailMethods):
             "limit": limit,
             "actor_id": actor_id,
             "action": action,
-            "document_id": None if document_id is None else _uuid(document_id, "document_id"),
+            "document_id": None if document_id is None else as_uuid(document_id, "document_id"),
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
         }
         params = {name: str(value) for name, value in query.items() if value is not None}
-        return self._request("GET", f"{_space(patient_id)}/access-log", params=params)
+        return self._request("GET", f"{space_path(patient_id)}/access-log", params=params)
 
     def access_log_entries(self, patient_id: str, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every access-log entry matching ``filters`` (see :meth:`access_log`), page by page."""
@@ -442,26 +442,6 @@ def _remaining(file: IO[bytes]) -> int | None:
         return None  # a pipe or socket: size unknown, progress shows bytes only
 
 
-@contextlib.contextmanager
-def _open_sink(sink: Sink) -> Iterator[IO[bytes]]:
-    if not isinstance(sink, str | os.PathLike):
-        yield sink
-        return
-    target = os.path.abspath(sink)
-    # same directory: the final rename is atomic; mkstemp makes the file 0600
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".coffre-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def _error(response: httpx.Response) -> CoffreError:
     try:
         problem = response.json()
@@ -472,22 +452,6 @@ def _error(response: httpx.Response) -> CoffreError:
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
-
-
-def _space(patient_id: str) -> str:
-    # quoted: an id is validated by the server, but must never reshape the path
-    return f"/v1/spaces/{quote(str(patient_id), safe='')}"
-
-
-def _document(patient_id: str, document_id: UUID | str) -> str:
-    return f"{_space(patient_id)}/documents/{_uuid(document_id, 'document_id')}"
-
-
-def _uuid(value: UUID | str, field: str) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise InvalidInput(f"{field} must be a UUID", field=field) from None
 
 
 def _as_date(value: date | str) -> date:

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from domain.errors import InvalidInput
+from vault.client_io import document_path, space_path
 
 __all__ = ["RepresentativeKind", "RuleMethods", "SettingName"]
 
@@ -43,48 +44,48 @@ class RuleMethods:
     def space_state(self, patient_id: str) -> dict[str, Any]:
         """Where the space is in its life: ``{patient_id, status, opens_at,
         activated_at, closed_at, archive_until, deletion_due_at}`` (the holder only)."""
-        return dict(self._request("GET", f"{_space(patient_id)}/state"))
+        return dict(self._request("GET", f"{space_path(patient_id)}/state"))
 
     def oppose(self, patient_id: str, code: str) -> None:
         """Oppose the space before it opens, with the letter's one-time code."""
-        self._request("POST", f"{_space(patient_id)}/opposition", json={"code": code})
+        self._request("POST", f"{space_path(patient_id)}/opposition", json={"code": code})
 
     def close_space(self, patient_id: str, express_deletion: bool = False) -> dict[str, Any]:
         """Close the space (archived, or deleted soon with ``express_deletion``);
         returns its new state."""
         body = {"express_deletion": bool(express_deletion)}
-        return dict(self._request("POST", f"{_space(patient_id)}/closure", json=body))
+        return dict(self._request("POST", f"{space_path(patient_id)}/closure", json=body))
 
     def request_deletion(self, patient_id: str) -> dict[str, Any]:
         """Ask for a closed space's archive to be deleted without waiting; its new state."""
-        return dict(self._request("POST", f"{_space(patient_id)}/deletion-request"))
+        return dict(self._request("POST", f"{space_path(patient_id)}/deletion-request"))
 
     # -- confidentiality of a document ------------------------------------------------
 
     def mask(self, patient_id: str, document_id: UUID | str) -> None:
         """Mask a document from professionals (its author still sees it)."""
-        self._request("PUT", f"{_document(patient_id, document_id)}/mask")
+        self._request("PUT", f"{document_path(patient_id, document_id)}/mask")
 
     def unmask(self, patient_id: str, document_id: UUID | str) -> None:
         """Show a masked document to professionals again (the holder only)."""
-        self._request("DELETE", f"{_document(patient_id, document_id)}/mask")
+        self._request("DELETE", f"{document_path(patient_id, document_id)}/mask")
 
     # -- who may read ---------------------------------------------------------------
 
     def access_rules(self, patient_id: str) -> dict[str, Any]:
         """Who may currently read what: ``{grants, blocked, attending_physician,
         settings, representatives, emergency_accesses}`` (the holder only)."""
-        return dict(self._request("GET", f"{_space(patient_id)}/access-rules"))
+        return dict(self._request("GET", f"{space_path(patient_id)}/access-rules"))
 
     def block(self, patient_id: str, professional: Mapping[str, Any]) -> None:
         """Block a professional (``{id, name, profession, organisation?}``) from every
         document of the space, grants or not."""
-        self._request("PUT", f"{_space(patient_id)}/blocks", json=dict(professional))
+        self._request("PUT", f"{space_path(patient_id)}/blocks", json=dict(professional))
 
     def unblock(self, patient_id: str, professional_id: str) -> None:
         """Lift the block of a professional (by RPPS number)."""
         who = quote(str(professional_id), safe="")
-        self._request("DELETE", f"{_space(patient_id)}/blocks/{who}")
+        self._request("DELETE", f"{space_path(patient_id)}/blocks/{who}")
 
     def designate_attending_physician(
         self, patient_id: str, physician: Mapping[str, Any] | None
@@ -92,14 +93,14 @@ class RuleMethods:
         """Name the attending physician (a doctor: ``{id, name, profession,
         organisation?}``), or ``None`` for none."""
         body = {"physician": None if physician is None else dict(physician)}
-        self._request("PUT", f"{_space(patient_id)}/attending-physician", json=body)
+        self._request("PUT", f"{space_path(patient_id)}/attending-physician", json=body)
 
     def change_setting(self, patient_id: str, setting: SettingName | str, value: bool) -> None:
         """Set a space-level setting (see :data:`SettingName`) on or off."""
         if not isinstance(value, bool):
             raise InvalidInput("a setting is true or false", field="value")
         name = quote(str(setting), safe="")
-        self._request("PUT", f"{_space(patient_id)}/settings/{name}", json={"value": value})
+        self._request("PUT", f"{space_path(patient_id)}/settings/{name}", json={"value": value})
 
     def invoke_emergency_access(self, patient_id: str, justification: str) -> dict[str, Any]:
         """Declare an emergency access (a professional): ``{access_id, expires_at}``.
@@ -107,7 +108,9 @@ class RuleMethods:
         Raises ``Refused`` (the refusal is recorded) when the patient forbade it.
         """
         body = {"justification": justification}
-        return dict(self._request("POST", f"{_space(patient_id)}/emergency-accesses", json=body))
+        return dict(
+            self._request("POST", f"{space_path(patient_id)}/emergency-accesses", json=body)
+        )
 
     # -- legal representatives (platform services) -------------------------------------
 
@@ -126,12 +129,12 @@ class RuleMethods:
         }
         if until is not None:
             body["until"] = until.isoformat()
-        self._request("POST", f"{_space(patient_id)}/representatives", json=body)
+        self._request("POST", f"{space_path(patient_id)}/representatives", json=body)
 
     def end_representation(self, patient_id: str, representative_id: str) -> None:
         """End a legal representation."""
         who = quote(str(representative_id), safe="")
-        self._request("DELETE", f"{_space(patient_id)}/representatives/{who}")
+        self._request("DELETE", f"{space_path(patient_id)}/representatives/{who}")
 
     # -- the caller's notifications ----------------------------------------------------
 
@@ -155,16 +158,3 @@ class RuleMethods:
             raise InvalidInput("up_to must be a notification position (>= 0)", field="up_to")
         answer = self._request("POST", "/v1/notifications/acknowledgements", json={"up_to": up_to})
         return int(answer["up_to"])
-
-
-def _space(patient_id: str) -> str:
-    # quoted: an id is validated by the server, but must never reshape the path
-    return f"/v1/spaces/{quote(str(patient_id), safe='')}"
-
-
-def _document(patient_id: str, document_id: UUID | str) -> str:
-    try:
-        document = document_id if isinstance(document_id, UUID) else UUID(str(document_id))
-    except ValueError:
-        raise InvalidInput("document_id must be a UUID", field="document_id") from None
-    return f"{_space(patient_id)}/documents/{document}"

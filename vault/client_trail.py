@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -29,6 +26,7 @@ import httpx
 
 from domain.checkpoint import key_id_of
 from domain.errors import CoffreError, IntegrityFailure, InvalidInput, Unavailable
+from vault.client_io import Sink, open_sink
 
 if TYPE_CHECKING:
     from vault.client import Progress
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["ExportFormat", "TrailMethods"]
 
 ExportFormat = Literal["jsonl", "fhir"]
-TrailSink = str | os.PathLike[str] | IO[bytes]
 
 _PIECE = 64 * 1024
 
@@ -82,7 +79,7 @@ class TrailMethods:
 
     def trail_export(
         self,
-        sink: TrailSink,
+        sink: Sink,
         *,
         patient_id: str | None = None,
         actor_id: str | None = None,
@@ -110,7 +107,7 @@ class TrailMethods:
             "from_size": from_size,
         }
         params = {name: str(value) for name, value in query.items() if value is not None}
-        with _open_sink(sink) as out:
+        with open_sink(sink) as out:
             return self._stream_to("/v1/trail/export", params, out, progress)
 
     def _stream_to(
@@ -156,24 +153,3 @@ def _instant(value: datetime | None, field: str) -> str | None:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput(f"{field} must be a time-zone-aware datetime", field=field)
     return value.isoformat()
-
-
-@contextlib.contextmanager
-def _open_sink(sink: TrailSink) -> Iterator[IO[bytes]]:
-    """A binary file as is; a path through a same-directory temporary file, renamed
-    into place only when the body completed (nothing lands on failure)."""
-    if not isinstance(sink, str | os.PathLike):
-        yield sink
-        return
-    target = os.path.abspath(sink)
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".coffre-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
