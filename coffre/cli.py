@@ -2,6 +2,9 @@
 
 - ``coffre.cli_admin``   serve, migrate, token, projections, blobs (next to the data)
 - ``coffre.cli_client``  keys, provision, upload, download, documents, grants, log (HTTP)
+- ``coffre.cli_space``   space: state, activate, oppose, close, rules, settings, physician
+- ``coffre.cli_rules``   mask, unmask, block, unblock, emergency, representatives,
+                         notifications (HTTP)
 - ``coffre.demo``        demo (a scripted story against a running embedded server)
 
 Settings come from ``COFFRE_*`` variables (``vault/settings.py``); see ``docs/cli.md``.
@@ -13,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from coffre import cli_admin, cli_audit, cli_client
+from coffre import cli_admin, cli_audit, cli_client, cli_rules, cli_space
 from coffre.cli_common import DEFAULT_URL, CoffreGroup, UrlOption
 
 app = typer.Typer(
@@ -38,6 +41,14 @@ app.command()(cli_client.grant)
 app.command()(cli_client.revoke)
 app.command()(cli_client.grants)
 app.command()(cli_client.log)
+app.add_typer(cli_space.space_app, name="space")
+app.command()(cli_rules.mask)
+app.command()(cli_rules.unmask)
+app.command()(cli_rules.block)
+app.command()(cli_rules.unblock)
+app.add_typer(cli_rules.emergency_app, name="emergency")
+app.add_typer(cli_rules.representatives_app, name="representatives")
+app.add_typer(cli_rules.notifications_app, name="notifications")
 app.add_typer(cli_admin.projections_app, name="projections")
 app.add_typer(cli_admin.blobs_app, name="blobs")
 app.add_typer(cli_admin.scheduler_app, name="scheduler")

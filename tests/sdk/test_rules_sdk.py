@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 
-from domain.errors import Refused, UnknownDocument
+from coffre.bootstrap import Coffre, build
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Refused,
+    UnknownDocument,
+    UnknownRepresentative,
+)
+from domain.values import Actor, Role, patient_id_from_number
 from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, STRANGER
 from vault.client import CoffreClient
+from vault.settings import Settings
 
 Connect = Callable[..., CoffreClient]
 DOCTOR_INFO = {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"}
+GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1620575123456"), "Paul Martin")
 
 
 def _deposit(connect: Connect, space: str) -> str:
@@ -74,3 +86,65 @@ def test_space_life_close_then_request_deletion(connect: Connect, space: str) ->
     assert patient.close_space(space)["status"] == "closed"
     after = patient.request_deletion(space)
     assert after["patient_id"] == space and after["status"] in {"closed", "deleted"}
+
+
+class TestOpposition:
+    """A space within its opposition period (the law's six weeks, not the fixture's 0)."""
+
+    @pytest.fixture
+    def coffre(self, tmp_path: Path) -> Iterator[Coffre]:
+        built = build(Settings(data_dir=tmp_path / "data"))
+        yield built
+        built.close()
+
+    def test_oppose_with_the_letters_code(self, connect: Connect) -> None:
+        letter = connect(HOSPITAL).provision(PATIENT.id)
+        patient = connect(PATIENT)
+        assert patient.space_state(PATIENT.id)["status"] == "pending"
+        # A wrong code is refused (and recorded); the space is still pending.
+        with pytest.raises(Refused):
+            patient.oppose(PATIENT.id, "not-the-code")
+        assert patient.space_state(PATIENT.id)["status"] == "pending"
+        patient.oppose(PATIENT.id, letter.one_time_code)
+        assert patient.space_state(PATIENT.id)["status"] == "opposed"
+        # Opposed for good: neither opposed again nor activated with the spent code.
+        with pytest.raises(Conflict):
+            patient.oppose(PATIENT.id, letter.one_time_code)
+        with pytest.raises(Conflict):
+            patient.activate(PATIENT.id, letter.one_time_code)
+
+    def test_a_stranger_cannot_oppose(self, connect: Connect) -> None:
+        letter = connect(HOSPITAL).provision(PATIENT.id)
+        with pytest.raises(Forbidden):
+            connect(STRANGER).oppose(PATIENT.id, letter.one_time_code)
+        assert connect(PATIENT).space_state(PATIENT.id)["status"] == "pending"
+
+
+def test_representatives_added_listed_and_ended(connect: Connect, space: str) -> None:
+    hospital, patient, guardian = connect(HOSPITAL), connect(PATIENT), connect(GUARDIAN)
+    until = datetime.now(UTC) + timedelta(days=365)
+    hospital.add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian", until)
+    (listed,) = patient.access_rules(space)["representatives"]
+    assert (listed["id"], listed["kind"], listed["active"]) == (GUARDIAN.id, "guardian", True)
+    assert datetime.fromisoformat(listed["until"]) == until
+    # The guardian now acts for the patient.
+    assert guardian.space_state(space)["status"] == "open"
+
+    hospital.end_representation(space, GUARDIAN.id)
+    (ended,) = patient.access_rules(space)["representatives"]
+    assert ended["active"] is False and ended["ended_at"]
+    with pytest.raises(Forbidden):
+        guardian.space_state(space)
+
+
+def test_representatives_refusals(connect: Connect, space: str) -> None:
+    hospital = connect(HOSPITAL)
+    # Only a platform service records a representative.
+    with pytest.raises(Forbidden):
+        connect(PATIENT).add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian")
+    # A parent is recorded only with the birth date (the register's), absent here.
+    with pytest.raises(InvalidInput):
+        hospital.add_representative(space, GUARDIAN.id, GUARDIAN.name, "parent")
+    with pytest.raises(UnknownRepresentative):
+        hospital.end_representation(space, GUARDIAN.id)
+    assert connect(PATIENT).access_rules(space)["representatives"] == []

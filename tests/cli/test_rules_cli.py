@@ -1,0 +1,434 @@
+"""The rules of a space through ``coffre`` over real HTTP, on both backends: the life
+of a space, masks, blocks, the attending physician, settings, who may read what,
+emergency access, legal representatives and notifications.
+
+The server is ``coffre serve`` (uvicorn) with the law's six-week opposition period, so
+a space starts pending and the tests open it with the letter's code (or oppose it).
+Setup the commands do not test (provisioning, deposits) goes through the SDK.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from rich.console import Console
+from typer.testing import CliRunner
+
+from coffre.cli import app
+from coffre.cli_render import access_rules_view, notifications_table
+from domain.errors import UnknownDocument
+from domain.values import (
+    Actor,
+    Profession,
+    Role,
+    patient_id_from_number,
+    professional_id_from_number,
+)
+from keys.master import MasterKeys
+from tests.rules.conftest import session_bucket, session_pg  # noqa: F401 (fixtures)
+from tests.scenarios.conftest import BACKENDS
+from tests.scenarios.test_transfers import server_env
+from tests.served import serve
+from vault.client import CoffreClient, ReaderKey
+from vault.tokens import TokenAuthority
+
+HOSPITAL = Actor(Role.SERVICE, "chu-rennes", "CHU de Rennes", organisation="CHU de Rennes")
+DOCTOR = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("4000000001"),
+    "Dr Anne Caron",
+    Profession.DOCTOR,
+    "Cabinet Caron",
+)
+OTHER_DOCTOR = Actor(
+    Role.PROFESSIONAL, professional_id_from_number("4000000002"), "Dr Luc Morel", Profession.DOCTOR
+)
+GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1550435123456"), "Marc Duval")
+UUID_LINE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server and the issuer of the tokens it accepts."""
+
+    url: str
+    tokens: TokenAuthority
+
+
+def _serve(request: pytest.FixtureRequest, backend: str, where: Path) -> Iterator[Served]:
+    master = MasterKeys.generate()
+    env = server_env(request, backend, where / "data", master.current.to_line())
+    env |= {
+        "COFFRE_OPPOSITION_PERIOD": "P42D",  # the law's: a new space is pending
+        "COFFRE_PROJECTIONS_IN_PROCESS": "true",  # notifications without a worker
+    }
+    with serve(env, where / "server.log") as (url, _):
+        yield Served(url, TokenAuthority.from_seed("coffre", master.derive("token-signing")))
+
+
+@pytest.fixture(scope="module")
+def pg_database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """One database for this module's PostgreSQL server (``server_env`` asks for it)."""
+    return request.getfixturevalue("session_pg")
+
+
+@pytest.fixture(scope="module")
+def s3_bucket(request: pytest.FixtureRequest) -> str:
+    """One bucket for this module's S3-backed server."""
+    return request.getfixturevalue("session_bucket")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """One server per backend pairing for the module (starting one is the slow part);
+    each test uses a patient of its own."""
+    yield from _serve(request, request.param, tmp_path_factory.mktemp(request.param))
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def coffre_as(served: Served) -> Callable[[Actor], Run]:
+    """``coffre_as(actor)("space", "state", ...)`` runs a command with the actor's token."""
+    runner = CliRunner()
+
+    def as_actor(actor: Actor) -> Run:
+        env = {"COFFRE_URL": served.url, "COFFRE_TOKEN": served.tokens.mint(actor)}
+
+        def run(*args: str, input: str | None = None) -> Result:
+            return runner.invoke(app, list(args), env={**env, "COLUMNS": "200"}, input=input)
+
+        return run
+
+    return as_actor
+
+
+@pytest.fixture
+def patient() -> Actor:
+    """A patient of their own for each test (the servers are shared)."""
+    number = f"2850575{uuid.uuid4().int % 10**6:06d}"  # born May 1985, a fresh serial
+    return Actor(Role.PATIENT, patient_id_from_number(number), "Claire Duval")
+
+
+def _sdk(served: Served, actor: Actor, reader_key: ReaderKey | None = None) -> CoffreClient:
+    return CoffreClient(served.url, served.tokens.mint(actor), reader_key=reader_key)
+
+
+def _provision(served: Served, patient: Actor) -> str:
+    """Provision the patient's space; returns the letter's one-time code."""
+    with _sdk(served, HOSPITAL) as hospital:
+        return hospital.provision(patient.id).one_time_code
+
+
+def _open_with_document(served: Served, patient: Actor) -> str:
+    """An open space (activated with its code) holding one lab result; its id."""
+    code = _provision(served, patient)
+    with _sdk(served, patient) as holder:
+        holder.activate(patient.id, code)
+    with _sdk(served, HOSPITAL) as hospital:
+        document_id, _ = hospital.deposit(
+            patient.id, b"bilan", type="lab_result", title="Bilan lipidique", date=date(2026, 1, 5)
+        )
+    return str(document_id)
+
+
+def _failed(result: Result, message: str) -> bool:
+    """Exit 1 with one error line naming ``message``."""
+    return result.exit_code == 1 and result.stderr.count("\n") == 1 and message in result.stderr
+
+
+# -- life of a space ---------------------------------------------------------------------
+
+
+def test_activate_state_close_and_request_deletion(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    code = _provision(served, patient)
+    holder = coffre_as(patient)
+    assert "pending" in holder("space", "state", patient.id).stdout
+
+    # A wrong code is refused; the right one opens the space at once.
+    assert _failed(holder("space", "activate", patient.id, "--code", "WRONG"), "code is wrong")
+    activated = holder("space", "activate", patient.id, "--code", code)
+    assert activated.exit_code == 0, activated.output
+    state = json.loads(holder("space", "state", patient.id, "--json").stdout)
+    assert state["status"] == "open" and state["activated_at"]
+
+    # Closing asks first; declining changes nothing.
+    declined = holder("space", "close", patient.id, input="n\n")
+    assert declined.exit_code == 1
+    assert json.loads(holder("space", "state", patient.id, "--json").stdout)["status"] == "open"
+
+    closed = holder("space", "close", patient.id, "--yes")
+    assert closed.exit_code == 0, closed.output
+    assert "closed" in closed.stdout and "archived until" in closed.stdout
+
+    deleted = holder("space", "request-deletion", patient.id, "--yes", "--json")
+    assert deleted.exit_code == 0, deleted.output
+    assert json.loads(deleted.stdout)["status"] == "deleted"  # no express delay configured
+
+
+def test_oppose_with_the_letters_code(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    code = _provision(served, patient)
+    holder = coffre_as(patient)
+    assert _failed(holder("space", "oppose", patient.id, "--code", "WRONG"), "code is wrong")
+    # Only the holder opposes, even with the code.
+    assert _failed(coffre_as(DOCTOR)("space", "oppose", patient.id, "--code", code), "for:")
+
+    opposed = holder("space", "oppose", patient.id, "--code", code)
+    assert opposed.exit_code == 0 and "opposed" in opposed.stderr
+    assert json.loads(holder("space", "state", patient.id, "--json").stdout)["status"] == "opposed"
+    assert _failed(holder("space", "oppose", patient.id, "--code", code), "before it opens")
+
+
+def test_close_with_express_deletion(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    _open_with_document(served, patient)
+    closed = coffre_as(patient)("space", "close", patient.id, "--express-deletion", "--yes")
+    assert closed.exit_code == 0, closed.output
+    assert "deleted" in closed.stdout
+
+
+# -- masks -------------------------------------------------------------------------------
+
+
+def test_mask_and_unmask_a_document(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    document_id = _open_with_document(served, patient)
+    key = ReaderKey.generate()
+    with _sdk(served, patient) as holder:
+        holder.grant(patient.id, {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"})
+    holder_cli, doctor_cli = coffre_as(patient), coffre_as(DOCTOR)
+
+    # A granted professional who is not the author cannot mask.
+    refused = doctor_cli("mask", patient.id, document_id)
+    assert _failed(refused, "only the patient, a representative or the author masks")
+
+    masked = holder_cli("mask", patient.id, document_id)
+    assert masked.exit_code == 0 and "masked" in masked.stderr, masked.output
+    assert document_id not in doctor_cli("documents", patient.id, "--json").stdout
+    with _sdk(served, DOCTOR, key) as doctor, pytest.raises(UnknownDocument):
+        doctor.register_reader_key()
+        doctor.read(patient.id, document_id, BytesIO())
+
+    assert holder_cli("unmask", patient.id, document_id).exit_code == 0
+    with _sdk(served, DOCTOR, key) as doctor:
+        doctor.read(patient.id, document_id, BytesIO())
+
+
+def test_mask_an_unknown_or_malformed_document(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    _open_with_document(served, patient)
+    holder = coffre_as(patient)
+    unknown = holder("mask", patient.id, str(uuid.uuid4()))
+    assert _failed(unknown, "error: no such document in this space")
+    assert _failed(holder("unmask", patient.id, "not-a-uuid"), "document_id must be a UUID")
+
+
+# -- who may read ------------------------------------------------------------------------
+
+
+def test_block_physician_settings_and_access_rules(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    _open_with_document(served, patient)
+    holder = coffre_as(patient)
+
+    def rules() -> dict:
+        answer = holder("space", "rules", patient.id, "--json")
+        assert answer.exit_code == 0, answer.output
+        return json.loads(answer.stdout)
+
+    blocked = holder(
+        "block", patient.id, DOCTOR.id, "--name", DOCTOR.name, "--profession", "doctor"
+    )
+    assert blocked.exit_code == 0, blocked.output
+    assert [b["id"] for b in rules()["blocked"]] == [DOCTOR.id]
+    table = holder("space", "rules", patient.id).stdout
+    assert "Blocked professionals" in table and DOCTOR.name in table
+    assert holder("unblock", patient.id, DOCTOR.id).exit_code == 0
+    assert rules()["blocked"] == []
+
+    named = holder("space", "physician", patient.id, DOCTOR.id, "--name", DOCTOR.name)
+    assert named.exit_code == 0, named.output
+    assert rules()["attending_physician"]["id"] == DOCTOR.id
+    assert _failed(holder("space", "physician", patient.id), "RPPS number, or --none")
+    assert holder("space", "physician", patient.id, "--none").exit_code == 0
+    assert rules()["attending_physician"] is None
+
+    changed = holder(
+        "space", "settings", patient.id, "--physician-sees-masked", "--emergency-reveals-masked"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "the attending physician sees masked documents" in changed.stdout
+    settings = json.loads(holder("space", "settings", patient.id, "--json").stdout)
+    assert settings == {
+        "emergency_access_forbidden": False,
+        "emergency_reveals_masked": True,
+        "attending_physician_sees_masked": True,
+    }
+
+    # Only the holder sees or changes who may read.
+    doctor = coffre_as(DOCTOR)
+    assert _failed(doctor("space", "rules", patient.id), "this operation is for")
+    other = ("block", patient.id, OTHER_DOCTOR.id, "--name", OTHER_DOCTOR.name, "--profession")
+    assert _failed(doctor(*other, "doctor"), "this operation is for")
+    # A block needs a known profession: the server says so, in one line.
+    assert _failed(holder(*other, "wizard"), "error:")
+
+
+# -- emergency access ---------------------------------------------------------------------
+
+
+def test_emergency_access_then_forbidden(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    _open_with_document(served, patient)
+    holder, doctor = coffre_as(patient), coffre_as(DOCTOR)
+    why = "Patiente inconsciente aux urgences, allergie suspectée"
+
+    declared = doctor("emergency", "declare", patient.id, "--justification", why)
+    assert declared.exit_code == 0, declared.output
+    access_id = declared.stdout.strip()
+    assert len(access_id) == 36 and "emergency access until" in declared.stderr
+    listed = json.loads(holder("emergency", "list", patient.id, "--json").stdout)
+    assert [(a["access_id"], a["active"]) for a in listed] == [(access_id, True)]
+    assert DOCTOR.name in holder("emergency", "list", patient.id).stdout
+
+    # No justification, or a patient declaring: refused before anything is recorded.
+    blank = doctor("emergency", "declare", patient.id, "--justification", " ")
+    assert _failed(blank, "justification")
+    assert _failed(
+        holder("emergency", "declare", patient.id, "--justification", why), "this operation is for"
+    )
+
+    # The patient forbids emergency access: the next declaration is refused, and recorded.
+    forbidden = holder("space", "settings", patient.id, "--forbid-emergency-access")
+    assert forbidden.exit_code == 0 and "yes" in forbidden.stdout
+    refused = coffre_as(OTHER_DOCTOR)("emergency", "declare", patient.id, "--justification", why)
+    assert _failed(refused, "the patient forbade emergency access")
+    log = json.loads(holder("log", patient.id, "--action", "emergency_access", "--json").stdout)
+    assert [e["outcome"] for e in log["entries"]] == ["refused", "allowed"]
+
+
+# -- legal representatives ---------------------------------------------------------------
+
+
+def test_representatives_add_list_and_end(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    _open_with_document(served, patient)
+    hospital, holder = coffre_as(HOSPITAL), coffre_as(patient)
+    add = ("representatives", "add", patient.id, GUARDIAN.id, "--name", GUARDIAN.name)
+
+    # Only a platform service records one; a parent needs the register's birth date.
+    assert _failed(holder(*add, "--kind", "guardian"), "this operation is for")
+    assert _failed(hospital(*add), "only with the birth date")
+    assert hospital(*add, "--kind", "uncle").exit_code == 2  # usage: not a kind
+    assert _failed(hospital(*add, "--kind", "guardian", "--until", "soon"), "--until")
+
+    added = hospital(*add, "--kind", "guardian", "--until", "2099-01-01T00:00:00+00:00")
+    assert added.exit_code == 0, added.output
+    listed = holder("representatives", "list", patient.id)
+    assert GUARDIAN.name in listed.stdout and "active" in listed.stdout
+    # The guardian acts for the patient.
+    assert "open" in coffre_as(GUARDIAN)("space", "state", patient.id).stdout
+
+    ended = hospital("representatives", "end", patient.id, GUARDIAN.id)
+    assert ended.exit_code == 0, ended.output
+    (person,) = json.loads(holder("representatives", "list", patient.id, "--json").stdout)
+    assert person["active"] is False and person["ended_at"]
+    assert _failed(hospital("representatives", "end", patient.id, GUARDIAN.id), "already ended")
+
+
+# -- notifications -----------------------------------------------------------------------
+
+
+def test_notifications_list_and_acknowledge(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    _open_with_document(served, patient)
+    holder = coffre_as(patient)
+
+    listed = holder("notifications", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "new document" in listed.stdout and "NEW" in listed.stdout
+    page = json.loads(holder("notifications", "list", "--unread", "--json").stdout)
+    assert page["unread"] >= 1 and page["notifications"]
+
+    acknowledged = holder("notifications", "acknowledge")
+    assert acknowledged.exit_code == 0 and "read up to" in acknowledged.stderr
+    after = json.loads(holder("notifications", "list", "--unread", "--json").stdout)
+    assert after["unread"] == 0 and after["notifications"] == []
+    assert holder("notifications", "acknowledge", "-1").exit_code == 2  # usage: a position
+
+    # Another person's notifications are not the patient's: a stranger has none.
+    assert "no notifications" in coffre_as(OTHER_DOCTOR)("notifications", "acknowledge").stderr
+
+
+def test_no_token_is_one_clear_line(served: Served) -> None:
+    env = {"COFFRE_URL": served.url, "COFFRE_TOKEN": None}  # None: unset
+    result = CliRunner().invoke(app, ["space", "state", "x"], env=env)
+    assert _failed(result, "no token")
+
+
+def test_rendering_shows_names_as_written_and_every_section() -> None:
+    # Names come from the vault: markup in them is printed, never interpreted.
+    name = "Dr [bold]Caron[/]"
+    rules = {
+        "grants": [
+            {
+                "grant_id": str(uuid.uuid4()),
+                "grantee_id": DOCTOR.id,
+                "grantee_name": name,
+                "grantee_profession": "doctor",
+                "scope": {"kind": "space"},
+                "granted_at": "2026-11-02T09:00:00+00:00",
+                "expires_at": None,
+                "revoked_at": None,
+                "active": True,
+                "basis": "care_team",
+                "added_by_a_newer_server": "ignored",
+            }
+        ],
+        "blocked": [{"id": OTHER_DOCTOR.id, "name": OTHER_DOCTOR.name, "profession": "doctor"}],
+        "attending_physician": {"id": DOCTOR.id, "name": name},
+        "settings": {"emergency_access_forbidden": True},
+        "representatives": [],
+        "emergency_accesses": [],
+    }
+    notifications = [
+        {
+            "position": 7,
+            "kind": "emergency_access",
+            "at": "2026-11-02T09:00:00+00:00",
+            "by": {"name": name, "profession": "doctor", "organisation": None},
+            "document_id": None,
+            "detail": {"justification": "Inconsciente"},
+            "read": False,
+        }
+    ]
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(access_rules_view(rules))
+    console.print(notifications_table(notifications))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert text.count(name) == 3 and "care team" in text and OTHER_DOCTOR.name in text
+    assert "emergency access forbidden" in text and "Legal representatives" in text
+    assert "emergency access: Inconsciente" in text and "NEW" in text
