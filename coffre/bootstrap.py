@@ -91,6 +91,8 @@ def blob_store(settings: Settings) -> BlobStore:
         settings.s3_secret_key.get_secret_value(),
         settings.s3_bucket,
         secure=settings.s3_secure,
+        region=settings.s3_region,
+        public_endpoint=settings.s3_public_endpoint,
     )
     store.ensure_bucket()
     return store
@@ -141,6 +143,8 @@ def build(
         blobs=vault_blobs,
         ticket_key=keys.derive("tickets"),
         clock=clock,
+        # Readers fetch ciphertext straight from S3 by presigned URL (no relay through
+        # the API); the filesystem store has none, so its readers use content tickets.
         presign=settings.s3_presign and settings.blob_store == "s3",
         periods=settings.periods(),
     )

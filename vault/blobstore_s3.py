@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
@@ -97,6 +98,11 @@ class S3BlobStore(BlobStore):
     Call :meth:`ensure_bucket` once at start-up (the constructor does no I/O). ``timeout`` is
     the connect and read timeout in seconds for each request; failed requests are retried a
     few times on 5xx and connection errors, so a dead endpoint fails in seconds, not minutes.
+
+    ``public_endpoint`` (``host:port``, or ``http(s)://host[:port]`` to choose the scheme)
+    is where clients reach S3 when it is not where we do: presigned URLs are signed for
+    that address, since SigV4 signs the host. Signing needs no request, but it needs the
+    region: ``region``, else ``us-east-1`` (the default of S3, Ceph RGW and MinIO).
     """
 
     def __init__(
@@ -113,6 +119,7 @@ class S3BlobStore(BlobStore):
         # parts still allow 48 GiB, far above the vault's document limit).
         part_size: int = 5 * MIB,
         timeout: float = 30.0,
+        public_endpoint: str | None = None,
     ) -> None:
         if not 5 * MIB <= part_size <= 5 * 1024 * MIB:
             raise ValueError("part_size must be between 5 MiB and 5 GiB (S3 multipart limits)")
@@ -133,6 +140,18 @@ class S3BlobStore(BlobStore):
             region=region,
             http_client=http,
         )
+        # Presigning is local computation; with a public endpoint it uses a client of its
+        # own, which must never send a request (it may not even reach that address).
+        self._signer = self._client
+        if public_endpoint:
+            host, public_secure = _endpoint(public_endpoint, secure)
+            self._signer = Minio(
+                host,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=public_secure,
+                region=region or "us-east-1",
+            )
 
     def ensure_bucket(self) -> None:
         """Creates the bucket if missing, with a rule that removes multipart uploads left
@@ -227,4 +246,14 @@ class S3BlobStore(BlobStore):
         check_name(name)
         check_expiry(expires)
         with _translated("presign"):
-            return self._client.presigned_get_object(self.bucket, name, expires=expires)
+            return self._signer.presigned_get_object(self.bucket, name, expires=expires)
+
+
+def _endpoint(text: str, secure: bool) -> tuple[str, bool]:
+    """``(host[:port], secure)`` of an endpoint given as ``host:port`` or as a URL."""
+    if "://" not in text:
+        return text, secure
+    url = urlsplit(text)
+    if url.scheme not in {"http", "https"} or not url.netloc or url.path.strip("/"):
+        raise ValueError("an S3 endpoint is host:port or http(s)://host[:port], without a path")
+    return url.netloc, url.scheme == "https"

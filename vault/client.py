@@ -9,8 +9,10 @@
 
 The server never sees a plaintext document or a bare data key: ``deposit`` encrypts as
 a stream into a chunked upload and seals the data key to the space's public key;
-``read`` unseals the released key with the reader's secret key, checks the ciphertext's
-SHA-256 while streaming it and decrypts it as a stream. Memory stays flat at any size.
+``read`` unseals the released key with the reader's secret key, fetches the ciphertext
+(straight from S3 by presigned URL when the server gives one, else through the API),
+checks its SHA-256 while streaming it and decrypts it as a stream. Memory stays flat at
+any size.
 
 Failures raise the very classes server code raises (``domain.errors``, ``keys.errors``),
 rebuilt from the problem+json ``type``; a network failure raises ``Unavailable``.
@@ -47,7 +49,14 @@ from domain.errors import (
 from domain.values import DocumentMetadata
 from keys.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
 from keys.readerkey import ReaderKey
-from vault.client_io import Sink, as_uuid, document_path, open_sink, space_path
+from vault.client_io import (
+    Sink,
+    as_uuid,
+    blob_store_error,
+    document_path,
+    open_sink,
+    space_path,
+)
 from vault.client_rules import RuleMethods
 from vault.client_trail import TrailMethods
 from vault.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
@@ -368,11 +377,17 @@ class CoffreClient(RuleMethods, TrailMethods):
     def _fetch(
         self, url: str, sha256: str, key: DataKey, out: IO[bytes], progress: Progress | None
     ) -> None:
+        # A presigned S3 URL (the default with S3) goes straight to the blob store; the
+        # API's own /v1/content/<ticket> route is the fallback. Either way the bytes are
+        # checked against the recorded hash before the last record is released.
+        from_api = self._is_api(url)
         try:
             with self._http.stream("GET", url) as response:
                 if response.is_error:
-                    response.read()
-                    raise _error(response)
+                    body = response.read()
+                    if from_api:
+                        raise _error(response)
+                    raise blob_store_error(response.status_code, body)
                 length = response.headers.get("Content-Length")
                 meter = _Meter(progress, int(length) if length and length.isdigit() else None)
 
@@ -385,8 +400,12 @@ class CoffreClient(RuleMethods, TrailMethods):
                 for plaintext in decrypt(verified(), key):
                     out.write(plaintext)
         except httpx.RequestError as error:
-            # never echo the URL: it carries the content ticket
+            # never echo the URL: it carries the content ticket or the S3 signature
             raise Unavailable(f"the download failed: {type(error).__name__}") from None
+
+    def _is_api(self, url: str) -> bool:
+        target = httpx.URL(url)
+        return target.is_relative_url or _origin(target) == _origin(self._http.base_url)
 
 
 class _Meter:

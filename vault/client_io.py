@@ -1,4 +1,5 @@
-"""What the SDK's modules share: request paths and writing a download to its sink.
+"""What the SDK's modules share: request paths, writing a download to its sink, and
+the errors of a download from the blob store itself.
 
 Kept apart from ``vault.client`` so that its mixins (``client_trail``, ``client_rules``)
 import these without importing the client itself.
@@ -8,16 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from typing import IO
 from urllib.parse import quote
 from uuid import UUID
 
-from domain.errors import InvalidInput
+from domain.errors import CoffreError, IntegrityFailure, InvalidInput, NotFound, Unavailable
 
 #: where a download goes: a path (written atomically) or an open binary file
 Sink = str | os.PathLike[str] | IO[bytes]
+
+# An S3 error body names its cause in <Code>; only that bounded word is ever echoed.
+_S3_CODE = re.compile(rb"<Code>([A-Za-z0-9.]{1,64})</Code>")
 
 
 def space_path(patient_id: str) -> str:
@@ -59,3 +64,24 @@ def open_sink(sink: Sink) -> Iterator[IO[bytes]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def blob_store_error(status: int, body: bytes) -> CoffreError:
+    """The error a refused presigned download stands for (S3 answers XML, not problems).
+
+    An expired or altered presigned URL is refused (403, or 400 for a malformed one):
+    that is an :class:`IntegrityFailure`, as for an expired or forged content ticket;
+    reading the document again (a new recorded read) gives a fresh URL.
+    """
+    found = _S3_CODE.search(body[:4096])
+    code = found.group(1).decode("ascii") if found else f"HTTP {status}"
+    if status in (400, 401, 403):
+        return IntegrityFailure(
+            f"the blob store refused the content link ({code}): it has expired or was "
+            "altered; read the document again"
+        )
+    if status == 404:
+        return NotFound(f"the ciphertext is no longer in the blob store ({code})")
+    if status >= 500:
+        return Unavailable(f"the blob store failed ({code})")
+    return CoffreError(f"the blob store answered {code}")

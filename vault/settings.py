@@ -39,7 +39,15 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr | None = None
     s3_bucket: str = "coffre-documents"
     s3_secure: bool = False
-    s3_presign: bool = Field(False, description="hand readers presigned S3 URLs")
+    s3_region: str | None = Field(None, description="S3 region; unset = asked of the server")
+    s3_presign: bool = Field(
+        True, description="hand readers presigned S3 GET URLs rather than API content links"
+    )
+    s3_public_endpoint: str | None = Field(
+        None,
+        description="where clients reach S3 ('host:port' or 'https://host'), if not at "
+        "s3_endpoint: presigned URLs are signed for this address",
+    )
 
     master_keys: SecretStr | None = Field(
         None, description="'keyid:base64,...' (first is current); else a file in data_dir"

@@ -2,7 +2,9 @@
 
 A ticket is handed out by a recorded read, so fetching the bytes needs no bearer token
 (a browser or a presigned-URL-shaped client can follow it). The bytes are ciphertext;
-the key travelled separately, sealed to the reader.
+the key travelled separately, sealed to the reader. With S3, reads hand out presigned
+S3 URLs instead by default (``COFFRE_S3_PRESIGN``), so this relay serves the file
+store and S3 deployments that turn presigning off.
 """
 
 from __future__ import annotations

@@ -269,6 +269,40 @@ class TestS3(BlobStoreTestCase):
         other = url.replace(name, new_name())
         assert httpx.get(other).status_code == 403
 
+    def test_presigned_url_lives_exactly_as_long_as_asked(self, store: S3BlobStore) -> None:
+        name = new_name()
+        store.put(name, [b"ciphertext"])
+        url = httpx.URL(store.url_for_get(name, timedelta(seconds=2)) or "")
+        assert url.params["X-Amz-Expires"] == "2"
+        signed_at = datetime.strptime(url.params["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+        assert abs(signed_at.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(seconds=30)
+        assert httpx.get(url).content == b"ciphertext"
+        time.sleep(3.5)  # S3 checks expiry to the second
+        assert httpx.get(url).status_code == 403
+
+    @pytest.mark.parametrize("form", ["host:port", "url"])
+    def test_presigned_urls_name_the_public_endpoint(
+        self, s3_server: dict[str, str], s3_bucket: str, form: str
+    ) -> None:
+        # The same server under another name stands for "clients reach S3 elsewhere".
+        public = other_name_of(s3_server["endpoint"])
+        store = S3BlobStore(
+            **s3_server,
+            bucket=s3_bucket,
+            public_endpoint=public if form == "host:port" else f"http://{public}",
+        )
+        store.ensure_bucket()
+        name = new_name()
+        store.put(name, [b"ciphertext"])
+        url = httpx.URL(store.url_for_get(name, timedelta(minutes=5)) or "")
+        assert f"{url.host}:{url.port}" == public and url.scheme == "http"
+        assert httpx.get(url).content == b"ciphertext"  # signed for the host it names
+
+    @pytest.mark.parametrize("bad", ["ftp://s3.example", "https://s3.example/bucket"])
+    def test_public_endpoint_must_be_a_host(self, s3_server: dict[str, str], bad: str) -> None:
+        with pytest.raises(ValueError, match="S3 endpoint"):
+            S3BlobStore(**s3_server, bucket="coffre-nowhere", public_endpoint=bad)
+
     def test_wrong_secret_key_is_unavailable_not_a_hang(
         self, s3_server: dict[str, str], s3_bucket: str
     ) -> None:
@@ -291,3 +325,12 @@ class TestS3(BlobStoreTestCase):
 
 
 del BlobStoreTestCase
+
+
+def other_name_of(endpoint: str) -> str:
+    """``endpoint`` under another host name for the same local server (else skip)."""
+    host, _, port = endpoint.rpartition(":")
+    aliases = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+    if host not in aliases:
+        pytest.skip("the S3 server has no second local name")
+    return f"{aliases[host]}:{port}"

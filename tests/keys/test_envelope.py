@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,57 @@ def test_exact_multiple_has_no_empty_trailing_record(key: DataKey) -> None:
 def test_decrypt_yields_chunk_sized_plaintext(key: DataKey) -> None:
     ciphertext = seal_doc(b"q" * 50, key)
     assert [len(p) for p in decrypt([ciphertext], key)] == [16, 16, 16, 2]
+
+
+# The SDK's default record was 64 KiB until 2026-11; documents stored then must open
+# forever. This ciphertext's hash was computed with the encryptor of that time.
+FORMER_DEFAULT = 64 * 1024
+FORMER_SHA256 = "892d68416453175f5b2da48b6727dfe83dcb35077b445a9bafede2cd8859a83f"
+
+
+@pytest.mark.parametrize("piece", [16 * 1024, 100_003, FORMER_DEFAULT + RECORD_OVERHEAD])
+def test_envelopes_of_the_former_64_kib_default_still_decrypt(piece: int) -> None:
+    key = DataKey(bytes(range(32)))
+    plaintext = bytes(i % 251 for i in range(3 * FORMER_DEFAULT + 1000))
+    ciphertext = b"".join(
+        _encrypt_with_header([plaintext], key, bytes(range(100, 124)), FORMER_DEFAULT)
+    )
+    assert hashlib.sha256(ciphertext).hexdigest() == FORMER_SHA256
+    assert CHUNK_SIZE != FORMER_DEFAULT  # the header, not the default, says how to cut
+    incoming = [ciphertext[i : i + piece] for i in range(0, len(ciphertext), piece)]
+    assert b"".join(decrypt(incoming, key)) == plaintext
+
+
+def test_reused_input_buffers_are_copied_not_held(key: DataKey) -> None:
+    # Chunk-sized bytes pieces are pushed without a copy; a bytearray its producer
+    # refills after each yield must not be, on either side.
+    def refilled(total: int, size: int) -> Iterator[bytearray]:
+        buffer = bytearray(size)
+        for n in range(total):
+            buffer[:] = bytes([n]) * size
+            yield buffer
+
+    ciphertext = b"".join(encrypt(refilled(4, SMALL), key, SMALL))
+    assert open_doc(ciphertext, key) == b"".join(bytes([n]) * SMALL for n in range(4))
+
+    def pieces_in(buffer: bytearray, data: bytes) -> Iterator[bytearray]:
+        for i in range(0, len(data), 7):
+            buffer[:] = data[i : i + 7]
+            yield buffer
+
+    plaintext = os.urandom(5 * SMALL + 3)
+    incoming = pieces_in(bytearray(), seal_doc(plaintext, key))
+    assert b"".join(decrypt(incoming, key)) == plaintext
+
+
+def test_chunk_sized_bytes_pieces_round_trip(key: DataKey) -> None:
+    plaintext = os.urandom(3 * SMALL)
+    pieces = [plaintext[i : i + SMALL] for i in range(0, len(plaintext), SMALL)]
+    # mixed: aligned pieces, then a split one, then aligned again
+    mixed = [*pieces, plaintext[:5], plaintext[5:SMALL], *pieces]
+    produced = list(encrypt(mixed, key, SMALL))
+    assert [len(p) for p in produced] == [HEADER_SIZE] + [RECORD] * 7  # the last is final
+    assert open_doc(b"".join(produced), key) == plaintext + plaintext[:SMALL] + plaintext
 
 
 def test_encrypt_accepts_bytearray_and_memoryview(key: DataKey) -> None:

@@ -17,6 +17,7 @@ from domain.errors import (
     CoffreError,
     Conflict,
     Forbidden,
+    IntegrityFailure,
     InvalidInput,
     NotFound,
     SpaceAlreadyExists,
@@ -159,6 +160,33 @@ def test_transport_failures_are_unavailable() -> None:
         client.documents(PATIENT.id)
 
 
+def _release(reader: ReaderKey, key: DataKey, ciphertext: bytes, content_url: str) -> bytes:
+    """A read's answer, as the API gives it, releasing ``key`` to ``reader``."""
+    document = {
+        "document_id": DOCUMENT_ID,
+        "type": "lab_result",
+        "title": "T",
+        "date": "2026-01-01",
+        "version": 1,
+        "author_name": "H",
+        "author_organisation": None,
+        "size": len(ciphertext),
+        "deposited_at": "2026-01-01T00:00:00+00:00",
+    }
+    release = {
+        "access_id": "0d2b0a8e-1c4f-4a57-8e33-1b2f3c4d5e6f",
+        "document": document,
+        "sha256": hashlib.sha256(ciphertext).hexdigest(),
+        "sealed_key": base64.b64encode(seal(key, reader.public_key)).decode(),
+        "content_url": content_url,
+        "expires_at": "2026-01-01T00:05:00+00:00",
+    }
+    return json.dumps(release).encode()
+
+
+PRESIGNED = "https://s3.example/bucket/blob?X-Amz-Signature=abc"
+
+
 def test_the_token_never_goes_to_another_origin() -> None:
     # A presigned content URL on the blob store's host must not receive our bearer token.
     reader = ReaderKey.generate()
@@ -170,26 +198,7 @@ def test_the_token_never_goes_to_another_origin() -> None:
         seen[request.url.host] = request.headers.get("Authorization")
         if request.url.host == "s3.example":
             return httpx.Response(200, content=ciphertext)
-        document = {
-            "document_id": DOCUMENT_ID,
-            "type": "lab_result",
-            "title": "T",
-            "date": "2026-01-01",
-            "version": 1,
-            "author_name": "H",
-            "author_organisation": None,
-            "size": len(ciphertext),
-            "deposited_at": "2026-01-01T00:00:00+00:00",
-        }
-        release = {
-            "access_id": "0d2b0a8e-1c4f-4a57-8e33-1b2f3c4d5e6f",
-            "document": document,
-            "sha256": hashlib.sha256(ciphertext).hexdigest(),
-            "sealed_key": base64.b64encode(seal(key, reader.public_key)).decode(),
-            "content_url": "https://s3.example/bucket/blob?X-Amz-Signature=abc",
-            "expires_at": "2026-01-01T00:05:00+00:00",
-        }
-        return httpx.Response(200, content=json.dumps(release))
+        return httpx.Response(200, content=_release(reader, key, ciphertext, PRESIGNED))
 
     sink = io.BytesIO()
     with CoffreClient(
@@ -198,6 +207,38 @@ def test_the_token_never_goes_to_another_origin() -> None:
         c.read(PATIENT.id, DOCUMENT_ID, sink)
     assert sink.getvalue() == b"secret"
     assert seen == {"coffre.test": "Bearer tok", "s3.example": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "raised"),
+    [
+        (403, "AccessDenied", IntegrityFailure),  # expired
+        (403, "SignatureDoesNotMatch", IntegrityFailure),  # altered
+        (400, "AuthorizationQueryParametersError", IntegrityFailure),
+        (404, "NoSuchKey", NotFound),
+        (503, "SlowDown", Unavailable),
+    ],
+)
+def test_a_refused_presigned_download_is_typed(
+    status: int, code: str, raised: type[CoffreError]
+) -> None:
+    # S3 answers XML, not problem+json: the SDK still raises one of our classes, naming
+    # S3's error code but never the signed URL.
+    reader = ReaderKey.generate()
+    key = DataKey.generate()
+    ciphertext = b"".join(encrypt([b"secret"], key))
+    body = f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>m</Message></Error>"
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "s3.example":
+            return httpx.Response(status, content=body.encode())
+        return httpx.Response(200, content=_release(reader, key, ciphertext, PRESIGNED))
+
+    with CoffreClient(
+        BASE_URL, "tok", reader_key=reader, transport=httpx.MockTransport(server)
+    ) as c, pytest.raises(raised) as caught:
+        c.read(PATIENT.id, DOCUMENT_ID, io.BytesIO())
+    assert code in str(caught.value) and "X-Amz" not in str(caught.value)
 
 
 def test_reader_key_files(tmp_path) -> None:
