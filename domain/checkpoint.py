@@ -42,9 +42,13 @@ class CheckpointFormatError(IntegrityFailure):
     code = "trail-checkpoint-malformed"
 
 
+# json.dumps would build this encoder on every call; the trail canonicalises per entry
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 kept as is: one text per value, hashed and signed."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def format_time(moment: datetime) -> str:

@@ -2,7 +2,7 @@
 
 ``TrailQuery`` names one patient or one actor and/or a time window; ``write_export``
 streams header, one line per entry and the signed manifest; ``prove_rows`` attaches the
-inclusion proofs, fetching stored nodes a page at a time.
+inclusion proofs, fetching the stored nodes of a page of entries in one query.
 
 Format ``coffre-trail-export/1`` (``vault.trail_verify`` is its reader)::
 
@@ -32,12 +32,13 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 from uuid import UUID
 
 from domain.checkpoint import Checkpoint, canonical_json
 from domain.errors import InvalidInput
-from domain.merkle import inclusion_proof
+from domain.merkle import inclusion_proof, nodes_read
 from domain.space import Space
 from domain.values import Role, require_aware
 from projections.trail import format_instant
@@ -47,7 +48,6 @@ FORMAT = "coffre-trail-export/1"
 LINKS = {"log": "prev", "space": "space_prev", "actor": "actor_prev"}
 PROOF_PAGE = 500
 _CACHE_LIMIT = 200_000  # node hashes kept between pages (~10 MB)
-_DUMMY = bytes(32)
 
 #: ``fetch(ids)``: stored hashes of the complete subtrees ``(level, idx)``, in one go
 NodeFetcher = Callable[[list[tuple[int, int]]], dict[tuple[int, int], bytes]]
@@ -210,13 +210,8 @@ def _prove_page(
     page: list[EntryRow], size: int, cache: dict[tuple[int, int], bytes], fetch: NodeFetcher
 ) -> Iterator[tuple[int, str, list[bytes]]]:
     wanted: set[tuple[int, int]] = set()
-
-    def record(level: int, idx: int) -> bytes:
-        wanted.add((level, idx))
-        return _DUMMY
-
     for row in page:
-        inclusion_proof(row.leaf_index, size, record)
+        wanted.update(nodes_read(partial(inclusion_proof, row.leaf_index, size)))
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
     missing = [node for node in wanted if node not in cache]

@@ -85,17 +85,21 @@ class VerifyReport:
         return "\n".join(out + [f"note: {n}" for n in self.notes])
 
 
-def _lines(source: str | os.PathLike[str] | Iterable[str]) -> Iterator[tuple[int, str]]:
+def _lines(source: str | os.PathLike[str] | Iterable[str]) -> Iterator[tuple[int, str, bytes]]:
+    """(line number, text without its LF, the line's bytes followed by one LF)."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as handle:
             for number, raw in enumerate(handle, 1):
                 try:
-                    yield number, raw.decode("utf-8").removesuffix("\n")
+                    text = raw.decode("utf-8").removesuffix("\n")
                 except UnicodeDecodeError:
                     fail("not UTF-8", "format", number)
+                yield number, text, raw if raw.endswith(b"\n") else raw + b"\n"
         return
     for number, text in enumerate(source, 1):
-        yield number, text.removesuffix("\n")
+        text = text.removesuffix("\n")
+        # surrogatepass: a lone surrogate fails the entry's own checks first, as before
+        yield number, text, text.encode("utf-8", "surrogatepass") + b"\n"
 
 
 def _object(text: str, line: int) -> dict[str, Any]:
@@ -123,7 +127,7 @@ def verify_export(
     ``TrailVerificationError`` / ``TrailMismatchError`` at the first failure.
     """
     lines = _lines(path_or_lines)
-    number, header_text = next(lines, (1, ""))
+    number, header_text, _ = next(lines, (1, "", b""))
     header = _object(header_text, 1)
     state = HeaderCheck(header, public_key)
     report = VerifyReport(0, state.checkpoint, state.query, state.kind, public_key is not None)
@@ -139,15 +143,15 @@ def verify_export(
             "checkpoint was given to check it against"
         )
     walker = EntryWalker(state)
-    for number, text in lines:
+    for number, text, raw in lines:
         obj = _object(text, number)
         if "manifest" in obj:
             walker.finish(obj, number, header_text)
-            for extra, _ in lines:
+            for extra, _, _ in lines:
                 fail("a line follows the manifest", "trailing", extra)
             report.entries = walker.count
             return report
-        walker.entry(obj, number, text)
+        walker.entry(obj, number, raw)
     fail(
         f"the export ends after line {number} without its signed manifest "
         f"({walker.count} of {state.count} entries)",

@@ -5,9 +5,11 @@ does):
 
 * ``hasher``  leaf / node / empty-tree hashes and the root of a list of leaf hashes;
 * ``proof``   inclusion and consistency proof *generation* from a ``node(level, index)``
-              reader of stored complete subtrees, O(log n) reads per proof;
+              reader of stored complete subtrees, O(log n) reads per proof, and
+              ``nodes_read`` to name those reads up front (one query per proof);
 * ``verify``  proof *verification* from hashes alone, failing with ``RootMismatch`` or
-              ``ProofError`` (both ``IntegrityFailure``);
+              ``ProofError`` (both ``IntegrityFailure``); ``InclusionVerifier`` checks
+              many leaves of one tree, O(1) hashes each for consecutive leaves;
 * ``tree``    ``CompactTree``, the append-only frontier that emits each completed
               subtree so a projection can store it.
 
@@ -27,11 +29,13 @@ from domain.merkle.proof import (
     NodeReader,
     consistency_proof,
     inclusion_proof,
+    nodes_read,
     perfect_subtrees,
     root,
 )
 from domain.merkle.tree import CompactTree, Node, frontier_ids
 from domain.merkle.verify import (
+    InclusionVerifier,
     ProofError,
     RootMismatch,
     root_from_inclusion_proof,
@@ -42,6 +46,7 @@ from domain.merkle.verify import (
 __all__ = [
     "HASH_SIZE",
     "CompactTree",
+    "InclusionVerifier",
     "Node",
     "NodeReader",
     "ProofError",
@@ -52,6 +57,7 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "nodes_read",
     "perfect_subtrees",
     "root",
     "root_from_inclusion_proof",

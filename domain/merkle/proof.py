@@ -21,6 +21,8 @@ from domain.merkle.hasher import HASH_SIZE, empty_root, node_hash
 #: ``node(level, index)``: hash of leaves [index * 2**level, (index + 1) * 2**level)
 NodeReader = Callable[[int, int], bytes]
 
+_PLACEHOLDER = bytes(HASH_SIZE)  # what ``nodes_read``'s dry run hashes
+
 
 def perfect_subtrees(begin: int, end: int) -> list[tuple[int, int]]:
     """Split leaves [begin, end) into perfect subtrees, left to right, as (level, index).
@@ -107,6 +109,25 @@ def consistency_proof(old_size: int, new_size: int, node: NodeReader) -> list[by
         hashes.append(_range_hash(begin, begin + width, node))
     hashes.reverse()
     return hashes
+
+
+def nodes_read(build: Callable[[NodeReader], object]) -> list[tuple[int, int]]:
+    """The ``(level, index)`` of every node ``build(node)`` reads, in first-read order.
+
+    ``build`` is one of this module's functions with its sizes bound, e.g.
+    ``lambda node: inclusion_proof(7, 100, node)``. The ids depend only on the sizes and
+    indices, never on hashes, so a dry run with placeholder hashes names them all: a
+    store can then fetch every node in one query and run ``build`` again on the result.
+    Raises what ``build`` raises for bad sizes (``InvalidInput``).
+    """
+    wanted: dict[tuple[int, int], None] = {}
+
+    def record(level: int, index: int) -> bytes:
+        wanted[(level, index)] = None
+        return _PLACEHOLDER
+
+    build(record)
+    return list(wanted)
 
 
 def _split(width: int) -> int:

@@ -141,6 +141,17 @@ def _log_vectors(log: Lines, proved: Lines, previous: dict[str, Any],
         "edited-proof": _vector("one bit of leaf 3's inclusion proof flipped", _edit_line(
             log, _line_of(log, 3), lambda o: o["inclusion_proof"].__setitem__(
                 0, _flip(o["inclusion_proof"][0]))), (mismatch, "inclusion", 5, 3)),
+        # consecutive leaves share their upper proof hashes: tampering anywhere is caught
+        "edited-proof-shared-hash": _vector(
+            "leaf 9's top proof hash (the one leaf 8's proof also carries) flipped",
+            _edit_line(log, _line_of(log, 9), lambda o: o["inclusion_proof"].__setitem__(
+                -1, _flip(o["inclusion_proof"][-1]))), (mismatch, "inclusion", 11, 9)),
+        "proof-of-neighbour": _vector("leaf 7 carries leaf 6's inclusion proof", _edit_line(
+            log, _line_of(log, 7), lambda o: o.__setitem__(
+                "inclusion_proof", json.loads(log[_line_of(log, 6)])["inclusion_proof"])),
+            (mismatch, "inclusion", 9, 7)),
+        "edited-last-entry": _vector("an actor's name edited in the last leaf (13)",
+            _edit_entry(log, 13, _set_name), (mismatch, "inclusion", 15, 13)),
         "deleted-entry": _vector("leaf 5 deleted", _without(log, 5), (failure, "gap", 7, 6)),
         "inserted-duplicate": _vector("leaf 6 inserted a second time", log[:8] + log[7:],
                                       (failure, "order", 9, 6)),
@@ -246,6 +257,17 @@ def build_vectors() -> dict[str, dict[str, Any]]:
     vectors.update(_subset_vectors("professional", doctor, leaves["professional"], log[14], 13))
     wn = len(window)
     vectors["window--happy-path"] = _vector("untouched export of a time window", window)
+    vectors["window--edited-field"] = _vector(
+        "an actor's name edited in leaf 6, inside the window",
+        _edit_entry(window, 6, _set_name),
+        ("TrailMismatchError", "inclusion", 3, 6),
+    )
+    vectors["window--edited-proof"] = _vector(
+        "one bit of leaf 7's inclusion proof flipped, inside the window",
+        _edit_line(window, _line_of(window, 7), lambda o: o["inclusion_proof"].__setitem__(
+            0, _flip(o["inclusion_proof"][0]))),
+        ("TrailMismatchError", "inclusion", 4, 7),
+    )  # fmt: skip
     vectors["window--deleted-entry"] = _vector(
         "leaf 6 deleted from the window",
         _without(window, 6),

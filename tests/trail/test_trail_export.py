@@ -16,7 +16,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from coffre.bootstrap import Coffre
 from domain.errors import InvalidInput
+from domain.merkle import verify_consistency, verify_inclusion
 from keys.checkpoint import CheckpointSigner
+from projections import trail_store
 from projections.runner import ProjectionRunner
 from projections.trail_fhir import INS, RPPS, classify, outcome
 from projections.trail_query import Trail, TrailQuery
@@ -213,3 +215,33 @@ def test_the_verifier_needs_no_database_and_no_network() -> None:
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nodes_come_in_one_query_per_batch_and_absent_ones_are_left_out(
+    coffre: Coffre, projected: Cast, trail: Trail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = trail.size()
+    # every stored node of the tree, plus ids that were never stored
+    stored = {(level, idx) for level in range(size.bit_length()) for idx in range(size >> level)}
+    absent = [(0, size + n) for n in range(5)] + [(40, 0)]
+    monkeypatch.setattr(trail_store, "NODE_BATCH", 3)  # force several statements
+    with coffre.views.transaction() as cursor:
+        found = trail_store.fetch_nodes(cursor, [*stored, *absent, *stored])
+    assert set(found) == stored
+    with coffre.views.transaction() as cursor:
+        for (level, idx), h in found.items():
+            rows = cursor.fetch(
+                "SELECT hash FROM trail_nodes WHERE level = %(l)s AND idx = %(i)s",
+                {"l": level, "i": idx},
+            )
+            assert bytes(rows[0]["hash"]) == h
+    # proofs and roots read their nodes this way: they still verify against the root
+    top = trail.root(size)
+    for index in range(size):
+        proof = trail.inclusion_proof(index, size)
+        leaf = bytes(trail.store.query(
+            "SELECT leaf_hash FROM trail_entries WHERE leaf_index = %(i)s", {"i": index}
+        )[0]["leaf_hash"])  # fmt: skip
+        verify_inclusion(leaf, index, size, proof, top)
+    for old in range(size + 1):
+        verify_consistency(old, size, trail.root(old), top, trail.consistency_proof(old, size))
