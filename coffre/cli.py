@@ -3,7 +3,8 @@
 - ``coffre.cli_admin``   serve, migrate, token, projections, blobs (next to the data)
 - ``coffre.cli_client``  keys, provision, upload, download, documents, grants, log (HTTP)
 - ``coffre.cli_space``   space: state, activate, oppose, close, rules, settings, physician
-- ``coffre.cli_rules``   mask, unmask, block, unblock, emergency, representatives,
+- ``coffre.cli_rules``   mask, unmask, hide-from-representatives, release-to-patient, block,
+                         unblock, emergency, representatives,
                          notifications (HTTP)
 - ``coffre.demo``        demo (a scripted story against a running embedded server)
 
@@ -44,6 +45,8 @@ app.command()(cli_client.log)
 app.add_typer(cli_space.space_app, name="space")
 app.command()(cli_rules.mask)
 app.command()(cli_rules.unmask)
+app.command()(cli_rules.hide_from_representatives)
+app.command()(cli_rules.release_to_patient)
 app.command()(cli_rules.block)
 app.command()(cli_rules.unblock)
 app.add_typer(cli_rules.emergency_app, name="emergency")

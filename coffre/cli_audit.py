@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from coffre.cli_common import (
     err,
     fail,
     out,
+    parse_instant,
     transfer_bar,
 )
 from domain.errors import CoffreError, InvalidInput
@@ -130,8 +130,8 @@ def export(
             target,
             patient_id=patient,
             actor_id=actor,
-            since=_instant(since, "since"),
-            until=_instant(until, "until"),
+            since=parse_instant(since, "since"),
+            until=parse_instant(until, "until"),
             format=format_.value,
             from_size=from_size,
             progress=progress,
@@ -219,17 +219,6 @@ def _previous(path: Path) -> dict[str, Any]:
         return load_checkpoint(path)
     except TrailVerificationError as error:
         fail(escape(f"--previous {path} holds no checkpoint: {error.detail}"))
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"--{field} must be an ISO date or instant", field=field) from None
-    # a bare date or naive time means the user's own clock, not UTC
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 def _print_json(data: Any) -> None:

@@ -8,7 +8,10 @@ document verified.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +22,7 @@ from coffre.cli_common import (
     DEFAULT_READER_KEY,
     DEFAULT_URL,
     JsonOption,
+    PatientArg,
     ReaderKeyOption,
     TokenOption,
     UrlOption,
@@ -26,14 +30,22 @@ from coffre.cli_common import (
     err,
     fail,
     out,
+    parse_instant,
     transfer_bar,
 )
-from domain.errors import InvalidInput
 from vault.client import ReaderKey
 
 keys_app = typer.Typer(help="This client's reader key.", no_args_is_help=True)
 
-PatientArg = Annotated[str, typer.Argument(help="The patient's INS (15 characters).")]
+CodeOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--code-out",
+        metavar="FILE",
+        help="Write the space's one-time code to FILE, a new file readable by its owner "
+        "only (development and operator flows; in production the code travels by letter).",
+    ),
+]
 
 
 @keys_app.command("init")
@@ -57,13 +69,55 @@ def keys_init(
 
 
 def provision(
-    patient_id: PatientArg, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+    patient_id: PatientArg,
+    code_out: CodeOutOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
 ) -> None:
-    """Provision a patient's space (services only); prints the space id."""
-    with client(url, token) as coffre:
+    """Provision a patient's space (services only); prints the space id.
+
+    The space's one-time code (for `coffre space activate` or `oppose`) is never
+    printed; with --code-out it goes to FILE, which must not exist yet (mode 0600).
+    """
+    with client(url, token) as coffre, _code_file(code_out) as keep_code:
         info = coffre.provision(patient_id)
+        keep_code(info.one_time_code)
     out().print(str(info.space_id))
     err().print(f"space key {info.key_id}")
+    if code_out is not None:
+        err().print(f"one-time code written to {code_out} (mode 0600)", markup=False)
+
+
+@contextmanager
+def _code_file(path: Path | None) -> Iterator[Callable[[str], None]]:
+    """Yields where the one-time code goes: nowhere, or a new file of mode 0600.
+
+    The file is created before the space is provisioned, so an existing FILE is refused
+    before anything is recorded; it is removed again if provisioning fails.
+    """
+    if path is None:
+        yield lambda code: None
+        return
+    try:
+        # O_EXCL: never overwrite (nor write through a planted symlink); 0600 at
+        # creation, so the code never sits in a file others may read
+        fd = os.open(path.expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{path} exists; the code is written only to a new file")
+    kept = False
+
+    def keep(code: str) -> None:
+        nonlocal kept
+        os.write(fd, f"{code}\n".encode())
+        os.fsync(fd)
+        kept = True
+
+    try:
+        yield keep
+    finally:
+        os.close(fd)
+        if not kept:
+            path.expanduser().unlink(missing_ok=True)
 
 
 def upload(
@@ -154,7 +208,7 @@ def grant(
     if organisation:
         grantee["organisation"] = organisation
     with client(url, token) as coffre:
-        grant_id = coffre.grant(patient_id, grantee, scope, _instant(expires, "expires"))
+        grant_id = coffre.grant(patient_id, grantee, scope, parse_instant(expires, "expires"))
     out().print(str(grant_id))
 
 
@@ -205,8 +259,8 @@ def log(
         "document_id": document,
         "action": action,
         "limit": limit,
-        "since": _instant(since, "since"),
-        "until": _instant(until, "until"),
+        "since": parse_instant(since, "since"),
+        "until": parse_instant(until, "until"),
     }
     with client(url, token) as coffre:
         if all_:
@@ -225,17 +279,6 @@ def log(
 
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"--{field} must be an ISO date or instant", field=field) from None
-    # a bare date or naive time means the user's own clock, not UTC
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -57,6 +58,7 @@ ReaderKeyOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+PatientArg = Annotated[str, typer.Argument(help="The patient's INS (15 characters).")]
 
 
 def out() -> Console:
@@ -92,6 +94,21 @@ class CoffreGroup(TyperGroup):
         except pydantic.ValidationError as error:
             # only the messages: input values could be secrets from the environment
             fail("configuration: " + "; ".join(e["msg"] for e in error.errors()))
+
+
+def parse_instant(value: str | None, field: str) -> datetime | None:
+    """An ``--<field>`` ISO date or instant as an aware datetime (``None`` when absent).
+
+    Raises ``InvalidInput`` naming the option when ``value`` is not ISO 8601.
+    """
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--{field} must be an ISO date or instant", field=field) from None
+    # a bare date or naive time means the user's own clock, not UTC
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 def settings() -> Settings:

@@ -2,6 +2,10 @@
 legal representatives, and the caller's own notifications.
 
 - ``coffre mask`` / ``coffre unmask``       a document masked from professionals (MASQUE_PS)
+- ``coffre hide-from-representatives``      a document secret from the legal
+                                            representatives (INVISIBLE_REPRESENTANTS_LEGAUX)
+- ``coffre release-to-patient``             a document held for an announcement
+                                            consultation, released (INVISIBLE_PATIENT)
 - ``coffre block`` / ``coffre unblock``     a professional kept from the whole space
 - ``coffre emergency declare | list``       emergency access (bris de glace)
 - ``coffre representatives add | end | list``  legal representatives (services record them)
@@ -19,8 +23,17 @@ from typing import Annotated
 import typer
 
 from coffre import cli_render
-from coffre.cli_client import PatientArg, _instant
-from coffre.cli_common import DEFAULT_URL, JsonOption, TokenOption, UrlOption, client, err, out
+from coffre.cli_common import (
+    DEFAULT_URL,
+    JsonOption,
+    PatientArg,
+    TokenOption,
+    UrlOption,
+    client,
+    err,
+    out,
+    parse_instant,
+)
 from coffre.cli_space import professional, show
 
 emergency_app = typer.Typer(help="Emergency access (bris de glace).", no_args_is_help=True)
@@ -74,6 +87,38 @@ def unmask(
     with client(url, token) as coffre:
         coffre.unmask(patient_id, document_id)
     err().print("no longer masked")
+
+
+def hide_from_representatives(
+    patient_id: PatientArg,
+    document_id: DocumentArg,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Keep a document secret from the legal representatives (INVISIBLE_REPRESENTANTS_LEGAUX).
+
+    A minor's right to secrecy for certain care: the patient or the document's author
+    sets it, and no command lifts it (a representative could otherwise undo it).
+    """
+    with client(url, token) as coffre:
+        coffre.hide_from_representatives(patient_id, document_id)
+    err().print("secret from the legal representatives")
+
+
+def release_to_patient(
+    patient_id: PatientArg,
+    document_id: DocumentArg,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Release a document held for an announcement consultation (INVISIBLE_PATIENT).
+
+    The document's author, once the consultation took place: the patient sees it at
+    once (otherwise it becomes visible by itself a month after its deposit).
+    """
+    with client(url, token) as coffre:
+        coffre.release_to_patient(patient_id, document_id)
+    err().print("released: the patient sees it")
 
 
 def block(
@@ -159,7 +204,7 @@ def add_representative(
     token: TokenOption = None,
 ) -> None:
     """Record a legal representative (a platform service, from the register or a court)."""
-    end = _instant(until, "until")
+    end = parse_instant(until, "until")
     with client(url, token) as coffre:
         coffre.add_representative(patient_id, representative_id, name, kind.value, end)
     err().print("representative recorded")

@@ -16,8 +16,16 @@ import typer
 from rich.console import RenderableType
 
 from coffre import cli_render
-from coffre.cli_client import PatientArg
-from coffre.cli_common import DEFAULT_URL, JsonOption, TokenOption, UrlOption, client, err, out
+from coffre.cli_common import (
+    DEFAULT_URL,
+    JsonOption,
+    PatientArg,
+    TokenOption,
+    UrlOption,
+    client,
+    err,
+    out,
+)
 from domain.errors import InvalidInput
 from vault.client_rules import SettingName
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from tests.served import scratch_database
+
 PG_ADMIN = os.environ.get("COFFRE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
 
 
@@ -47,16 +49,8 @@ def pg_database(pg_server: str) -> Iterator[dict[str, str]]:
 
     Yields the connection parameters as a dict (host, port, user, dbname).
     """
-    name = f"coffre_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = dict(item.split("=", 1) for item in pg_server.split())
-    params["dbname"] = name
-    try:
+    with scratch_database(pg_server, "coffre_t") as params:
         yield params
-    finally:
-        with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def s3_settings() -> dict[str, str] | None:

@@ -1,7 +1,8 @@
 """A real ``coffre serve`` (uvicorn) in a subprocess, for tests that need real HTTP.
 
 Shared by the CLI tests and the transfer scenarios: the server is started the way an
-operator starts it, with its configuration in ``COFFRE_*`` variables.
+operator starts it, with its configuration in ``COFFRE_*`` variables (``server_env``),
+on a database and a bucket of its own (``scratch_database``, ``scratch_bucket``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
+
+from vault.client import CoffreClient
 
 STARTUP_TIMEOUT = 60.0
 
@@ -77,3 +83,91 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
             pass
         time.sleep(0.1)
     pytest.fail(f"coffre serve did not answer in {STARTUP_TIMEOUT} s:\n{log.read_text()}")
+
+
+def server_env(
+    request: pytest.FixtureRequest, backend: str, data_dir: Path, keys: str
+) -> dict[str, str]:
+    """The ``COFFRE_*`` environment of a server on ``backend``.
+
+    ``postgres-s3`` asks the requesting test for its ``pg_database``, ``s3_server`` and
+    ``s3_bucket`` fixtures.
+    """
+    env = {
+        "COFFRE_DATA_DIR": str(data_dir),
+        "COFFRE_MASTER_KEYS": keys,
+        "COFFRE_LOG_FORMAT": "json",
+        # No opposition period: the space opens as it is provisioned, so documents can
+        # be deposited at once (the real server's clock cannot be moved six weeks on).
+        "COFFRE_OPPOSITION_PERIOD": "PT0S",
+    }
+    if backend == "postgres-s3":
+        pg = request.getfixturevalue("pg_database")
+        s3 = request.getfixturevalue("s3_server")
+        env |= {
+            "COFFRE_DATABASE": "postgres",
+            "COFFRE_PG_HOST": pg["host"],
+            "COFFRE_PG_PORT": pg["port"],
+            "COFFRE_PG_USER": pg["user"],
+            "COFFRE_PG_DBNAME": pg["dbname"],
+            "COFFRE_BLOB_STORE": "s3",
+            "COFFRE_S3_ENDPOINT": s3["endpoint"],
+            "COFFRE_S3_ACCESS_KEY": s3["access_key"],
+            "COFFRE_S3_SECRET_KEY": s3["secret_key"],
+            "COFFRE_S3_BUCKET": request.getfixturevalue("s3_bucket"),
+        }
+    return env
+
+
+@contextmanager
+def scratch_database(pg_server: str, prefix: str) -> Iterator[dict[str, str]]:
+    """A new, empty PostgreSQL database named ``<prefix>_<random>``, dropped on exit.
+
+    Yields the connection parameters (host, port, user, dbname).
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = dict(item.split("=", 1) for item in pg_server.split())
+    params["dbname"] = name
+    try:
+        yield params
+    finally:
+        with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_bucket(s3_server: Mapping[str, str], prefix: str) -> Iterator[str]:
+    """The name of an S3 bucket ``<prefix>-<random>`` (made by the Coffre that uses it),
+    emptied and removed on exit."""
+    from minio import Minio
+
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        client = Minio(
+            s3_server["endpoint"],
+            access_key=s3_server["access_key"],
+            secret_key=s3_server["secret_key"],
+            secure=False,
+        )
+        if client.bucket_exists(name):
+            for obj in client.list_objects(name, recursive=True):
+                client.remove_object(name, obj.object_name)
+            client.remove_bucket(name)
+
+
+class HoldingClient(CoffreClient):
+    """The SDK, but every deposit is held for an announcement consultation
+    (INVISIBLE_PATIENT), as a hospital's system sets it.
+
+    Test setup only: ``CoffreClient.deposit`` does not take the confidentiality codes
+    the API's deposit accepts, so this adds the code to the deposit's body.
+    """
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        if method == "POST" and url.endswith("/documents"):
+            kwargs["json"] = {**kwargs["json"], "invisible_to_patient": True}
+        return super()._request(method, url, **kwargs)

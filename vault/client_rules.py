@@ -5,6 +5,7 @@ Mixed into ``vault.client.CoffreClient`` (``activate`` lives there)::
 
     with CoffreClient(url, patient_token) as coffre:
         coffre.mask(ins, document_id)
+        coffre.hide_from_representatives(ins, document_id)
         coffre.change_setting(ins, "emergency_access_forbidden", True)
         page = coffre.notifications(unread=True)
         coffre.acknowledge_notifications(page["notifications"][0]["position"])
@@ -69,6 +70,23 @@ class RuleMethods:
     def unmask(self, patient_id: str, document_id: UUID | str) -> None:
         """Show a masked document to professionals again (the holder only)."""
         self._request("DELETE", f"{document_path(patient_id, document_id)}/mask")
+
+    def hide_from_representatives(self, patient_id: str, document_id: UUID | str) -> None:
+        """Keep a document secret from the legal representatives
+        (INVISIBLE_REPRESENTANTS_LEGAUX, a minor's right): the patient or its author.
+
+        Deliberately one-way: no call lifts it, so a representative cannot undo it.
+        """
+        url = f"{document_path(patient_id, document_id)}/secret-from-representatives"
+        self._request("PUT", url)
+
+    def release_to_patient(self, patient_id: str, document_id: UUID | str) -> None:
+        """Release a document held for an announcement consultation (INVISIBLE_PATIENT):
+        the author only; the patient sees it at once.
+
+        Raises ``Conflict`` when the document is not (or no longer) held.
+        """
+        self._request("POST", f"{document_path(patient_id, document_id)}/release")
 
     # -- who may read ---------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The rules of a space through ``coffre`` over real HTTP, on both backends: the life
-of a space, masks, blocks, the attending physician, settings, who may read what,
-emergency access, legal representatives and notifications.
+of a space, masks and the other confidentiality codes, blocks, the attending physician,
+settings, who may read what, emergency access, legal representatives and notifications.
 
 The server is ``coffre serve`` (uvicorn) with the law's six-week opposition period, so
 a space starts pending and the tests open it with the letter's code (or oppose it).
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -34,10 +35,8 @@ from domain.values import (
     professional_id_from_number,
 )
 from keys.master import MasterKeys
-from tests.rules.conftest import session_bucket, session_pg  # noqa: F401 (fixtures)
 from tests.scenarios.conftest import BACKENDS
-from tests.scenarios.test_transfers import server_env
-from tests.served import serve
+from tests.served import HoldingClient, scratch_bucket, scratch_database, serve, server_env
 from vault.client import CoffreClient, ReaderKey
 from vault.tokens import TokenAuthority
 
@@ -76,15 +75,17 @@ def _serve(request: pytest.FixtureRequest, backend: str, where: Path) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def pg_database(request: pytest.FixtureRequest) -> dict[str, str]:
+def pg_database(pg_server: str) -> Iterator[dict[str, str]]:
     """One database for this module's PostgreSQL server (``server_env`` asks for it)."""
-    return request.getfixturevalue("session_pg")
+    with scratch_database(pg_server, "coffre_cli") as params:
+        yield params
 
 
 @pytest.fixture(scope="module")
-def s3_bucket(request: pytest.FixtureRequest) -> str:
+def s3_bucket(s3_server: dict[str, str]) -> Iterator[str]:
     """One bucket for this module's S3-backed server."""
-    return request.getfixturevalue("session_bucket")
+    with scratch_bucket(s3_server, "coffre-cli") as name:
+        yield name
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -132,12 +133,15 @@ def _provision(served: Served, patient: Actor) -> str:
         return hospital.provision(patient.id).one_time_code
 
 
-def _open_with_document(served: Served, patient: Actor) -> str:
-    """An open space (activated with its code) holding one lab result; its id."""
+def _open_with_document(
+    served: Served, patient: Actor, depositor: type[CoffreClient] = CoffreClient
+) -> str:
+    """An open space (activated with its code) holding one lab result deposited by the
+    hospital through ``depositor``; its id."""
     code = _provision(served, patient)
     with _sdk(served, patient) as holder:
         holder.activate(patient.id, code)
-    with _sdk(served, HOSPITAL) as hospital:
+    with depositor(served.url, served.tokens.mint(HOSPITAL)) as hospital:
         document_id, _ = hospital.deposit(
             patient.id, b"bilan", type="lab_result", title="Bilan lipidique", date=date(2026, 1, 5)
         )
@@ -195,6 +199,35 @@ def test_oppose_with_the_letters_code(
     assert _failed(holder("space", "oppose", patient.id, "--code", code), "before it opens")
 
 
+def test_provision_writes_the_code_to_a_new_private_file(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor, tmp_path: Path
+) -> None:
+    hospital, holder = coffre_as(HOSPITAL), coffre_as(patient)
+    letter = tmp_path / "code.txt"
+    provisioned = hospital("provision", patient.id, "--code-out", str(letter))
+    assert provisioned.exit_code == 0, provisioned.output
+    assert stat.S_IMODE(letter.stat().st_mode) == 0o600
+    code = letter.read_text().strip()
+    # The code is in the file only: never on stdout or stderr.
+    assert code and code not in provisioned.stdout and code not in provisioned.stderr
+    assert "code.txt" in provisioned.stderr
+
+    activated = holder("space", "activate", patient.id, "--code", code)
+    assert activated.exit_code == 0, activated.output
+    assert json.loads(holder("space", "state", patient.id, "--json").stdout)["status"] == "open"
+
+    # An existing file is never overwritten, and nothing is provisioned then.
+    other = Actor(Role.PATIENT, patient_id_from_number("1950575000001"), "Jean Petit")
+    refused = hospital("provision", other.id, "--code-out", str(letter))
+    assert _failed(refused, "exists; the code is written only to a new file")
+    assert letter.read_text().strip() == code
+    assert _failed(coffre_as(other)("space", "state", other.id), "error:")
+    # A refused provisioning leaves no code file behind.
+    again = hospital("provision", patient.id, "--code-out", str(tmp_path / "again.txt"))
+    assert _failed(again, "a space exists for this patient")
+    assert not (tmp_path / "again.txt").exists()
+
+
 def test_close_with_express_deletion(
     served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
 ) -> None:
@@ -240,6 +273,41 @@ def test_mask_an_unknown_or_malformed_document(
     unknown = holder("mask", patient.id, str(uuid.uuid4()))
     assert _failed(unknown, "error: no such document in this space")
     assert _failed(holder("unmask", patient.id, "not-a-uuid"), "document_id must be a UUID")
+
+
+def test_hide_a_document_from_the_legal_representatives(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    document_id = _open_with_document(served, patient)
+    with _sdk(served, HOSPITAL) as hospital:
+        until = datetime.now(UTC) + timedelta(days=365)
+        hospital.add_representative(patient.id, GUARDIAN.id, GUARDIAN.name, "guardian", until)
+    holder, guardian = coffre_as(patient), coffre_as(GUARDIAN)
+    assert document_id in guardian("documents", patient.id, "--json").stdout
+
+    # A representative cannot keep a document from the representatives.
+    refused = guardian("hide-from-representatives", patient.id, document_id)
+    assert _failed(refused, "this operation is for")
+
+    hidden = holder("hide-from-representatives", patient.id, document_id)
+    assert hidden.exit_code == 0 and "secret from the legal" in hidden.stderr, hidden.output
+    assert document_id not in guardian("documents", patient.id, "--json").stdout
+    assert document_id in holder("documents", patient.id, "--json").stdout
+
+
+def test_release_a_document_held_for_an_announcement(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    document_id = _open_with_document(served, patient, depositor=HoldingClient)
+    holder, hospital = coffre_as(patient), coffre_as(HOSPITAL)
+    assert document_id not in holder("documents", patient.id, "--json").stdout
+
+    # Only the author releases it.
+    assert _failed(holder("release-to-patient", patient.id, document_id), "this operation is for")
+    released = hospital("release-to-patient", patient.id, document_id)
+    assert released.exit_code == 0 and "released" in released.stderr, released.output
+    assert document_id in holder("documents", patient.id, "--json").stdout
+    assert _failed(hospital("release-to-patient", patient.id, document_id), "not held")
 
 
 # -- who may read ------------------------------------------------------------------------

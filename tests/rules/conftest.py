@@ -7,17 +7,16 @@ back for every example (each example is a new patient, so time may start over).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from coffre.bootstrap import Coffre, build
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS, backend_settings, cast  # noqa: F401
+from tests.served import scratch_bucket, scratch_database
 from vault.clock import ManualClock
 from vault.settings import Settings
 
@@ -67,33 +66,15 @@ class SetClock:
 @pytest.fixture(scope="session")
 def session_pg(pg_server: str) -> Iterator[dict[str, str]]:
     """One PostgreSQL database for the whole session (dropped at the end)."""
-    name = f"coffre_rules_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = dict(item.split("=", 1) for item in pg_server.split())
-    params["dbname"] = name
-    yield params
-    with psycopg.connect(pg_server, dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_server, "coffre_rules") as params:
+        yield params
 
 
 @pytest.fixture(scope="session")
 def session_bucket(s3_server: dict[str, str]) -> Iterator[str]:
     """One S3 bucket for the whole session (emptied and removed at the end)."""
-    from minio import Minio
-
-    name = f"coffre-rules-{uuid.uuid4().hex[:12]}"
-    yield name
-    client = Minio(
-        s3_server["endpoint"],
-        access_key=s3_server["access_key"],
-        secret_key=s3_server["secret_key"],
-        secure=False,
-    )
-    if client.bucket_exists(name):
-        for obj in client.list_objects(name, recursive=True):
-            client.remove_object(name, obj.object_name)
-        client.remove_bucket(name)
+    with scratch_bucket(s3_server, "coffre-rules") as name:
+        yield name
 
 
 @pytest.fixture(scope="session")

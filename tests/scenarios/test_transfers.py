@@ -24,7 +24,7 @@ from domain.values import Actor, Role, patient_id_from_number
 from keys.master import MasterKeys
 from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import BACKENDS
-from tests.served import serve
+from tests.served import serve, server_env
 from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
 
@@ -43,36 +43,6 @@ class Served:
     hospital_token: str
     patient_token: str
     reader_key_path: Path
-
-
-def server_env(
-    request: pytest.FixtureRequest, backend: str, data_dir: Path, keys: str
-) -> dict[str, str]:
-    """The ``COFFRE_*`` environment of a server on ``backend``."""
-    env = {
-        "COFFRE_DATA_DIR": str(data_dir),
-        "COFFRE_MASTER_KEYS": keys,
-        "COFFRE_LOG_FORMAT": "json",
-        # No opposition period: the space opens as it is provisioned, so documents can
-        # be deposited at once (the real server's clock cannot be moved six weeks on).
-        "COFFRE_OPPOSITION_PERIOD": "PT0S",
-    }
-    if backend == "postgres-s3":
-        pg = request.getfixturevalue("pg_database")
-        s3 = request.getfixturevalue("s3_server")
-        env |= {
-            "COFFRE_DATABASE": "postgres",
-            "COFFRE_PG_HOST": pg["host"],
-            "COFFRE_PG_PORT": pg["port"],
-            "COFFRE_PG_USER": pg["user"],
-            "COFFRE_PG_DBNAME": pg["dbname"],
-            "COFFRE_BLOB_STORE": "s3",
-            "COFFRE_S3_ENDPOINT": s3["endpoint"],
-            "COFFRE_S3_ACCESS_KEY": s3["access_key"],
-            "COFFRE_S3_SECRET_KEY": s3["secret_key"],
-            "COFFRE_S3_BUCKET": request.getfixturevalue("s3_bucket"),
-        }
-    return env
 
 
 @pytest.fixture(params=BACKENDS)

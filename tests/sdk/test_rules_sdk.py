@@ -19,7 +19,8 @@ from domain.errors import (
     UnknownRepresentative,
 )
 from domain.values import Actor, Role, patient_id_from_number
-from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, STRANGER
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
+from tests.served import HoldingClient
 from vault.client import CoffreClient
 from vault.settings import Settings
 
@@ -45,6 +46,57 @@ def test_mask_hides_a_document_from_a_granted_doctor(connect: Connect, space: st
         doctor.read(space, document_id, BytesIO())
     patient.unmask(space, document_id)
     doctor.read(space, document_id, BytesIO())
+
+
+def test_hide_a_document_from_the_legal_representatives(connect: Connect, space: str) -> None:
+    document_id = _deposit(connect, space)
+    hospital, patient, guardian = connect(HOSPITAL), connect(PATIENT), connect(GUARDIAN)
+    hospital.add_representative(
+        space, GUARDIAN.id, GUARDIAN.name, "guardian", datetime.now(UTC) + timedelta(days=365)
+    )
+    guardian.register_reader_key()
+    guardian.read(space, document_id, BytesIO())  # the guardian acts for the patient
+
+    # Neither a representative nor a professional who is not the author keeps it secret.
+    with pytest.raises(Forbidden):
+        guardian.hide_from_representatives(space, document_id)
+    patient.grant(space, DOCTOR_INFO)
+    with pytest.raises(Forbidden):
+        connect(DOCTOR).hide_from_representatives(space, document_id)
+
+    patient.hide_from_representatives(space, document_id)
+    with pytest.raises(UnknownDocument):
+        guardian.read(space, document_id, BytesIO())
+    assert [d.document_id for d in guardian.documents(space)] == []
+    patient.register_reader_key()
+    patient.read(space, document_id, BytesIO())  # the patient still reads it
+
+
+def test_release_a_document_held_for_an_announcement(
+    connect: Connect, space: str, coffre: Coffre, transport: InProcessTransport
+) -> None:
+    token = coffre.tokens.mint(HOSPITAL, timedelta(minutes=10))
+    with HoldingClient(BASE_URL, token, transport=transport) as holding:
+        document_id, _ = holding.deposit(
+            space, b"compte rendu", type="lab_result", title="Biopsie", date=date(2026, 1, 2)
+        )
+    patient = connect(PATIENT)
+    patient.register_reader_key()
+    with pytest.raises(UnknownDocument):
+        patient.read(space, document_id, BytesIO())
+
+    # Only the author releases it: not the patient, not another professional.
+    with pytest.raises(Forbidden):
+        patient.release_to_patient(space, document_id)
+    patient.grant(space, DOCTOR_INFO)
+    with pytest.raises(Forbidden):
+        connect(DOCTOR).release_to_patient(space, document_id)
+
+    connect(HOSPITAL).release_to_patient(space, document_id)
+    patient.read(space, document_id, BytesIO())
+    # Released once, for good.
+    with pytest.raises(Conflict):
+        connect(HOSPITAL).release_to_patient(space, document_id)
 
 
 def test_block_setting_physician_and_access_rules(connect: Connect, space: str) -> None:
