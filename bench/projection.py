@@ -1,9 +1,11 @@
 """Row 6: projection catch-up over a log of valid events, against raw COPY.
 
 The views are emptied (bench database only), then ``ProjectionRunner`` as
-``coffre.bootstrap.build`` makes it (access log + trail, 500 events per transaction)
-replays the whole log, exactly what ``coffre projections run`` does after a rebuild or a
-long outage. Events/s = events in the log / wall time of the whole catch-up.
+``coffre.bootstrap.build`` makes it (every projection it wires) replays the whole log
+with ``catch_up``, exactly what ``coffre projections run`` does after a rebuild or a long
+outage: each batch read and decoded once, then applied by each projection in its own
+transaction. Events/s = events in the log / wall time of the whole catch-up; the note
+splits that time into reading the log and each projection's batches (rows and commit).
 
 The baseline COPYs rows of the same size and shape (``vault_events``' columns and
 indexes, the same generated events, COPY text prepared beforehand) into a scratch table
@@ -20,7 +22,7 @@ from bench.datasets import event_rows, events_dataset
 from bench.env import BenchEnv
 from bench.report import Report, Row
 
-DESCRIBE = {"6": ("projection catch-up (access log + trail)", "events/s", ">=", 0.25, "ratio")}
+DESCRIBE = {"6": ("projection catch-up (all projections)", "events/s", ">=", 0.25, "ratio")}
 
 COPY_TABLE = """
 DROP TABLE IF EXISTS bench_copy;
@@ -64,7 +66,9 @@ def reset_views(runner: Any, store: Any) -> None:
     tables = [t for p in runner.projections.values() for t in p.tables]
     with store.transaction() as cursor:
         cursor.execute(f"TRUNCATE {', '.join([*tables, 'trail_checkpoints'])}")
-        cursor.execute(f"DELETE FROM {store.tracking_table}")
+        for name in runner.projections:
+            # Only the projections' positions: the recorder keeps its own row there.
+            cursor.untrack(name)
 
 
 def run(env: BenchEnv, report: Report, opts: Options) -> None:
@@ -78,25 +82,24 @@ def run(env: BenchEnv, report: Report, opts: Options) -> None:
     try:
         runner = coffre.runner
         reset_views(runner, coffre.views)
-        per: dict[str, float] = {}
         start = time.perf_counter()
-        for name in runner.projections:  # what ProjectionRunner.catch_up does, timed per view
-            t0 = time.perf_counter()
-            while runner.step(name) > 0:
-                pass
-            per[name] = time.perf_counter() - t0
+        runner.catch_up()
         elapsed = time.perf_counter() - start
+        per = dict(runner.seconds)
+        batch = runner.batch_size
         positions = {name: coffre.views.position(name) for name in runner.projections}
     finally:
         coffre.close()
     assert all(p >= dataset.count for p in positions.values()), positions
     baseline = raw_copy_rate(env, dataset.dbname, min(dataset.count, 200_000))
     how = "cached" if dataset.cached else f"loaded in {dataset.load_seconds:.0f} s"
+    # events/s of each share of the wall time: reading and decoding the log once, then
+    # each projection's own batches (its rows and its commit)
     detail = ", ".join(f"{name} {dataset.count / s:,.0f} events/s" for name, s in per.items())
     report.add(
         Row(
             "6",
-            f"projection catch-up (access log + trail), {dataset.count:,} events",
+            f"projection catch-up ({len(per) - 1} projections), {dataset.count:,} events",
             "events/s",
             dataset.count / elapsed,
             baseline,
@@ -104,8 +107,8 @@ def run(env: BenchEnv, report: Report, opts: Options) -> None:
             ">=",
             0.25,
             notes=[
-                f"{elapsed:.0f} s for {dataset.count:,} events; each projection alone: {detail}; "
-                f"dataset {how}"
+                f"{elapsed:.0f} s for {dataset.count:,} events, {batch} per batch; split of that "
+                f"time, as events/s of each part: {detail}; dataset {how}"
             ],
         )
     )

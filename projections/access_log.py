@@ -31,13 +31,23 @@ HOW_BY_MODE = {
     "emergency": "emergency",
 }
 
-INSERT_ENTRY = """
-INSERT INTO access_log (entry_id, space_id, at, actor_role, actor_id, actor_name,
-    actor_profession, actor_organisation, action, document_id, how, outcome, reason, detail)
-VALUES (%(entry_id)s, %(space_id)s, %(at)s, %(actor_role)s, %(actor_id)s, %(actor_name)s,
-    %(actor_profession)s, %(actor_organisation)s, %(action)s, %(document_id)s, %(how)s,
-    %(outcome)s, %(reason)s, %(detail)s)
-"""
+#: the columns of an ``access_log`` row, in the order ``copy_rows`` writes them
+ENTRY_COLUMNS = (
+    "entry_id",
+    "space_id",
+    "at",
+    "actor_role",
+    "actor_id",
+    "actor_name",
+    "actor_profession",
+    "actor_organisation",
+    "action",
+    "document_id",
+    "how",
+    "outcome",
+    "reason",
+    "detail",
+)
 UPSERT_DOCUMENT = """
 INSERT INTO access_log_documents (document_id, space_id, title, type)
 VALUES (%(document_id)s, %(space_id)s, %(title)s, %(type)s)
@@ -62,7 +72,10 @@ class AccessLogProjection(Projection):
             entry = self._entry(cursor, notification_id, event)
             if entry is not None:
                 entries.append(entry)
-        cursor.executemany(INSERT_ENTRY, entries)
+        # Entries are never updated: appended in one COPY (side tables keep statements).
+        cursor.copy_rows(
+            "access_log", ENTRY_COLUMNS, [tuple(e[c] for c in ENTRY_COLUMNS) for e in entries]
+        )
 
     def _entry(self, cursor: ViewCursor, entry_id: int, event: Event) -> dict[str, Any] | None:
         if isinstance(event, Space.Provisioned):

@@ -36,12 +36,77 @@ from domain.space import Space
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
 
-INSERT = """
-INSERT INTO notifications (entry_id, recipient_role, recipient_id, space_id, kind, at,
-    actor_name, actor_profession, actor_organisation, document_id, detail)
-VALUES (%(entry_id)s, %(recipient_role)s, %(recipient_id)s, %(space_id)s, %(kind)s, %(at)s,
-    %(actor_name)s, %(actor_profession)s, %(actor_organisation)s, %(document_id)s, %(detail)s)
-"""
+#: the columns of a ``notifications`` row, in the order ``copy_rows`` writes them
+COLUMNS = (
+    "entry_id",
+    "recipient_role",
+    "recipient_id",
+    "space_id",
+    "kind",
+    "at",
+    "actor_name",
+    "actor_profession",
+    "actor_organisation",
+    "document_id",
+    "detail",
+)
+
+
+class _Batch:
+    """One batch's writes and lookups, in its transaction.
+
+    Notifications and first readers are appended with one COPY each at the end (they
+    are never updated); the lookups a batch repeats (has this professional read this
+    space before? whose space is it?) are asked once per key and then kept, updated
+    by the batch's own writes.
+    """
+
+    def __init__(self, cursor: ViewCursor) -> None:
+        self.cursor = cursor
+        self.notifications: list[tuple[Any, ...]] = []
+        self.new_readers: list[tuple[UUID, str]] = []
+        self._readers: set[tuple[UUID, str]] = set()
+        self._patients: dict[UUID, str | None] = {}
+
+    def patient(self, space_id: UUID) -> str | None:
+        """The patient whose space it is (None if the space is unknown)."""
+        if space_id not in self._patients:
+            rows = self.cursor.fetch(
+                "SELECT patient_id FROM notification_spaces WHERE space_id = %(s)s",
+                {"s": space_id},
+            )
+            self._patients[space_id] = rows[0]["patient_id"] if rows else None
+        return self._patients[space_id]
+
+    def provisioned(self, space_id: UUID, patient_id: str) -> None:
+        """A new space and its patient."""
+        self.cursor.execute(
+            "INSERT INTO notification_spaces (space_id, patient_id) VALUES (%(s)s, %(p)s)",
+            {"s": space_id, "p": patient_id},
+        )
+        self._patients[space_id] = patient_id
+
+    def first_read(self, space_id: UUID, reader_id: str) -> bool:
+        """True the first time ``reader_id`` reads the space (and remember they did)."""
+        key = (space_id, reader_id)
+        if key in self._readers:
+            return False
+        self._readers.add(key)
+        seen = self.cursor.fetch(
+            "SELECT 1 AS seen FROM notification_readers "
+            "WHERE space_id = %(s)s AND reader_id = %(r)s",
+            {"s": space_id, "r": reader_id},
+        )
+        if seen:
+            return False
+        self.new_readers.append(key)
+        return True
+
+    def flush(self) -> None:
+        """Write what is buffered (before a statement that reads or deletes it)."""
+        self.cursor.copy_rows("notifications", COLUMNS, self.notifications)
+        self.cursor.copy_rows("notification_readers", ("space_id", "reader_id"), self.new_readers)
+        self.notifications, self.new_readers = [], []
 
 
 class NotificationsProjection(Projection):
@@ -52,33 +117,33 @@ class NotificationsProjection(Projection):
 
     def apply(self, cursor: ViewCursor, events: Sequence[tuple[int, Event]]) -> None:
         """Write the rows for a batch of events inside the caller's transaction."""
+        batch = _Batch(cursor)
         for entry_id, event in events:
-            self._apply(cursor, entry_id, event)
+            self._apply(batch, entry_id, event)
+        batch.flush()
 
-    def _apply(self, cursor: ViewCursor, entry_id: int, event: Event) -> None:
+    def _apply(self, batch: _Batch, entry_id: int, event: Event) -> None:
         if isinstance(event, Space.Provisioned):
-            cursor.execute(
-                "INSERT INTO notification_spaces (space_id, patient_id) VALUES (%(s)s, %(p)s)",
-                {"s": event.originator_id, "p": event.patient_id},
-            )
+            batch.provisioned(event.originator_id, event.patient_id)
         elif isinstance(event, Space.Deposited):
             if event.version == 1 and event.author["role"] != "patient":
-                self._to_patient(cursor, entry_id, event, "new_document", event.author)
+                self._to_patient(batch, entry_id, event, "new_document", event.author)
         elif isinstance(event, Space.HeldForAnnouncement):
             # Not announced while held: the deposit's notice goes until the release.
-            cursor.execute(
+            batch.flush()
+            batch.cursor.execute(
                 "DELETE FROM notifications WHERE document_id = %(d)s AND kind = 'new_document'",
                 {"d": event.document_id},
             )
         elif isinstance(event, Space.ReleasedToPatient):
-            self._to_patient(cursor, entry_id, event, "new_document", event.actor)
+            self._to_patient(batch, entry_id, event, "new_document", event.actor)
         elif isinstance(event, Space.AnnouncementNoticeSent):
-            self._to_patient(cursor, entry_id, event, "announcement_pending", event.actor, None)
+            self._to_patient(batch, entry_id, event, "announcement_pending", event.actor, None)
         elif isinstance(event, Space.EmergencyAccessInvoked):
             detail = {"justification": event.justification, "expires_at": str(event.expires_at)}
             for recipient in event.notify:
                 self._insert(
-                    cursor,
+                    batch,
                     entry_id,
                     recipient["role"],
                     recipient["id"],
@@ -90,25 +155,12 @@ class NotificationsProjection(Projection):
                     detail,
                 )
         elif isinstance(event, Access.Read) and event.reader["role"] == "professional":
-            self._first_read(cursor, entry_id, event)
+            if batch.first_read(event.space_id, event.reader["id"]):
+                self._to_patient(
+                    batch, entry_id, event, "new_professional", event.reader, None, event.space_id
+                )
         elif isinstance(event, Inbox.Acknowledged):
-            self._acknowledged(cursor, event)
-
-    def _first_read(self, cursor: ViewCursor, entry_id: int, event: Any) -> None:
-        params = {"s": event.space_id, "r": event.reader["id"]}
-        seen = cursor.fetch(
-            "SELECT 1 AS seen FROM notification_readers "
-            "WHERE space_id = %(s)s AND reader_id = %(r)s",
-            params,
-        )
-        if not seen:
-            cursor.execute(
-                "INSERT INTO notification_readers (space_id, reader_id) VALUES (%(s)s, %(r)s)",
-                params,
-            )
-            self._to_patient(
-                cursor, entry_id, event, "new_professional", event.reader, None, event.space_id
-            )
+            self._acknowledged(batch.cursor, event)
 
     def _acknowledged(self, cursor: ViewCursor, event: Any) -> None:
         params = {"role": event.actor["role"], "id": event.actor["id"], "up_to": event.up_to}
@@ -125,7 +177,7 @@ class NotificationsProjection(Projection):
 
     def _to_patient(
         self,
-        cursor: ViewCursor,
+        batch: _Batch,
         entry_id: int,
         event: Any,
         kind: str,
@@ -134,28 +186,16 @@ class NotificationsProjection(Projection):
         space_id: UUID | None = None,
     ) -> None:
         space = space_id or event.originator_id
-        rows = cursor.fetch(
-            "SELECT patient_id FROM notification_spaces WHERE space_id = %(s)s", {"s": space}
-        )
-        if not rows:
+        patient = batch.patient(space)
+        if patient is None:
             return
         document = getattr(event, "document_id", None) if document_id == "event" else document_id
-        self._insert(
-            cursor,
-            entry_id,
-            "patient",
-            rows[0]["patient_id"],
-            space,
-            kind,
-            event.at,
-            actor,
-            document,
-            {},
-        )
+        at = event.at
+        self._insert(batch, entry_id, "patient", patient, space, kind, at, actor, document, {})
 
     def _insert(
         self,
-        cursor: ViewCursor,
+        batch: _Batch,
         entry_id: int,
         role: str,
         recipient: str,
@@ -166,21 +206,20 @@ class NotificationsProjection(Projection):
         document_id: Any,
         detail: dict[str, Any],
     ) -> None:
-        cursor.execute(
-            INSERT,
-            {
-                "entry_id": entry_id,
-                "recipient_role": role,
-                "recipient_id": recipient,
-                "space_id": space_id,
-                "kind": kind,
-                "at": at,
-                "actor_name": actor.get("name"),
-                "actor_profession": actor.get("profession"),
-                "actor_organisation": actor.get("organisation"),
-                "document_id": document_id,
-                "detail": json.dumps(detail, sort_keys=True),
-            },
+        batch.notifications.append(
+            (
+                entry_id,
+                role,
+                recipient,
+                space_id,
+                kind,
+                at,
+                actor.get("name"),
+                actor.get("profession"),
+                actor.get("organisation"),
+                document_id,
+                json.dumps(detail, sort_keys=True),
+            )
         )
 
 

@@ -42,15 +42,20 @@ from domain.checkpoint import canonical_json
 from domain.merkle import CompactTree, Node, leaf_hash
 from projections.runner import Event, Projection
 from projections.store import ViewCursor
-from projections.trail_store import (
-    INSERT_ENTRY,
-    INSERT_NODE,
-    EntryRow,
-    fetch_heads,
-    resume_tree,
-)
+from projections.trail_store import EntryRow, fetch_heads, resume_tree
 
 ENTRY_VERSION = 1
+#: the columns of a ``trail_entries`` row, in the order ``copy_rows`` writes them
+ENTRY_COLUMNS = (
+    "leaf_index",
+    "notification_id",
+    "space_id",
+    "actor_role",
+    "actor_id",
+    "at",
+    "entry",
+    "leaf_hash",
+)
 #: event fields copied into ``details``; anything else is bound only by ``event_digest``
 AUDIT_FIELDS = frozenset(
     {
@@ -111,8 +116,35 @@ ACTOR_FIELDS = ("actor", "reader", "author")
 HeadLookup = Callable[[str, str], bytes | None]
 
 
+#: types ``canonical_value`` returns unchanged; exact types only, so that a subclass
+#: (a str-valued ``Enum``, say) takes the general path, as it always did
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def canonical_value(value: Any) -> Any:
-    """A JSON-ready form of an event field: UUIDs, times, bytes, enums and sets as text."""
+    """A JSON-ready form of an event field: UUIDs, times, bytes, enums and sets as text.
+
+    The exact types events mostly hold are tested first (it runs over every field of
+    every event of the log); anything else goes through ``_canonical_other``. Entries
+    and their hashes depend on this output byte for byte: see
+    ``tests/trail/test_trail_digest.py``, which compares it with the original.
+    """
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {str(k): canonical_value(v) for k, v in value.items()}
+    if kind is UUID:
+        return str(value)
+    if kind is datetime:
+        return format_instant(value)
+    if kind is list:
+        return [canonical_value(v) for v in value]
+    return _canonical_other(value)
+
+
+def _canonical_other(value: Any) -> Any:
+    # The general rules, in their original order: isinstance, so subclasses match.
     if isinstance(value, Enum):
         return canonical_value(value.value)
     if isinstance(value, UUID):
@@ -132,15 +164,49 @@ def canonical_value(value: Any) -> Any:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    """What the trail needs to know of an event class, worked out once per class."""
+
+    topic: str
+    #: every dataclass field, bound by ``event_digest``
+    fields: tuple[str, ...]
+    #: the fields copied into ``details``
+    audit: tuple[str, ...]
+
+
+_SHAPES: dict[type, _Shape] = {}
+
+
+def _shape(kind: type) -> _Shape:
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        audit = tuple(name for name in names if _audited(name))
+        shape = _SHAPES[kind] = _Shape(get_topic(kind), names, audit)
+    return shape
+
+
+def _audited(name: str) -> bool:
+    # Defence in depth: a field called "*key" (not "*key_id") never enters the trail.
+    keyish = "key" in name and not name.endswith("key_id")
+    return name in AUDIT_FIELDS and not keyish and name not in EXCLUDED_FIELDS
+
+
 def format_instant(moment: datetime) -> str:
     """Fixed-width RFC 3339 UTC with microseconds: ``2026-11-02T09:00:00.000000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime does not pad these years to four digits; isoformat does
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as that strftime, made in C: UTC's isoformat always ends "+00:00".
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def event_digest(event: Event) -> str:
     """SHA-256 (hex) of the canonical JSON of ``{"topic", "fields"}`` of the whole event."""
-    fields = {f.name: canonical_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
-    text = canonical_json({"topic": get_topic(type(event)), "fields": fields})
+    shape = _shape(type(event))
+    fields = {name: canonical_value(getattr(event, name)) for name in shape.fields}
+    text = canonical_json({"topic": shape.topic, "fields": fields})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -188,13 +254,7 @@ def event_time(event: Event) -> datetime:
 
 def audit_details(event: Event) -> dict[str, Any]:
     """The event's ``AUDIT_FIELDS``, canonicalised; nothing named like key material."""
-    details: dict[str, Any] = {}
-    for f in dataclasses.fields(event):
-        # Defence in depth: a field called "*key" (not "*key_id") never enters the trail.
-        keyish = "key" in f.name and not f.name.endswith("key_id")
-        if f.name in AUDIT_FIELDS and not keyish and f.name not in EXCLUDED_FIELDS:
-            details[f.name] = canonical_value(getattr(event, f.name))
-    return details
+    return {name: canonical_value(getattr(event, name)) for name in _shape(type(event)).audit}
 
 
 class EntryBuilder:
@@ -282,22 +342,23 @@ class TrailProjection(Projection):
         actors = [(a["id"], a["role"]) for _, e in events if (a := event_actor(e))]
         known = fetch_heads(cursor, spaces, actors)
         builder = EntryBuilder(tree, last_hash, lambda kind, key: known.get((kind, key)))
-        entries: list[dict[str, Any]] = []
-        nodes: list[dict[str, Any]] = []
+        entries: list[tuple[Any, ...]] = []
+        nodes: list[Node] = []
         for notification_id, event in events:
             row, created = builder.append(notification_id, event)
             entries.append(
-                {
-                    "leaf_index": row.leaf_index,
-                    "notification_id": row.notification_id,
-                    "space_id": row.space_id,
-                    "actor_role": row.actor_role,
-                    "actor_id": row.actor_id,
-                    "at": row.at,
-                    "entry": row.text,
-                    "leaf_hash": row.leaf_hash,
-                }
+                (
+                    row.leaf_index,
+                    row.notification_id,
+                    row.space_id,
+                    row.actor_role,
+                    row.actor_id,
+                    row.at,
+                    row.text,
+                    row.leaf_hash,
+                )
             )
-            nodes.extend({"level": lvl, "idx": idx, "hash": h} for lvl, idx, h in created)
-        cursor.executemany(INSERT_ENTRY, entries)
-        cursor.executemany(INSERT_NODE, nodes)
+            nodes.extend(created)
+        # Both tables are append-only: one COPY each, in the batch's transaction.
+        cursor.copy_rows("trail_entries", ENTRY_COLUMNS, entries)
+        cursor.copy_rows("trail_nodes", ("level", "idx", "hash"), nodes)

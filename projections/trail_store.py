@@ -31,13 +31,6 @@ class EntryRow:
     leaf_hash: bytes
 
 
-INSERT_ENTRY = """
-INSERT INTO trail_entries (leaf_index, notification_id, space_id, actor_role, actor_id, at,
-    entry, leaf_hash)
-VALUES (%(leaf_index)s, %(notification_id)s, %(space_id)s, %(actor_role)s, %(actor_id)s,
-    %(at)s, %(entry)s, %(leaf_hash)s)
-"""
-INSERT_NODE = "INSERT INTO trail_nodes (level, idx, hash) VALUES (%(level)s, %(idx)s, %(hash)s)"
 LAST_ENTRY = "SELECT leaf_index, leaf_hash FROM trail_entries ORDER BY leaf_index DESC LIMIT 1"
 # One statement per chain kind and batch: each key's head is a backward scan of the
 # (space_id | actor_id, leaf_index) index, O(log n) whatever the trail's size. The
