@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from tests.served import scratch_database
+from tests.served import scratch_bucket, scratch_database
 
 PG_ADMIN = os.environ.get("COFFRE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
 
@@ -77,17 +76,5 @@ def s3_server() -> dict[str, str]:
 @pytest.fixture
 def s3_bucket(s3_server: dict[str, str]) -> Iterator[str]:
     """A fresh bucket name on the S3 server (created by the store under test)."""
-    from minio import Minio
-
-    name = f"coffre-t-{uuid.uuid4().hex[:12]}"
-    yield name
-    client = Minio(
-        s3_server["endpoint"],
-        access_key=s3_server["access_key"],
-        secret_key=s3_server["secret_key"],
-        secure=False,
-    )
-    if client.bucket_exists(name):
-        for obj in client.list_objects(name, recursive=True):
-            client.remove_object(name, obj.object_name)
-        client.remove_bucket(name)
+    with scratch_bucket(s3_server, "coffre-t") as name:
+        yield name
