@@ -126,6 +126,11 @@ class ViewCursor:
             for row in rows:
                 copy.write_row(row)
 
+    @property
+    def dialect(self) -> str:
+        """``"postgres"`` or ``"sqlite"``: for the few statements written per dialect."""
+        return self._store.dialect
+
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a query and return its rows as dicts of plain values."""
         self.execute(sql, params)

@@ -47,14 +47,21 @@ SELECT k.actor_id AS actor_id, k.role AS role, (SELECT t.leaf_hash FROM trail_en
     WHERE t.actor_id = k.actor_id AND t.actor_role = k.role
     ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_hash FROM k
 """
-# Portable (PostgreSQL and SQLite): the wanted ids as a VALUES list joined to the primary
-# key; ``{values}``, as above, only ever receives generated placeholders.
+# SQLite: the wanted ids as a VALUES list joined to the primary key; ``{values}``, as
+# above, only ever receives generated placeholders.
 NODES = """
 WITH w(level, idx) AS (VALUES {values})
 SELECT n.level AS level, n.idx AS idx, n.hash AS hash
 FROM w JOIN trail_nodes n ON n.level = w.level AND n.idx = w.idx
 """
 NODE_BATCH = 2000  # ids per statement: 4,000 bound parameters, well within SQLite's limit
+# PostgreSQL: the same as two arrays. The text never changes, so psycopg prepares it after
+# a few uses and a proof stops paying for planning (~0.4 ms of ~1.5 ms at 10M entries).
+NODES_POSTGRES = """
+SELECT n.level AS level, n.idx AS idx, n.hash AS hash
+FROM unnest(%(levels)s::smallint[], %(idxs)s::bigint[]) AS w(level, idx)
+JOIN trail_nodes n ON n.level = w.level AND n.idx = w.idx
+"""
 
 
 def fetch_heads(
@@ -94,11 +101,19 @@ def fetch_nodes(cursor: ViewCursor, ids: Sequence[tuple[int, int]]) -> dict[tupl
     wanted = sorted(set(ids))
     found: dict[tuple[int, int], bytes] = {}
     for start in range(0, len(wanted), NODE_BATCH):
-        params: dict[str, Any] = {}
-        for n, (level, idx) in enumerate(wanted[start : start + NODE_BATCH]):
-            params[f"l{n}"], params[f"i{n}"] = level, idx
-        values = ", ".join(f"(%(l{n})s, %(i{n})s)" for n in range(len(params) // 2))
-        for row in cursor.fetch(NODES.format(values=values), params):
+        batch = wanted[start : start + NODE_BATCH]
+        if cursor.dialect == "postgres":
+            sql = NODES_POSTGRES
+            params: dict[str, Any] = {
+                "levels": [level for level, _ in batch],
+                "idxs": [idx for _, idx in batch],
+            }
+        else:
+            params = {}
+            for n, (level, idx) in enumerate(batch):
+                params[f"l{n}"], params[f"i{n}"] = level, idx
+            sql = NODES.format(values=", ".join(f"(%(l{n})s, %(i{n})s)" for n in range(len(batch))))
+        for row in cursor.fetch(sql, params):
             found[(row["level"], row["idx"])] = bytes(row["hash"])
     return found
 
