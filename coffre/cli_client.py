@@ -129,6 +129,24 @@ def upload(
         str, typer.Option("--date", help="Document date, YYYY-MM-DD (default: today).")
     ] = "",
     document_id: Annotated[str | None, typer.Option(help="Deposit a new version of it.")] = None,
+    masked: Annotated[
+        bool, typer.Option("--masked", help="MASQUE_PS: hidden from professionals but you.")
+    ] = False,
+    held: Annotated[
+        bool,
+        typer.Option(
+            "--invisible-to-patient",
+            help="INVISIBLE_PATIENT: held for an announcement consultation until you "
+            "release it (coffre release-to-patient).",
+        ),
+    ] = False,
+    secret: Annotated[
+        bool,
+        typer.Option(
+            "--invisible-to-representatives",
+            help="INVISIBLE_REPRESENTANTS_LEGAUX: kept from the patient's legal representatives.",
+        ),
+    ] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -142,6 +160,9 @@ def upload(
             date=date_ or date.today(),
             document_id=document_id,
             progress=progress,
+            masked=masked,
+            invisible_to_patient=held,
+            invisible_to_representatives=secret,
         )
     out().print(str(doc))
     err().print(f"deposited version {version}")

@@ -16,13 +16,10 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
 import pytest
-
-from vault.client import CoffreClient
 
 STARTUP_TIMEOUT = 60.0
 
@@ -157,17 +154,3 @@ def scratch_bucket(s3_server: Mapping[str, str], prefix: str) -> Iterator[str]:
             for obj in client.list_objects(name, recursive=True):
                 client.remove_object(name, obj.object_name)
             client.remove_bucket(name)
-
-
-class HoldingClient(CoffreClient):
-    """The SDK, but every deposit is held for an announcement consultation
-    (INVISIBLE_PATIENT), as a hospital's system sets it.
-
-    Test setup only: ``CoffreClient.deposit`` does not take the confidentiality codes
-    the API's deposit accepts, so this adds the code to the deposit's body.
-    """
-
-    def _request(self, method: str, url: str, **kwargs: Any) -> Any:
-        if method == "POST" and url.endswith("/documents"):
-            kwargs["json"] = {**kwargs["json"], "invisible_to_patient": True}
-        return super()._request(method, url, **kwargs)

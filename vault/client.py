@@ -222,12 +222,19 @@ class CoffreClient(RuleMethods, TrailMethods):
         date: date | str,
         document_id: UUID | str | None = None,
         progress: Progress | None = None,
+        masked: bool = False,
+        invisible_to_patient: bool = False,
+        invisible_to_representatives: bool = False,
     ) -> tuple[UUID, int]:
         """Encrypt ``source`` (a path, a binary file, bytes or an iterable of bytes) and
         deposit it; returns ``(document_id, version)``.
 
         ``document_id`` deposits a new version of that document. Metadata is checked
-        before any byte is sent.
+        before any byte is sent. The confidentiality codes (RULES.md) are set with the
+        deposit: ``masked`` (MASQUE_PS, hidden from professionals but its author),
+        ``invisible_to_patient`` (INVISIBLE_PATIENT, held for an announcement
+        consultation until its author releases it) and ``invisible_to_representatives``
+        (INVISIBLE_REPRESENTANTS_LEGAUX).
         """
         metadata = DocumentMetadata(type=type, title=title, date=_as_date(date))  # type: ignore[arg-type]
         space = self.space_key(patient_id)
@@ -255,6 +262,12 @@ class CoffreClient(RuleMethods, TrailMethods):
         }
         if document_id is not None:
             body["document_id"] = str(as_uuid(document_id, "document_id"))
+        codes = {
+            "masked": masked,
+            "invisible_to_patient": invisible_to_patient,
+            "invisible_to_representatives": invisible_to_representatives,
+        }
+        body.update({code: True for code, on in codes.items() if on})
         answer = self._request("POST", f"{space_path(patient_id)}/documents", json=body)
         return UUID(answer["document_id"]), int(answer["version"])
 

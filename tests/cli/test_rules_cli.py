@@ -36,7 +36,7 @@ from domain.values import (
 )
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS
-from tests.served import HoldingClient, scratch_bucket, scratch_database, serve, server_env
+from tests.served import scratch_bucket, scratch_database, serve, server_env
 from vault.client import CoffreClient, ReaderKey
 from vault.tokens import TokenAuthority
 
@@ -133,17 +133,19 @@ def _provision(served: Served, patient: Actor) -> str:
         return hospital.provision(patient.id).one_time_code
 
 
-def _open_with_document(
-    served: Served, patient: Actor, depositor: type[CoffreClient] = CoffreClient
-) -> str:
+def _open_with_document(served: Served, patient: Actor) -> str:
     """An open space (activated with its code) holding one lab result deposited by the
-    hospital through ``depositor``; its id."""
+    hospital; its id."""
     code = _provision(served, patient)
     with _sdk(served, patient) as holder:
         holder.activate(patient.id, code)
-    with depositor(served.url, served.tokens.mint(HOSPITAL)) as hospital:
+    with CoffreClient(served.url, served.tokens.mint(HOSPITAL)) as hospital:
         document_id, _ = hospital.deposit(
-            patient.id, b"bilan", type="lab_result", title="Bilan lipidique", date=date(2026, 1, 5)
+            patient.id,
+            b"bilan",
+            type="lab_result",
+            title="Bilan lipidique",
+            date=date(2026, 1, 5),
         )
     return str(document_id)
 
@@ -296,10 +298,19 @@ def test_hide_a_document_from_the_legal_representatives(
 
 
 def test_release_a_document_held_for_an_announcement(
-    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor, tmp_path: Path
 ) -> None:
-    document_id = _open_with_document(served, patient, depositor=HoldingClient)
+    _open_with_document(served, patient)
     holder, hospital = coffre_as(patient), coffre_as(HOSPITAL)
+    # The hospital's software deposits it held for an announcement consultation.
+    report = tmp_path / "compte-rendu.pdf"
+    report.write_bytes(b"compte rendu")
+    uploaded = hospital(
+        "upload", patient.id, str(report), "--type", "lab_result", "--title", "Biopsie",
+        "--invisible-to-patient",
+    )  # fmt: skip
+    assert uploaded.exit_code == 0, uploaded.output
+    document_id = uploaded.stdout.strip()
     assert document_id not in holder("documents", patient.id, "--json").stdout
 
     # Only the author releases it.

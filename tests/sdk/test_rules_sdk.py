@@ -20,7 +20,6 @@ from domain.errors import (
 )
 from domain.values import Actor, Role, patient_id_from_number
 from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
-from tests.served import HoldingClient
 from vault.client import CoffreClient
 from vault.settings import Settings
 
@@ -44,6 +43,24 @@ def test_mask_hides_a_document_from_a_granted_doctor(connect: Connect, space: st
     patient.mask(space, document_id)
     with pytest.raises(UnknownDocument):
         doctor.read(space, document_id, BytesIO())
+    patient.unmask(space, document_id)
+    doctor.read(space, document_id, BytesIO())
+
+
+def test_a_document_masked_at_deposit_is_hidden_from_the_start(
+    connect: Connect, space: str
+) -> None:
+    # The hospital sets MASQUE_PS with the deposit: no window in which a granted doctor
+    # could read it before a separate mask call.
+    hospital, patient, doctor = connect(HOSPITAL), connect(PATIENT), connect(DOCTOR)
+    document_id, _ = hospital.deposit(
+        space, b"suivi", type="lab_result", title="Suivi", date=date(2026, 1, 3), masked=True
+    )
+    patient.grant(space, DOCTOR_INFO)
+    doctor.register_reader_key()
+    with pytest.raises(UnknownDocument):
+        doctor.read(space, document_id, BytesIO())
+    assert document_id not in [d.document_id for d in doctor.documents(space)]
     patient.unmask(space, document_id)
     doctor.read(space, document_id, BytesIO())
 
@@ -76,9 +93,14 @@ def test_release_a_document_held_for_an_announcement(
     connect: Connect, space: str, coffre: Coffre, transport: InProcessTransport
 ) -> None:
     token = coffre.tokens.mint(HOSPITAL, timedelta(minutes=10))
-    with HoldingClient(BASE_URL, token, transport=transport) as holding:
-        document_id, _ = holding.deposit(
-            space, b"compte rendu", type="lab_result", title="Biopsie", date=date(2026, 1, 2)
+    with CoffreClient(BASE_URL, token, transport=transport) as hospital:
+        document_id, _ = hospital.deposit(
+            space,
+            b"compte rendu",
+            type="lab_result",
+            title="Biopsie",
+            date=date(2026, 1, 2),
+            invisible_to_patient=True,
         )
     patient = connect(PATIENT)
     patient.register_reader_key()
