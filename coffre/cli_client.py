@@ -31,6 +31,7 @@ from coffre.cli_common import (
     fail,
     out,
     parse_instant,
+    show,
     transfer_bar,
 )
 from vault.client import ReaderKey
@@ -195,10 +196,7 @@ def documents(
     """List the documents of a space that the caller may read."""
     with client(url, token) as coffre:
         found = coffre.documents(patient_id)
-    if as_json:
-        out().print_json(data=[_plain(vars(doc)) for doc in found])
-    else:
-        out().print(cli_render.documents_table(found))
+    show(found, as_json, cli_render.documents_table, json_data=[_plain(vars(d)) for d in found])
 
 
 def grant(
@@ -254,10 +252,7 @@ def grants(
     """List the grants of a space (the patient only)."""
     with client(url, token) as coffre:
         found = coffre.grants(patient_id)
-    if as_json:
-        out().print_json(data=[_plain(vars(g)) for g in found])
-    else:
-        out().print(cli_render.grants_table(found))
+    show(found, as_json, cli_render.grants_table, json_data=[_plain(vars(g)) for g in found])
 
 
 def log(

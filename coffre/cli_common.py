@@ -6,7 +6,7 @@ ever prints a token, a key or a document byte (only ``coffre token`` prints a to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn
 import click
 import pydantic
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -159,3 +159,26 @@ def transfer_bar(description: str) -> Iterator[Any]:
             bar.update(task, completed=done, total=total)
 
         yield progress
+
+
+def show(
+    data: Any,
+    as_json: bool,
+    render: Callable[[Any], RenderableType],
+    *,
+    json_data: Any = None,
+) -> None:
+    """Print an SDK answer on stdout: as JSON (``json_data`` when the answer's own form
+    is not JSON-ready), or through ``render`` (a table)."""
+    if as_json:
+        out().print_json(data=data if json_data is None else json_data)
+    else:
+        out().print(render(data))
+
+
+def professional(rpps: str, name: str, profession: str, organisation: str | None) -> dict[str, Any]:
+    """A professional as the API takes them (``{id, name, profession, organisation?}``)."""
+    found: dict[str, Any] = {"id": rpps, "name": name, "profession": profession}
+    if organisation:
+        found["organisation"] = organisation
+    return found

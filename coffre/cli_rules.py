@@ -33,8 +33,9 @@ from coffre.cli_common import (
     err,
     out,
     parse_instant,
+    professional,
+    show,
 )
-from coffre.cli_space import professional, show
 
 emergency_app = typer.Typer(help="Emergency access (bris de glace).", no_args_is_help=True)
 representatives_app = typer.Typer(

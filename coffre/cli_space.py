@@ -9,11 +9,9 @@ do what, and its refusal is printed as one line with a non-zero exit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.console import RenderableType
 
 from coffre import cli_render
 from coffre.cli_common import (
@@ -24,7 +22,8 @@ from coffre.cli_common import (
     UrlOption,
     client,
     err,
-    out,
+    professional,
+    show,
 )
 from domain.errors import InvalidInput
 from vault.client_rules import SettingName
@@ -45,22 +44,6 @@ CodeOption = Annotated[
     ),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-
-
-def show(data: Any, as_json: bool, render: Callable[[Any], RenderableType]) -> None:
-    """Print an SDK answer on stdout: as JSON, or through ``render`` (a table)."""
-    if as_json:
-        out().print_json(data=data)
-    else:
-        out().print(render(data))
-
-
-def professional(rpps: str, name: str, profession: str, organisation: str | None) -> dict[str, Any]:
-    """A professional as the API takes them (``{id, name, profession, organisation?}``)."""
-    found: dict[str, Any] = {"id": rpps, "name": name, "profession": profession}
-    if organisation:
-        found["organisation"] = organisation
-    return found
 
 
 def _confirm(question: str, yes: bool) -> None:

@@ -6,6 +6,7 @@ the upload really is a chunked request body and the download a streamed response
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -100,6 +101,8 @@ def test_grant_list_and_revoke(coffre_cli: Invoke, tokens: dict[str, str]) -> No
     assert granted.exit_code == 0, granted.output
     grant_id = granted.stdout.strip()
     assert "Dr Hugo Blanc" in coffre_cli("grants", GRANTOR.id, env=patient).stdout
+    listed = json.loads(coffre_cli("grants", GRANTOR.id, "--json", env=patient).stdout)
+    assert [g["grant_id"] for g in listed] == [grant_id]
 
     assert coffre_cli("revoke", GRANTOR.id, grant_id, env=patient).exit_code == 0
     assert "revoked" in coffre_cli("grants", GRANTOR.id, env=patient).stdout
