@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from api import problems
 from api.deps import Services
 from api.logging import RequestContext, configure_logging
-from api.middleware import BodyLimit, SecurityHeaders
+from api.middleware import BODY_METHODS, BodyLimit, SecurityHeaders
 from api.routers import (
     access_log,
     access_views,
@@ -104,6 +104,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
         )
         problem_ref = {"$ref": "#/components/schemas/Problem"}
+        _declare_body_limit(schema)
         for operation in _operations(schema):
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
@@ -122,3 +123,16 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
         for operation in path.values()
         if isinstance(operation, dict)
     ]
+
+
+def _declare_body_limit(schema: dict[str, Any]) -> None:
+    # BodyLimit answers 413 on any operation that takes a body or whose method carries
+    # one, before the route runs: the document says so wherever it can happen.
+    for path in schema.get("paths", {}).values():
+        for method, operation in path.items():
+            if not isinstance(operation, dict):
+                continue
+            if method.upper() in BODY_METHODS or "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault(
+                    "413", {"description": "body-too-large"}
+                )

@@ -1,12 +1,17 @@
-"""Transport guards every route shares: a cap on request bodies, protective headers.
+"""Transport guards every route shares: caps and pacing on request bodies, headers.
 
-Both are pure ASGI middleware so that streamed uploads and downloads stay streamed.
+All are pure ASGI middleware so that streamed uploads and downloads stay streamed.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import dataclass
+from typing import Any
 
+import anyio
+import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,18 +19,59 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 
+log = structlog.get_logger(__name__)
+
 #: JSON bodies are small (a grant scope of 1000 document ids is ~40 KiB)
 MAX_JSON_BODY = 256 * 1024
 
-#: ciphertext uploads are capped by the vault (``max_document_size``), not here
+#: ciphertext uploads are capped by the vault (``max_document_size``), not by MAX_JSON_BODY
 STREAMED_PATHS = re.compile(r"/v1/spaces/[^/]+/uploads$")
+
+#: methods whose requests carry a body a route may read; the OpenAPI document declares
+#: a 413 on each operation with one of them (``api.app``)
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+#: a refused body is left unread: the connection cannot carry another request after it
+CLOSE = {"Connection": "close"}
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """How an upload body must arrive (``vault.settings.Settings``, "Uploads")."""
+
+    max_bytes: int = 4 * 1024**3
+    idle_timeout: float = 30.0
+    min_rate: int = 1024
+    rate_window: float = 60.0
+
+    @classmethod
+    def of(cls, app: Any) -> UploadLimits:
+        """The limits of the application serving this request (defaults without one)."""
+        services = getattr(getattr(app, "state", None), "services", None)
+        settings = getattr(services, "settings", None)
+        vault = getattr(services, "vault", None)
+        default = cls()
+        return cls(
+            max_bytes=getattr(vault, "max_document_size", default.max_bytes),
+            idle_timeout=getattr(settings, "upload_idle_timeout", default.idle_timeout),
+            min_rate=getattr(settings, "upload_min_rate", default.min_rate),
+            rate_window=getattr(settings, "upload_rate_window", default.rate_window),
+        )
+
+
+def _declared_length(scope: Scope) -> int | None:
+    declared = Headers(scope=scope).get("content-length", "")
+    return int(declared) if declared.isdigit() else None
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` (except streamed uploads) with a 413.
+    """Refuse request bodies over ``max_bytes`` with a 413; pace upload bodies.
 
     FastAPI reads a JSON body whole before validating it, so without this a client
-    could make the server buffer gigabytes to be told a title is too long.
+    could make the server buffer gigabytes to be told a title is too long. Uploads
+    (``STREAMED_PATHS``) are streamed, so they get the vault's maximum instead, and
+    :class:`PacedBody` so that a stalled or trickling client cannot hold one of the
+    few upload slots for ever.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY) -> None:
@@ -34,16 +80,23 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, counting its body bytes as they arrive."""
-        if scope["type"] != "http" or STREAMED_PATHS.search(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            # Refuse before reading a byte; the route never runs.
-            response = problems.problem(
-                Request(scope), 413, "body-too-large", "the request body is too large"
-            )
-            await response(scope, receive, send)
+        declared = _declared_length(scope)
+        if STREAMED_PATHS.search(scope["path"]):
+            limits = UploadLimits.of(scope.get("app"))
+            if declared is not None and declared > limits.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            # The body may exceed neither what it announced nor the vault's maximum.
+            cap = limits.max_bytes if declared is None else declared
+            await self.app(scope, PacedBody(receive, limits, cap), send)
+            return
+        if declared is not None and declared > self.max_bytes and scope["method"] in BODY_METHODS:
+            # Refuse before reading a byte; the route never runs. (A GET's body is never
+            # read by any route, so it is left alone and costs nothing.)
+            await self._refuse(scope, receive, send)
             return
         received = 0
 
@@ -55,10 +108,60 @@ class BodyLimit:
                 if received > self.max_bytes:
                     # FastAPI re-raises HTTPExceptions met while reading the body, so
                     # this reaches the problem handlers like any routing error.
-                    raise HTTPException(status_code=413)
+                    raise HTTPException(status_code=413, headers=CLOSE)
             return message
 
         await self.app(scope, counted, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        response = problems.problem(
+            Request(scope), 413, "body-too-large", "the request body is too large", headers=CLOSE
+        )
+        await response(scope, receive, send)
+
+
+class PacedBody:
+    """An ASGI ``receive`` for an upload body that must keep arriving.
+
+    Each wait for the next piece may last at most ``idle_timeout`` seconds, and over
+    every ``rate_window`` seconds spent waiting for the client the body must average
+    ``min_rate`` bytes a second; otherwise a 408 ends the request (the vault's blob put
+    sees the exception and removes its partial blob) and the connection is closed.
+    Only time spent waiting for the client counts, so a slow blob store does not make
+    an honest client look slow. More than ``cap`` bytes is a 413.
+    """
+
+    def __init__(self, receive: Receive, limits: UploadLimits, cap: int) -> None:
+        self._receive = receive
+        self._limits = limits
+        self._cap = cap
+        self.received = 0
+        self._window_waited = 0.0
+        self._window_bytes = 0
+
+    async def __call__(self) -> Message:
+        """The next ASGI message of the request, or a 408/413 ``HTTPException``."""
+        started = time.monotonic()
+        with anyio.move_on_after(self._limits.idle_timeout) as waiting:
+            message = await self._receive()
+        if waiting.cancelled_caught:
+            log.info("upload_stalled", received=self.received)
+            raise HTTPException(status_code=408, headers=CLOSE)
+        if message["type"] != "http.request":
+            return message
+        size = len(message.get("body", b""))
+        self.received += size
+        if self.received > self._cap:
+            raise HTTPException(status_code=413, headers=CLOSE)
+        self._window_waited += time.monotonic() - started
+        self._window_bytes += size
+        if self._window_waited >= self._limits.rate_window:
+            if self._window_bytes < self._limits.min_rate * self._window_waited:
+                log.info("upload_too_slow", received=self.received)
+                raise HTTPException(status_code=408, headers=CLOSE)
+            self._window_waited, self._window_bytes = 0.0, 0
+        return message
 
 
 class SecurityHeaders:

@@ -7,8 +7,10 @@ where ``<code>`` is the class's own ``code``. Routes never build error responses
 Besides the domain tree, the API itself answers a few problems of its own:
 request validation (422 ``invalid-input``, like ``InvalidInput``), unknown routes
 (404 ``not-found``), wrong methods (405 ``method-not-allowed``), oversized JSON bodies
-(413 ``body-too-large``), interrupted uploads (400 ``incomplete-body``) and anything
-unexpected (500 ``internal``, with nothing of the failure in the body).
+(413 ``body-too-large``), stalled or trickling uploads (408 ``body-timeout``), a
+caller's uploads beyond its limit (429 ``too-many-uploads``), interrupted uploads (400
+``incomplete-body``) and anything unexpected (500 ``internal``, with nothing of the
+failure in the body).
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ HTTP_PROBLEMS = {
     400: (422, "invalid-input", "the body could not be parsed"),
     404: (404, "not-found", "no such route"),
     405: (405, "method-not-allowed", "this method is not allowed on this route"),
+    408: (408, "body-timeout", "the request body stalled or arrived too slowly"),
     413: (413, "body-too-large", "the request body is too large"),
+    429: (429, "too-many-uploads", "this caller has as many uploads in progress as allowed"),
 }
 
 #: pydantic messages are short, but a custom validator's could quote input

@@ -6,6 +6,9 @@ tests pass in fakes (a manual clock, an in-memory blob store) where they need th
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +30,7 @@ from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
 from vault.migrations import migrate
-from vault.scheduler import Scheduler
+from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
@@ -50,6 +53,7 @@ class Coffre:
     access_log: AccessLog
     trail: Trail
     scheduler: Scheduler
+    collector: BlobCollector
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -61,11 +65,75 @@ class Coffre:
                 close()
 
 
+#: the files Coffre keeps in its data directory besides blobs: SQLite's and the keys
+_DATA_FILES = ("coffre.db", "coffre.db-wal", "coffre.db-shm", "coffre.db-journal", "master.keys")
+
+#: held (``flock``) by the one ``coffre serve`` using an embedded data directory
+LOCK_FILE = "serve.lock"
+
+
+class DataDirLocked(Exception):
+    """Another live process serves this data directory."""
+
+
+def uses_data_dir(settings: Settings) -> bool:
+    """Whether anything of this configuration lives in ``COFFRE_DATA_DIR``."""
+    return (
+        settings.database == "sqlite" or settings.blob_store == "fs" or settings.master_keys is None
+    )
+
+
+def private_data_dir(settings: Settings) -> None:
+    """Make the data directory 0700 and Coffre's files in it 0600, whatever the umask.
+
+    They hold titles, names and keys. SQLite creates its database with 0644 and its
+    WAL and shared-memory files with the database's mode, so the database is created
+    here first, empty and 0600; files made by an older version are tightened too.
+    Blob files are made 0600 and their directories 0700 by the file store itself.
+    """
+    directory = settings.data_dir
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    if settings.database == "sqlite":
+        os.close(os.open(settings.sqlite_path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in _DATA_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(directory / name, 0o600)
+
+
+def lock_data_dir(settings: Settings) -> int:
+    """Take the data directory's serve lock; return its descriptor (keep it open).
+
+    The lock is an ``flock`` on ``serve.lock``: the kernel drops it when the holder
+    exits, however it dies (SIGKILL included), so a stale file never blocks a restart.
+    The file records the holder's pid for the message another server gets. The
+    descriptor is inheritable so that the lock survives ``coffre serve``'s ``exec``.
+    Raises :class:`DataDirLocked` naming the directory (and the holder, if known).
+    """
+    private_data_dir(settings)
+    path = settings.data_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip()
+        os.close(fd)
+        by = f"process {holder}" if holder.isdigit() else "another process"
+        raise DataDirLocked(
+            f"the data directory {settings.data_dir.resolve()} is in use by {by} "
+            "(another coffre serve); stop it first or choose another COFFRE_DATA_DIR"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    os.set_inheritable(fd, True)
+    return fd
+
+
 def master_keys(settings: Settings) -> MasterKeys:
     """The master keys: from the environment, else a file made on first embedded run."""
     if settings.master_keys is not None:
         return MasterKeys.from_env(settings.master_keys.get_secret_value())
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings)
     return MasterKeys.from_file(settings.data_dir / "master.keys", create=settings.embedded)
 
 
@@ -119,12 +187,24 @@ def view_store(settings: Settings) -> ViewStore:
     return PostgresViewStore(params)
 
 
-def _housekeeping(trail: Trail, scheduler: Scheduler) -> None:
+def _housekeeping(trail: Trail, scheduler: Scheduler, collector: BlobCollector) -> None:
     # Run by the projection workers after each pass: signed tree heads are made
-    # periodically while the trail grows, and what fell due (openings, reveals, end of
-    # representation, deletions) is recorded.
+    # periodically while the trail grows, what fell due (openings, reveals, end of
+    # representation, deletions) is recorded, and every so often what interrupted
+    # uploads left in the blob store is removed.
     trail.checkpoint_if_due(CHECKPOINT_EVERY)
     scheduler.run_once()
+    collector.run_if_due()
+
+
+def blob_collector(settings: Settings, vault: Vault) -> BlobCollector:
+    """The blob collector, on the configured interval and grace periods."""
+    return BlobCollector(
+        vault,
+        interval=settings.blob_collect_interval,
+        orphan_grace=settings.blob_orphan_grace,
+        temporary_grace=settings.blob_temporary_grace,
+    )
 
 
 def build(
@@ -134,6 +214,8 @@ def build(
     blobs: BlobStore | None = None,
 ) -> Coffre:
     """Build a ready-to-use Coffre (migrations applied) from ``settings``."""
+    if uses_data_dir(settings):
+        private_data_dir(settings)
     keys = master_keys(settings)
     keystore = key_store(settings)
     vault_blobs = blobs or blob_store(settings)
@@ -147,11 +229,13 @@ def build(
         # the API); the filesystem store has none, so its readers use content tickets.
         presign=settings.s3_presign and settings.blob_store == "s3",
         periods=settings.periods(),
+        max_document_size=settings.max_document_size,
     )
     migrate(settings)
     views = view_store(settings)
     trail = Trail(views, CheckpointSigner.from_master_keys(keys), vault.clock)
     scheduler = Scheduler(vault)
+    collector = blob_collector(settings, vault)
     runner = ProjectionRunner(
         ApplicationSource(vault),
         views,
@@ -161,7 +245,7 @@ def build(
             NotificationsProjection(),
             AccessViewsProjection(),
         ],
-        after_catch_up=lambda: _housekeeping(trail, scheduler),
+        after_catch_up=lambda: _housekeeping(trail, scheduler, collector),
     )
     tokens = token_authority(settings, keys)
     return Coffre(
@@ -175,5 +259,6 @@ def build(
         access_log=AccessLog(views),
         trail=trail,
         scheduler=scheduler,
+        collector=collector,
         _closers=[keystore, views],
     )

@@ -6,8 +6,11 @@ the client commands in ``coffre.cli_client`` only speak HTTP.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +23,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from coffre.bootstrap import Coffre, build
+from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
 from coffre.cli_common import err, fail, out, settings, token_authority
 from domain.values import Actor, Profession, Role
 from projections.runner import Event, EventSource
@@ -29,6 +32,12 @@ from vault.migrations import migrate as apply_migrations
 scheduler_app = typer.Typer(help="Apply the time-based rules of every space.", no_args_is_help=True)
 projections_app = typer.Typer(help="Projection workers and views.", no_args_is_help=True)
 blobs_app = typer.Typer(help="Blob store housekeeping.", no_args_is_help=True)
+
+#: RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
 
 
 def serve(
@@ -50,9 +59,26 @@ def serve(
         os.environ["COFFRE_BLOB_STORE"] = "fs"
     config = settings()
     workers = workers or config.workers
+    if host is None:
+        host = _checked_host(config.host, "COFFRE_HOST")
+    else:
+        host = _checked_host(host, "--host")
+    port = (
+        _checked_port(config.port, "COFFRE_PORT") if port is None else _checked_port(port, "--port")
+    )
+    if workers < 1:
+        fail(f"--workers / COFFRE_WORKERS must be at least 1, not {workers}")
     if config.embedded and workers > 1:
         # each worker would run its own in-process projection runner on one SQLite file
         fail("embedded mode serves with one worker; use PostgreSQL to scale out")
+    if config.embedded:
+        # One server per data directory: a second would run its own projections and
+        # scheduler on the same SQLite file. The lock's descriptor is inherited by the
+        # exec below, so uvicorn holds it until it exits, however it exits.
+        try:
+            lock_data_dir(config)
+        except DataDirLocked as locked:
+            fail(str(locked))
     err().print(f"data in {config.data_dir.resolve()}" if config.embedded else "PostgreSQL mode")
     environment = dict(os.environ)
     # Deposits pass through 5 MiB S3 parts. After the first such buffer is freed, glibc
@@ -68,9 +94,9 @@ def serve(
         "coffre.asgi:create",
         "--factory",
         "--host",
-        host or config.host,
+        host,
         "--port",
-        str(port or config.port),
+        str(port),
         "--workers",
         str(workers),
         # the app logs each request itself, with content tickets redacted; uvicorn's
@@ -81,6 +107,29 @@ def serve(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, environment)  # noqa: S606  # our own interpreter
+
+
+def _checked_port(port: int, source: str) -> int:
+    """``port`` if it is a TCP port (uvicorn would silently listen on another one)."""
+    if not 1 <= port <= 65535:
+        fail(f"{source}: {port} is not a TCP port (1 to 65535)")
+    return port
+
+
+def _checked_host(host: str, source: str) -> str:
+    """``host`` if it is an IP address or a host name that resolves."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if not _HOST_NAME.fullmatch(host):
+        fail(f"{source}: {host!r} is not an IP address or a host name")
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        fail(f"{source}: the host name {host!r} does not resolve to an address")
+    return host
 
 
 def migrate() -> None:
@@ -149,7 +198,8 @@ def scheduler_run(
     once: Annotated[bool, typer.Option(help="One pass, then exit (for cron).")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 30.0,
 ) -> None:
-    """Record what fell due (openings, reveals, end of representation, deletions)."""
+    """Record what fell due (openings, reveals, end of representation, deletions), and
+    collect the blob store every COFFRE_BLOB_COLLECT_INTERVAL (``--once``: now)."""
     stop = threading.Event()
     previous = {
         sig: signal.signal(sig, lambda signum, frame: stop.set())
@@ -162,6 +212,12 @@ def scheduler_run(
                 if report.applied or report.failed:
                     err().print(
                         f"applied {len(report.applied)} space(s), failed {len(report.failed)}"
+                    )
+                collected = coffre.collector.run_if_due()
+                if collected is not None:
+                    err().print(
+                        f"blobs collected: {collected.orphans} orphan(s), "
+                        f"{collected.temporaries} unfinished upload(s)"
                     )
                 if once or stop.wait(interval):
                     break
@@ -206,13 +262,35 @@ def projections_lag() -> None:
 @blobs_app.command("collect")
 def blobs_collect(
     older_than: Annotated[
-        float, typer.Option(help="Hours; must exceed the upload receipt lifetime.")
-    ] = 24.0,
+        float | None,
+        typer.Option(
+            help="Hours before an orphan is removed (must exceed the upload receipt "
+            "lifetime). Default: COFFRE_BLOB_ORPHAN_GRACE."
+        ),
+    ] = None,
+    temporaries_older_than: Annotated[
+        float | None,
+        typer.Option(
+            help="Hours before an unfinished upload (temporary file, S3 multipart upload) "
+            "is removed. Default: COFFRE_BLOB_TEMPORARY_GRACE."
+        ),
+    ] = None,
 ) -> None:
-    """Delete stored ciphertexts that no deposit names (interrupted uploads)."""
-    with opened() as coffre:
-        removed = coffre.vault.collect_orphans(timedelta(hours=older_than))
-    out().print(f"{removed} orphan blob(s) removed")
+    """Delete stored ciphertexts that no deposit names, and what interrupted uploads left."""
+    config = settings()
+    if older_than is not None:
+        config = config.model_copy(update={"blob_orphan_grace": timedelta(hours=older_than)})
+    if temporaries_older_than is not None:
+        grace = timedelta(hours=temporaries_older_than)
+        config = config.model_copy(update={"blob_temporary_grace": grace})
+    # (a grace shorter than the receipts' lifetime is refused here, by name)
+    coffre = build(config)
+    try:
+        report = coffre.collector.run()
+    finally:
+        coffre.close()
+    out().print(f"{report.orphans} orphan blob(s) removed")
+    out().print(f"{report.temporaries} unfinished upload(s) removed")
 
 
 class _Observed:

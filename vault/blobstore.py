@@ -4,7 +4,8 @@ A blob is an opaque byte string (always ciphertext: documents are encrypted on t
 stored under a name the vault generates with :func:`new_name`. Events record the name, the
 size and the SHA-256 returned by :meth:`BlobStore.put`; the blob is written *before* the
 event is saved, so a crash leaves at worst an orphan blob, which :meth:`BlobStore.names`
-lets a collector find.
+lets a collector find, and a put interrupted midway leaves at worst a temporary, which
+:meth:`BlobStore.collect_temporaries` removes (``vault.scheduler.BlobCollector`` runs both).
 
 Implementations: :class:`vault.blobstore_memory.MemoryBlobStore` (the shipped fake),
 :class:`vault.blobstore_fs.FilesystemBlobStore`, :class:`vault.blobstore_s3.S3BlobStore`.
@@ -179,3 +180,14 @@ class BlobStore(ABC):
     @abstractmethod
     def url_for_get(self, name: str, expires: timedelta) -> str | None:
         """A presigned URL to GET the blob directly, or None when the store has none."""
+
+    def collect_temporaries(self, older_than: datetime) -> int:
+        """Remove what puts that never finished left behind (a temporary file, an
+        incomplete multipart upload) last written or begun before ``older_than``
+        (timezone-aware); return how many. A put still running is younger than any sane
+        cutoff: pick one well beyond the longest upload. Stores that leave nothing
+        behind (memory) return 0."""
+        if check_cutoff(older_than) is None:
+            # Without a cutoff we would also delete the temporaries of puts still running.
+            raise InvalidInput("collect_temporaries needs older_than", field="older_than")
+        return 0

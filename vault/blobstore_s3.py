@@ -241,6 +241,44 @@ class S3BlobStore(BlobStore):
 
         return listing()
 
+    def collect_temporaries(self, older_than: datetime) -> int:
+        """Aborts the multipart uploads begun before ``older_than`` and never completed
+        (a server killed mid-put); their parts hold space until then. The bucket's
+        lifecycle rule does the same after a day where the store supports it; this does
+        not depend on it. Uploads under keys that are not blob names are left alone."""
+        super().collect_temporaries(older_than)  # checks the cutoff
+        aborted = 0
+        key_marker: str | None = None
+        upload_marker: str | None = None
+        while True:
+            with _translated("list uploads"):
+                # minio has no public call for these two S3 operations
+                page = self._client._list_multipart_uploads(
+                    self.bucket, key_marker=key_marker, upload_id_marker=upload_marker
+                )
+            for upload in page.uploads:
+                started = upload.initiated_time
+                if not is_valid_name(upload.object_name) or upload.upload_id is None:
+                    continue
+                if started is None or started >= older_than:
+                    continue
+                with _translated("abort upload"):
+                    try:
+                        self._client._abort_multipart_upload(
+                            self.bucket, upload.object_name, upload.upload_id
+                        )
+                    except S3Error as exc:
+                        # completed or aborted by someone else since we listed
+                        if exc.code != "NoSuchUpload":
+                            raise
+                        continue
+                aborted += 1
+            if not page.is_truncated or not page.uploads:
+                return aborted
+            # (minio 7.2 misreads NextUploadIdMarker; the last entry is the same marker)
+            key_marker = page.uploads[-1].object_name
+            upload_marker = page.uploads[-1].upload_id
+
     def url_for_get(self, name: str, expires: timedelta) -> str | None:
         """A SigV4 presigned GET URL, valid for ``expires`` (1 s to 7 days)."""
         check_name(name)

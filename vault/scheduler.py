@@ -17,14 +17,16 @@ shredding interrupted between its record and the key's destruction.
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 from eventsourcing.utils import get_topic
 
-from domain.errors import CoffreError
+from domain.errors import CoffreError, InvalidInput
 from domain.space import Space
 from vault.dto import DueReport
 from vault.service import Vault
@@ -39,7 +41,7 @@ def _deadlines(event: Any) -> list[datetime]:
         return [event.opens_at]
     if isinstance(event, Space.HeldForAnnouncement):
         return [event.notice_at, event.visible_at]
-    if isinstance(event, Space.RepresentativeAdded):
+    if isinstance(event, Space.RepresentativeAdded | Space.RepresentativeAppointed):
         return [event.until] if event.until is not None else []
     if isinstance(event, Space.Closed | Space.DeletionRequested):
         return [event.deletion_due_at]
@@ -52,6 +54,7 @@ TOPICS = [
         Space.OpeningScheduled,
         Space.HeldForAnnouncement,
         Space.RepresentativeAdded,
+        Space.RepresentativeAppointed,
         Space.Closed,
         Space.DeletionRequested,
     )
@@ -102,3 +105,85 @@ class Scheduler:
                 self.position = notification.id
             if len(page) < PAGE:
                 return
+
+
+@dataclass(frozen=True)
+class CollectReport:
+    """What one blob collection removed."""
+
+    orphans: int  # stored blobs no deposit names (their receipt expired unused)
+    temporaries: int  # temporary files and multipart uploads of puts that never finished
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class BlobCollector:
+    """Removes what interrupted uploads leave in the blob store, on its own schedule.
+
+    Run by the scheduler's housekeeping (the projection workers, the embedded server's
+    projection thread, ``coffre scheduler run``) every ``interval`` (zero: never) and by
+    ``coffre blobs collect``. Orphans are collected only after ``orphan_grace`` (which
+    must exceed the upload receipts' lifetime), temporaries after ``temporary_grace``
+    (which must exceed the longest upload still running). Both removals are idempotent,
+    so two processes collecting at once do no harm.
+
+    Ages are measured on the wall clock (``clock``), never the vault's: the stores stamp
+    files and uploads with real time, and a vault on a manual clock (tests, replays)
+    must not make a fresh upload look a day old.
+    """
+
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        interval: timedelta = timedelta(hours=1),
+        orphan_grace: timedelta = timedelta(hours=24),
+        temporary_grace: timedelta = timedelta(hours=24),
+        clock: Callable[[], datetime] = _wall_clock,
+    ) -> None:
+        if orphan_grace < vault.upload_ttl:
+            # A blob whose receipt is still valid may yet be deposited.
+            raise InvalidInput(
+                f"blob_orphan_grace ({orphan_grace}) must be at least the upload receipt "
+                f"lifetime ({vault.upload_ttl})",
+                field="blob_orphan_grace",
+            )
+        if temporary_grace <= timedelta(0):
+            raise InvalidInput("blob_temporary_grace must be positive", field="temporary_grace")
+        self.vault = vault
+        self.interval = interval
+        self.orphan_grace = orphan_grace
+        self.temporary_grace = temporary_grace
+        self.clock = clock
+        self._next: datetime | None = None  # the first pass is due at once
+
+    def run_if_due(self) -> CollectReport | None:
+        """Collect if the interval has passed since the last pass; None if not due,
+        disabled, or failed (logged, and tried again at the next interval)."""
+        moment = self.clock()
+        if self.interval <= timedelta(0) or (self._next is not None and moment < self._next):
+            return None
+        self._next = moment + self.interval
+        try:
+            return self.run()
+        except CoffreError as error:
+            log.warning("blobs_collect_failed", error=error.code)
+            return None
+
+    def run(self) -> CollectReport:
+        """One pass: orphans, then temporaries."""
+        blobs = self.vault.blobs
+        log.info("blobs_collecting")
+        moment = self.clock()
+        # A blob past the grace can no longer be deposited (its receipt expired), so
+        # what the deposits name cannot change between the listing and the check.
+        candidates = list(blobs.names(older_than=moment - self.orphan_grace))
+        referenced = self.vault.referenced_blobs() if candidates else set()
+        orphans = [name for name in candidates if name not in referenced]
+        for name in orphans:
+            blobs.delete(name)
+        temporaries = blobs.collect_temporaries(moment - self.temporary_grace)
+        log.info("blobs_collected", orphans=len(orphans), temporaries=temporaries)
+        return CollectReport(len(orphans), temporaries)

@@ -66,6 +66,37 @@ class Settings(BaseSettings):
         None, description="run projections inside the API process (default: with SQLite)"
     )
 
+    # Uploads: a client that stalls or trickles must not hold a slot for ever, and no
+    # single caller may take every slot (docs/configuration.md, "Uploads").
+    max_document_size: int = Field(4 * 1024**3, gt=0, description="bytes; larger bodies: 413")
+    upload_idle_timeout: float = Field(
+        30.0, gt=0, description="seconds an upload body may send nothing before a 408"
+    )
+    upload_min_rate: int = Field(
+        1024, ge=0, description="bytes per second an upload must average over each window"
+    )
+    upload_rate_window: float = Field(
+        60.0, gt=0, description="seconds of waiting for the client over which the rate is checked"
+    )
+    uploads_per_caller: int = Field(4, gt=0, description="concurrent uploads per actor; then 429")
+    upload_concurrency: int = Field(
+        16, gt=0, description="concurrent uploads for the whole process; then 503"
+    )
+
+    # Blob collection, run by the scheduler (``coffre scheduler run`` and the embedded
+    # server's projection thread) and by ``coffre blobs collect``.
+    blob_collect_interval: timedelta = Field(
+        timedelta(hours=1), description="how often the scheduler collects blobs (PT0S: never)"
+    )
+    blob_orphan_grace: timedelta = Field(
+        timedelta(hours=24), description="age of a never-deposited blob before it is removed"
+    )
+    blob_temporary_grace: timedelta = Field(
+        timedelta(hours=24),
+        description="age of an unfinished upload's temporary file or multipart upload "
+        "before it is removed",
+    )
+
     # The durations of RULES.md, as ISO 8601 durations (``P42D``, ``PT0S``): the law by default.
     opposition_period: timedelta = Field(
         timedelta(weeks=6), description="from provisioning to opening; opposition meanwhile"

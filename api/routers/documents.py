@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from api import problems
 
+from api.middleware import CLOSE
 from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
 from api.models import (
     DepositCreate,
@@ -22,6 +25,7 @@ from api.models import (
     Upload,
 )
 from api.routers.common import PatientId, problem_responses
+from domain.errors import Unavailable
 from vault.dto import Release
 from vault.rules import Confidentiality
 
@@ -33,8 +37,8 @@ router = APIRouter(
 
 DocumentId = Annotated[UUID, Path(description="the document's id")]
 
-#: uploads hold a worker thread while the client sends; they get their own pool of
-#: tokens so that slow uploads can never starve the threads every other route needs
+#: defaults of ``COFFRE_UPLOADS_PER_CALLER`` and ``COFFRE_UPLOAD_CONCURRENCY``
+UPLOADS_PER_CALLER = 4
 UPLOAD_CONCURRENCY = 16
 
 _OCTET_STREAM_BODY = {
@@ -44,13 +48,24 @@ _OCTET_STREAM_BODY = {
     }
 }
 
+#: besides the router's: what the upload guards answer (``api.middleware``, ``_Slots``)
+_UPLOAD_PROBLEMS = {
+    **problem_responses(413, 503),
+    408: {**problem_responses(408)[408], "description": "body-timeout (stalled or too slow)"},
+    429: {
+        **problem_responses(429)[429],
+        "description": "too-many-uploads for this caller (Retry-After)",
+    },
+}
+
 
 def _pull(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
     """A blocking iterator over an async body stream, for use in a worker thread.
 
     Each ``next()`` hops back to the event loop for one chunk, so at most one chunk of
     the document is in memory; a client disconnect surfaces here as ``ClientDisconnect``
-    and aborts the blob store's (atomic) put.
+    and a stalled body as the 408 of ``api.middleware.PacedBody``: either aborts the
+    blob store's (atomic) put, which removes what it had written.
     """
 
     async def next_chunk() -> bytes | None:
@@ -64,12 +79,58 @@ def _pull(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-def _upload_limiter(request: Request) -> anyio.CapacityLimiter:
+class _Slots:
+    """Upload slots: at most ``per_caller`` per actor and ``total`` in the process.
+
+    An upload holds a worker thread while its client sends, so slots are claimed
+    without waiting: a caller beyond its share gets a 429 at once, and everyone a 503
+    once the process is full, instead of queueing behind uploads that may stall (the
+    body's pacing, ``api.middleware.PacedBody``, frees a stalled slot). Used only on
+    the event loop's thread, so the counts need no lock.
+    """
+
+    def __init__(self, per_caller: int, total: int) -> None:
+        self.per_caller = per_caller
+        self.total = total
+        # Threads for uploads only: slow uploads never starve the other routes' pool.
+        self.threads = anyio.CapacityLimiter(total)
+        self._by_caller: dict[str, int] = {}
+        self._in_use = 0
+
+    @contextmanager
+    def claim(self, caller: str) -> Iterator[None]:
+        """Hold one slot for ``caller`` for the duration of the block."""
+        held = self._by_caller.get(caller, 0)
+        if held >= self.per_caller:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": problems.RETRY_AFTER_SECONDS, **CLOSE},
+            )
+        if self._in_use >= self.total:
+            raise Unavailable("the server is receiving as many uploads as it can; retry shortly")
+        self._by_caller[caller] = held + 1
+        self._in_use += 1
+        try:
+            yield
+        finally:
+            self._in_use -= 1
+            left = self._by_caller[caller] - 1
+            if left:
+                self._by_caller[caller] = left
+            else:
+                del self._by_caller[caller]
+
+
+def _slots(request: Request) -> _Slots:
     # One per application, made on first use (always on the event loop's thread).
     state = request.app.state
-    if getattr(state, "upload_limiter", None) is None:
-        state.upload_limiter = anyio.CapacityLimiter(UPLOAD_CONCURRENCY)
-    return state.upload_limiter  # type: ignore[no-any-return]
+    if getattr(state, "upload_slots", None) is None:
+        settings = getattr(state.services, "settings", None)
+        state.upload_slots = _Slots(
+            getattr(settings, "uploads_per_caller", UPLOADS_PER_CALLER),
+            getattr(settings, "upload_concurrency", UPLOAD_CONCURRENCY),
+        )
+    return state.upload_slots  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -77,6 +138,7 @@ def _upload_limiter(request: Request) -> anyio.CapacityLimiter:
     status_code=status.HTTP_201_CREATED,
     name="upload_ciphertext",
     openapi_extra=_OCTET_STREAM_BODY,
+    responses=_UPLOAD_PROBLEMS,
 )
 async def upload_ciphertext(
     patient_id: PatientId, request: Request, vault: VaultDep, actor: DepositorActor
@@ -84,12 +146,16 @@ async def upload_ciphertext(
     """Stream a document's ciphertext (a Coffre envelope) into the blob store.
 
     Returns the receipt that the deposit names. Nothing is recorded yet; a blob that is
-    never deposited is collected as an orphan.
+    never deposited is collected as an orphan. A caller may have a few uploads in
+    progress at once (429 beyond); a body that stalls or trickles is ended with a 408,
+    one longer than announced or than the vault accepts with a 413.
     """
-    chunks = _pull(request.stream().__aiter__())
-    receipt = await anyio.to_thread.run_sync(
-        vault.upload, patient_id, chunks, actor, limiter=_upload_limiter(request)
-    )
+    slots = _slots(request)
+    with slots.claim(f"{actor.role.value}:{actor.id}"):
+        chunks = _pull(request.stream().__aiter__())
+        receipt = await anyio.to_thread.run_sync(
+            vault.upload, patient_id, chunks, actor, limiter=slots.threads
+        )
     return Upload(
         blob=receipt.blob,
         size=receipt.size,
