@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -40,11 +40,21 @@ from eventsourcing.utils import get_topic
 
 from domain.checkpoint import canonical_json
 from domain.merkle import CompactTree, Node, leaf_hash
+from domain.merkle.heads import HeadsTree, NodeFetch, bucket_of
 from projections.runner import Event, Projection
 from projections.store import ViewCursor
-from projections.trail_store import EntryRow, fetch_heads, resume_tree
+from projections.trail_store import (
+    EntryRow,
+    fetch_buckets,
+    fetch_heads,
+    fetch_heads_nodes,
+    resume_tree,
+    save_heads,
+    v2_from,
+)
 
-ENTRY_VERSION = 1
+#: the format of entries written from a trail's ``v2_from`` leaf on (see ``EntryBuilder``)
+ENTRY_VERSION = 2
 #: the columns of a ``trail_entries`` row, in the order ``copy_rows`` writes them
 ENTRY_COLUMNS = (
     "leaf_index",
@@ -99,6 +109,7 @@ AUDIT_FIELDS = frozenset(
         "notice_at",  # documents held for an announcement consultation
         "visible_at",
         "up_to",  # Inbox.Acknowledged: how far a person read their notifications
+        "basis",  # on what a grant or a representative's appointment rests
     }
 )
 #: fields deliberately left out of ``details``: key material, the one-time code's
@@ -112,8 +123,9 @@ STRUCTURAL_FIELDS = frozenset(
 #: who acted, by the field name each event uses for it (first present wins)
 ACTOR_FIELDS = ("actor", "reader", "author")
 
-#: ``(kind, key) -> leaf hash of that chain's latest entry`` (kind: "space" or "actor")
-HeadLookup = Callable[[str, str], bytes | None]
+#: ``(kind, key) -> (leaf hash, leaf index) of that chain's latest entry`` or None
+#: (kind: "space" or "actor")
+HeadLookup = Callable[[str, str], tuple[bytes, int] | None]
 
 
 #: types ``canonical_value`` returns unchanged; exact types only, so that a subclass
@@ -257,21 +269,80 @@ def audit_details(event: Event) -> dict[str, Any]:
     return {name: canonical_value(getattr(event, name)) for name in _shape(type(event)).audit}
 
 
+class HeadsMap:
+    """The chain-heads map (``domain.merkle.heads``) as a batch changes it.
+
+    ``buckets(ids)`` answers the stored content of buckets (chain key -> head leaf
+    index), ``nodes(ids)`` the stored map nodes; a fresh trail answers nothing for both.
+    ``prepare`` fetches what a batch's chains need in two calls.
+    """
+
+    def __init__(self, buckets: BucketFetch, nodes: NodeFetch) -> None:
+        self._fetch_buckets = buckets
+        self.tree = HeadsTree(nodes)
+        self.content: dict[int, dict[str, int]] = {}
+        self.changed_chains: dict[str, int] = {}
+
+    def prepare(self, chains: Iterable[str]) -> None:
+        """Load the buckets of ``chains`` and the map nodes their paths read."""
+        wanted = {bucket_of(chain) for chain in chains} - self.content.keys()
+        if wanted:
+            self.content.update({b: {} for b in wanted})
+            for bucket, heads in self._fetch_buckets(sorted(wanted)).items():
+                self.content[bucket] = dict(heads)
+            self.tree.load(wanted)
+
+    def update(self, chains: Iterable[str], index: int) -> bytes:
+        """Make leaf ``index`` the head of each of ``chains``; returns the new root."""
+        for chain in chains:
+            bucket = bucket_of(chain)
+            self.prepare([chain])
+            self.content[bucket][chain] = index
+            self.changed_chains[chain] = index
+            self.tree.set_bucket(bucket, self.content[bucket])
+        return self.tree.root()
+
+
+#: ``buckets(ids)``: stored content of map buckets, ``{bucket: {chain: head}}``
+BucketFetch = Callable[[list[int]], dict[int, dict[str, int]]]
+
+
+def _no_buckets(ids: list[int]) -> dict[int, dict[str, int]]:
+    return {}
+
+
+def _no_nodes(ids: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    return {}
+
+
 class EntryBuilder:
     """Turns events into chained entries and Merkle nodes, in leaf order.
 
-    Pure apart from ``heads``, which answers "latest leaf hash of this space / actor"
-    for chains not yet seen by this builder (the projection asks the database; a fresh
-    in-memory trail answers None).
+    Pure apart from ``heads``, which answers "latest leaf hash and index of this space /
+    actor" for chains not yet seen by this builder, and ``heads_map``, the chain-heads
+    map as stored (the projection asks the database; a fresh in-memory trail answers
+    None and an empty map). Leaves from ``v2_from`` on are of format 2 (they carry the
+    map's root and their chains' previous leaf indices); earlier ones of format 1, as
+    the version that began the trail wrote them.
     """
 
-    def __init__(self, tree: CompactTree, last_hash: bytes | None, heads: HeadLookup) -> None:
+    def __init__(
+        self,
+        tree: CompactTree,
+        last_hash: bytes | None,
+        heads: HeadLookup,
+        heads_map: HeadsMap | None = None,
+        *,
+        v2_from: int = 0,
+    ) -> None:
         self.tree = tree
         self._last = last_hash
         self._lookup = heads
-        self._heads: dict[tuple[str, str], bytes | None] = {}
+        self._heads: dict[tuple[str, str], tuple[bytes, int] | None] = {}
+        self.heads_map = heads_map or HeadsMap(_no_buckets, _no_nodes)
+        self.v2_from = v2_from
 
-    def _head(self, kind: str, key: str | None) -> bytes | None:
+    def _head(self, kind: str, key: str | None) -> tuple[bytes, int] | None:
         if key is None:
             return None
         if (kind, key) not in self._heads:
@@ -286,8 +357,13 @@ class EntryBuilder:
         space_key = str(space_id) if space_id is not None else None
         actor_key = f"{actor['role']}:{actor['id']}" if actor is not None else None
         at = event_time(event)
-        entry = {
-            "v": ENTRY_VERSION,
+        space_prev, actor_prev = self._head("space", space_key), self._head("actor", actor_key)
+        chains = [key for key in (space_key, actor_key) if key is not None]
+        # the map changes with every leaf, whatever its format: a format-2 leaf's root
+        # names the heads of chains begun under format 1 too
+        heads_root = self.heads_map.update(chains, index)
+        entry: dict[str, Any] = {
+            "v": 1,
             "leaf_index": index,
             "notification_id": notification_id,
             "event": event_name(event),
@@ -299,17 +375,22 @@ class EntryBuilder:
             "details": audit_details(event),
             "event_digest": event_digest(event),
             "prev": _hex(self._last),
-            "space_prev": _hex(self._head("space", space_key)),
-            "actor_prev": _hex(self._head("actor", actor_key)),
+            "space_prev": _hex(space_prev[0] if space_prev else None),
+            "actor_prev": _hex(actor_prev[0] if actor_prev else None),
         }
+        if index >= self.v2_from:
+            entry["v"] = ENTRY_VERSION
+            entry["space_prev_leaf"] = space_prev[1] if space_prev else None
+            entry["actor_prev_leaf"] = actor_prev[1] if actor_prev else None
+            entry["heads"] = heads_root.hex()
         text = canonical_json(entry)
         h = leaf_hash(text.encode("utf-8"))
         nodes = self.tree.append(h)
         self._last = h
         if space_key is not None:
-            self._heads[("space", space_key)] = h
+            self._heads[("space", space_key)] = (h, index)
         if actor_key is not None:
-            self._heads[("actor", actor_key)] = h
+            self._heads[("actor", actor_key)] = (h, index)
         row = EntryRow(
             leaf_index=index,
             notification_id=notification_id,
@@ -332,16 +413,28 @@ class TrailProjection(Projection):
 
     name = "trail"
     # trail_checkpoints is NOT here: signed checkpoints were handed out and must survive
-    # a rebuild (which reproduces the same tree, so they still verify).
-    tables = ("trail_entries", "trail_nodes")
+    # a rebuild (which reproduces the same tree, so they still verify). Nor is
+    # trail_format: a rebuild writes format-1 leaves where the trail first had them.
+    tables = ("trail_entries", "trail_nodes", "trail_chains", "trail_heads")
 
     def apply(self, cursor: ViewCursor, events: Sequence[tuple[int, Event]]) -> None:
         """Append one entry per event, with its Merkle nodes, in the caller's transaction."""
         tree, last_hash = resume_tree(cursor)
+        first_v2 = v2_from(cursor, tree.size)
         spaces = [str(s) for _, e in events if (s := event_space(e)) is not None]
         actors = [(a["id"], a["role"]) for _, e in events if (a := event_actor(e))]
         known = fetch_heads(cursor, spaces, actors)
-        builder = EntryBuilder(tree, last_hash, lambda kind, key: known.get((kind, key)))
+        heads_map = HeadsMap(
+            lambda ids: fetch_buckets(cursor, ids), lambda ids: fetch_heads_nodes(cursor, ids)
+        )
+        heads_map.prepare([*spaces, *(f"{role}:{actor_id}" for actor_id, role in actors)])
+        builder = EntryBuilder(
+            tree,
+            last_hash,
+            lambda kind, key: known.get((kind, key)),
+            heads_map,
+            v2_from=first_v2,
+        )
         entries: list[tuple[Any, ...]] = []
         nodes: list[Node] = []
         for notification_id, event in events:
@@ -362,3 +455,4 @@ class TrailProjection(Projection):
         # Both tables are append-only: one COPY each, in the batch's transaction.
         cursor.copy_rows("trail_entries", ENTRY_COLUMNS, entries)
         cursor.copy_rows("trail_nodes", ("level", "idx", "hash"), nodes)
+        save_heads(cursor, heads_map.changed_chains, heads_map.tree.changed())

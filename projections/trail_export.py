@@ -4,13 +4,20 @@
 streams header, one line per entry and the signed manifest; ``prove_rows`` attaches the
 inclusion proofs, fetching the stored nodes of a page of entries in one query.
 
-Format ``coffre-trail-export/1`` (``vault.trail_verify`` is its reader)::
+Format ``coffre-trail-export/2`` (``vault.trail_verify`` is its reader; ``/1``, the
+same without ``completeness``, is still read for whole-log exports)::
 
     {"format": "coffre-trail-export/1", "query": {...}, "range": {"first", "end"},
      "checkpoint": {...}, "public_key": "<base64>", "count": N,
      "chain": {"kind": "log"|"space"|"actor", "link": "prev"|"space_prev"|"actor_prev",
                "heads": {"<chain key>": "<hex leaf hash>"}},
-     "consistency": {"from_size": m, "proof": ["<hex>", ...]} | null}
+     "consistency": {"from_size": m, "proof": ["<hex>", ...]} | null,
+     "completeness": {"anchor": <entry line of leaf size - 1> | null,
+                      "before": <entry line of leaf first - 1> | null,
+                      "after": <entry line of leaf end> | null,
+                      "chains": {"<chain key>": {"bucket": b, "heads": {...},
+                                                 "proof": ["<hex>", ...],
+                                                 "tail": [<entry line>, ...]}}}}
     {"leaf_index": i, "entry": "<the exact canonical entry text>", "inclusion_proof": [...]}
     ...
     {"manifest": {"format", "query", "range", "count", "checkpoint": {"size", "root"},
@@ -18,7 +25,13 @@ Format ``coffre-trail-export/1`` (``vault.trail_verify`` is its reader)::
 
 ``range`` is the slice of leaves [first, end) the query covers (time bounds resolve to a
 contiguous slice; see ``projections.trail_query``); ``end`` never exceeds the
-checkpoint's size. ``heads`` gives, per chain in the export, the leaf hash of the
+checkpoint's size. ``completeness`` pins that slice and each chain's end to the
+checkpoint: ``anchor`` is the tree's last leaf, whose ``heads`` root is the chain-heads
+map (``domain.merkle.heads``) at the checkpoint; per chain of the query, its bucket's
+content and proof under that root, and ``tail``, the chain's entries from ``end`` to
+its head (only when a time window ends before the head); ``before`` / ``after`` are the
+leaves just outside a time window, dated before ``since`` / at or after ``until``.
+``heads`` gives, per chain in the export, the leaf hash of the
 chain's last entry below ``end``. ``header_sha256`` is the SHA-256 of the header line's
 bytes, ``entries_sha256`` that of every entry line followed by ``\\n``: signing both in
 the manifest makes any truncation, deletion, insertion or edit of the file detectable,
@@ -44,7 +57,7 @@ from domain.values import Role, require_aware
 from projections.trail import format_instant
 from projections.trail_store import EntryRow
 
-FORMAT = "coffre-trail-export/1"
+FORMAT = "coffre-trail-export/2"
 LINKS = {"log": "prev", "space": "space_prev", "actor": "actor_prev"}
 PROOF_PAGE = 500
 _CACHE_LIMIT = 200_000  # node hashes kept between pages (~10 MB)
@@ -119,6 +132,7 @@ class ExportPlan:
     count: int
     heads: dict[str, str]
     consistency: dict[str, Any] | None = None
+    completeness: dict[str, Any] | None = None
 
     def header(self) -> dict[str, Any]:
         """The first line's object."""
@@ -131,6 +145,7 @@ class ExportPlan:
             "count": self.count,
             "chain": {"kind": self.kind, "link": LINKS[self.kind], "heads": self.heads},
             "consistency": self.consistency,
+            "completeness": self.completeness,
         }
 
 
@@ -161,9 +176,7 @@ def write_export(
     digest = hashlib.sha256()
     count = 0
     for leaf_index, text, proof in entries:
-        line = canonical_json(
-            {"leaf_index": leaf_index, "entry": text, "inclusion_proof": [h.hex() for h in proof]}
-        )
+        line = canonical_json(entry_line(leaf_index, text, proof))
         out.write(line + "\n")
         digest.update(line.encode("utf-8") + b"\n")
         count += 1
@@ -184,6 +197,11 @@ def write_export(
     signature = base64.b64encode(sign(manifest)).decode("ascii")
     out.write(canonical_json({"manifest": manifest, "signature": signature}) + "\n")
     return ExportSummary(count, plan.checkpoint)
+
+
+def entry_line(leaf_index: int, text: str, proof: list[bytes]) -> dict[str, Any]:
+    """One entry as an export carries it: index, exact text, inclusion proof in hex."""
+    return {"leaf_index": leaf_index, "entry": text, "inclusion_proof": [h.hex() for h in proof]}
 
 
 def prove_rows(

@@ -5,12 +5,12 @@ primary-key lookups, named up front and fetched in one query, whatever the trail
 size. Exports batch those lookups (one query per page of entries) and cache the upper
 levels every proof shares.
 
-**Time windows** resolve to a contiguous slice of leaves: from the earliest-dated entry
-at or after ``since`` to the latest-dated entry before ``until``, every leaf in between
-included. Entries are dated by the vault's clock when the command ran and appended in
-commit order; the two orders agree except across concurrent commits, and a gap-free
-slice is what lets a regulator prove that nothing inside the window was left out.
-Both ends are found through the ``at`` index in O(log n).
+**Time windows** resolve to a contiguous slice of leaves: from the leaf after the last
+one dated before ``since`` up to (excluded) the first leaf after it dated at or after
+``until``. Entries are dated by the vault's clock when the command ran and appended in
+commit order; the two orders agree except across concurrent commits. A gap-free slice
+whose two neighbours are dated outside the window is what lets a regulator prove that
+nothing inside it was left out (the export carries both neighbours).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any, Protocol, TextIO, TypeVar
 from uuid import UUID
 
 from domain.checkpoint import Checkpoint
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Unavailable
 from domain.merkle import NodeReader, consistency_proof, inclusion_proof, nodes_read, root
+from domain.merkle.heads import HeadsTree, bucket_of, path_ids
 from domain.merkle.verify import RootMismatch
 from domain.values import Role
 from projections.store import ViewStore
@@ -33,12 +34,15 @@ from projections.trail_export import (
     ExportPlan,
     ExportSummary,
     TrailQuery,
+    entry_line,
     prove_rows,
     write_export,
 )
 from projections.trail_store import (
     EntryRow,
     entry_from_row,
+    fetch_buckets,
+    fetch_heads_nodes,
     fetch_nodes,
     parse_sqlite_time,
 )
@@ -76,9 +80,7 @@ class Clock(Protocol):
 class Trail:
     """Reads the trail tables; signs checkpoints with the trail key."""
 
-    def __init__(
-        self, store: ViewStore, signer: Signer, clock: Clock | None = None
-    ) -> None:
+    def __init__(self, store: ViewStore, signer: Signer, clock: Clock | None = None) -> None:
         """``clock`` (anything with ``now()``) dates checkpoints; default: the wall clock."""
         self.store = store
         self.signer = signer
@@ -125,13 +127,14 @@ class Trail:
 
     # -- checkpoints -------------------------------------------------------------
 
-    def checkpoint(self) -> Checkpoint:
-        """Sign the current size and root now, store it and return it.
+    def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """Sign the current size (or ``size``, no larger) and its root now, store it and
+        return it.
 
         If a checkpoint of this size exists it is returned instead: one signed
         statement per size (the table's key), its time the first time it was true.
         """
-        size = self.size()
+        size = self.size() if size is None else size
         existing = self._checkpoint_rows("WHERE size = %(size)s", {"size": size})
         if existing:
             return existing[0]
@@ -206,22 +209,28 @@ class Trail:
     # -- entries -----------------------------------------------------------------
 
     def window(self, since: datetime | None, until: datetime | None, size: int) -> tuple[int, int]:
-        """The slice of leaves [first, end) a time window resolves to (see module doc)."""
+        """The slice of leaves [first, end) a time window resolves to (see module doc).
+
+        ``first`` follows the last leaf dated before ``since``; ``end`` is the first
+        leaf from ``first`` on dated at or after ``until``. So every leaf of the slice is
+        dated inside the window, and the two leaves just outside it prove where it
+        stops, which is what a verifier checks (``completeness.before`` / ``after``).
+        """
         first, end = 0, size
         if since is not None:
             rows = self.store.query(
-                "SELECT leaf_index FROM trail_entries WHERE at >= %(t)s AND leaf_index < %(n)s "
-                "ORDER BY at, leaf_index LIMIT 1",
+                "SELECT max(leaf_index) AS j FROM trail_entries "
+                "WHERE at < %(t)s AND leaf_index < %(n)s",
                 {"t": since, "n": size},
             )
-            first = int(rows[0]["leaf_index"]) if rows else size
+            first = int(rows[0]["j"]) + 1 if rows and rows[0]["j"] is not None else 0
         if until is not None:
             rows = self.store.query(
-                "SELECT leaf_index FROM trail_entries WHERE at < %(t)s AND leaf_index < %(n)s "
-                "ORDER BY at DESC, leaf_index DESC LIMIT 1",
-                {"t": until, "n": size},
+                "SELECT min(leaf_index) AS j FROM trail_entries "
+                "WHERE at >= %(t)s AND leaf_index >= %(f)s AND leaf_index < %(n)s",
+                {"t": until, "f": first, "n": size},
             )
-            end = int(rows[0]["leaf_index"]) + 1 if rows else 0
+            end = int(rows[0]["j"]) if rows and rows[0]["j"] is not None else size
         return first, max(first, end)
 
     def entries(
@@ -329,10 +338,10 @@ class Trail:
         one signed now. ``from_size``: also carry the consistency proof from the
         checkpoint of that size a regulator already holds.
         """
+        size, maps = self._heads_snapshot(chain_keys(query))
         checkpoint = self.latest_checkpoint()
-        if checkpoint is None or checkpoint.size != self.size():
-            checkpoint = self.checkpoint()
-        size = checkpoint.size
+        if checkpoint is None or checkpoint.size != size:
+            checkpoint = self.checkpoint(size)
         consistency = None
         if from_size is not None:
             if from_size > size:
@@ -350,9 +359,76 @@ class Trail:
             count=self.count(query, first, end),
             heads=self.heads(query, end),
             consistency=consistency,
+            completeness=self._completeness(query, size, first, end, maps),
         )
         entries = prove_rows(self._rows(query, first, end), size, self._fetch_nodes)
         return write_export(out, plan, entries, self.signer.sign_manifest, progress)
+
+    def _heads_snapshot(
+        self, chains: list[str]
+    ) -> tuple[int, dict[str, tuple[int, dict[str, int], list[bytes]]]]:
+        """The trail's size and, for each chain key, its bucket, the bucket's content and
+        the bucket's proof in the chain-heads map, all of the same moment.
+
+        The map is updated in place by each batch; the size is read before and after,
+        and a batch committed in between (the size moved) means reading again.
+        """
+        for _ in range(20):
+            with self.store.transaction() as cursor:
+                before = _size(cursor)
+                buckets = [bucket_of(chain) for chain in chains]
+                content = fetch_buckets(cursor, buckets)
+                ids = [node for b in buckets for node in path_ids(b)]
+                nodes = fetch_heads_nodes(cursor, ids) if ids else {}
+                after = _size(cursor)
+            if before == after:
+                tree = HeadsTree(partial(_known, nodes))
+                tree.load(buckets)
+                maps = {
+                    chain: (b, content.get(b, {}), tree.proof(b))
+                    for chain, b in zip(chains, buckets, strict=True)
+                }
+                return before, maps
+        raise Unavailable("the trail kept growing while its export was prepared; try again")
+
+    def _completeness(
+        self,
+        query: TrailQuery,
+        size: int,
+        first: int,
+        end: int,
+        maps: dict[str, tuple[int, dict[str, int], list[bytes]]],
+    ) -> dict[str, Any]:
+        """What pins the export's slice and chains to the checkpoint (module doc of
+        ``projections.trail_export``)."""
+        chains: dict[str, Any] = {}
+        for chain, (bucket, content, proof) in maps.items():
+            head = content.get(chain)
+            tail: list[dict[str, Any]] = []
+            if head is not None and head >= end:
+                rows = self._rows(_chain_query(query, chain), end, size)
+                tail = [
+                    entry_line(i, t, p) for i, t, p in prove_rows(rows, size, self._fetch_nodes)
+                ]
+            chains[chain] = {
+                "bucket": bucket,
+                "heads": content,
+                "proof": [h.hex() for h in proof],
+                "tail": tail,
+            }
+        return {
+            "anchor": self._line(size - 1, size) if size else None,
+            "before": self._line(first - 1, size) if query.since and first > 0 else None,
+            "after": self._line(end, size) if query.until and end < size else None,
+            "chains": chains,
+        }
+
+    def _line(self, leaf_index: int, size: int) -> dict[str, Any]:
+        rows = self.store.query(
+            "SELECT * FROM trail_entries WHERE leaf_index = %(i)s", {"i": leaf_index}
+        )
+        row = entry_from_row(rows[0])
+        return entry_line(leaf_index, row.text, self.inclusion_proof(leaf_index, size))
 
     def _fetch_nodes(self, ids: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         with self.store.transaction() as cursor:
@@ -365,6 +441,36 @@ class Trail:
         buffer = io.StringIO()
         self.export_jsonl(query, buffer, from_size=from_size)
         return bundle_from_export(buffer.getvalue(), self.patient_of, self._now())
+
+
+def chain_keys(query: TrailQuery) -> list[str]:
+    """The chain keys an export of ``query`` covers (none for a slice of the log)."""
+    if query.kind == "space":
+        return [str(query.space_id)]
+    if query.kind == "actor":
+        roles = [query.actor_role] if query.actor_role else [r.value for r in Role]
+        return [f"{role}:{query.actor_id}" for role in roles]
+    return []
+
+
+def _chain_query(query: TrailQuery, chain: str) -> TrailQuery:
+    """The query of one chain of ``query`` (an actor's chain is per role)."""
+    if query.kind == "space":
+        return TrailQuery(space_id=query.space_id)
+    role, _, actor_id = chain.partition(":")
+    return TrailQuery(actor_id=actor_id, actor_role=role)
+
+
+def _known(
+    nodes: dict[tuple[int, int], bytes], wanted: list[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    return {n: nodes[n] for n in wanted if n in nodes}
+
+
+def _size(cursor: Any) -> int:
+    rows = cursor.fetch("SELECT max(leaf_index) AS last FROM trail_entries")
+    last = rows[0]["last"] if rows else None
+    return 0 if last is None else int(last) + 1
 
 
 def _filters(query: TrailQuery) -> tuple[str, dict[str, Any]]:

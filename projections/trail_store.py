@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.merkle import CompactTree, frontier_ids
+from domain.merkle.heads import HeadsTree, bucket_of
 from projections.store import ViewCursor
 
 
@@ -38,14 +39,14 @@ LAST_ENTRY = "SELECT leaf_index, leaf_hash FROM trail_entries ORDER BY leaf_inde
 # ``{values}`` only ever receives generated placeholders; every value is a bound parameter.
 SPACE_HEADS = """
 WITH k(key) AS (VALUES {values})
-SELECT k.key AS key, (SELECT t.leaf_hash FROM trail_entries t WHERE t.space_id = k.key
-    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_hash FROM k
+SELECT k.key AS key, (SELECT t.leaf_index FROM trail_entries t WHERE t.space_id = k.key
+    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_index FROM k
 """
 ACTOR_HEADS = """
 WITH k(actor_id, role) AS (VALUES {values})
-SELECT k.actor_id AS actor_id, k.role AS role, (SELECT t.leaf_hash FROM trail_entries t
+SELECT k.actor_id AS actor_id, k.role AS role, (SELECT t.leaf_index FROM trail_entries t
     WHERE t.actor_id = k.actor_id AND t.actor_role = k.role
-    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_hash FROM k
+    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_index FROM k
 """
 # SQLite: the wanted ids as a VALUES list joined to the primary key; ``{values}``, as
 # above, only ever receives generated placeholders.
@@ -66,33 +67,133 @@ JOIN trail_nodes n ON n.level = w.level AND n.idx = w.idx
 
 def fetch_heads(
     cursor: ViewCursor, spaces: Iterable[str], actors: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], bytes]:
-    """Latest leaf hash of each space chain and each (actor id, role) chain given.
+) -> dict[tuple[str, str], tuple[bytes, int]]:
+    """Latest (leaf hash, leaf index) of each space chain and each (actor id, role) chain.
 
     Keys are ``("space", space_id)`` and ``("actor", "role:id")``; chains without an
     entry yet are absent.
     """
     spaces, actors = sorted(set(spaces)), sorted(set(actors))
-    heads: dict[tuple[str, str], bytes] = {}
+    indices: dict[tuple[str, str], int] = {}
     if spaces:
         params: dict[str, Any] = {f"k{n}": UUID(key) for n, key in enumerate(spaces)}
         values = ", ".join(f"(%(k{n})s)" for n in range(len(spaces)))
         for row in cursor.fetch(SPACE_HEADS.format(values=values), params):
-            if row["leaf_hash"] is not None:
-                heads[("space", str(row["key"]))] = bytes(row["leaf_hash"])
+            if row["leaf_index"] is not None:
+                indices[("space", str(row["key"]))] = int(row["leaf_index"])
     if actors:
         params = {}
         for n, (actor_id, role) in enumerate(actors):
             params[f"i{n}"], params[f"r{n}"] = actor_id, role
         values = ", ".join(f"(%(i{n})s, %(r{n})s)" for n in range(len(actors)))
         for row in cursor.fetch(ACTOR_HEADS.format(values=values), params):
-            if row["leaf_hash"] is not None:
-                heads[("actor", f"{row['role']}:{row['actor_id']}")] = bytes(row["leaf_hash"])
-    return heads
+            if row["leaf_index"] is not None:
+                indices[("actor", f"{row['role']}:{row['actor_id']}")] = int(row["leaf_index"])
+    hashes = leaf_hashes(cursor, set(indices.values()))
+    return {key: (hashes[index], index) for key, index in indices.items()}
 
 
-def fetch_nodes(cursor: ViewCursor, ids: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+def leaf_hashes(cursor: ViewCursor, indices: Iterable[int]) -> dict[int, bytes]:
+    """The leaf hashes of the given leaves (one query)."""
+    wanted = sorted(set(indices))
+    if not wanted:
+        return {}
+    params = {f"i{n}": index for n, index in enumerate(wanted)}
+    marks = ", ".join(f"%(i{n})s" for n in range(len(wanted)))
+    rows = cursor.fetch(
+        f"SELECT leaf_index, leaf_hash FROM trail_entries WHERE leaf_index IN ({marks})",  # noqa: S608
+        params,
+    )
+    return {int(r["leaf_index"]): bytes(r["leaf_hash"]) for r in rows}
+
+
+def fetch_buckets(cursor: ViewCursor, buckets: Sequence[int]) -> dict[int, dict[str, int]]:
+    """The stored content of chain-heads buckets: ``{bucket: {chain key: head}}``."""
+    found: dict[int, dict[str, int]] = {}
+    wanted = sorted(set(buckets))
+    for start in range(0, len(wanted), NODE_BATCH):
+        batch = wanted[start : start + NODE_BATCH]
+        params = {f"b{n}": b for n, b in enumerate(batch)}
+        marks = ", ".join(f"%(b{n})s" for n in range(len(batch)))
+        rows = cursor.fetch(
+            f"SELECT chain, bucket, head FROM trail_chains WHERE bucket IN ({marks})",  # noqa: S608
+            params,
+        )
+        for row in rows:
+            found.setdefault(int(row["bucket"]), {})[row["chain"]] = int(row["head"])
+    return found
+
+
+def fetch_heads_nodes(
+    cursor: ViewCursor, ids: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """Stored chain-heads map nodes ``(level, idx)``; absent ones are empty subtrees."""
+    return fetch_nodes(cursor, ids, table="trail_heads")
+
+
+UPSERT_CHAIN = (
+    "INSERT INTO trail_chains (chain, bucket, head) VALUES (%(c)s, %(b)s, %(h)s) "
+    "ON CONFLICT (chain) DO UPDATE SET head = excluded.head"
+)
+UPSERT_NODE = (
+    "INSERT INTO trail_heads (level, idx, hash) VALUES (%(l)s, %(i)s, %(h)s) "
+    "ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash"
+)
+
+
+def save_heads(
+    cursor: ViewCursor, chains: dict[str, int], nodes: Sequence[tuple[int, int, bytes]]
+) -> None:
+    """Store a batch's new chain heads and changed map nodes (in its transaction)."""
+    for chain, head in sorted(chains.items()):
+        cursor.execute(UPSERT_CHAIN, {"c": chain, "b": bucket_of(chain), "h": head})
+    for level, idx, h in nodes:
+        cursor.execute(UPSERT_NODE, {"l": level, "i": idx, "h": h})
+
+
+def v2_from(cursor: ViewCursor, size: int) -> int:
+    """The first leaf of format 2; recorded (and the map filled) on first use.
+
+    A trail begun by an earlier version has format-1 leaves and no map: they stay as
+    they are (signed checkpoints cover them), the map is filled from their chains
+    once, and format 2 starts at the next leaf.
+    """
+    rows = cursor.fetch("SELECT v2_from FROM trail_format WHERE id = 1")
+    if rows:
+        return int(rows[0]["v2_from"])
+    cursor.execute("INSERT INTO trail_format (id, v2_from) VALUES (1, %(n)s)", {"n": size})
+    if size:
+        _fill_map(cursor)
+    return size
+
+
+def _fill_map(cursor: ViewCursor) -> None:
+    heads: dict[str, int] = {}
+    for row in cursor.fetch(
+        "SELECT space_id, max(leaf_index) AS head FROM trail_entries "
+        "WHERE space_id IS NOT NULL GROUP BY space_id"
+    ):
+        heads[str(row["space_id"])] = int(row["head"])
+    for row in cursor.fetch(
+        "SELECT actor_role, actor_id, max(leaf_index) AS head FROM trail_entries "
+        "WHERE actor_id IS NOT NULL GROUP BY actor_role, actor_id"
+    ):
+        heads[f"{row['actor_role']}:{row['actor_id']}"] = int(row["head"])
+    buckets: dict[int, dict[str, int]] = {}
+    for chain, head in heads.items():
+        buckets.setdefault(bucket_of(chain), {})[chain] = head
+    tree = HeadsTree(lambda ids: {})
+    for bucket, content in sorted(buckets.items()):
+        tree.set_bucket(bucket, content)
+    save_heads(cursor, heads, tree.changed())
+
+
+def fetch_nodes(
+    cursor: ViewCursor, ids: Sequence[tuple[int, int]], table: str = "trail_nodes"
+) -> dict[tuple[int, int], bytes]:
     """Stored subtree hashes for ``(level, idx)`` ids, absent ones left out.
+
+    ``table``: ``trail_nodes`` (the log's tree) or ``trail_heads`` (the chain-heads map).
 
     One round trip per ``NODE_BATCH`` ids (a proof needs ~log2(size), a page of export
     proofs ~2 per entry): each id is a primary-key probe, so a proof costs one query
@@ -103,7 +204,7 @@ def fetch_nodes(cursor: ViewCursor, ids: Sequence[tuple[int, int]]) -> dict[tupl
     for start in range(0, len(wanted), NODE_BATCH):
         batch = wanted[start : start + NODE_BATCH]
         if cursor.dialect == "postgres":
-            sql = NODES_POSTGRES
+            sql = NODES_POSTGRES.replace("trail_nodes", table)
             params: dict[str, Any] = {
                 "levels": [level for level, _ in batch],
                 "idxs": [idx for _, idx in batch],
@@ -112,7 +213,8 @@ def fetch_nodes(cursor: ViewCursor, ids: Sequence[tuple[int, int]]) -> dict[tupl
             params = {}
             for n, (level, idx) in enumerate(batch):
                 params[f"l{n}"], params[f"i{n}"] = level, idx
-            sql = NODES.format(values=", ".join(f"(%(l{n})s, %(i{n})s)" for n in range(len(batch))))
+            marks = ", ".join(f"(%(l{n})s, %(i{n})s)" for n in range(len(batch)))
+            sql = NODES.format(values=marks).replace("trail_nodes", table)
         for row in cursor.fetch(sql, params):
             found[(row["level"], row["idx"])] = bytes(row["hash"])
     return found

@@ -31,11 +31,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.checkpoint import Checkpoint
+from domain.checkpoint import Checkpoint, canonical_json
 from domain.errors import InvalidInput
-from domain.merkle import leaf_hash
+from domain.trail_fhir import INS, render_bundle, space_of_patient
 from vault.trail_checks import (
     FORMAT,
+    LEGACY_FORMAT,
     EntryWalker,
     HeaderCheck,
     TrailMismatchError,
@@ -105,7 +106,7 @@ def _lines(source: str | os.PathLike[str] | Iterable[str]) -> Iterator[tuple[int
 def _object(text: str, line: int) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         value = None
     if not isinstance(value, dict):
         fail("not a JSON object", "format", line)
@@ -127,7 +128,7 @@ def verify_export(
     ``TrailVerificationError`` / ``TrailMismatchError`` at the first failure.
     """
     lines = _lines(path_or_lines)
-    number, header_text, _ = next(lines, (1, "", b""))
+    number, header_text, header_raw = next(lines, (1, "", b"\n"))
     header = _object(header_text, 1)
     state = HeaderCheck(header, public_key)
     report = VerifyReport(0, state.checkpoint, state.query, state.kind, public_key is not None)
@@ -146,10 +147,11 @@ def verify_export(
     for number, text, raw in lines:
         obj = _object(text, number)
         if "manifest" in obj:
-            walker.finish(obj, number, header_text)
+            walker.finish(obj, number, header_raw[:-1])
             for extra, _, _ in lines:
                 fail("a line follows the manifest", "trailing", extra)
             report.entries = walker.count
+            report.notes.extend(state.completeness.notes)
             return report
         walker.entry(obj, number, raw)
     fail(
@@ -160,16 +162,30 @@ def verify_export(
     )
 
 
-def export_from_fhir(bundle: dict[str, Any]) -> list[str]:
-    """The signed JSON Lines export a FHIR Bundle carries in its ``Binary`` entry."""
-    for item in bundle.get("entry", []):
-        resource = item.get("resource", {})
+def _fhir_binary(bundle: Any) -> str:
+    """The text of the signed JSON Lines export a Bundle carries in its ``Binary``."""
+    items = bundle.get("entry") if isinstance(bundle, dict) else None
+    if not isinstance(items, list):
+        fail("the Bundle's entry is not a list", "fhir")
+    for item in items:
+        resource = item.get("resource") if isinstance(item, dict) else None
         if (
-            resource.get("resourceType") == "Binary"
+            isinstance(resource, dict)
+            and resource.get("resourceType") == "Binary"
             and resource.get("contentType") == "application/jsonl"
         ):
-            return base64.b64decode(resource["data"], validate=True).decode("utf-8").splitlines()
+            data = resource.get("data")
+            try:
+                return base64.b64decode(data, validate=True).decode("utf-8")
+            except (ValueError, TypeError):  # binascii.Error and UnicodeDecodeError too
+                fail("the Binary's data is not base64 of UTF-8 text", "fhir")
     fail("the Bundle carries no application/jsonl Binary", "format")
+
+
+def export_from_fhir(bundle: dict[str, Any]) -> list[str]:
+    """The signed JSON Lines export a FHIR Bundle carries in its ``Binary`` entry."""
+    # split on LF only, as the export was written: an entry may hold U+2028 and the like
+    return _fhir_binary(bundle).removesuffix("\n").split("\n")
 
 
 def verify_fhir(
@@ -178,32 +194,78 @@ def verify_fhir(
     previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
     previous_public_key: bytes | None = None,
 ) -> VerifyReport:
-    """Verify the export inside a FHIR Bundle, then check that its AuditEvents are
-    exactly the export's entries, in order (by leaf index and leaf hash)."""
-    lines = export_from_fhir(bundle)
+    """Verify the export inside a FHIR Bundle, then check that the Bundle is exactly its
+    rendering by ``domain.trail_fhir.render_bundle`` (the server's own function).
+
+    So every AuditEvent says what its signed entry says (agent, outcome, time, type,
+    entities...), in order, and nothing else. The Bundle's time is the one part not
+    derived from the export; each space's INS is taken from the Bundle and must derive
+    that space's id.
+    """
+    text = _fhir_binary(bundle)
+    lines = text.removesuffix("\n").split("\n")
     report = verify_export(
         lines, public_key, previous_checkpoint, previous_public_key=previous_public_key
     )
-    proved = [
-        (
-            str(json.loads(line)["leaf_index"]),
-            leaf_hash(json.loads(line)["entry"].encode("utf-8")).hex(),
-        )
-        for line in lines[1:-1]
-    ]
-    rendered = []
-    for item in bundle.get("entry", []):
-        resource = item.get("resource", {})
-        if resource.get("resourceType") == "AuditEvent":
-            leaf = {
-                e.get("url"): e.get("valueString")
-                for x in resource.get("extension", [])
-                for e in x.get("extension", [])
-            }
-            rendered.append((leaf.get("leafIndex"), leaf.get("leafHash")))
-    if rendered != proved:
-        fail("the AuditEvents are not the export's entries", "fhir")
+    timestamp = bundle.get("timestamp")
+    if not isinstance(timestamp, str):
+        fail("the Bundle has no timestamp", "fhir")
+    entries = [json.loads(json.loads(line)["entry"]) for line in lines[1:-1]]
+    patients = _claimed_patients(bundle, entries)
+    try:
+        rendered = render_bundle(text, patients.get, timestamp)
+        same = canonical_json(rendered) == canonical_json(bundle)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        fail("the Bundle cannot be rendered from its export", "fhir")
+    if not same:
+        difference = _first_difference(rendered, bundle)
+        fail(f"the Bundle is not the rendering of its export: {difference}", "fhir")
     return report
+
+
+def _claimed_patients(bundle: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, str]:
+    """INS given in the Bundle's entities, by the space id each derives; every space of
+    the export must have one (its provisioning names it, or an entity does)."""
+    claimed: dict[str, str] = {}
+    for item in bundle["entry"]:
+        resource = item.get("resource") if isinstance(item, dict) else None
+        entities = resource.get("entity") if isinstance(resource, dict) else None
+        for entity in entities if isinstance(entities, list) else []:
+            what = entity.get("what") if isinstance(entity, dict) else None
+            ident = what.get("identifier") if isinstance(what, dict) else None
+            if isinstance(ident, dict) and ident.get("system") == INS:
+                value = ident.get("value")
+                if isinstance(value, str):
+                    claimed[str(space_of_patient(value))] = value
+    for entry in entries:
+        space, details = entry.get("space_id"), entry.get("details")
+        named = details.get("patient_id") if isinstance(details, dict) else None
+        if isinstance(space, str) and space not in claimed and not isinstance(named, str):
+            fail(
+                f"no INS in the Bundle derives the space {space} of leaf {entry.get('leaf_index')}",
+                "fhir",
+                leaf=entry.get("leaf_index") if _is_index(entry.get("leaf_index")) else None,
+            )
+    return claimed
+
+
+def _is_index(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _first_difference(rendered: dict[str, Any], bundle: dict[str, Any]) -> str:
+    """Name the first resource that differs (leaf index for an AuditEvent)."""
+    want, got = rendered.get("entry", []), bundle.get("entry")
+    if not isinstance(got, list) or len(got) != len(want):
+        return f"{len(want)} resources expected"
+    for expected, given in zip(want, got, strict=True):
+        if canonical_json(expected) != canonical_json(given):
+            resource = expected["resource"]
+            name = resource.get("id", "")
+            if resource["resourceType"] == "AuditEvent":
+                return f"the AuditEvent of leaf {name.removeprefix('leaf-')} was altered"
+            return f"the {resource['resourceType']} {name} was altered"
+    return "the Bundle's own fields were altered"
 
 
 # -- helpers for the CLI (``coffre audit verify EXPORT --public-key KEY``) ------------
@@ -227,14 +289,14 @@ def _read_document(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         first = handle.readline()
         try:
             head = json.loads(first)
-        except ValueError:
+        except (ValueError, RecursionError):
             head = None  # a pretty-printed JSON document: its first line is not JSON
-        if isinstance(head, dict) and head.get("format") == FORMAT:
+        if isinstance(head, dict) and head.get("format") in (FORMAT, LEGACY_FORMAT):
             return None  # a JSON Lines export
         handle.seek(0)
         try:
             document = json.loads(handle.read())
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return document if isinstance(document, dict) else None
 

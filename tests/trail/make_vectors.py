@@ -116,6 +116,39 @@ def _resign(lines: Lines, signer: CheckpointSigner, root: bytes | None = None) -
     return out
 
 
+def _chain_of(header: dict[str, Any], entry: dict[str, Any]) -> str:
+    kind = header["chain"]["kind"]
+    if kind == "space":
+        return str(header["query"]["space_id"])
+    return f"{entry['actor']['role']}:{entry['actor']['id']}" if kind == "actor" else "log"
+
+
+def _shortened(lines: Lines, drop: list[int], change: Callable[[dict[str, Any]], None]
+               | None = None, replace: dict[str, Any] | None = None) -> Lines:  # fmt: skip
+    """Entries ``drop`` removed, then everything the trail key signs made consistent
+    again and re-signed with the trail key itself (what its holder could do)."""
+    kept = [x for x in lines[1:-1] if json.loads(x)["leaf_index"] not in drop]
+    header = json.loads(lines[0])
+    heads: dict[str, str] = {}
+    for line in kept:
+        text = json.loads(line)["entry"]
+        heads[_chain_of(header, json.loads(text))] = hashlib.sha256(
+            b"\x00" + text.encode()).hexdigest()  # fmt: skip
+    header["chain"]["heads"], header["count"] = heads, len(kept)
+    if change is not None:
+        change(header)
+    if replace is not None:
+        header["completeness"].update(replace)
+    head = canonical_json(header)
+    manifest = json.loads(lines[-1])["manifest"]
+    manifest.update(count=len(kept), range=header["range"],
+                    header_sha256=hashlib.sha256(head.encode()).hexdigest(),
+                    entries_sha256=hashlib.sha256(
+                        "".join(x + "\n" for x in kept).encode()).hexdigest())  # fmt: skip
+    signature = base64.b64encode(CheckpointSigner(SEED).sign_manifest(manifest)).decode()
+    return [head, *kept, canonical_json({"manifest": manifest, "signature": signature})]
+
+
 def _set_name(entry: dict[str, Any]) -> None:
     entry["actor"]["name"] = "Dr Someone Else"
 
@@ -191,7 +224,8 @@ def _log_vectors(log: Lines, proved: Lines, previous: dict[str, Any],
             (failure, "checkpoint-signature", 1, None)),
         "root-altered-and-resigned": _vector(
             "checkpoint over another root, signed with the trail key itself",
-            _resign(log, CheckpointSigner(SEED), root=bytes(32)), (mismatch, "inclusion", 2, 0)),
+            _resign(log, CheckpointSigner(SEED), root=bytes(32)),
+            (mismatch, "completeness", 1, n - 3)),
         "manifest-signature-altered": _vector("manifest signature replaced", _edit_line(
             log, n - 1, lambda o: o.__setitem__("signature", json.loads(log[0])["checkpoint"][
                 "signature"])), (failure, "manifest-signature", n, None)),
@@ -233,6 +267,12 @@ def _subset_vectors(name: str, lines: Lines, leaves: list[int], foreign: str,
             (failure, "truncated", n - 1, None)),
         f"{name}--last-entry-deleted": _vector("the last entry deleted, manifest kept",
             lines[:-2] + lines[-1:], (failure, "count", n - 1, None)),
+        # what the holder of the trail key could do: drop the last entries, fix the
+        # chain head and count, re-sign; the checkpoint's chain-heads map still names
+        # the real last entry
+        f"{name}--last-entries-dropped-and-resigned": _vector(
+            f"the last two entries dropped, header fixed, re-signed with the trail key",
+            _shortened(lines, leaves[-2:]), (failure, "completeness", n - 2, leaves[-3])),
     }  # fmt: skip
 
 
@@ -277,6 +317,26 @@ def build_vectors() -> dict[str, dict[str, Any]]:
         "the window's first entry deleted",
         window[:1] + window[2:],
         ("TrailVerificationError", "gap", 2, 6),
+    )
+    first = json.loads(window[1])
+    vectors["window--first-entry-dropped-and-resigned"] = _vector(
+        "the window's first entry dropped, its range moved, re-signed with the trail key",
+        _shortened(window, [first["leaf_index"]],
+                   lambda h: h["range"].__setitem__("first", h["range"]["first"] + 1),
+                   {"before": first}),
+        ("TrailVerificationError", "window", 1, first["leaf_index"]),
+    )  # fmt: skip
+    vectors["window--last-entry-dropped-and-resigned"] = _vector(
+        "the window's last entry dropped, its range moved, re-signed with the trail key",
+        _shortened(window, [json.loads(window[-2])["leaf_index"]],
+                   lambda h: h["range"].__setitem__("end", h["range"]["end"] - 1),
+                   {"after": json.loads(window[-2])}),
+        ("TrailVerificationError", "window", 1, json.loads(window[-2])["leaf_index"]),
+    )  # fmt: skip
+    vectors["log--last-entries-dropped-and-resigned"] = _vector(
+        "the last two entries dropped, the range cut, re-signed with the trail key",
+        _shortened(log, [12, 13], lambda h: h["range"].__setitem__("end", 12)),
+        ("TrailVerificationError", "range", 1, None),
     )
     vectors["window--truncated"] = _vector(
         "the window's manifest cut off", window[:-1], ("TrailVerificationError", "truncated",

@@ -117,9 +117,11 @@ def story(fork: bool = False) -> list[tuple[int, Any]]:
 
 
 def migrate_sqlite(path: Path) -> None:
-    """Create the trail's tables (only: ``migrations/sqlite/0003.trail.sql``) at ``path``."""
+    """Create the trail's tables (only: ``migrations/sqlite/0003.trail.sql`` and
+    ``0010.trail_heads.sql``) at ``path``."""
     with closing(sqlite3.connect(path)) as db:
-        db.executescript((ROOT / "migrations/sqlite/0003.trail.sql").read_text())
+        for name in ("0003.trail.sql", "0010.trail_heads.sql"):
+            db.executescript((ROOT / "migrations/sqlite" / name).read_text())
 
 
 def project(store: SQLiteViewStore, events: list[tuple[int, Any]]) -> None:

@@ -101,10 +101,36 @@ def ref_event_actor(event: Any) -> dict[str, Any] | None:
     return None
 
 
-def ref_entries(events: list[tuple[int, Any]]) -> list[tuple[str, bytes]]:
-    """(entry text, leaf hash) of each event, chained, as the original builder made them."""
+def ref_heads_root(heads: dict[str, int]) -> bytes:
+    """The chain-heads map's root from scratch (``domain.merkle.heads``'s definition):
+    2**16 buckets by the first 16 bits of SHA-256(chain key), empty subtrees folded."""
+    buckets: dict[int, dict[str, int]] = {}
+    for chain, head in heads.items():
+        number = int.from_bytes(hashlib.sha256(chain.encode()).digest()[:2], "big")
+        buckets.setdefault(number, {})[chain] = head
+    empty = [leaf_hash(b"coffre-trail heads: empty bucket")]
+    for _ in range(16):
+        empty.append(hashlib.sha256(b"\x01" + empty[-1] + empty[-1]).digest())
+
+    def node(level: int, index: int) -> bytes:
+        if not any(b >> level == index for b in buckets):
+            return empty[level]
+        if level == 0:
+            text = canonical_json({"bucket": index, "heads": buckets[index]})
+            return leaf_hash(text.encode())
+        return hashlib.sha256(
+            b"\x01" + node(level - 1, 2 * index) + node(level - 1, 2 * index + 1)
+        ).digest()
+
+    return node(16, 0)
+
+
+def ref_entries(events: list[tuple[int, Any]], v2: bool = False) -> list[tuple[str, bytes]]:
+    """(entry text, leaf hash) of each event, chained, as the original builder made them
+    (format 1), or with format 2's three fields (``v2``)."""
     last: bytes | None = None
     heads: dict[tuple[str, str], bytes] = {}
+    indices: dict[str, int] = {}
     out = []
     for index, (notification_id, event) in enumerate(events):
         space_id = event_space(event)
@@ -112,7 +138,7 @@ def ref_entries(events: list[tuple[int, Any]]) -> list[tuple[str, bytes]]:
         space_key = str(space_id) if space_id is not None else None
         actor_key = f"{actor['role']}:{actor['id']}" if actor is not None else None
         entry = {
-            "v": ENTRY_VERSION,
+            "v": 1,
             "leaf_index": index,
             "notification_id": notification_id,
             "event": event_name(event),
@@ -127,6 +153,14 @@ def ref_entries(events: list[tuple[int, Any]]) -> list[tuple[str, bytes]]:
             "space_prev": h.hex() if (h := heads.get(("space", str(space_key)))) else None,
             "actor_prev": h.hex() if (h := heads.get(("actor", str(actor_key)))) else None,
         }
+        if v2:
+            entry["v"] = 2
+            entry["space_prev_leaf"] = indices.get(str(space_key))
+            entry["actor_prev_leaf"] = indices.get(str(actor_key))
+            for key in (space_key, actor_key):
+                if key is not None:
+                    indices[key] = index
+            entry["heads"] = ref_heads_root(indices).hex()
         text = canonical_json(entry)
         last = leaf_hash(text.encode("utf-8"))
         if space_key is not None:
@@ -137,9 +171,11 @@ def ref_entries(events: list[tuple[int, Any]]) -> list[tuple[str, bytes]]:
     return out
 
 
-def built_entries(events: list[tuple[int, Any]]) -> list[tuple[str, bytes]]:
-    """The same through today's ``EntryBuilder``."""
-    builder = EntryBuilder(CompactTree(), None, lambda kind, key: None)
+def built_entries(events: list[tuple[int, Any]], v2: bool = False) -> list[tuple[str, bytes]]:
+    """The same through today's ``EntryBuilder`` (format 1 unless ``v2``)."""
+    builder = EntryBuilder(
+        CompactTree(), None, lambda kind, key: None, v2_from=0 if v2 else 1 << 62
+    )
     rows = [builder.append(notification_id, event)[0] for notification_id, event in events]
     return [(row.text, row.leaf_hash) for row in rows]
 
@@ -157,6 +193,9 @@ def test_real_entries_are_byte_identical_to_the_reference(
     # A varied log: deposits, grants, reads, refusals, readers, the life of a space.
     assert len({type(e) for _, e in events}) >= 8
     assert built_entries(events) == ref_entries(events)
+    # format 2: the same, plus the previous leaf of each chain and the map's root
+    assert ENTRY_VERSION == 2
+    assert built_entries(events, v2=True) == ref_entries(events, v2=True)
     for _, event in events:
         assert event_digest(event) == ref_event_digest(event)
         assert canonical_json(audit_details(event)) == canonical_json(ref_audit_details(event))
