@@ -23,11 +23,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from api.logging import configure_logging
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
 from coffre.cli_common import err, fail, out, settings, token_authority
 from domain.values import Actor, Profession, Role
 from projections.runner import Event, EventSource
 from vault.migrations import migrate as apply_migrations
+from vault.settings import Settings
 
 scheduler_app = typer.Typer(help="Apply the time-based rules of every space.", no_args_is_help=True)
 projections_app = typer.Typer(help="Projection workers and views.", no_args_is_help=True)
@@ -161,10 +163,18 @@ def token(
     typer.echo(token_authority(config).mint(actor, timedelta(minutes=minutes)))
 
 
+def _logs_to_stderr(config: Settings) -> None:
+    # Operator commands log like the server (scheduler passes, collections, workers),
+    # on stderr: stdout is for what a script reads.
+    configure_logging(config.log_format, stream=sys.stderr)
+
+
 @contextmanager
 def opened() -> Iterator[Coffre]:
     """The whole application, closed on the way out."""
-    coffre = build(settings())
+    config = settings()
+    _logs_to_stderr(config)
+    coffre = build(config)
     try:
         yield coffre
     finally:
@@ -304,6 +314,7 @@ class _Observed:
         batch = self._source.read(start, limit)
         if batch:
             self._seen(batch[-1][0])
+    _logs_to_stderr(config)
         return batch
 
     def last_id(self) -> int:

@@ -85,7 +85,10 @@ class FilesystemBlobStore(BlobStore):
         path = self._path(name)
         digest, size = hashlib.sha256(), 0
         with _translated("write"):
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Level by level: ``parents=True`` would make the first level with the
+            # default mode (0777 less the umask), not 0700.
+            path.parent.parent.mkdir(mode=0o700, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
             # mkstemp creates the file with mode 0600 and a name no one else can take.
             fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
         try:
