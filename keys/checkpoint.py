@@ -144,8 +144,11 @@ def verify_manifest(manifest: dict[str, Any], signature: bytes, public_key: byte
     """Check an export manifest's signature; ``SignatureInvalid(what="manifest")`` if not."""
     key = _verify_key(public_key)
     try:
-        key.verify(MANIFEST_CONTEXT + canonical_json(manifest).encode(), signature)
-    except BadSignatureError:
+        # surrogatepass: a lone surrogate in a forged manifest must fail the signature,
+        # not the encoding
+        message = MANIFEST_CONTEXT + canonical_json(manifest).encode("utf-8", "surrogatepass")
+        key.verify(message, signature)
+    except (BadSignatureError, ValueError, RecursionError):
         raise SignatureInvalid(
             "export manifest signature does not verify", what="manifest"
         ) from None

@@ -8,11 +8,15 @@ separators, UTF-8) of::
     originator_version, at, space_id, actor {role, id, name, profession, organisation},
     details {audit fields, see AUDIT_FIELDS}, event_digest,
     prev, space_prev, actor_prev
+    (format 2:) space_prev_leaf, actor_prev_leaf, heads
 
 and its leaf hash is RFC 9162's ``SHA-256(0x00 || entry)``. ``prev`` is the leaf hash
 of leaf ``i - 1``; ``space_prev`` / ``actor_prev`` are the leaf hashes of the previous
 entry of the same space / the same actor (role and id), or null. Those two chains are
-what lets a regulator check that a one-patient or one-professional export has no hole.
+what lets a regulator check that a one-patient or one-professional export has no hole;
+``space_prev_leaf`` / ``actor_prev_leaf`` name those entries' leaf indices, and
+``heads`` is the root of the chain-heads map after this entry (``domain.merkle.heads``),
+which pins where every chain ends at any checkpoint: the export's completeness.
 
 ``details`` carries only the fields named in ``AUDIT_FIELDS``: never key material
 (``sealed_key``, ``public_key``) and never free text about health (document titles and

@@ -327,7 +327,7 @@ class EntryWalker:
         except (SignatureInvalid, CheckpointFormatError) as error:
             fail(error.detail, "manifest-signature", line)
         stated = {
-            "format": FORMAT,
+            "format": h.format,
             "query": h.query,
             "range": {"first": h.first, "end": h.end},
             "checkpoint": {"size": h.checkpoint.size, "root": h.checkpoint.root.hex()},

@@ -215,6 +215,22 @@ def test_a_fhir_export_verifies_too(
     assert json.loads(target.read_text())["resourceType"] == "Bundle"
     verified = coffre_cli("audit", "verify", str(target), "--public-key", f"@{key_file}")
     assert verified.exit_code == 0, verified.output
+    # Issue 9, item 6: an AuditEvent edited (its outcome, its agent) fails, naming its leaf.
+    bundle = json.loads(target.read_text())
+    event = bundle["entry"][-1]["resource"]
+    for edit in ("outcome", "agent"):
+        tampered = json.loads(target.read_text())
+        changed = tampered["entry"][-1]["resource"]
+        if edit == "outcome":
+            changed["outcome"] = "8" if changed["outcome"] == "0" else "0"
+        else:
+            changed["agent"][0]["who"]["display"] = "Someone Else"
+        path = tmp_path / f"tampered-{edit}.json"
+        path.write_text(json.dumps(tampered, indent=2))
+        failed = coffre_cli("audit", "verify", str(path), "--public-key", f"@{key_file}")
+        assert failed.exit_code == 1, failed.output
+        assert f"AuditEvent of leaf {event['id'].removeprefix('leaf-')}" in failed.output
+        assert "Traceback" not in failed.output
 
 
 def test_export_refusals_are_one_line(

@@ -123,8 +123,9 @@ def _chain_of(header: dict[str, Any], entry: dict[str, Any]) -> str:
     return f"{entry['actor']['role']}:{entry['actor']['id']}" if kind == "actor" else "log"
 
 
-def _shortened(lines: Lines, drop: list[int], change: Callable[[dict[str, Any]], None]
-               | None = None, replace: dict[str, Any] | None = None) -> Lines:  # fmt: skip
+def shortened(lines: Lines, drop: list[int], change: Callable[[dict[str, Any]], None]
+               | None = None, replace: dict[str, Any] | None = None,
+               signer: CheckpointSigner | None = None) -> Lines:  # fmt: skip
     """Entries ``drop`` removed, then everything the trail key signs made consistent
     again and re-signed with the trail key itself (what its holder could do)."""
     kept = [x for x in lines[1:-1] if json.loads(x)["leaf_index"] not in drop]
@@ -145,8 +146,9 @@ def _shortened(lines: Lines, drop: list[int], change: Callable[[dict[str, Any]],
                     header_sha256=hashlib.sha256(head.encode()).hexdigest(),
                     entries_sha256=hashlib.sha256(
                         "".join(x + "\n" for x in kept).encode()).hexdigest())  # fmt: skip
-    signature = base64.b64encode(CheckpointSigner(SEED).sign_manifest(manifest)).decode()
-    return [head, *kept, canonical_json({"manifest": manifest, "signature": signature})]
+    signature = base64.b64encode((signer or CheckpointSigner(SEED)).sign_manifest(manifest))
+    last = canonical_json({"manifest": manifest, "signature": signature.decode()})
+    return [head, *kept, last]
 
 
 def _set_name(entry: dict[str, Any]) -> None:
@@ -271,8 +273,8 @@ def _subset_vectors(name: str, lines: Lines, leaves: list[int], foreign: str,
         # chain head and count, re-sign; the checkpoint's chain-heads map still names
         # the real last entry
         f"{name}--last-entries-dropped-and-resigned": _vector(
-            f"the last two entries dropped, header fixed, re-signed with the trail key",
-            _shortened(lines, leaves[-2:]), (failure, "completeness", n - 2, leaves[-3])),
+            "the last two entries dropped, header fixed, re-signed with the trail key",
+            shortened(lines, leaves[-2:]), (failure, "completeness", n - 2, leaves[-3])),
     }  # fmt: skip
 
 
@@ -321,21 +323,21 @@ def build_vectors() -> dict[str, dict[str, Any]]:
     first = json.loads(window[1])
     vectors["window--first-entry-dropped-and-resigned"] = _vector(
         "the window's first entry dropped, its range moved, re-signed with the trail key",
-        _shortened(window, [first["leaf_index"]],
+        shortened(window, [first["leaf_index"]],
                    lambda h: h["range"].__setitem__("first", h["range"]["first"] + 1),
                    {"before": first}),
         ("TrailVerificationError", "window", 1, first["leaf_index"]),
     )  # fmt: skip
     vectors["window--last-entry-dropped-and-resigned"] = _vector(
         "the window's last entry dropped, its range moved, re-signed with the trail key",
-        _shortened(window, [json.loads(window[-2])["leaf_index"]],
+        shortened(window, [json.loads(window[-2])["leaf_index"]],
                    lambda h: h["range"].__setitem__("end", h["range"]["end"] - 1),
                    {"after": json.loads(window[-2])}),
         ("TrailVerificationError", "window", 1, json.loads(window[-2])["leaf_index"]),
     )  # fmt: skip
     vectors["log--last-entries-dropped-and-resigned"] = _vector(
         "the last two entries dropped, the range cut, re-signed with the trail key",
-        _shortened(log, [12, 13], lambda h: h["range"].__setitem__("end", 12)),
+        shortened(log, [12, 13], lambda h: h["range"].__setitem__("end", 12)),
         ("TrailVerificationError", "range", 1, None),
     )
     vectors["window--truncated"] = _vector(
