@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.models import ID_MAX, TEXT_MAX, GranteeIn, GrantPublic, RequestModel, ResponseModel
+from domain.space_access import BASIS_REFERENCE_MAX
 
 REGISTER_MAX = 10_000
 
@@ -161,10 +162,23 @@ class AccessRulesOut(ResponseModel):
     emergency_accesses: list[EmergencySummaryOut]
 
 
+class LegalBasisIn(RequestModel):
+    """The act an appointment rests on: a birth registration (parent), a court
+    decision (guardian)."""
+
+    reference: str = Field(
+        min_length=1,
+        max_length=BASIS_REFERENCE_MAX,
+        description="the act's reference (birth registration, court decision number)",
+    )
+    date: dt.date = Field(description="the act's date (registration, decision)")
+
+
 class RepresentativeCreate(RequestModel):
-    """Record a legal representative (a platform service, from the register or a court)."""
+    """Appoint a legal representative (an authorised registry service only)."""
 
     representative: RepresentativeIn
+    basis: LegalBasisIn
     until: dt.datetime | None = Field(None, description="guardians only; parents: majority")
 
 

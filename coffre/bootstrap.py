@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from domain.space_access import Registry
 from keys.checkpoint import CheckpointSigner
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
@@ -230,6 +231,7 @@ def build(
         presign=settings.s3_presign and settings.blob_store == "s3",
         periods=settings.periods(),
         max_document_size=settings.max_document_size,
+        registry=Registry(settings.registry()),
     )
     migrate(settings)
     views = view_store(settings)

@@ -215,7 +215,9 @@ def grant(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """Let a professional read the whole space, some types or some documents."""
+    """Let a professional read the whole space, some types or some documents.
+
+    One grant per professional: granting again changes their grant (same id)."""
     if types and documents_:
         fail("pass --types or --documents, not both")
     scope: dict[str, Any] = {"kind": "space"}
@@ -233,13 +235,24 @@ def grant(
 
 def revoke(
     patient_id: PatientArg,
-    grant_id: Annotated[str, typer.Argument(help="The grant to revoke.")],
+    grant_id: Annotated[
+        str | None, typer.Argument(help="The grant to revoke (or --professional).")
+    ] = None,
+    professional: Annotated[
+        str | None,
+        typer.Option(metavar="RPPS", help="Revoke this professional's grant, whatever its id."),
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """Revoke a grant: the grantee's very next read is refused."""
+    """Revoke a grant, or a professional's access: their very next read is refused."""
+    if (grant_id is None) is (professional is None):
+        fail("pass a GRANT_ID or --professional RPPS, not both")
     with client(url, token) as coffre:
-        coffre.revoke(patient_id, grant_id)
+        if professional is not None:
+            coffre.revoke_professional(patient_id, professional)
+        else:
+            coffre.revoke(patient_id, grant_id)
     err().print("revoked")
 
 

@@ -89,6 +89,10 @@ def what(entry: Mapping[str, Any]) -> Text:
             text.append(f" ({entry['document_type']})".replace("_", " "), style="dim")
     elif entry.get("document_id"):
         text.append(f" document {str(entry['document_id'])[:8]}…")
+    person = detail.get("representative") if isinstance(detail, Mapping) else None
+    if isinstance(person, Mapping):  # an appointment names who, as what, on which act
+        text.append(f" {person.get('name') or person.get('id')}")
+        text.append(f" ({detail.get('appointment') or detail.get('kind')})", style="dim")
     grantee = detail.get("grantee") if isinstance(detail, Mapping) else None
     if isinstance(grantee, Mapping):
         name = grantee.get("name") or grantee.get("grantee_name") or grantee.get("id")
@@ -203,6 +207,7 @@ NOTIFICATION_LABELS = {
     "announcement_pending": "a document awaits an announcement consultation",
     "emergency_access": "emergency access",
     "new_professional": "a new professional read the space",
+    "representative_appointed": "a legal representative was appointed",
 }
 _STATUS_STYLES = {"open": "green", "pending": "yellow", "closed": "red", "deleted": "bold red"}
 _SPACE_INSTANTS = (

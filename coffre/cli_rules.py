@@ -8,7 +8,8 @@ legal representatives, and the caller's own notifications.
                                             consultation, released (INVISIBLE_PATIENT)
 - ``coffre block`` / ``coffre unblock``     a professional kept from the whole space
 - ``coffre emergency declare | list``       emergency access (bris de glace)
-- ``coffre representatives add | end | list``  legal representatives (services record them)
+- ``coffre representatives add | end | list``  legal representatives (a registry
+                                            service appoints and ends them)
 - ``coffre notifications list | acknowledge``  the caller's notifications
 
 Each command is one SDK call of ``vault.client_rules``; the server decides who may do
@@ -17,6 +18,7 @@ what, and its refusal is printed as one line with a non-zero exit.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -31,6 +33,7 @@ from coffre.cli_common import (
     UrlOption,
     client,
     err,
+    fail,
     out,
     parse_instant,
     professional,
@@ -195,6 +198,13 @@ def add_representative(
     patient_id: PatientArg,
     representative_id: RepresentativeArg,
     name: Annotated[str, typer.Option(help="The representative's name.")],
+    basis_reference: Annotated[
+        str,
+        typer.Option(help="The act's reference: birth registration, court decision number."),
+    ],
+    basis_date: Annotated[
+        str, typer.Option(help="The act's date (YYYY-MM-DD): registration, decision.")
+    ],
     kind: Annotated[
         Kind, typer.Option(help="parent (until the patient's majority) or guardian.")
     ] = Kind.PARENT,
@@ -204,11 +214,24 @@ def add_representative(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """Record a legal representative (a platform service, from the register or a court)."""
+    """Appoint a legal representative (an authorised registry service only), on the act
+    of a birth registration (parent) or a court decision (guardian)."""
     end = parse_instant(until, "until")
+    try:
+        act_date = date.fromisoformat(basis_date)
+    except ValueError:
+        fail(f"--basis-date must be a date (YYYY-MM-DD), not {basis_date!r}")
     with client(url, token) as coffre:
-        coffre.add_representative(patient_id, representative_id, name, kind.value, end)
-    err().print("representative recorded")
+        coffre.add_representative(
+            patient_id,
+            representative_id,
+            name,
+            kind.value,
+            end,
+            basis_reference=basis_reference,
+            basis_date=act_date,
+        )
+    err().print("representative appointed")
 
 
 @representatives_app.command("end")
@@ -218,7 +241,8 @@ def end_representation(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
-    """End a legal representation (a platform service); it stays in the history."""
+    """End a legal representation (an authorised registry service); it stays in the
+    history."""
     with client(url, token) as coffre:
         coffre.end_representation(patient_id, representative_id)
     err().print("representation ended")

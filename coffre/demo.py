@@ -5,7 +5,9 @@ two doctors (one fully, one for lab results only), a third professional is refus
 revocation takes effect on the very next read, and the patient's access log shows it
 all. Tokens are minted with the embedded issuer key, derived from the master key in
 ``COFFRE_DATA_DIR`` (the server's), without opening the server's databases. Running it
-again reuses the space and reader keys and deposits three more documents.
+again reuses the space and reader keys and deposits three more documents; as a
+professional holds one grant per space, granting again changes it and the revocation
+still ends the access. The command exits non-zero when any check fails.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from uuid import UUID
 
 from rich.console import Console
 
-from coffre.cli_common import settings, token_authority
+from coffre.cli_common import fail, settings, token_authority
 from coffre.cli_render import access_log_table
 from domain.errors import SpaceAlreadyExists, Unauthenticated, Unavailable, UnknownDocument
 from domain.values import (
@@ -170,7 +172,7 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
         originals[kind] = (doc, content)
         console.print(f"  «{title}» ({kind}, {len(content)} bytes) -> document {doc}")
 
-    step("The patient grants access")
+    step("The patient grants access (granting again changes the one grant: same id)")
     grant_alice = patient.grant(patient_id, cast.grantee("alice"))
     console.print(f"  {cast.name('alice')}: the whole space (grant {grant_alice})")
     lab_only = {"kind": "types", "types": ["lab_result"]}
@@ -211,7 +213,9 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
 
     console.rule("[bold]Summary")
     expected = ("read", "read", "refused", "refused")
+    failed = 0
     for (what, outcome), wanted in zip(outcomes, expected, strict=True):
+        failed += outcome != wanted
         console.print(f"  {'✓' if outcome == wanted else '✗ UNEXPECTED'} {what}: {outcome}")
     reads = sum(1 for e in entries if e.get("action") == "read" and e.get("outcome") != "refused")
     refusals = sum(1 for e in entries if e.get("outcome") == "refused")
@@ -221,6 +225,9 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
         f"{refusals} refused read(s), {revokes} revocation(s)"
     )
     console.print("  the server only ever held ciphertext; data keys travelled sealed")
+    if failed:
+        # A demo whose checks fail must not look like a success to a script or CI.
+        fail(f"{failed} check(s) of the demo went otherwise than expected (✗ above)")
 
 
 class _Steps:

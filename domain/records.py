@@ -124,10 +124,15 @@ class Grant:
     expires_at: datetime | None
     revoked_at: datetime | None = None
     basis: GrantBasis = GrantBasis.CONSENT
+    #: when a later grant to the same professional replaced it (streams recorded
+    #: before grants were one per professional: see ``domain.space``)
+    superseded_at: datetime | None = None
+    #: when its scope, expiry or basis last changed (granted again)
+    changed_at: datetime | None = None
 
     def active(self, now: datetime) -> bool:
-        """True when neither revoked nor expired at ``now``."""
-        if self.revoked_at is not None:
+        """True when neither revoked, superseded nor expired at ``now``."""
+        if self.revoked_at is not None or self.superseded_at is not None:
             return False
         return self.expires_at is None or now < self.expires_at
 
@@ -142,6 +147,9 @@ class Representation:
     until: datetime | None
     ended_at: datetime | None = None
     end_reason: str | None = None
+    #: the act the appointment rests on (``domain.space_access.LegalBasis.to_dict``);
+    #: None for representatives recorded before appointments carried one
+    basis: dict[str, str] | None = None
 
     def active(self, now: datetime) -> bool:
         """True when not ended and, for a parent, before the patient's majority."""

@@ -32,6 +32,7 @@ from domain.records import (
     Document,
     DocumentVersion,
     Grant,
+    GrantBasis,
     Representation,
     Setting,
     SpaceStatus,
@@ -49,6 +50,7 @@ from domain.values import (
     Scope,
     ScopeKind,
     parse_patient_id,
+    parse_professional_id,
     require_aware,
 )
 
@@ -296,6 +298,29 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
         self.documents[document_id].deleted_at = at
 
     # -- grants ------------------------------------------------------------------
+    #
+    # One active grant per professional per space: granting again to a professional who
+    # holds an active grant changes that grant (scope, expiry, basis) and keeps its id,
+    # so that revoking it ends their access at once. Streams recorded before this rule
+    # may hold several grants to one professional ("stacked"); they replay as follows
+    # (docs/rules.md, "One grant per professional"):
+    #
+    # * a ``Granted`` or ``CareTeamJoined`` to a professional who holds an active grant
+    #   at that instant supersedes it: the earlier grant ends then (``superseded_at``);
+    # * a ``Revoked`` ends the named grant and every other grant of the same
+    #   professional active at that instant: revoking any of their grants revokes the
+    #   professional's access.
+    #
+    # New commands never stack (they record ``GrantChanged`` instead), so both rules
+    # only ever act on such old streams, and a replay gives the same decisions the new
+    # commands would have.
+
+    def active_grant(self, professional_id: str, now: datetime) -> Grant | None:
+        """The professional's active grant at ``now`` (consent or care team), if any."""
+        for grant in self.grants.values():
+            if grant.grantee.id == professional_id and grant.active(now):
+                return grant
+        return None
 
     def grant(
         self,
@@ -305,8 +330,13 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
         expires_at: datetime | None,
         actor: Actor,
         at: datetime,
-    ) -> None:
-        """The holder lets a professional read the documents ``scope`` covers."""
+    ) -> UUID:
+        """The holder lets a professional read the documents ``scope`` covers.
+
+        Returns the grant's id: ``grant_id`` for a new grant, or the id of the
+        professional's active grant, which this changes (scope, expiry) instead of
+        adding a second one.
+        """
         require_aware(at, field="at")
         if grantee.id in (actor.id, self.patient_id):
             raise InvalidInput("a grant to oneself is meaningless", field="grantee")
@@ -324,6 +354,10 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
                     raise InvalidInput("the scope names an unknown document", field="scope")
         if grant_id in self.grants:
             raise Conflict("a grant with this id exists")
+        current = self.active_grant(grantee.id, at)
+        if current is not None:
+            self._change_grant(current, scope, expires_at, GrantBasis.CONSENT, actor, at)
+            return current.id
         self._granted(
             grant_id=grant_id,
             grantee=grantee.to_dict(),
@@ -332,6 +366,28 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
             actor=actor.to_dict(),
             at=at,
         )
+        return grant_id
+
+    def _change_grant(
+        self,
+        current: Grant,
+        scope: Scope,
+        expires_at: datetime | None,
+        basis: GrantBasis,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        # Granting exactly what is granted records nothing: the answer is the same id.
+        if (current.scope, current.expires_at, current.basis) != (scope, expires_at, basis):
+            self.trigger_event(
+                self.GrantChanged,
+                grant_id=current.id,
+                scope=scope.to_dict(),
+                expires_at=expires_at,
+                basis=basis.value,
+                actor=actor.to_dict(),
+                at=at,
+            )
 
     class Granted(Aggregate.Event):
         grant_id: UUID
@@ -351,13 +407,40 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
         actor: dict[str, Any],
         at: datetime,
     ) -> None:
-        self.grants[grant_id] = Grant(
-            id=grant_id,
-            grantee=Actor.from_dict(grantee),
-            scope=Scope.from_dict(scope),
-            granted_at=at,
-            expires_at=expires_at,
+        self.add_grant(
+            Grant(
+                id=grant_id,
+                grantee=Actor.from_dict(grantee),
+                scope=Scope.from_dict(scope),
+                granted_at=at,
+                expires_at=expires_at,
+            )
         )
+
+    def add_grant(self, grant: Grant) -> None:
+        """Apply a new grant (consent or care team): it supersedes the professional's
+        active grant, which only an old stream can hold (see above)."""
+        current = self.active_grant(grant.grantee.id, grant.granted_at)
+        if current is not None:
+            current.superseded_at = grant.granted_at
+        self.grants[grant.id] = grant
+
+    class GrantChanged(Aggregate.Event):
+        """A professional's active grant was granted again: new scope, expiry, basis."""
+
+        grant_id: UUID
+        scope: dict[str, Any]
+        expires_at: datetime | None
+        basis: str
+        actor: dict[str, Any]
+        at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            grant = aggregate.grants[self.grant_id]
+            grant.scope = Scope.from_dict(self.scope)
+            grant.expires_at = self.expires_at
+            grant.basis = GrantBasis(self.basis)
+            grant.changed_at = self.at
 
     def revoke(self, grant_id: UUID, actor: Actor, at: datetime) -> None:
         """The holder ends a grant; the very next read by the grantee is refused."""
@@ -369,6 +452,20 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
             raise Conflict("the grant is already revoked")
         self._revoked(grant_id=grant_id, actor=actor.to_dict(), at=require_aware(at, field="at"))
 
+    def revoke_professional(self, professional_id: str, actor: Actor, at: datetime) -> UUID:
+        """The holder ends the professional's access: their active grant is revoked.
+
+        Returns the revoked grant's id; ``UnknownGrant`` when they hold no active grant.
+        """
+        require_aware(at, field="at")
+        professional_id = parse_professional_id(professional_id)
+        self._require_holder(actor, at)
+        current = self.active_grant(professional_id, at)
+        if current is None:
+            raise UnknownGrant("this professional holds no active grant in this space")
+        self._revoked(grant_id=current.id, actor=actor.to_dict(), at=at)
+        return current.id
+
     class Revoked(Aggregate.Event):
         grant_id: UUID
         actor: dict[str, Any]
@@ -376,7 +473,11 @@ class Space(SpaceDue, SpaceAccess, SpaceRules, SpaceLife):
 
     @event(Revoked)
     def _revoked(self, grant_id: UUID, actor: dict[str, Any], at: datetime) -> None:
-        self.grants[grant_id].revoked_at = at
+        revoked = self.grants[grant_id]
+        # Revoking any grant of a professional revokes their access (see above).
+        for grant in self.grants.values():
+            if grant is revoked or (grant.grantee.id == revoked.grantee.id and grant.active(at)):
+                grant.revoked_at = at
 
     # -- helpers -----------------------------------------------------------------
 

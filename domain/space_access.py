@@ -7,7 +7,8 @@ share one aggregate and one event namespace).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,60 @@ from domain.values import Actor, Profession, Role, Scope, clean_text, require_aw
 
 JUSTIFICATION_MIN = 10
 JUSTIFICATION_MAX = 1000
+#: the longest reference of an appointment's act (a court decision's docket number...)
+BASIS_REFERENCE_MAX = 120
+
+#: the act each kind of representation rests on
+BASIS_ACTS = {
+    RepresentativeKind.PARENT: "birth_registration",
+    RepresentativeKind.GUARDIAN: "court_decision",
+}
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Who may appoint and end legal representatives: the registry services the
+    deployment authorised (``COFFRE_REGISTRY_SERVICES``), and nobody else.
+
+    A ``service`` token alone is not enough: hospitals deposit with that role, and an
+    appointment gives its holder every document of the space.
+    """
+
+    services: frozenset[str] = frozenset()
+
+    def authorises(self, actor: Actor) -> bool:
+        """True for a service the deployment named as a registry."""
+        return actor.role is Role.SERVICE and actor.id in self.services
+
+    def require(self, actor: Actor) -> None:
+        """``Forbidden`` unless ``actor`` is an authorised registry service."""
+        if not self.authorises(actor):
+            raise Forbidden("legal representatives are appointed by an authorised registry")
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    """The act an appointment rests on: its reference and date (a birth registration
+    for a parent, a court decision for a guardian)."""
+
+    reference: str
+    date: date
+
+    def __post_init__(self) -> None:
+        reference = clean_text(
+            self.reference, field="basis.reference", max_length=BASIS_REFERENCE_MAX
+        )
+        if not isinstance(self.date, date) or isinstance(self.date, datetime):
+            raise InvalidInput("an act's date is a calendar date", field="basis.date")
+        object.__setattr__(self, "reference", reference)
+
+    def to_dict(self, kind: RepresentativeKind) -> dict[str, str]:
+        """The form events carry: ``{act, reference, date}``."""
+        return {
+            "act": BASIS_ACTS[kind],
+            "reference": self.reference,
+            "date": self.date.isoformat(),
+        }
 
 
 class SpaceAccess(Aggregate):
@@ -145,10 +200,12 @@ class SpaceAccess(Aggregate):
         expires_at: datetime | None,
         actor: Actor,
         at: datetime,
-    ) -> None:
+    ) -> UUID:
         """An establishment declares a professional of the patient's care team (R1111-46).
 
         Recorded as a whole-space grant the patient sees in their grants and may revoke.
+        Like every grant, one per professional: a professional who holds an active grant
+        keeps it, changed to the care team's (whole space, this expiry); returns its id.
         """
         require_aware(at, field="at")
         if actor.role is not Role.SERVICE:
@@ -160,6 +217,12 @@ class SpaceAccess(Aggregate):
         self._require_open(at)  # type: ignore[attr-defined]
         if grant_id in self.grants:  # type: ignore[attr-defined]
             raise Conflict("a grant with this id exists")
+        current = self.active_grant(professional.id, at)  # type: ignore[attr-defined]
+        if current is not None:
+            self._change_grant(  # type: ignore[attr-defined]
+                current, Scope.whole_space(), expires_at, GrantBasis.CARE_TEAM, actor, at
+            )
+            return current.id  # type: ignore[no-any-return]
         self.trigger_event(
             self.CareTeamJoined,
             grant_id=grant_id,
@@ -169,6 +232,7 @@ class SpaceAccess(Aggregate):
             actor=actor.to_dict(),
             at=at,
         )
+        return grant_id
 
     class CareTeamJoined(Aggregate.Event):
         """A professional joined the care team: a grant with basis ``care_team``."""
@@ -181,13 +245,15 @@ class SpaceAccess(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.grants[self.grant_id] = Grant(
-                id=self.grant_id,
-                grantee=Actor.from_dict(self.grantee),
-                scope=Scope.from_dict(self.scope),
-                granted_at=self.at,
-                expires_at=self.expires_at,
-                basis=GrantBasis.CARE_TEAM,
+            aggregate.add_grant(
+                Grant(
+                    id=self.grant_id,
+                    grantee=Actor.from_dict(self.grantee),
+                    scope=Scope.from_dict(self.scope),
+                    granted_at=self.at,
+                    expires_at=self.expires_at,
+                    basis=GrantBasis.CARE_TEAM,
+                )
             )
 
     # -- representatives -------------------------------------------------------------
@@ -200,27 +266,41 @@ class SpaceAccess(Aggregate):
         periods: Periods,
         actor: Actor,
         at: datetime,
+        *,
+        basis: LegalBasis,
+        registry: Registry,
     ) -> None:
-        """A platform service records a legal representative (from the register or a
-        court decision). A parent's representation ends at the patient's majority."""
+        """An authorised registry service appoints a legal representative, on the act
+        ``basis`` names (a birth registration for a parent, a court decision for a
+        guardian). A parent's representation ends at the patient's majority.
+
+        The patient and every other current representative are named on the event as
+        the people to notify. Any other caller, a depositing hospital included, is
+        refused and nothing is recorded.
+        """
         require_aware(at, field="at")
-        if actor.role is not Role.SERVICE:
-            raise Forbidden("representatives are recorded by a platform service")
+        registry.require(actor)
         try:
             kind = RepresentativeKind(kind)
         except ValueError:
             raise InvalidInput("unknown kind of representative", field="kind") from None
+        if not isinstance(basis, LegalBasis):
+            raise InvalidInput("an appointment needs its legal basis", field="basis")
         if representative.role is not Role.REPRESENTATIVE:
             raise InvalidInput("a representative acts with the representative role", field="id")
         if representative.id == self.patient_id:  # type: ignore[attr-defined]
             raise InvalidInput("nobody represents themselves", field="id")
         if self.status in (SpaceStatus.DELETED,):  # type: ignore[attr-defined]
             raise Conflict("this space was deleted")
+        if basis.date > at.date():
+            raise InvalidInput("the act of the appointment is in the future", field="basis.date")
         if kind is RepresentativeKind.PARENT:
             if self.birth_date is None:  # type: ignore[attr-defined]
                 raise InvalidInput("a parent is recorded only with the birth date", field="kind")
             if until is not None:
                 raise InvalidInput("a parent's representation ends at majority", field="until")
+            if basis.date < self.birth_date:  # type: ignore[attr-defined]
+                raise InvalidInput("a birth is registered after it", field="basis.date")
             until = periods.majority(self.birth_date)  # type: ignore[attr-defined]
             if until <= at:
                 raise Conflict("the patient is of age")
@@ -230,16 +310,32 @@ class SpaceAccess(Aggregate):
         if current is not None and current.active(at):
             raise Conflict("this person already represents the patient")
         self.trigger_event(
-            self.RepresentativeAdded,
+            self.RepresentativeAppointed,
             representative=representative.to_dict(),
             kind=kind.value,
             until=until,
+            basis=basis.to_dict(kind),
+            notify=self._representation_recipients(representative.id, at),
             actor=actor.to_dict(),
             at=at,
         )
 
+    def _representation_recipients(self, appointed: str, at: datetime) -> list[dict[str, Any]]:
+        # The patient and every other representative in office at ``at``.
+        recipients = [{"role": Role.PATIENT.value, "id": self.patient_id}]  # type: ignore[attr-defined]
+        recipients += [
+            {"role": Role.REPRESENTATIVE.value, "id": r.representative.id}
+            for r in self.representatives.values()  # type: ignore[attr-defined]
+            if r.active(at) and r.representative.id != appointed
+        ]
+        return recipients
+
     class RepresentativeAdded(Aggregate.Event):
-        """Someone now acts on the patient's behalf, until ``until`` (or revoked)."""
+        """Someone now acts on the patient's behalf, until ``until`` (or revoked).
+
+        Recorded before appointments carried their legal basis; new appointments are
+        ``RepresentativeAppointed``, a kind of this event.
+        """
 
         representative: dict[str, Any]
         kind: str
@@ -253,15 +349,24 @@ class SpaceAccess(Aggregate):
                 kind=RepresentativeKind(self.kind),
                 since=self.at,
                 until=self.until,
+                basis=getattr(self, "basis", None),
             )
 
+    class RepresentativeAppointed(RepresentativeAdded):
+        """A registry service appointed a representative on a legal ``basis``
+        (``{act, reference, date}``); ``notify`` lists who must be told: the patient
+        and the other representatives in office."""
+
+        basis: dict[str, str]
+        notify: list[dict[str, Any]]
+
     def end_representation(
-        self, representative_id: str, reason: str, actor: Actor, at: datetime
+        self, representative_id: str, reason: str, actor: Actor, at: datetime, *, registry: Registry
     ) -> None:
-        """A representation ends: revoked by a platform service, or majority (scheduler)."""
+        """An authorised registry service ends a representation (a court decision, a
+        change of parental authority); majority ends a parent's on its own (scheduler)."""
         require_aware(at, field="at")
-        if actor.role is not Role.SERVICE:
-            raise Forbidden("representations are ended by a platform service")
+        registry.require(actor)
         current = self.representatives.get(representative_id)  # type: ignore[attr-defined]
         if current is None:
             raise UnknownRepresentative("no such representative of this patient")

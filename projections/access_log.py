@@ -137,6 +137,25 @@ class AccessLogProjection(Projection):
             return _row(
                 entry_id, event.originator_id, event.at, event.actor, "revoke", detail=detail
             )
+        if isinstance(event, Space.GrantChanged):
+            # Granted again: the same grant, changed; a "grant" line naming its id.
+            found = cursor.fetch(
+                "SELECT grantee_id, grantee_name FROM access_log_grants WHERE grant_id = %(g)s",
+                {"g": event.grant_id},
+            )
+            detail = {
+                "grant_id": str(event.grant_id),
+                "grantee": {"id": found[0]["grantee_id"], "name": found[0]["grantee_name"]}
+                if found
+                else None,
+                "scope": event.scope,
+                "expires_at": event.expires_at.isoformat() if event.expires_at else None,
+                "basis": event.basis,
+                "changed": True,
+            }
+            return _row(
+                entry_id, event.originator_id, event.at, event.actor, "grant", detail=detail
+            )
         if isinstance(event, Access.Read):
             return _row(
                 entry_id,

@@ -129,12 +129,16 @@ def _access_entry(
             "expires_at": event.expires_at.isoformat() if event.expires_at else None,
         }
         return row(entry_id, space_id, at, actor, "care_team", detail=detail)
-    if kind is Space.RepresentativeAdded:
+    if kind is Space.RepresentativeAdded or kind is Space.RepresentativeAppointed:
         detail = {
             "representative": event.representative,
             "kind": event.kind,
             "until": event.until.isoformat() if event.until else None,
         }
+        if kind is Space.RepresentativeAppointed:
+            # The line names the appointment and the act it rests on.
+            detail["basis"] = event.basis
+            detail["appointment"] = appointment_text(event.kind, event.basis)
         return row(entry_id, space_id, at, actor, "add_representative", detail=detail)
     if kind is Space.RepresentationEnded:
         detail = {"representative_id": event.representative_id, "reason": event.reason}
@@ -161,3 +165,13 @@ def _access_entry(
             detail={"justification": event.justification},
         )
     return None
+
+
+#: how an appointment's act is named on its log line
+ACT_NAMES = {"birth_registration": "birth registration", "court_decision": "court decision"}
+
+
+def appointment_text(kind: str, basis: dict[str, str]) -> str:
+    """``parent, birth registration N-2026-123 of 2026-10-21``: what a log line shows."""
+    act = ACT_NAMES.get(basis.get("act", ""), basis.get("act", "act"))
+    return f"{kind}, {act} {basis.get('reference')} of {basis.get('date')}"

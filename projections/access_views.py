@@ -36,7 +36,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.matrix import DEFAULT_MATRIX, Matrix
-from domain.records import Setting, SpaceStatus
+from domain.records import GrantBasis, Setting, SpaceStatus
 from domain.space import Space
 from domain.values import DocumentType, Profession, ScopeKind
 from projections.runner import Event, Projection
@@ -72,6 +72,8 @@ _NOT_READABLE = (SpaceStatus.OPPOSED.value, SpaceStatus.CLOSED.value, SpaceStatu
 
 #: an active grant at %(now)s: not revoked, not expired
 _ACTIVE = "g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > %(now)s)"
+#: the same, unaliased, at an event's instant %(at)s
+_ACTIVE_AT = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > %(at)s)"
 
 
 class AccessViewsProjection(Projection):
@@ -95,10 +97,22 @@ class AccessViewsProjection(Projection):
             )
         elif isinstance(event, Space.Granted | Space.CareTeamJoined):
             self._granted(cursor, event, care_team=isinstance(event, Space.CareTeamJoined))
+        elif isinstance(event, Space.GrantChanged):
+            self._changed(cursor, event)
         elif isinstance(event, Space.Revoked):
+            # As the domain replays it: the grant ends, and so does every other grant of
+            # the same professional active then (only old, stacked streams have any).
+            params = {"at": event.at, "g": event.grant_id, "s": space}
             cursor.execute(
-                "UPDATE view_grants SET revoked_at = %(at)s WHERE grant_id = %(g)s",
-                {"at": event.at, "g": event.grant_id},
+                "UPDATE view_grants SET revoked_at = %(at)s "
+                "WHERE grant_id = %(g)s AND revoked_at IS NULL",
+                params,
+            )
+            cursor.execute(
+                f"UPDATE view_grants SET revoked_at = %(at)s WHERE space_id = %(s)s "  # noqa: S608
+                f"AND grantee_id = (SELECT grantee_id FROM view_grants WHERE grant_id = %(g)s) "
+                f"AND {_ACTIVE_AT}",
+                params,
             )
         elif isinstance(event, Space.Blocked):
             params = {"s": space, "p": event.professional["id"]}
@@ -162,6 +176,13 @@ class AccessViewsProjection(Projection):
                 )
 
     def _granted(self, cursor: ViewCursor, event: Any, *, care_team: bool) -> None:
+        # One active grant per professional: a new one supersedes the active one (only
+        # old, stacked streams have any), which this view shows as ended then.
+        cursor.execute(
+            "UPDATE view_grants SET revoked_at = %(at)s WHERE space_id = %(s)s "  # noqa: S608
+            f"AND grantee_id = %(p)s AND {_ACTIVE_AT}",
+            {"at": event.at, "s": event.originator_id, "p": event.grantee["id"]},
+        )
         scope = event.scope
         cursor.execute(
             INSERT_GRANT,
@@ -177,6 +198,23 @@ class AccessViewsProjection(Projection):
                 "granted_at": event.at,
                 "expires_at": event.expires_at,
                 "care_team": int(care_team),
+            },
+        )
+
+    def _changed(self, cursor: ViewCursor, event: Any) -> None:
+        # Granted again: the same grant with a new scope, expiry and basis.
+        scope = event.scope
+        cursor.execute(
+            "UPDATE view_grants SET scope_kind = %(scope_kind)s, scope_types = %(scope_types)s, "
+            "scope_documents = %(scope_documents)s, expires_at = %(expires_at)s, "
+            "care_team = %(care_team)s WHERE grant_id = %(grant_id)s",
+            {
+                "grant_id": event.grant_id,
+                "scope_kind": scope["kind"],
+                "scope_types": json.dumps(sorted(scope.get("types", []))),
+                "scope_documents": json.dumps(sorted(str(d) for d in scope.get("documents", []))),
+                "expires_at": event.expires_at,
+                "care_team": int(event.basis == GrantBasis.CARE_TEAM.value),
             },
         )
 

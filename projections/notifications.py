@@ -16,7 +16,10 @@ One row per (recipient, event). Kinds:
   is not said, CSP R1111-53);
 * ``new_professional``: a professional read the space for the first time;
 * ``emergency_access``: an emergency access was declared, to everyone the event names
-  (``notify``: the patient, representatives, the attending physician; CSP R1111-48).
+  (``notify``: the patient, representatives, the attending physician; CSP R1111-48);
+* ``representative_appointed``: a registry appointed a legal representative, to
+  everyone the event names (``notify``: the patient and the other representatives in
+  office), with the act it rests on (``detail.basis``).
 
 A notification's ``position`` is its event's notification id (increasing for every
 recipient); ``Inbox.Acknowledged`` records how far a recipient has read.
@@ -149,6 +152,28 @@ class NotificationsProjection(Projection):
                     recipient["id"],
                     event.originator_id,
                     "emergency_access",
+                    event.at,
+                    event.actor,
+                    None,
+                    detail,
+                )
+        elif isinstance(event, Space.RepresentativeAppointed):
+            # The patient and every other representative in office (named on the event
+            # by the domain) are told who now acts for the patient, and on what act.
+            detail = {
+                "representative": event.representative,
+                "kind": event.kind,
+                "basis": event.basis,
+                "until": str(event.until) if event.until else None,
+            }
+            for recipient in event.notify:
+                self._insert(
+                    batch,
+                    entry_id,
+                    recipient["role"],
+                    recipient["id"],
+                    event.originator_id,
+                    "representative_appointed",
                     event.at,
                     event.actor,
                     None,

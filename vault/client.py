@@ -315,7 +315,8 @@ class CoffreClient(RuleMethods, TrailMethods):
         expires_at: datetime | None = None,
     ) -> UUID:
         """Grant a professional (``{id, name, profession, organisation?}``) access to a
-        scope (default: the whole space); returns the grant id."""
+        scope (default: the whole space); returns the grant id. One grant per
+        professional: granting again changes their active grant and returns its id."""
         body: dict[str, Any] = {"grantee": dict(grantee), "scope": dict(scope or {"kind": "space"})}
         if expires_at is not None:
             body["expires_at"] = expires_at.isoformat()
@@ -331,6 +332,13 @@ class CoffreClient(RuleMethods, TrailMethods):
     def revoke(self, patient_id: str, grant_id: UUID | str) -> None:
         """Revoke a grant; the grantee's very next read is refused."""
         self._request("DELETE", f"{space_path(patient_id)}/grants/{as_uuid(grant_id, 'grant_id')}")
+
+    def revoke_professional(self, patient_id: str, professional_id: str) -> None:
+        """Revoke a professional's access (their active grant, whatever its id); raises
+        ``UnknownGrant`` when they hold none."""
+        self._request(
+            "DELETE", f"{space_path(patient_id)}/grants", params={"professional": professional_id}
+        )
 
     def access_log(
         self,

@@ -18,7 +18,7 @@ the API's JSON as plain dicts; failures raise the server's own ``CoffreError`` c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
@@ -139,11 +139,17 @@ class RuleMethods:
         name: str,
         kind: RepresentativeKind = "parent",
         until: datetime | None = None,
+        *,
+        basis_reference: str,
+        basis_date: date,
     ) -> None:
-        """Record a legal representative: a parent (until majority) or a guardian
-        (until ``until``, or until ended)."""
+        """Appoint a legal representative (an authorised registry service only): a
+        parent (until majority) or a guardian (until ``until``, or until ended), on
+        the act of ``basis_reference`` and ``basis_date`` (the birth registration, the
+        court decision). Raises ``Forbidden`` for any other caller."""
         body: dict[str, Any] = {
-            "representative": {"id": representative_id, "name": name, "kind": kind}
+            "representative": {"id": representative_id, "name": name, "kind": kind},
+            "basis": {"reference": basis_reference, "date": basis_date.isoformat()},
         }
         if until is not None:
             body["until"] = until.isoformat()

@@ -20,6 +20,7 @@ from domain.errors import Conflict, Forbidden, InvalidInput, Refused, SpaceAlrea
 from domain.periods import Periods
 from domain.records import RepresentativeKind
 from domain.space import Space, b64
+from domain.space_access import LegalBasis
 from domain.values import Actor, Role, parse_patient_id
 from keys.codes import new_code, verify_code
 from vault.dto import ProvisionedSpace, RegisterEntry, RegisterReport, SpaceState
@@ -140,6 +141,9 @@ class LifeCases:
             raise Forbidden("spaces are provisioned by a platform service")
         now = self.clock.now()
         rows = [_parse_row(index, entry, self.periods, now) for index, entry in enumerate(entries)]
+        if any(row.representatives for row in rows):
+            # Checked before any key is made; the domain checks it again per space.
+            self.registry.require(actor)
         provisioned: list[ProvisionedSpace] = []
         already: list[str] = []
         seen: set[str] = set()
@@ -171,7 +175,18 @@ class LifeCases:
         now = self.clock.now()
         space, code = self._new_space(row.patient_id, actor, row.birth_date, now)
         for representative, kind in row.representatives:
-            space.add_representative(representative, kind, None, self.periods, actor, now)
+            # The register row is the act: the registry's own listing of the person.
+            basis = LegalBasis(f"register {actor.id}", now.date())
+            space.add_representative(
+                representative,
+                kind,
+                None,
+                self.periods,
+                actor,
+                now,
+                basis=basis,
+                registry=self.registry,
+            )
         return space, code
 
     def reissue_code(self: Vault, patient_id: str, actor: Actor) -> ProvisionedSpace:

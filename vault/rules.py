@@ -17,6 +17,7 @@ from domain.periods import Periods
 from domain.policy import decide_read
 from domain.records import RepresentativeKind, Setting
 from domain.space import Grant, Space
+from domain.space_access import LegalBasis
 from domain.values import Actor, ScopeKind
 from vault.dto import (
     AccessRules,
@@ -120,12 +121,10 @@ class RuleCases:
         actor: Actor,
     ) -> UUID:
         """An establishment declares a member of the care team; returns the grant id."""
-        grant_id = uuid4()
-        self._on_space(
+        return self._on_space(
             patient_id,
-            lambda s, now: s.add_to_care_team(grant_id, professional, expires_at, actor, now),
+            lambda s, now: s.add_to_care_team(uuid4(), professional, expires_at, actor, now),
         )
-        return grant_id
 
     def add_representative(
         self: Vault,
@@ -134,8 +133,12 @@ class RuleCases:
         kind: RepresentativeKind | str,
         actor: Actor,
         until: datetime | None = None,
+        *,
+        basis: LegalBasis,
     ) -> None:
-        """Record a legal representative (a parent of a minor, a guardian)."""
+        """An authorised registry service appoints a legal representative (a parent
+        of a minor, a guardian) on the act ``basis`` names; the patient and the other
+        representatives are notified. Any other caller: ``Forbidden``."""
         self._on_space(
             patient_id,
             lambda s, now: s.add_representative(
@@ -145,16 +148,21 @@ class RuleCases:
                 self.periods,
                 actor,
                 now,
+                basis=basis,
+                registry=self.registry,
             ),
         )
 
     def end_representation(
         self: Vault, patient_id: str, representative_id: str, actor: Actor
     ) -> None:
-        """End a representation (a court decision, a change of parental authority)."""
+        """An authorised registry service ends a representation (a court decision, a
+        change of parental authority)."""
         self._on_space(
             patient_id,
-            lambda s, now: s.end_representation(representative_id, "revoked", actor, now),
+            lambda s, now: s.end_representation(
+                representative_id, "revoked", actor, now, registry=self.registry
+            ),
         )
 
     # -- emergency access ----------------------------------------------------------

@@ -41,7 +41,7 @@ def _deadlines(event: Any) -> list[datetime]:
         return [event.opens_at]
     if isinstance(event, Space.HeldForAnnouncement):
         return [event.notice_at, event.visible_at]
-    if isinstance(event, Space.RepresentativeAdded):
+    if isinstance(event, Space.RepresentativeAdded | Space.RepresentativeAppointed):
         return [event.until] if event.until is not None else []
     if isinstance(event, Space.Closed | Space.DeletionRequested):
         return [event.deletion_due_at]
@@ -54,6 +54,7 @@ TOPICS = [
         Space.OpeningScheduled,
         Space.HeldForAnnouncement,
         Space.RepresentativeAdded,
+        Space.RepresentativeAppointed,
         Space.Closed,
         Space.DeletionRequested,
     )

@@ -46,6 +46,7 @@ from domain.periods import Periods
 from domain.policy import decide_read, may_list
 from domain.reader import Reader
 from domain.space import Document, Space
+from domain.space_access import Registry
 from domain.values import Actor, Ciphertext, DocumentMetadata, Role, Scope
 from keys.codes import CodeHasher
 from keys.envelope import MAGIC, VERSION
@@ -98,9 +99,13 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         presign: bool = False,
         periods: Periods | None = None,
         codes: CodeHasher | None = None,
+        registry: Registry | None = None,
     ) -> None:
         super().__init__(env=env)
         self.periods = periods or Periods()
+        # who may appoint legal representatives (``COFFRE_REGISTRY_SERVICES``): nobody
+        # unless configured
+        self.registry = registry or Registry()
         self.codes = codes or CodeHasher()
         self.keyring = keyring
         self.blobs = blobs
@@ -236,8 +241,9 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
 
         def change() -> tuple[Space, UUID]:
             space = self._space(patient_id)
-            space.grant(grant_id, grantee, scope, expires_at, actor, self.clock.now())
-            return space, grant_id
+            # One grant per professional: an active one is changed, and its id returned.
+            made = space.grant(grant_id, grantee, scope, expires_at, actor, self.clock.now())
+            return space, made
 
         return self._retry(change)
 
@@ -250,6 +256,15 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
             return space, None
 
         self._retry(change)
+
+    def revoke_professional(self, patient_id: str, professional_id: str, actor: Actor) -> UUID:
+        """The patient ends a professional's access (their active grant); returns its id."""
+
+        def change() -> tuple[Space, UUID]:
+            space = self._space(patient_id)
+            return space, space.revoke_professional(professional_id, actor, self.clock.now())
+
+        return self._retry(change)
 
     # -- reads -------------------------------------------------------------------
 

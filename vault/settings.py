@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.periods import Periods
 
+#: the registry service of ``coffre demo``, authorised by default in the embedded mode only
+DEMO_REGISTRY = "etat-civil.demo"
+
 
 class Settings(BaseSettings):
     """Everything that differs between a laptop and a production deployment."""
@@ -97,6 +100,13 @@ class Settings(BaseSettings):
         "before it is removed",
     )
 
+    registry_services: str | None = Field(
+        None,
+        description="comma-separated ids of the services authorised to appoint and end "
+        "legal representatives (a civil registry, a court's registry); unset: none, "
+        f"except the embedded mode, where the demo's registry ({DEMO_REGISTRY!r}) is",
+    )
+
     # The durations of RULES.md, as ISO 8601 durations (``P42D``, ``PT0S``): the law by default.
     opposition_period: timedelta = Field(
         timedelta(weeks=6), description="from provisioning to opening; opposition meanwhile"
@@ -126,6 +136,12 @@ class Settings(BaseSettings):
             express_deletion=self.express_deletion_delay,
             emergency=self.emergency_access_duration,
         )
+
+    def registry(self) -> frozenset[str]:
+        """The registry services' ids (``COFFRE_REGISTRY_SERVICES``)."""
+        if self.registry_services is None:
+            return frozenset({DEMO_REGISTRY}) if self.embedded else frozenset()
+        return frozenset(part.strip() for part in self.registry_services.split(",") if part.strip())
 
     @property
     def embedded(self) -> bool:

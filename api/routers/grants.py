@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import PatientActor, VaultDep
-from api.models import GrantCreate, GrantCreated, GrantList, GrantPublic
+from api.models import ID_MAX, GrantCreate, GrantCreated, GrantList, GrantPublic
 from api.routers.common import PatientId, problem_responses
 
 router = APIRouter(
@@ -18,6 +18,9 @@ router = APIRouter(
 )
 
 GrantId = Annotated[UUID, Path(description="the grant's id")]
+Professional = Annotated[
+    str, Query(min_length=1, max_length=ID_MAX, description="the professional's RPPS number")
+]
 
 
 @router.post(
@@ -26,7 +29,10 @@ GrantId = Annotated[UUID, Path(description="the grant's id")]
 def grant(
     patient_id: PatientId, body: GrantCreate, vault: VaultDep, actor: PatientActor
 ) -> GrantCreated:
-    """Grant a professional access to the whole space, some types or some documents."""
+    """Grant a professional access to the whole space, some types or some documents.
+
+    One grant per professional: granting again to a professional with an active grant
+    changes it (scope, expiry) and answers its id."""
     grant_id = vault.grant(
         patient_id, body.grantee.actor(), body.scope.scope(), body.expires_at, actor
     )
@@ -51,4 +57,21 @@ def revoke(
 ) -> Response:
     """Revoke a grant: the grantee's very next read is refused."""
     vault.revoke(patient_id, grant_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    name="revoke_professional",
+    responses=problem_responses(409),
+)
+def revoke_professional(
+    patient_id: PatientId, professional: Professional, vault: VaultDep, actor: PatientActor
+) -> Response:
+    """Revoke a professional's access, whatever their grant's id: their next read is refused.
+
+    404 when the professional holds no active grant in the space.
+    """
+    vault.revoke_professional(patient_id, professional, actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

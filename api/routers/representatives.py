@@ -1,5 +1,6 @@
-"""Legal representatives: recorded and ended by a platform service (the insurer's
-register, a court decision). A parent's representation also ends at majority."""
+"""Legal representatives: appointed and ended by an authorised registry service
+(``COFFRE_REGISTRY_SERVICES``), never by a depositing hospital, on a legal basis (a
+birth registration, a court decision). A parent's representation also ends at majority."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Path, Response, status
 from api.deps import ServiceActor, VaultDep
 from api.routers.common import PatientId, problem_responses
 from api.rules_models import RepresentativeCreate
+from domain.space_access import LegalBasis
 from domain.values import Actor, Role
 
 router = APIRouter(
@@ -25,10 +27,15 @@ RepresentativeId = Annotated[str, Path(max_length=64, description="the represent
 def add_representative(
     patient_id: PatientId, body: RepresentativeCreate, vault: VaultDep, actor: ServiceActor
 ) -> Response:
-    """Record a parent of a minor (until majority) or a guardian (until ended)."""
+    """Appoint a parent of a minor (until majority) or a guardian (until ended), on
+    the act ``basis`` names. Only an authorised registry service may (403 otherwise,
+    nothing recorded); the patient and the other representatives are notified."""
     person = body.representative
     representative = Actor(Role.REPRESENTATIVE, person.id, person.name)
-    vault.add_representative(patient_id, representative, person.kind, actor, body.until)
+    basis = LegalBasis(body.basis.reference, body.basis.date)
+    vault.add_representative(
+        patient_id, representative, person.kind, actor, body.until, basis=basis
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

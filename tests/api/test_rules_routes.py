@@ -17,11 +17,12 @@ from api_helpers import DOCTOR, NURSE, Caller
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, Role, patient_id_from_number
 from vault.clock import ManualClock
-from vault.settings import Settings
+from vault.settings import DEMO_REGISTRY, Settings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MINOR = Actor(Role.PATIENT, patient_id_from_number("2100575123457"), "Léa Martin")
 MOTHER = Actor(Role.REPRESENTATIVE, patient_id_from_number("2800575123458"), "Anne Martin")
+REGISTRY = Actor(Role.SERVICE, DEMO_REGISTRY, "Registre d'état civil")
 
 
 @pytest.fixture
@@ -44,8 +45,12 @@ def coffre(tmp_path: Path, clock: ManualClock) -> Iterator[Coffre]:
 
 
 @pytest.fixture
-def register(hospital: Caller) -> dict[str, Any]:
-    """The insurer's register: a minor with their mother; returns the new space."""
+def register(caller: Any) -> dict[str, Any]:
+    """The registry's register: a minor with their mother; returns the new space.
+
+    A register that names representatives comes from an authorised registry service
+    (the embedded default authorises the demo's)."""
+    hospital = caller(REGISTRY)
     body = {
         "entries": [
             {
@@ -160,12 +165,22 @@ def test_emergency_access_and_representatives(
     assert nurse.read(MINOR.id, document_id).status_code == 200
     assert minor.post(url, json={"justification": "Enfant inconscient"}).status_code == 403
     guardian = {"id": patient_id_from_number("1700575123459"), "name": "Paul Tuteur"}
-    added = hospital.post(
-        f"/v1/spaces/{MINOR.id}/representatives",
-        json={"representative": {**guardian, "kind": "guardian"}},
+    appointment = {
+        "representative": {**guardian, "kind": "guardian"},
+        "basis": {"reference": "TJ Lyon RG 26/00007", "date": "2026-10-01"},
+    }
+    url = f"/v1/spaces/{MINOR.id}/representatives"
+    # The hospital deposits here; it may not appoint a guardian (issue 9, item 2).
+    assert hospital.post(url, json=appointment).status_code == 403
+    registry = caller(REGISTRY)
+    assert (
+        registry.post(url, json={"representative": appointment["representative"]}).status_code
+        == 422
     )
+    added = registry.post(url, json=appointment)
     assert added.status_code == 204, added.text
-    ended = hospital.delete(f"/v1/spaces/{MINOR.id}/representatives/{guardian['id']}")
+    assert hospital.delete(f"{url}/{guardian['id']}").status_code == 403
+    ended = registry.delete(f"{url}/{guardian['id']}")
     assert ended.status_code == 204
-    again = hospital.delete(f"/v1/spaces/{MINOR.id}/representatives/{guardian['id']}")
+    again = registry.delete(f"{url}/{guardian['id']}")
     assert again.status_code == 409

@@ -52,6 +52,8 @@ OTHER_DOCTOR = Actor(
     Role.PROFESSIONAL, professional_id_from_number("4000000002"), "Dr Luc Morel", Profession.DOCTOR
 )
 GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1550435123456"), "Marc Duval")
+#: the registry service these servers authorise to appoint representatives
+REGISTRY = Actor(Role.SERVICE, "etat-civil.rennes", "État civil de Rennes")
 UUID_LINE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -69,6 +71,7 @@ def _serve(request: pytest.FixtureRequest, backend: str, where: Path) -> Iterato
     env |= {
         "COFFRE_OPPOSITION_PERIOD": "P42D",  # the law's: a new space is pending
         "COFFRE_PROJECTIONS_IN_PROCESS": "true",  # notifications without a worker
+        "COFFRE_REGISTRY_SERVICES": REGISTRY.id,
     }
     with serve(env, where / "server.log") as (url, _):
         yield Served(url, TokenAuthority.from_seed("coffre", master.derive("token-signing")))
@@ -281,9 +284,17 @@ def test_hide_a_document_from_the_legal_representatives(
     served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
 ) -> None:
     document_id = _open_with_document(served, patient)
-    with _sdk(served, HOSPITAL) as hospital:
+    with _sdk(served, REGISTRY) as registry:
         until = datetime.now(UTC) + timedelta(days=365)
-        hospital.add_representative(patient.id, GUARDIAN.id, GUARDIAN.name, "guardian", until)
+        registry.add_representative(
+            patient.id,
+            GUARDIAN.id,
+            GUARDIAN.name,
+            "guardian",
+            until,
+            basis_reference="TJ Rennes RG 26/00041",
+            basis_date=date(2026, 9, 1),
+        )
     holder, guardian = coffre_as(patient), coffre_as(GUARDIAN)
     assert document_id in guardian("documents", patient.id, "--json").stdout
 
@@ -414,27 +425,65 @@ def test_representatives_add_list_and_end(
     served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
 ) -> None:
     _open_with_document(served, patient)
-    hospital, holder = coffre_as(HOSPITAL), coffre_as(patient)
+    registry, hospital, holder = coffre_as(REGISTRY), coffre_as(HOSPITAL), coffre_as(patient)
     add = ("representatives", "add", patient.id, GUARDIAN.id, "--name", GUARDIAN.name)
+    add += ("--basis-reference", "TJ Rennes RG 26/00042", "--basis-date", "2026-09-01")
 
-    # Only a platform service records one; a parent needs the register's birth date.
+    # Only an authorised registry service appoints one, never the depositing hospital;
+    # a parent needs the register's birth date.
     assert _failed(holder(*add, "--kind", "guardian"), "this operation is for")
-    assert _failed(hospital(*add), "only with the birth date")
-    assert hospital(*add, "--kind", "uncle").exit_code == 2  # usage: not a kind
-    assert _failed(hospital(*add, "--kind", "guardian", "--until", "soon"), "--until")
+    assert _failed(hospital(*add, "--kind", "guardian"), "authorised registry")
+    assert _failed(registry(*add), "only with the birth date")
+    assert registry(*add, "--kind", "uncle").exit_code == 2  # usage: not a kind
+    assert _failed(registry(*add, "--kind", "guardian", "--until", "soon"), "--until")
+    assert _failed(registry(*add[:-1], "1st of May", "--kind", "guardian"), "--basis-date")
 
-    added = hospital(*add, "--kind", "guardian", "--until", "2099-01-01T00:00:00+00:00")
+    added = registry(*add, "--kind", "guardian", "--until", "2099-01-01T00:00:00+00:00")
     assert added.exit_code == 0, added.output
     listed = holder("representatives", "list", patient.id)
     assert GUARDIAN.name in listed.stdout and "active" in listed.stdout
     # The guardian acts for the patient.
     assert "open" in coffre_as(GUARDIAN)("space", "state", patient.id).stdout
 
-    ended = hospital("representatives", "end", patient.id, GUARDIAN.id)
+    assert _failed(hospital("representatives", "end", patient.id, GUARDIAN.id), "registry")
+    ended = registry("representatives", "end", patient.id, GUARDIAN.id)
     assert ended.exit_code == 0, ended.output
     (person,) = json.loads(holder("representatives", "list", patient.id, "--json").stdout)
     assert person["active"] is False and person["ended_at"]
-    assert _failed(hospital("representatives", "end", patient.id, GUARDIAN.id), "already ended")
+    assert _failed(registry("representatives", "end", patient.id, GUARDIAN.id), "already ended")
+    # The patient's log names the appointment and its act.
+    shown = holder("log", patient.id, "--action", "add_representative")
+    assert "Marc Duval" in shown.stdout, shown.output
+    (line,) = json.loads(
+        holder("log", patient.id, "--action", "add_representative", "--json").stdout
+    )["entries"]
+    assert (
+        line["detail"]["appointment"]
+        == "guardian, court decision TJ Rennes RG 26/00042 of 2026-09-01"
+    )
+
+
+# -- one grant per professional ----------------------------------------------------------
+
+
+def test_grant_again_keeps_the_id_and_revoke_by_professional(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+) -> None:
+    document_id = _open_with_document(served, patient)
+    holder, doctor = coffre_as(patient), coffre_as(DOCTOR)
+    grant = ("grant", patient.id, "--to", DOCTOR.id, "--name", DOCTOR.name)
+    first = holder(*grant, "--profession", "doctor", "--types", "prescription")
+    again = holder(*grant, "--profession", "doctor")
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert first.stdout == again.stdout  # the same grant, changed to the whole space
+    assert document_id in doctor("documents", patient.id, "--json").stdout
+
+    assert _failed(holder("revoke", patient.id), "GRANT_ID or --professional")
+    revoked = holder("revoke", patient.id, "--professional", DOCTOR.id)
+    assert revoked.exit_code == 0 and "revoked" in revoked.stderr, revoked.output
+    assert document_id not in doctor("documents", patient.id, "--json").stdout
+    again = holder("revoke", patient.id, "--professional", DOCTOR.id)
+    assert _failed(again, "no active grant")
 
 
 # -- notifications -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from domain.periods import Periods, add_months
 from domain.policy import Rule, decide_read
 from domain.records import Setting, SpaceStatus
 from domain.space import Space
+from domain.space_access import LegalBasis, Registry
 from domain.values import (
     Actor,
     Ciphertext,
@@ -54,7 +55,16 @@ def pending() -> Space:
         opens_at=NOW + timedelta(weeks=6),
         birth_date=date(2010, 5, 1),
     )
-    space.add_representative(PARENT, "parent", None, Periods(), INSURER, NOW)  # type: ignore[arg-type]
+    space.add_representative(
+        PARENT,
+        "parent",  # type: ignore[arg-type]
+        None,
+        Periods(),
+        INSURER,
+        NOW,
+        basis=LegalBasis("birth-act", date(2010, 5, 3)),
+        registry=Registry(frozenset({INSURER.id})),
+    )
     return space
 
 

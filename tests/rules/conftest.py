@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from coffre.bootstrap import Coffre, build
+from domain.space_access import LegalBasis
+from domain.values import Actor, Role
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS, backend_settings, cast  # noqa: F401
 from tests.served import scratch_bucket, scratch_database
@@ -31,6 +33,26 @@ LAW = {
 }
 
 
+#: the registry service the rules tests authorise (``COFFRE_REGISTRY_SERVICES``): the
+#: only one that may appoint and end legal representatives
+REGISTRY = Actor(Role.SERVICE, "etat-civil.lyon", "État civil de Lyon")
+AUTHORISED = {"registry_services": REGISTRY.id}
+
+
+def appoint(
+    coffre: Coffre,
+    patient_id: str,
+    representative: Actor,
+    kind: str,
+    until: datetime | None = None,
+    *,
+    by: Actor = REGISTRY,
+) -> None:
+    """Appoint a representative as the registry does, on an act dated today."""
+    basis = LegalBasis(f"{kind}-act-{representative.id}", coffre.vault.clock.now().date())
+    coffre.vault.add_representative(patient_id, representative, kind, by, until, basis=basis)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     """The rules tests' clock, starting at ``T0``."""
@@ -41,7 +63,7 @@ def clock() -> ManualClock:
 def coffre(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[Coffre]:
     """The scenarios' Coffre on both backends, with RULES.md's durations pinned."""
     settings = backend_settings(request, request.param, tmp_path / "data")
-    built = build(settings.model_copy(update=LAW), clock=clock)
+    built = build(settings.model_copy(update={**LAW, **AUTHORISED}), clock=clock)
     try:
         yield built
     finally:
@@ -99,6 +121,7 @@ def machine_coffre(
         s3_bucket=session_bucket,
         master_keys=MasterKeys.generate().current.to_line(),
         **LAW,  # type: ignore[arg-type]
+        **AUTHORISED,
     )
     machine_clock = SetClock(T0)
     built = build(settings, clock=machine_clock)

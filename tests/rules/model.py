@@ -92,6 +92,23 @@ class _Grant:
     care_team: bool
     revoked: bool = False
 
+    def live(self, t: datetime) -> bool:
+        """Neither revoked nor expired at ``t``."""
+        return not self.revoked and (self.expires is None or t < self.expires)
+
+
+def _grant(w: _World, a: dict[str, Any], new: _Grant, t: datetime) -> str:
+    """One grant per professional: their live grant is changed (and keeps its id, which
+    the vault must answer), else ``new`` is added under the vault's new id."""
+    current = next((k for k, g in w.grants.items() if g.grantee == new.grantee and g.live(t)), None)
+    if current is None:
+        w.grants[a["grant"]] = new
+        return "ok"
+    if a["grant"] != current:
+        return "a second grant"
+    w.grants[current] = new
+    return "ok"
+
 
 @dataclass
 class _World:
@@ -163,8 +180,7 @@ def _read(w: _World, doc_id: str, reader: str, t: datetime) -> tuple[str, str]:
                     or (grant.types is not None and doc.type in grant.types)
                     or (grant.documents is not None and doc_id in grant.documents)
                 )
-                live = not grant.revoked and (grant.expires is None or t < grant.expires)
-                if grant.grantee == reader and covers and live:
+                if grant.grantee == reader and covers and grant.live(t):
                     how = "care_team" if grant.care_team else "grant"
                     break
         if not how:
@@ -284,15 +300,13 @@ def _apply(w: _World, s: Step) -> Any:
         documents = a.get("documents")
         if documents is not None and not all(_sees(w, d, by or "", t) for d in documents):
             return "InvalidInput"
-        w.grants[a["grant"]] = _Grant(
-            a["grantee"], a.get("types"), documents, a.get("expires"), care_team=False
+        return _grant(
+            w, a, _Grant(a["grantee"], a.get("types"), documents, a.get("expires"), False), t
         )
-        return "ok"
     if k == "care_team":
         if not w.open(t):
             return "Conflict"
-        w.grants[a["grant"]] = _Grant(a["grantee"], None, None, a.get("expires"), care_team=True)
-        return "ok"
+        return _grant(w, a, _Grant(a["grantee"], None, None, a.get("expires"), True), t)
     if k == "revoke":
         if not w.holder(by, t):
             return "Forbidden"
@@ -301,7 +315,10 @@ def _apply(w: _World, s: Step) -> Any:
             return "UnknownGrant"
         if grant.revoked:
             return "Conflict"
-        grant.revoked = True
+        # Revoking a grant revokes the professional's access: any other live grant too.
+        for other in w.grants.values():
+            if other is grant or (other.grantee == grant.grantee and other.live(t)):
+                other.revoked = True
         return "ok"
     if k in ("mask", "unmask"):
         if not w.open(t):

@@ -30,6 +30,7 @@ from nacl.public import PrivateKey
 
 from coffre.bootstrap import Coffre
 from domain.errors import CoffreError, UnknownDocument
+from domain.space_access import LegalBasis
 from domain.values import (
     Actor,
     DocumentMetadata,
@@ -41,7 +42,7 @@ from domain.values import (
 )
 from keys.codes import CodeHasher
 from keys.envelope import DataKey, encrypt, seal, unseal
-from tests.rules.conftest import T0, SetClock
+from tests.rules.conftest import REGISTRY, T0, SetClock
 from tests.rules.model import Step, outcome
 from vault.rules import Confidentiality
 from vault.scheduler import Scheduler
@@ -202,7 +203,13 @@ def run_machine(coffre: Coffre, clock: SetClock) -> None:
             )
             self.code = provisioned.one_time_code
             if minor:
-                vault.add_representative(patient_id, self.people["parent"], "parent", HOSPITAL)
+                vault.add_representative(
+                    patient_id,
+                    self.people["parent"],
+                    "parent",
+                    REGISTRY,
+                    basis=LegalBasis("birth-act", clock.now().date()),
+                )
             for name in ("patient", "parent"):
                 key_for(self.people[name])
             self.check(
@@ -425,7 +432,7 @@ def run_machine(coffre: Coffre, clock: SetClock) -> None:
         def end_representation(self) -> None:
             parent = self.people["parent"]
             real = _outcome_of(
-                lambda: vault.end_representation(self.patient_id, parent.id, HOSPITAL)
+                lambda: vault.end_representation(self.patient_id, parent.id, REGISTRY)
             )
             self.check("end_representation", "hospital", real)
 

@@ -32,6 +32,7 @@ from keys.envelope import DataKey
 from projections.access_log import LogFilter
 from projections.notifications import Notifications, NotificationsProjection
 from projections.runner import ProjectionRunner, wait_for
+from tests.rules.conftest import REGISTRY, appoint
 from tests.scenarios.conftest import Cast, Person, _person, deposit, read
 from vault.clock import ManualClock
 from vault.dto import RegisterEntry, RepresentativeEntry
@@ -99,10 +100,15 @@ def test_life_row_1_provisioned_for_everyone_with_a_one_time_code(coffre: Coffre
         ),
     )
     adults = [RegisterEntry(patient_id_from_number(f"1800175{i:06d}")) for i in range(450)]
-    first = coffre.vault.provision_register([newborn, *adults], INSURER)
+    # A register that names representatives comes from an authorised registry: from
+    # anyone else it is refused whole, and nothing is recorded.
+    with pytest.raises(Forbidden, match="authorised registry"):
+        coffre.vault.provision_register([newborn, *adults[:2]], INSURER)
+    assert coffre.vault.recorder.max_notification_id() in (None, 0)
+    first = coffre.vault.provision_register([newborn, *adults], REGISTRY)
     assert len(first.provisioned) == 451 and first.already_provisioned == []
     # Sending the register again changes nothing: everyone is reported as provisioned.
-    again = coffre.vault.provision_register([newborn, adults[0]], INSURER)
+    again = coffre.vault.provision_register([newborn, adults[0]], REGISTRY)
     assert again.provisioned == [] and len(again.already_provisioned) == 2
     # Each space has its own code, given once; the store keeps only a salted digest.
     space = coffre.vault.repository.get(first.provisioned[0].space_id)
@@ -148,7 +154,7 @@ def test_life_row_2_opposition_with_the_code_before_the_space_opens(
     # For a minor, a parent opposes; after the deadline nobody can.
     minor, code = provision(coffre, "2150575000002", birth=date(2015, 5, 1))
     parent = Actor(Role.REPRESENTATIVE, patient_id_from_number("1800575000003"), "Père")
-    coffre.vault.add_representative(minor, parent, "parent", INSURER)
+    appoint(coffre, minor, parent, "parent")
     coffre.vault.oppose(minor, code, parent)
     late, code = provision(coffre, "1850575000004")
     clock.advance(timedelta(weeks=6))
@@ -352,7 +358,7 @@ def test_read_rule_2_who_may_read(coffre: Coffre, cast: Cast, clock: ManualClock
     guardian = _person(
         coffre, Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575000062"), "Tuteur")
     )
-    coffre.vault.add_representative(me.actor.id, guardian.actor, "guardian", cast.hospital)
+    appoint(coffre, me.actor.id, guardian.actor, "guardian")
     document_id = deposit(coffre, me.actor.id, b"x", author.actor)
     assert read_mode(coffre, me.actor.id, document_id, me) == "patient"
     assert read_mode(coffre, me.actor.id, document_id, guardian) == "representative"
@@ -513,7 +519,7 @@ def test_read_rule_7_invisible_to_legal_representatives(coffre: Coffre, clock: M
     parent = _person(
         coffre, Actor(Role.REPRESENTATIVE, patient_id_from_number("1750575000092"), "Père")
     )
-    coffre.vault.add_representative(minor_id, parent.actor, "parent", INSURER)
+    appoint(coffre, minor_id, parent.actor, "parent")
     open_now(coffre, clock, minor_id)
     minor = _p(coffre, minor_id)
     secret = deposit_with(
@@ -643,7 +649,7 @@ def test_patient_sees_row_1_the_access_log(coffre: Coffre, clock: ManualClock) -
     parent = _person(
         coffre, Actor(Role.REPRESENTATIVE, patient_id_from_number("1750575000132"), "Mère")
     )
-    coffre.vault.add_representative(minor_id, parent.actor, "parent", INSURER)
+    appoint(coffre, minor_id, parent.actor, "parent")
     open_now(coffre, clock, minor_id)
     minor = _p(coffre, minor_id)
     document_id = deposit(coffre, minor_id, b"x", HOSPITAL)
@@ -787,8 +793,8 @@ def test_representatives_act_for_the_minor_until_majority_or_revocation(
         coffre, Actor(Role.REPRESENTATIVE, patient_id_from_number("2780575000302"), "Mère")
     )
     guardian = Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575000303"), "Tuteur")
-    coffre.vault.add_representative(minor_id, mother.actor, "parent", INSURER)
-    coffre.vault.add_representative(minor_id, guardian, "guardian", INSURER)
+    appoint(coffre, minor_id, mother.actor, "parent")
+    appoint(coffre, minor_id, guardian, "guardian")
     open_now(coffre, clock, minor_id)
     scheduler = Scheduler(coffre.vault)
     scheduler.run_once()
@@ -817,7 +823,7 @@ def test_representatives_act_for_the_minor_until_majority_or_revocation(
         coffre.vault.revoke(minor_id, grant_id, mother.actor)
     # A guardian's representation lasts until revoked.
     assert coffre.vault.space_state(minor_id, guardian).status == "open"
-    coffre.vault.end_representation(minor_id, guardian.id, INSURER)
+    coffre.vault.end_representation(minor_id, guardian.id, REGISTRY)
     with pytest.raises(Forbidden):
         coffre.vault.space_state(minor_id, guardian)
     ended = [

@@ -16,16 +16,21 @@ from domain.errors import (
     InvalidInput,
     Refused,
     UnknownDocument,
+    UnknownGrant,
     UnknownRepresentative,
 )
 from domain.values import Actor, Role, patient_id_from_number
 from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
 from vault.client import CoffreClient
-from vault.settings import Settings
+from vault.settings import DEMO_REGISTRY, Settings
 
 Connect = Callable[..., CoffreClient]
 DOCTOR_INFO = {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"}
 GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1620575123456"), "Paul Martin")
+#: the embedded mode's registry service: the one that may appoint representatives
+REGISTRY = Actor(Role.SERVICE, DEMO_REGISTRY, "Registre d'état civil")
+#: the court decision a guardian's appointment rests on
+COURT = {"basis_reference": "TJ Lyon RG 24/01234", "basis_date": date(2026, 1, 15)}
 
 
 def _deposit(connect: Connect, space: str) -> str:
@@ -67,9 +72,14 @@ def test_a_document_masked_at_deposit_is_hidden_from_the_start(
 
 def test_hide_a_document_from_the_legal_representatives(connect: Connect, space: str) -> None:
     document_id = _deposit(connect, space)
-    hospital, patient, guardian = connect(HOSPITAL), connect(PATIENT), connect(GUARDIAN)
-    hospital.add_representative(
-        space, GUARDIAN.id, GUARDIAN.name, "guardian", datetime.now(UTC) + timedelta(days=365)
+    patient, guardian = connect(PATIENT), connect(GUARDIAN)
+    connect(REGISTRY).add_representative(
+        space,
+        GUARDIAN.id,
+        GUARDIAN.name,
+        "guardian",
+        datetime.now(UTC) + timedelta(days=365),
+        **COURT,
     )
     guardian.register_reader_key()
     guardian.read(space, document_id, BytesIO())  # the guardian acts for the patient
@@ -195,30 +205,79 @@ class TestOpposition:
 
 
 def test_representatives_added_listed_and_ended(connect: Connect, space: str) -> None:
-    hospital, patient, guardian = connect(HOSPITAL), connect(PATIENT), connect(GUARDIAN)
+    registry, patient, guardian = connect(REGISTRY), connect(PATIENT), connect(GUARDIAN)
     until = datetime.now(UTC) + timedelta(days=365)
-    hospital.add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian", until)
+    registry.add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian", until, **COURT)
     (listed,) = patient.access_rules(space)["representatives"]
     assert (listed["id"], listed["kind"], listed["active"]) == (GUARDIAN.id, "guardian", True)
     assert datetime.fromisoformat(listed["until"]) == until
     # The guardian now acts for the patient.
     assert guardian.space_state(space)["status"] == "open"
 
-    hospital.end_representation(space, GUARDIAN.id)
+    registry.end_representation(space, GUARDIAN.id)
     (ended,) = patient.access_rules(space)["representatives"]
     assert ended["active"] is False and ended["ended_at"]
     with pytest.raises(Forbidden):
         guardian.space_state(space)
 
 
+def test_an_appointment_is_told_to_the_patient_and_the_other_representatives(
+    connect: Connect, space: str
+) -> None:
+    registry, patient = connect(REGISTRY), connect(PATIENT)
+    registry.add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian", **COURT)
+    other = Actor(Role.REPRESENTATIVE, patient_id_from_number("2650575123457"), "Anne Martin")
+    registry.add_representative(space, other.id, other.name, "guardian", **COURT)
+    told = [
+        n
+        for n in patient.notifications()["notifications"]
+        if n["kind"] == "representative_appointed"
+    ]
+    assert [n["detail"]["representative"]["id"] for n in told] == [other.id, GUARDIAN.id]
+    assert told[0]["detail"]["basis"] == {
+        "act": "court_decision",
+        "reference": "TJ Lyon RG 24/01234",
+        "date": "2026-01-15",
+    }
+    (to_guardian,) = connect(GUARDIAN).notifications()["notifications"]
+    assert to_guardian["detail"]["representative"]["id"] == other.id
+
+
+def test_granting_again_keeps_one_grant_and_revoking_it_ends_access(
+    connect: Connect, space: str
+) -> None:
+    document_id = _deposit(connect, space)
+    patient, doctor = connect(PATIENT), connect(DOCTOR)
+    doctor.register_reader_key()
+    first = patient.grant(space, DOCTOR_INFO, {"kind": "types", "types": ["prescription"]})
+    # Granting again changes the grant (scope, expiry): same id, one grant.
+    assert patient.grant(space, DOCTOR_INFO) == first
+    (grant,) = patient.grants(space)
+    assert grant.grant_id == first and grant.scope["kind"] == "space" and grant.active
+    doctor.read(space, document_id, BytesIO())
+    patient.revoke(space, first)
+    with pytest.raises(UnknownDocument):
+        doctor.read(space, document_id, BytesIO())
+    # The patient may also revoke by professional, whatever the grant's id.
+    patient.grant(space, DOCTOR_INFO)
+    doctor.read(space, document_id, BytesIO())
+    patient.revoke_professional(space, DOCTOR.id)
+    with pytest.raises(UnknownDocument):
+        doctor.read(space, document_id, BytesIO())
+    with pytest.raises(UnknownGrant):
+        patient.revoke_professional(space, DOCTOR.id)
+
+
 def test_representatives_refusals(connect: Connect, space: str) -> None:
-    hospital = connect(HOSPITAL)
-    # Only a platform service records a representative.
-    with pytest.raises(Forbidden):
-        connect(PATIENT).add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian")
+    registry, hospital = connect(REGISTRY), connect(HOSPITAL)
+    # Only an authorised registry service appoints a representative: not the patient,
+    # not the hospital that deposits into the space.
+    for caller in (connect(PATIENT), hospital):
+        with pytest.raises(Forbidden):
+            caller.add_representative(space, GUARDIAN.id, GUARDIAN.name, "guardian", **COURT)
     # A parent is recorded only with the birth date (the register's), absent here.
     with pytest.raises(InvalidInput):
-        hospital.add_representative(space, GUARDIAN.id, GUARDIAN.name, "parent")
+        registry.add_representative(space, GUARDIAN.id, GUARDIAN.name, "parent", **COURT)
     with pytest.raises(UnknownRepresentative):
-        hospital.end_representation(space, GUARDIAN.id)
+        registry.end_representation(space, GUARDIAN.id)
     assert connect(PATIENT).access_rules(space)["representatives"] == []

@@ -1,0 +1,148 @@
+"""Legal representatives are appointed by an authorised registry service, on a legal
+basis, and the patient and the other representatives are told (issue 9, item 2).
+
+Both backends. A ``service`` token is what hospitals deposit with: it must never be
+enough to appoint a guardian, who would then read every document of the space.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from coffre.bootstrap import Coffre
+from domain.errors import Forbidden, InvalidInput
+from domain.space_access import LegalBasis
+from domain.values import Actor, Role, patient_id_from_number
+from projections.notifications import Notifications
+from projections.runner import wait_for
+from tests.rules.conftest import REGISTRY, appoint
+from tests.rules.test_rules_rows import HOSPITAL, log, provision
+from tests.scenarios.conftest import Cast, _person, deposit, read
+from vault.clock import ManualClock
+
+GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575000901"), "Paul Tuteur")
+MOTHER = Actor(Role.REPRESENTATIVE, patient_id_from_number("2780575000902"), "Anne Mère")
+COURT = LegalBasis("TJ Lyon RG 26/04512", date(2026, 10, 12))
+
+
+def recorded(coffre: Coffre) -> list[str]:
+    """The names of the representation events recorded so far."""
+    events = (
+        coffre.vault.mapper.to_domain_event(n)
+        for n in coffre.vault.recorder.select_notifications(start=1, limit=10_000)
+    )
+    return [type(e).__name__ for e in events if "Represent" in type(e).__name__]
+
+
+def told(coffre: Coffre, who: Actor) -> list[dict[str, object]]:
+    """``who``'s notifications of appointments, oldest first."""
+    wait_for(coffre.runner)
+    page = Notifications(coffre.views).page(who.role.value, who.id, limit=50)
+    found = [n for n in page.notifications if n["kind"] == "representative_appointed"]
+    return list(reversed(found))
+
+
+def test_a_depositing_hospital_may_not_appoint_a_guardian(
+    coffre: Coffre, cast: Cast, clock: ManualClock
+) -> None:
+    me = cast.patient.actor
+    document_id = deposit(coffre, me.id, b"compte rendu", cast.hospital)  # it deposits here
+    assert recorded(coffre) == []
+    with pytest.raises(Forbidden, match="authorised registry"):
+        coffre.vault.add_representative(me.id, GUARDIAN, "guardian", cast.hospital, basis=COURT)
+    # Through the API too: a 403 problem, and still nothing recorded.
+    with TestClient(create_app(coffre)) as client:
+        token = coffre.tokens.mint(cast.hospital, timedelta(minutes=5))
+        answer = client.post(
+            f"/v1/spaces/{me.id}/representatives",
+            json={
+                "representative": {"id": GUARDIAN.id, "name": GUARDIAN.name, "kind": "guardian"},
+                "basis": {"reference": COURT.reference, "date": COURT.date.isoformat()},
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code == 403, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert recorded(coffre) == []
+    assert coffre.vault.access_rules(me.id, me).representatives == []
+    guardian = _person(coffre, GUARDIAN)
+    with pytest.raises(Exception, match=r"no such document|no space"):
+        read(coffre, me.id, document_id, guardian)
+    # Nor may the hospital end a representation the registry recorded.
+    appoint(coffre, me.id, GUARDIAN, "guardian")
+    with pytest.raises(Forbidden):
+        coffre.vault.end_representation(me.id, GUARDIAN.id, cast.hospital)
+    assert [r.active for r in coffre.vault.access_rules(me.id, me).representatives] == [True]
+    coffre.vault.end_representation(me.id, GUARDIAN.id, REGISTRY)
+    assert [r.active for r in coffre.vault.access_rules(me.id, me).representatives] == [False]
+
+
+def test_the_registry_appoints_on_a_legal_basis_and_everyone_is_told(
+    coffre: Coffre, clock: ManualClock
+) -> None:
+    minor_id, _ = provision(coffre, "2110575000903", birth=date(2011, 3, 4))
+    minor = Actor(Role.PATIENT, minor_id, "Léa")
+    birth = LegalBasis("Naissance Lyon 3e n° 2011/0417", date(2011, 3, 7))
+    coffre.vault.add_representative(minor_id, MOTHER, "parent", REGISTRY, basis=birth)
+    coffre.vault.add_representative(minor_id, GUARDIAN, "guardian", REGISTRY, basis=COURT)
+
+    # The event records its basis; the access log names the appointment.
+    events = [
+        coffre.vault.mapper.to_domain_event(n)
+        for n in coffre.vault.recorder.select_notifications(start=1, limit=100)
+    ]
+    appointed = [e for e in events if type(e).__name__ == "RepresentativeAppointed"]
+    assert [e.basis for e in appointed] == [
+        {"act": "birth_registration", "reference": birth.reference, "date": "2011-03-07"},
+        {"act": "court_decision", "reference": COURT.reference, "date": "2026-10-12"},
+    ]
+    open_now_minor = coffre.vault.space_state(minor_id, minor).opens_at
+    assert open_now_minor is not None
+    clock.advance(open_now_minor - clock.now())
+    patient = _person(coffre, minor)
+    lines = [e for e in log(coffre, patient) if e["action"] == "add_representative"]
+    assert [line["detail"]["appointment"] for line in reversed(lines)] == [
+        "parent, birth registration Naissance Lyon 3e n° 2011/0417 of 2011-03-07",
+        "guardian, court decision TJ Lyon RG 26/04512 of 2026-10-12",
+    ]
+    assert lines[0]["actor_id"] == REGISTRY.id
+
+    # The patient hears of both; the mother, already in office, of the guardian; the
+    # guardian of nobody (they were appointed last).
+    assert [n["detail"]["representative"]["id"] for n in told(coffre, minor)] == [
+        MOTHER.id,
+        GUARDIAN.id,
+    ]
+    (to_mother,) = told(coffre, MOTHER)
+    assert to_mother["detail"]["representative"]["id"] == GUARDIAN.id
+    assert to_mother["detail"]["basis"]["act"] == "court_decision"
+    assert to_mother["actor_name"] == REGISTRY.name
+    assert told(coffre, GUARDIAN) == []
+
+
+def test_an_appointment_needs_a_sound_basis_and_nothing_is_recorded_otherwise(
+    coffre: Coffre,
+) -> None:
+    minor_id, _ = provision(coffre, "2110575000904", birth=date(2011, 3, 4))
+    today = coffre.vault.clock.now().date()
+    for reference in ("", "   ", "x" * 121, "ref\nforged line"):
+        with pytest.raises(InvalidInput, match=r"basis\.reference"):
+            LegalBasis(reference, today)
+    with pytest.raises(InvalidInput, match="calendar date"):
+        LegalBasis("ref", "2011-03-07")  # type: ignore[arg-type]
+    future = LegalBasis("ref", today + timedelta(days=1))
+    before_birth = LegalBasis("ref", date(2011, 3, 1))
+    for kind, basis in (("guardian", future), ("parent", before_birth)):
+        with pytest.raises(InvalidInput) as refused:
+            coffre.vault.add_representative(minor_id, MOTHER, kind, REGISTRY, basis=basis)
+        assert refused.value.field == "basis.date"
+    with pytest.raises(InvalidInput):
+        coffre.vault.add_representative(minor_id, MOTHER, "parent", REGISTRY, basis=None)  # type: ignore[arg-type]
+    # An unauthorised caller learns nothing about the basis: refused first.
+    with pytest.raises(Forbidden):
+        coffre.vault.add_representative(minor_id, MOTHER, "parent", HOSPITAL, basis=future)
+    assert recorded(coffre) == []
