@@ -293,6 +293,7 @@ def blobs_collect(
     if temporaries_older_than is not None:
         grace = timedelta(hours=temporaries_older_than)
         config = config.model_copy(update={"blob_temporary_grace": grace})
+    _logs_to_stderr(config)
     # (a grace shorter than the receipts' lifetime is refused here, by name)
     coffre = build(config)
     try:
@@ -314,7 +315,6 @@ class _Observed:
         batch = self._source.read(start, limit)
         if batch:
             self._seen(batch[-1][0])
-    _logs_to_stderr(config)
         return batch
 
     def last_id(self) -> int:
