@@ -11,10 +11,10 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
-from api import problems
 
-from api.middleware import CLOSE
+from api import problems
 from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
+from api.middleware import CLOSE
 from api.models import (
     DepositCreate,
     DepositCreated,
