@@ -260,13 +260,34 @@ def projections_rebuild(
 
 @projections_app.command("lag")
 def projections_lag() -> None:
-    """How many events each projection is behind the head of the log."""
+    """How many events each projection is behind the head of the log.
+
+    Exits with status 1 when a projection stalled at an event it could not apply, so
+    that monitoring alerts on it; ``coffre projections retry NAME`` resumes it.
+    """
     with opened() as coffre:
         lags = coffre.runner.lag()
-    table = Table("projection", "events behind")
+        stalls = coffre.runner.stalls()
+    table = Table("projection", "events behind", "stalled")
     for name, behind in lags.items():
-        table.add_row(name, str(behind))
+        stall = stalls.get(name)
+        where = f"at event {stall.notification_id}: {stall.error}" if stall else ""
+        table.add_row(name, str(behind), where)
     out().print(table)
+    if stalls:
+        fail(f"stalled projection(s): {', '.join(sorted(stalls))}")
+
+
+@projections_app.command("retry")
+def projections_retry(
+    name: Annotated[str, typer.Argument(help="The stalled projection, e.g. notifications.")],
+) -> None:
+    """Let a stalled projection try its event again (after the code that failed is fixed)."""
+    with opened() as coffre:
+        if name not in coffre.runner.projections:
+            fail(f"unknown projection {name!r}; known: {', '.join(coffre.runner.projections)}")
+        retried = coffre.runner.retry(name)
+    out().print(f"{name}: {'resumes' if retried else 'was not stalled'}")
 
 
 @blobs_app.command("collect")

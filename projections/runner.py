@@ -9,15 +9,21 @@ once per batch instead of once per event is what makes catch-up fast (see
 from __future__ import annotations
 
 import bisect
+import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import psycopg
 import structlog
 from eventsourcing.application import Application
+from eventsourcing.persistence import InterfaceError, OperationalError
 
+from domain.errors import Unavailable
 from projections.store import ViewCursor, ViewStore
 
 log = structlog.get_logger(__name__)
@@ -52,6 +58,30 @@ class ApplicationSource:
     def last_id(self) -> int:
         """The highest notification id stored (0 when empty)."""
         return self._recorder.max_notification_id() or 0
+
+
+#: failures of the database itself (down, locked, failing over): the same batch is tried
+#: again later. Any other error is the event's own, and stalls that projection there.
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A projection stopped at an event it could not apply, until retried or rebuilt."""
+
+    name: str
+    notification_id: int
+    #: the exception's type and the event's class: never the event's values, which may
+    #: reveal health data (a title) and are looked up by ``notification_id`` instead
+    error: str
+    failed_at: datetime
 
 
 class Projection(ABC):
@@ -105,25 +135,43 @@ class ProjectionRunner:
         )
 
     def step(self, name: str) -> int:
-        """Project one batch for ``name`` alone; returns how many events it covered."""
+        """Project one batch for ``name`` alone; returns how many events it covered.
+
+        An event the projection cannot apply stalls it there, as in ``catch_up``.
+        """
         with self._lock:
+            if name in self.stalls():
+                return 0
             batch = self._read(self.store.position(name) + 1)
-            if batch:
+            if not batch:
+                return 0
+            try:
                 self._apply(name, batch)
+            except TRANSIENT:
+                raise
+            except Exception:
+                return self._isolate(name, batch)
             return len(batch)
 
     def catch_up(self, progress: Callable[[str, int, int], None] | None = None) -> int:
         """Project every event stored now, for every projection; returns the count.
 
         The count is summed over projections (an event given to three counts three).
-        A projection whose batch fails is left where its last commit put it while the
-        others go on to the head; the first failure is raised at the end.
+        A projection that meets an event it cannot apply projects every event before
+        it, then stalls there alone (``stalls``; logged once as ``projection_stalled``)
+        while the others go on: one poisoned event never takes the views, or the routes
+        that read them, down for everyone. A projection whose batch fails because the
+        database does is left where its last commit put it while the others go on, and
+        ``Unavailable`` is raised at the end.
         """
         total = 0
         failed: dict[str, Exception] = {}
+        stalled = set(self.stalls())
         while True:
             with self._lock:
-                names = [name for name in self.projections if name not in failed]
+                names = [
+                    name for name in self.projections if name not in failed and name not in stalled
+                ]
                 positions = {name: self.store.position(name) for name in names}
                 batch = self._read(min(positions.values()) + 1) if positions else []
                 if not batch:
@@ -137,18 +185,78 @@ class ProjectionRunner:
                         continue
                     try:
                         self._apply(name, events)
-                    except Exception as error:  # rolled back; the others must go on
+                        applied = len(events)
+                    except TRANSIENT as error:  # rolled back; the others must go on
                         failed[name] = error
                         continue
-                    moved[name] = len(events)
-                    total += len(events)
+                    except Exception:  # rolled back: find the event, project up to it
+                        applied = self._isolate(name, events)
+                        stalled.add(name)
+                    if applied:
+                        moved[name] = applied
+                        total += applied
             if progress and moved:
                 head = self.source.last_id()
                 for name in moved:
                     progress(name, ids[-1], head)
         if failed:
-            raise next(iter(failed.values()))
+            name, error = next(iter(failed.items()))
+            raise Unavailable(f"the {name} projection could not be applied now") from error
         return total
+
+    def _isolate(self, name: str, events: Sequence[tuple[int, Event]]) -> int:
+        # The batch failed as a whole: apply its events one by one, so every event before
+        # the one that fails is projected, and stall at that one. Returns how many moved.
+        for done, item in enumerate(events):
+            try:
+                self._apply(name, [item])
+            except TRANSIENT:
+                return done  # the database, not the event: the next pass tries again
+            except Exception as error:
+                self._stall(name, item, error)
+                return done
+        return len(events)  # the batch failed, its events alone did not: nothing to stall
+
+    def _stall(self, name: str, item: tuple[int, Event], error: Exception) -> None:
+        notification_id, event = item
+        what = f"{type(error).__name__} applying {type(event).__qualname__}"
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO projection_failures (name, notification_id, error, failed_at) "
+                "VALUES (%(n)s, %(i)s, %(e)s, %(t)s)",
+                {"n": name, "i": notification_id, "e": what, "t": datetime.now(UTC).isoformat()},
+            )
+        # An alert, once: the projection does not retry until an operator says so.
+        log.error(
+            "projection_stalled", projection=name, notification_id=notification_id, error=what
+        )
+
+    def stalls(self) -> dict[str, Stall]:
+        """The projections of this runner stopped at an event they could not apply."""
+        rows = self.store.query(
+            "SELECT name, notification_id, error, failed_at FROM projection_failures"
+        )
+        return {
+            row["name"]: Stall(
+                row["name"],
+                int(row["notification_id"]),
+                row["error"],
+                datetime.fromisoformat(row["failed_at"]),
+            )
+            for row in rows
+            if row["name"] in self.projections
+        }
+
+    def retry(self, name: str) -> bool:
+        """Let a stalled projection try its event again (after a fix); False if not stalled."""
+        if name not in self.projections:
+            raise KeyError(f"unknown projection: {name}")
+        with self._lock, self.store.transaction() as cursor:
+            found = cursor.fetch(
+                "SELECT name FROM projection_failures WHERE name = %(n)s", {"n": name}
+            )
+            cursor.execute("DELETE FROM projection_failures WHERE name = %(n)s", {"n": name})
+        return bool(found)
 
     def _read(self, start: int) -> list[tuple[int, Event]]:
         began = time.perf_counter()
@@ -177,25 +285,39 @@ class ProjectionRunner:
         with self._lock, self.store.transaction() as cursor:
             for table in projection.tables:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names are ours, not input
+            cursor.execute("DELETE FROM projection_failures WHERE name = %(n)s", {"n": name})
             cursor.untrack(name)
         count = 0
         while (step := self.step(name)) > 0:
             count += step
+        stall = self.stalls().get(name)
+        if stall is not None:
+            raise Unavailable(
+                f"the {name} projection stalled at event {stall.notification_id}: {stall.error}"
+            )
         return count
 
-    def run(self, stop: threading.Event, idle_sleep: float = 0.2) -> None:
-        """Follow the log until ``stop`` is set, sleeping when there is nothing to do."""
+    def run(self, stop: threading.Event, idle_sleep: float = 0.2, max_sleep: float = 10.0) -> None:
+        """Follow the log until ``stop`` is set, sleeping when there is nothing to do.
+
+        After a failure (the database, since an event's own failure stalls its
+        projection instead) it waits longer each time, up to ``max_sleep``, so an
+        outage is not logged several times a second.
+        """
+        pause = idle_sleep
         while not stop.is_set():
             try:
                 moved = self.catch_up()
                 if self.after_catch_up is not None:
                     self.after_catch_up()
-            except Exception:
+                pause = idle_sleep
+            except Exception as error:
                 # A failed batch rolled back; log it and try again rather than die.
-                log.exception("projection_batch_failed")
+                log.warning("projection_batch_failed", error=type(error).__name__)
                 moved = 0
+                pause = min(max_sleep, pause * 2)
             if not moved:
-                stop.wait(idle_sleep)
+                stop.wait(pause)
 
     def start_thread(self) -> tuple[threading.Thread, threading.Event]:
         """Run in a daemon thread (embedded mode); returns the thread and its stop flag."""
@@ -213,3 +335,6 @@ def wait_for(runner: ProjectionRunner, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("projections did not catch up in time")
         runner.catch_up()
+        stalls = runner.stalls()
+        if stalls:
+            raise RuntimeError(f"projections stalled: {sorted(stalls)}")

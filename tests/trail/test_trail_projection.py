@@ -133,7 +133,7 @@ def test_resumes_exactly_after_partial_batches_and_crashes(
     # A batch that fails half-way writes nothing (rows, nodes and position roll back).
     failing = _Failing()
     broken = ProjectionRunner(ApplicationSource(coffre.vault), coffre.views, [failing], 3)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ConnectionError):
         broken.step("trail")
     assert trail.size() == 4
     settings = coffre.settings
@@ -165,11 +165,12 @@ def test_resumes_exactly_after_partial_batches_and_crashes(
 
 
 class _Failing(TrailProjection):
-    """Writes its batch, then fails before the commit."""
+    """Writes its batch, then loses the database before the commit (a crash, not an event
+    the projection cannot apply, which would stall it instead)."""
 
     def apply(self, cursor: Any, events: Any) -> None:
         super().apply(cursor, events)
-        raise RuntimeError("killed mid-batch")
+        raise ConnectionError("killed mid-batch")
 
 
 def test_every_event_field_is_classified() -> None:
