@@ -9,12 +9,24 @@ never carry key material, except the reader-sealed ``sealed_key`` of a read rele
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from domain.values import Actor, DocumentMetadata, DocumentType, Profession, Role, Scope
+from domain.values import (
+    POSITION_MAX,
+    UUID_PATTERN,
+    Actor,
+    DocumentMetadata,
+    DocumentType,
+    Profession,
+    Role,
+    Scope,
+)
+from projections.access_log import ACTIONS
 
 #: far above every domain limit: only there to bound what is parsed at all
 ID_MAX = 64
@@ -22,6 +34,46 @@ TEXT_MAX = 1000
 KEY_B64_MAX = 256
 TICKET_MAX = 4096
 LIST_MAX = 1000
+
+
+def _one_spelling(value: object) -> object:
+    # uuid.UUID (and pydantic) also take braces, "urn:uuid:" or no hyphens: an id is
+    # matched whole, in one spelling.
+    if isinstance(value, str) and not re.fullmatch(UUID_PATTERN, value):
+        raise ValueError("must be a UUID written as 8-4-4-4-12 hexadecimal digits")
+    return value
+
+
+#: an identifier (document, grant, access): a UUID in its canonical spelling only
+Uuid = Annotated[
+    UUID,
+    BeforeValidator(_one_spelling),
+    WithJsonSchema({"type": "string", "format": "uuid", "pattern": f"^{UUID_PATTERN}$"}),
+]
+
+
+def _digits(value: object) -> object:
+    # Lax integer parsing takes " 5", "5\n", "+5", "5_000" and "5.0" for 5: a position
+    # is written one way, in digits.
+    if isinstance(value, (bool, float)):
+        raise ValueError("must be a whole number")
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,19}", value):
+        raise ValueError("must be written in digits only")
+    return value
+
+
+# The bounds come before the validator in each ``Annotated``: so ordered, the OpenAPI
+# document shows them as ``minimum`` and ``maximum``.
+#: what an actor id filter may be: an RPPS number, an INS or a service id, and nothing
+#: else (a NUL byte or a control character never reaches a query)
+ACTOR_ID_PATTERN = r"^([0-9]{11}|[0-9]{5}(2[AB]|[0-9]{2})[0-9]{8}|[a-z0-9][a-z0-9.-]{2,63})$"
+#: a position in the log (a notification's): an integer every store can keep, and no other
+Position = Annotated[int, Field(ge=0, le=POSITION_MAX), BeforeValidator(_digits)]
+#: a page cursor: entries strictly before this position
+Cursor = Annotated[int, Field(ge=1, le=POSITION_MAX), BeforeValidator(_digits)]
+
+#: what an access-log entry did (the filter of a log query)
+LogAction = StrEnum("LogAction", {action: action for action in sorted(ACTIONS)})  # type: ignore[misc]
 
 
 class RequestModel(BaseModel):
@@ -108,7 +160,7 @@ class DepositCreate(RequestModel):
     sealed_key: str = Field(
         max_length=KEY_B64_MAX, description="data key sealed to the space key, base64"
     )
-    document_id: UUID | None = None
+    document_id: Uuid | None = None
     masked: bool = Field(False, description="MASQUE_PS: hidden from professionals")
     invisible_to_patient: bool = Field(
         False, description="INVISIBLE_PATIENT: held for an announcement consultation"
@@ -195,7 +247,7 @@ class ScopeIn(RequestModel):
 
     kind: Literal["space", "types", "documents"]
     types: list[str] = Field(default_factory=list, max_length=LIST_MAX)
-    documents: list[UUID] = Field(default_factory=list, max_length=LIST_MAX)
+    documents: list[Uuid] = Field(default_factory=list, max_length=LIST_MAX)
 
     def scope(self) -> Scope:
         """The domain's scope (validated there)."""
@@ -250,11 +302,11 @@ class GrantList(BaseModel):
 class LogQuery(RequestModel):
     """Paging and filters of an access-log query."""
 
-    before: int | None = Field(None, ge=1, description="cursor: entries older than this")
+    before: Cursor | None = Field(None, description="cursor: entries older than this")
     limit: int = Field(50, ge=1, le=200)
-    actor_id: str | None = Field(None, max_length=ID_MAX)
-    document_id: UUID | None = None
-    action: str | None = Field(None, max_length=32)
+    actor_id: str | None = Field(None, max_length=ID_MAX, pattern=ACTOR_ID_PATTERN)
+    document_id: Uuid | None = None
+    action: LogAction | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 from domain.errors import (
     CoffreError,
@@ -165,8 +166,24 @@ async def _http_error(request: Request, error: Exception) -> ProblemResponse:
     fallback = (error.status_code, "http-error", str(error.detail)[:MAX_DETAIL])
     status, code, detail = HTTP_PROBLEMS.get(error.status_code, fallback)
     field = "body" if code == "invalid-input" else None
-    headers = dict(error.headers) if error.headers else None  # keeps Allow on a 405
+    headers = dict(error.headers) if error.headers else None
+    if error.status_code == 405:
+        # Starlette's Allow names only the first route matching the path; a path served
+        # by several routes (GET and POST) allows the methods of all of them.
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return problem(request, status, code, detail, field=field, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    allowed = [
+        method
+        for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _client_disconnect(request: Request, error: Exception) -> ProblemResponse:

@@ -93,7 +93,13 @@ class CoffreGroup(TyperGroup):
             fail(f"{error.strerror}: {error.filename}")
         except pydantic.ValidationError as error:
             # only the messages: input values could be secrets from the environment
-            fail("configuration: " + "; ".join(e["msg"] for e in error.errors()))
+            fail("configuration: " + "; ".join(_setting_error(e) for e in error.errors()))
+
+
+def _setting_error(error: Any) -> str:
+    # Name the variable to fix (COFFRE_PG_PORT), never its value (it may be a secret).
+    loc = "_".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+    return f"COFFRE_{loc.upper()}: {error['msg']}" if loc else str(error["msg"])
 
 
 def parse_instant(value: str | None, field: str) -> datetime | None:

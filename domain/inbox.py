@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput
-from domain.values import Actor, require_aware
+from domain.values import POSITION_MAX, Actor, require_aware
 
 INBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://coffre.invalid/inbox")
 
@@ -38,10 +38,20 @@ class Inbox(Aggregate):
         """A new inbox for ``actor``."""
         return cls(role=actor.role.value, actor_id=actor.id)
 
-    def acknowledge(self, up_to: int, actor: Actor, at: datetime) -> bool:
-        """Mark every notification up to ``up_to`` read; False when nothing changed."""
+    def acknowledge(self, up_to: int, newest: int, actor: Actor, at: datetime) -> bool:
+        """Mark every notification up to ``up_to`` read; False when nothing changed.
+
+        ``newest`` is the position of the newest event stored: a position past it would
+        mark notifications read before they exist (and could not be stored at all past
+        ``POSITION_MAX``).
+        """
         if isinstance(up_to, bool) or not isinstance(up_to, int) or up_to < 0:
             raise InvalidInput("up_to is a notification position", field="up_to")
+        if up_to > min(newest, POSITION_MAX):
+            raise InvalidInput(
+                "up_to is past the newest notification; acknowledge a position you were shown",
+                field="up_to",
+            )
         if up_to <= self.up_to:
             return False
         self._acknowledged(up_to=up_to, actor=actor.to_dict(), at=require_aware(at, field="at"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,13 @@ from domain.errors import InvalidInput
 
 TITLE_MAX = 200
 NAME_MAX = 120
+#: the largest integer every store keeps (SQLite INTEGER, PostgreSQL BIGINT): positions,
+#: cursors and counts beyond it are refused before they can reach an event or a query
+POSITION_MAX = 2**63 - 1
+#: instants and dates outside these years are typing errors, and near the ends of
+#: Python's range a time-zone conversion overflows: refused before they are recorded
+YEAR_MIN = 1900
+YEAR_MAX = 2999
 
 
 class Role(StrEnum):
@@ -66,7 +73,10 @@ def _nir_key(digits13: str) -> int:
     return 97 - number % 97
 
 
-_NIR = re.compile(r"^[12478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{6}[0-9]{2}$")
+# Matched whole (``fullmatch``): ``$`` alone would accept a final newline, and a second
+# space would open for "the same" patient.
+_NIR = re.compile(r"[12478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{6}[0-9]{2}")
+INS_LENGTH = 15
 
 
 def parse_patient_id(value: object) -> str:
@@ -75,11 +85,21 @@ def parse_patient_id(value: object) -> str:
     Raises ``InvalidInput`` for anything else, so that malformed identifiers never
     reach the event store.
     """
-    if not isinstance(value, str) or not _NIR.match(value.upper()):
+    if not isinstance(value, str):
+        raise InvalidInput("patient id must be text", field="patient_id")
+    if len(value) != INS_LENGTH:
         raise InvalidInput(
-            "patient id must be a 15-character INS (NIR and key)", field="patient_id"
+            f"patient id must be a 15-character INS (13-character NIR and 2-digit key), "
+            f"not {len(value)} characters",
+            field="patient_id",
         )
     value = value.upper()
+    if not _NIR.fullmatch(value):
+        raise InvalidInput(
+            "patient id is not an INS: a sex digit (1, 2, 7 or 8), year, month, "
+            "department (digits, 2A or 2B), commune and order digits, then a 2-digit key",
+            field="patient_id",
+        )
     if _nir_key(value[:13]) != int(value[13:]):
         raise InvalidInput("patient id key does not match its number", field="patient_id")
     return value
@@ -102,8 +122,14 @@ def _luhn_ok(digits: str) -> bool:
 
 def parse_professional_id(value: object) -> str:
     """Validate an RPPS number: 11 digits whose last one is a Luhn check digit."""
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{11}", value) or not _luhn_ok(value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{11}", value):
         raise InvalidInput("professional id must be an 11-digit RPPS number", field="id")
+    if not _luhn_ok(value):
+        raise InvalidInput(
+            "professional id's last digit is not its check digit (RPPS numbers end with a "
+            "Luhn check digit)",
+            field="id",
+        )
     return value
 
 
@@ -115,14 +141,24 @@ def professional_id_from_number(digits10: str) -> str:
     raise AssertionError("unreachable: one check digit always fits")
 
 
-_SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{2,63}$")
+_SERVICE_ID = re.compile(r"[a-z0-9][a-z0-9.-]{2,63}")
+
+#: Unicode categories refused in text: controls (log injection), format characters
+#: (bidirectional overrides and invisible marks that make a title read as another),
+#: surrogates (not encodable: no database would store them), private use, unassigned,
+#: and line or paragraph separators
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: format characters that writing needs: zero-width joiner and non-joiner (Persian,
+#: Indic scripts, emoji sequences)
+_ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
 
 
 def clean_text(value: object, *, field: str, max_length: int) -> str:
     """Normalise a human-readable label (NFC, stripped) and check its length.
 
-    Control characters are refused: they have no place in a title and are a classic
-    vector for log injection.
+    Control, invisible-formatting (bidirectional overrides, zero-width spaces),
+    surrogate, private-use and unassigned characters are refused: they have no place in
+    a title, make one text display as another, or cannot be stored.
     """
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text", field=field)
@@ -131,16 +167,58 @@ def clean_text(value: object, *, field: str, max_length: int) -> str:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
-    if any(unicodedata.category(char) == "Cc" for char in text):
-        raise InvalidInput(f"{field} contains control characters", field=field)
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _REFUSED_CATEGORIES and char not in _ALLOWED_FORMAT:
+            kind = "control" if category == "Cc" else "invisible or unprintable"
+            raise InvalidInput(
+                f"{field} contains a {kind} character (U+{ord(char):04X})", field=field
+            )
     return text
 
 
 def require_aware(moment: datetime, *, field: str) -> datetime:
-    """Refuse naive datetimes: every instant in Coffre carries its time zone."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    """Refuse naive datetimes and instants outside years 1900 to 2999.
+
+    Every instant in Coffre carries its time zone; one near the ends of Python's range
+    could not even be converted to UTC by a projection.
+    """
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(f"{field} must carry a time zone", field=field)
+    try:
+        year = moment.astimezone(UTC).year
+    except OverflowError:
+        year = moment.year
+    if not YEAR_MIN <= year <= YEAR_MAX or not YEAR_MIN <= moment.year <= YEAR_MAX:
+        raise InvalidInput(f"{field} must fall between {YEAR_MIN} and {YEAR_MAX}", field=field)
     return moment
+
+
+def require_date(value: object, *, field: str) -> date:
+    """A calendar date (not a datetime) between years 1900 and 2999."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(f"{field} must be a calendar date", field=field)
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise InvalidInput(f"{field} must fall between {YEAR_MIN} and {YEAR_MAX}", field=field)
+    return value
+
+
+def parse_uuid(value: object, *, field: str) -> UUID:
+    """A UUID in its canonical 36-character form (or already a ``UUID``).
+
+    ``uuid.UUID`` also takes braces, a ``urn:uuid:`` prefix or no hyphens; identifiers
+    are matched whole in one spelling, so that a document has one id.
+    """
+    if isinstance(value, UUID):
+        return value
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        raise InvalidInput(f"{field} must be a UUID (8-4-4-4-12 hex digits)", field=field)
+    return UUID(value)
+
+
+#: a UUID's canonical spelling, matched whole
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID = re.compile(UUID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -167,7 +245,7 @@ class Actor:
             parse_professional_id(self.id)
             if self.profession is None:
                 raise InvalidInput("a professional has a profession", field="profession")
-        elif not isinstance(self.id, str) or not _SERVICE_ID.match(self.id):
+        elif not isinstance(self.id, str) or not _SERVICE_ID.fullmatch(self.id):
             raise InvalidInput("service ids are 3-64 lowercase letters, digits, . or -", field="id")
         if self.profession is not None:
             if role is not Role.PROFESSIONAL:
@@ -175,7 +253,10 @@ class Actor:
             try:
                 object.__setattr__(self, "profession", Profession(self.profession))
             except ValueError:
-                raise InvalidInput("unknown profession", field="profession") from None
+                known = ", ".join(p.value for p in Profession)
+                raise InvalidInput(
+                    f"unknown profession; known: {known}", field="profession"
+                ) from None
         object.__setattr__(self, "name", clean_text(self.name, field="name", max_length=NAME_MAX))
         if self.organisation is not None:
             organisation = clean_text(self.organisation, field="organisation", max_length=NAME_MAX)
@@ -193,14 +274,23 @@ class Actor:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Actor:
-        """Rebuild an actor from its stored form."""
-        return cls(
-            role=Role(data["role"]),
-            id=data["id"],
-            name=data["name"],
-            profession=Profession(data["profession"]) if data.get("profession") else None,
-            organisation=data.get("organisation"),
-        )
+        """Rebuild an actor from its stored form, without validating it again.
+
+        Stored events were validated when they were recorded, under the rules of that
+        day: a stricter rule today must not make yesterday's events unreadable, and
+        replay should not pay for checks already made. Input goes through ``Actor()``.
+        """
+        actor = object.__new__(cls)
+        profession = data.get("profession")
+        for name, value in (
+            ("role", Role(data["role"])),
+            ("id", data["id"]),
+            ("name", data["name"]),
+            ("profession", Profession(profession) if profession else None),
+            ("organisation", data.get("organisation")),
+        ):
+            object.__setattr__(actor, name, value)
+        return actor
 
 
 class ScopeKind(StrEnum):
@@ -223,9 +313,7 @@ class Scope:
         try:
             kind = ScopeKind(self.kind)
             types = frozenset(DocumentType(t) for t in self.types)
-            documents = frozenset(
-                d if isinstance(d, UUID) else UUID(str(d)) for d in self.documents
-            )
+            documents = frozenset(parse_uuid(d, field="scope") for d in self.documents)
         except ValueError as error:
             raise InvalidInput(f"invalid grant scope: {error}", field="scope") from None
         object.__setattr__(self, "kind", kind)
@@ -283,12 +371,12 @@ class DocumentMetadata:
         try:
             object.__setattr__(self, "type", DocumentType(self.type))
         except ValueError:
-            raise InvalidInput("unknown document type", field="type") from None
+            known = ", ".join(t.value for t in DocumentType)
+            raise InvalidInput(f"unknown document type; known: {known}", field="type") from None
         object.__setattr__(
             self, "title", clean_text(self.title, field="title", max_length=TITLE_MAX)
         )
-        if not isinstance(self.date, date) or isinstance(self.date, datetime):
-            raise InvalidInput("document date must be a calendar date", field="date")
+        require_date(self.date, field="date")
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,21 @@ class AccessLogProjection(Projection):
         return None
 
 
+#: every action an entry may name: what the patient filters the log by (an unknown
+#: filter is refused, not silently empty); ``_row`` refuses any other, so a new kind of
+#: entry cannot be forgotten here
+ACTIONS = frozenset(
+    {
+        "provision", "oppose", "open", "activate", "code", "close", "reopen",
+        "request_deletion", "delete_space", "deposit", "new_version", "delete", "read",
+        "grant", "revoke", "care_team", "mask", "unmask", "hide_from_representatives",
+        "hold_for_announcement", "announcement_pending", "release_to_patient", "block",
+        "unblock", "attending_physician", "setting", "add_representative",
+        "end_representation", "emergency_access",
+    }
+)  # fmt: skip
+
+
 def _row(
     entry_id: int,
     space_id: UUID,
@@ -196,6 +211,8 @@ def _row(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise ValueError(f"access-log action {action!r} is not in ACTIONS")
     if how == "normal" and actor["role"] == "representative":
         how = "representative"  # a representative acts on the patient's behalf
     return {

@@ -29,7 +29,8 @@ class InboxCases:
                 inbox = self.repository.get(Inbox.create_id(actor.role.value, actor.id))
             except AggregateNotFoundError:
                 inbox = Inbox.for_actor(actor)
-            inbox.acknowledge(up_to, actor, self.clock.now())
+            newest = self.recorder.max_notification_id() or 0
+            inbox.acknowledge(up_to, newest, actor, self.clock.now())
             return inbox, max(up_to, inbox.up_to)
 
         return self._retry(change)  # type: ignore[arg-type]

@@ -131,7 +131,9 @@ class TokenAuthority:
         if self._signing_key is None:
             raise InvalidInput("this deployment verifies tokens but does not issue them")
         if ttl <= timedelta(0) or ttl > timedelta(days=30):
-            raise InvalidInput("token lifetime must be between 0 and 30 days", field="ttl")
+            raise InvalidInput(
+                "token lifetime must be longer than 0 and at most 30 days", field="ttl"
+            )
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer,

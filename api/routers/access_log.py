@@ -41,7 +41,7 @@ def read_access_log(
         where=LogFilter(
             actor_id=query.actor_id,
             document_id=query.document_id,
-            action=query.action,
+            action=query.action.value if query.action else None,
             since=query.since,
             until=query.until,
         ),

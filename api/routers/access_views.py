@@ -8,11 +8,11 @@ the space itself (invariant 4).
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
 from api.deps import CurrentActor, RunnerDep, SettingsDep, VaultDep, require_roles
+from api.models import Uuid
 from api.routers.common import PatientId, problem_responses
 from domain.errors import Forbidden, UnknownDocument
 from domain.space import Space
@@ -54,7 +54,7 @@ def my_spaces(
 )
 def document_readers(
     patient_id: PatientId,
-    document_id: UUID,
+    document_id: Uuid,
     views: AccessViewsDep,
     runner: RunnerDep,
     settings: SettingsDep,

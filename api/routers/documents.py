@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
-from uuid import UUID
 
 import anyio
 import anyio.from_thread
@@ -23,6 +22,7 @@ from api.models import (
     ReadCreate,
     ReleasePublic,
     Upload,
+    Uuid,
 )
 from api.routers.common import PatientId, problem_responses
 from domain.errors import Unavailable
@@ -35,7 +35,7 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404, 422),
 )
 
-DocumentId = Annotated[UUID, Path(description="the document's id")]
+DocumentId = Annotated[Uuid, Path(description="the document's id")]
 
 #: defaults of ``COFFRE_UPLOADS_PER_CALLER`` and ``COFFRE_UPLOAD_CONCURRENCY``
 UPLOADS_PER_CALLER = 4
@@ -50,7 +50,7 @@ _OCTET_STREAM_BODY = {
 
 #: besides the router's: what the upload guards answer (``api.middleware``, ``_Slots``)
 _UPLOAD_PROBLEMS = {
-    **problem_responses(413, 503),
+    **problem_responses(409, 413, 503),
     408: {**problem_responses(408)[408], "description": "body-timeout (stalled or too slow)"},
     429: {
         **problem_responses(429)[429],

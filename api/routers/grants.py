@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import PatientActor, VaultDep
-from api.models import ID_MAX, GrantCreate, GrantCreated, GrantList, GrantPublic
+from api.models import ID_MAX, GrantCreate, GrantCreated, GrantList, GrantPublic, Uuid
 from api.routers.common import PatientId, problem_responses
 
 router = APIRouter(
@@ -17,7 +16,7 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404, 422),
 )
 
-GrantId = Annotated[UUID, Path(description="the grant's id")]
+GrantId = Annotated[Uuid, Path(description="the grant's id")]
 Professional = Annotated[
     str, Query(min_length=1, max_length=ID_MAX, description="the professional's RPPS number")
 ]

@@ -8,11 +8,11 @@ A document the caller may not see answers 404 like one that does not exist.
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.deps import VaultDep, require_roles
+from api.models import Uuid
 from api.routers.common import PatientId, problem_responses
 from domain.values import Actor, Role
 
@@ -22,7 +22,7 @@ router = APIRouter(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 
-DocumentId = Annotated[UUID, Path(description="the document's id")]
+DocumentId = Annotated[Uuid, Path(description="the document's id")]
 HolderActor = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REPRESENTATIVE))]
 #: the holder, or the document's author (a professional or a service)
 HolderOrAuthor = Annotated[

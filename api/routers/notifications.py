@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentActor, RunnerDep, SettingsDep, VaultDep
+from api.models import Position
 from api.routers.common import problem_responses
 from projections.notifications import Notifications
 
@@ -32,7 +33,7 @@ class Acknowledgement(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    up_to: int = Field(ge=0)
+    up_to: Position = Field(description="at most the newest notification's position")
 
 
 @router.get("", name="list_notifications")
@@ -41,7 +42,7 @@ def list_notifications(
     runner: RunnerDep,
     settings: SettingsDep,
     actor: CurrentActor,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[Position | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     unread: bool = False,
 ) -> dict[str, Any]:

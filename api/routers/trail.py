@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import RegulatorActor, RunnerDep, SettingsDep, TrailDep
+from api.models import ACTOR_ID_PATTERN, Position
 from api.routers.common import problem_responses
 from domain.errors import InvalidInput
 from projections.trail_export import TrailQuery
@@ -33,12 +34,12 @@ class ExportQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    patient_id: str | None = Field(None, max_length=32)
-    actor_id: str | None = Field(None, max_length=64)
+    patient_id: str | None = Field(None, max_length=32, pattern=ACTOR_ID_PATTERN)
+    actor_id: str | None = Field(None, max_length=64, pattern=ACTOR_ID_PATTERN)
     since: datetime | None = None
     until: datetime | None = None
     format: Literal["jsonl", "fhir"] = "jsonl"
-    from_size: int | None = Field(None, ge=0, description="a checkpoint size you already hold")
+    from_size: Position | None = Field(None, description="a checkpoint size you already hold")
 
 
 class PublicKey(BaseModel):
@@ -82,8 +83,8 @@ def sign_checkpoint(
 
 @router.get("/consistency", name="consistency_proof")
 def consistency_proof(
-    old: Annotated[int, Query(ge=0)],
-    new: Annotated[int, Query(ge=0)],
+    old: Annotated[Position, Query()],
+    new: Annotated[Position, Query()],
     trail: TrailDep,
     actor: RegulatorActor,
 ) -> dict[str, Any]:
@@ -94,7 +95,20 @@ def consistency_proof(
     return {"old": old, "new": new, "proof": [node.hex() for node in proof]}
 
 
-@router.get("/export", name="export_trail", response_model=None)
+@router.get(
+    "/export",
+    name="export_trail",
+    response_model=None,
+    responses={
+        200: {
+            "description": "JSON Lines (format=jsonl) or a FHIR R4 Bundle (format=fhir)",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/fhir+json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
 def export(
     query: Annotated[ExportQuery, Query()],
     trail: TrailDep,
