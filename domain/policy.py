@@ -182,3 +182,17 @@ def may_list(
 ) -> bool:
     """Whether ``reader`` may know that ``document`` exists (listings, counts)."""
     return decide_read(space, document.id, reader, now, matrix).allowed
+
+
+def may_know_space(space: Space, actor: Actor, now: datetime) -> bool:
+    """Whether ``actor`` may learn that this space exists.
+
+    Professionals and platform services may: they deposit into any open space, and a
+    professional's refused read is answered like an unknown document anyway. A person
+    learns only of the space they hold (the patient, an active representative), and a
+    regulator of none through the space's routes (the trail is theirs). Everyone else
+    is answered exactly as if there were no space, so no answer is an existence oracle.
+    """
+    if actor.role in (Role.PROFESSIONAL, Role.SERVICE):
+        return True
+    return space.is_holder(actor, now)

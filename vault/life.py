@@ -198,17 +198,21 @@ class LifeCases:
             space.reissue_code(digest, actor, now)
             return space
 
-        return self._provisioned(self._on_space(patient_id, command), code)
+        return self._provisioned(self._on_space(patient_id, actor, command), code)
 
     def oppose(self: Vault, patient_id: str, code: str, actor: Actor) -> None:
         """The person (or a representative) opposes the space with the letter's code."""
-        ok = self._on_space(patient_id, lambda s, now: s.oppose(code, verify_code, actor, now))
+        ok = self._on_space(
+            patient_id, actor, lambda s, now: s.oppose(code, verify_code, actor, now)
+        )
         if not ok:
             raise Refused("the code is wrong", rule="wrong_code")
 
     def activate(self: Vault, patient_id: str, code: str, actor: Actor) -> None:
         """The patient (or a representative) activates the space with the letter's code."""
-        ok = self._on_space(patient_id, lambda s, now: s.activate(code, verify_code, actor, now))
+        ok = self._on_space(
+            patient_id, actor, lambda s, now: s.activate(code, verify_code, actor, now)
+        )
         if not ok:
             raise Refused("the code is wrong", rule="wrong_code")
 
@@ -224,7 +228,7 @@ class LifeCases:
             space.close(self.periods, express_deletion, actor, now)
             return space
 
-        space = self._on_space(patient_id, command)
+        space = self._on_space(patient_id, actor, command)
         if space.deletion_due(self.clock.now()):
             self.apply_due(space.id)  # express deletion with no delay: shred now
         return self.space_state(patient_id, actor)
@@ -236,7 +240,7 @@ class LifeCases:
             space.request_deletion(self.periods, actor, now)
             return space
 
-        space = self._on_space(patient_id, command)
+        space = self._on_space(patient_id, actor, command)
         if space.deletion_due(self.clock.now()):
             self.apply_due(space.id)
         return self.space_state(patient_id, actor)
@@ -247,13 +251,13 @@ class LifeCases:
         An archive still within its period is re-imported; after deletion the space
         starts empty with a new key. Whatever fell due (a deletion) is applied first.
         """
-        space_id = self._space(patient_id).id
+        space_id = self._space(patient_id, actor).id
         self.apply_due(space_id)
         code = new_code()
         digest = self.codes.digest(code)
 
         def change() -> tuple[Space, tuple[Space, bool]]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             now = self.clock.now()
             key_id, public_key = space.key_id, space.public_key
             if space.needs_new_key:
@@ -269,7 +273,7 @@ class LifeCases:
 
     def space_state(self: Vault, patient_id: str, actor: Actor) -> SpaceState:
         """The life-cycle state of the space, for the patient or a representative."""
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         now = self.clock.now()
         if not space.is_holder(actor, now):
             raise Forbidden("only the patient sees their space's state")

@@ -68,40 +68,42 @@ class RuleCases:
 
     def mask(self: Vault, patient_id: str, document_id: UUID, actor: Actor) -> None:
         """Mask a document from professionals (MASQUE_PS)."""
-        self._on_space(patient_id, lambda s, now: s.mask(document_id, actor, now))
+        self._on_space(patient_id, actor, lambda s, now: s.mask(document_id, actor, now))
 
     def unmask(self: Vault, patient_id: str, document_id: UUID, actor: Actor) -> None:
         """Show a masked document to professionals again."""
-        self._on_space(patient_id, lambda s, now: s.unmask(document_id, actor, now))
+        self._on_space(patient_id, actor, lambda s, now: s.unmask(document_id, actor, now))
 
     def hide_from_representatives(
         self: Vault, patient_id: str, document_id: UUID, actor: Actor
     ) -> None:
         """Keep a document secret from the legal representatives (a minor's right)."""
         self._on_space(
-            patient_id, lambda s, now: s.hide_from_representatives(document_id, actor, now)
+            patient_id, actor, lambda s, now: s.hide_from_representatives(document_id, actor, now)
         )
 
     def release_to_patient(self: Vault, patient_id: str, document_id: UUID, actor: Actor) -> None:
         """The author releases a document held for an announcement consultation."""
-        self._on_space(patient_id, lambda s, now: s.release_to_patient(document_id, actor, now))
+        self._on_space(
+            patient_id, actor, lambda s, now: s.release_to_patient(document_id, actor, now)
+        )
 
     # -- who -------------------------------------------------------------------------
 
     def block(self: Vault, patient_id: str, professional: Actor, actor: Actor) -> None:
         """Block a professional from every document of the space."""
-        self._on_space(patient_id, lambda s, now: s.block(professional, actor, now))
+        self._on_space(patient_id, actor, lambda s, now: s.block(professional, actor, now))
 
     def unblock(self: Vault, patient_id: str, professional_id: str, actor: Actor) -> None:
         """Lift a block."""
-        self._on_space(patient_id, lambda s, now: s.unblock(professional_id, actor, now))
+        self._on_space(patient_id, actor, lambda s, now: s.unblock(professional_id, actor, now))
 
     def designate_attending_physician(
         self: Vault, patient_id: str, physician: Actor | None, actor: Actor
     ) -> None:
         """Name the attending physician (médecin traitant), or none."""
         self._on_space(
-            patient_id, lambda s, now: s.designate_attending_physician(physician, actor, now)
+            patient_id, actor, lambda s, now: s.designate_attending_physician(physician, actor, now)
         )
 
     def change_setting(
@@ -110,6 +112,7 @@ class RuleCases:
         """Change a space-level setting (emergency access, masked documents)."""
         self._on_space(
             patient_id,
+            actor,
             lambda s, now: s.change_setting(setting, value, actor, now),  # type: ignore[arg-type]
         )
 
@@ -123,6 +126,7 @@ class RuleCases:
         """An establishment declares a member of the care team; returns the grant id."""
         return self._on_space(
             patient_id,
+            actor,
             lambda s, now: s.add_to_care_team(uuid4(), professional, expires_at, actor, now),
         )
 
@@ -141,6 +145,7 @@ class RuleCases:
         representatives are notified. Any other caller: ``Forbidden``."""
         self._on_space(
             patient_id,
+            actor,
             lambda s, now: s.add_representative(
                 representative,
                 kind,  # type: ignore[arg-type]
@@ -160,6 +165,7 @@ class RuleCases:
         change of parental authority)."""
         self._on_space(
             patient_id,
+            actor,
             lambda s, now: s.end_representation(
                 representative_id, "revoked", actor, now, registry=self.registry
             ),
@@ -179,6 +185,7 @@ class RuleCases:
         access_id = uuid4()
         ok = self._on_space(
             patient_id,
+            actor,
             lambda s, now: s.invoke_emergency_access(
                 access_id, justification, self.periods, actor, now
             ),
@@ -187,7 +194,7 @@ class RuleCases:
             raise Refused(
                 "the patient forbade emergency access", rule=Setting.EMERGENCY_ACCESS_FORBIDDEN
             )
-        access = self._space(patient_id).emergency_accesses[access_id]
+        access = self._space(patient_id, actor).emergency_accesses[access_id]
         return EmergencyGranted(access_id, access.expires_at)
 
     # -- what the patient sees -------------------------------------------------------
@@ -198,7 +205,7 @@ class RuleCases:
         A documents scope lists only the documents the asker may see: a grant must not
         reveal a document kept from them.
         """
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         now = self.clock.now()
         if not space.is_holder(actor, now):
             raise Forbidden("only the patient sees their grants")
@@ -207,7 +214,7 @@ class RuleCases:
     def access_rules(self: Vault, patient_id: str, actor: Actor) -> AccessRules:
         """Who may currently read what: grants and care team, blocked professionals,
         the attending physician, settings, representatives, emergency accesses."""
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         now = self.clock.now()
         if not space.is_holder(actor, now):
             raise Forbidden("only the patient sees who may read their space")

@@ -43,7 +43,7 @@ from domain.errors import (
     UnknownSpace,
 )
 from domain.periods import Periods
-from domain.policy import decide_read, may_list
+from domain.policy import decide_read, may_know_space, may_list
 from domain.reader import Reader
 from domain.space import Document, Space
 from domain.space_access import Registry
@@ -127,7 +127,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         With ``actor``, only a depositor of this space may ask (``Forbidden`` otherwise):
         not a regulator, and a patient only for their own space. Without, anyone may.
         """
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         if actor is not None:
             self._require_depositor(space, actor)
         return self._key_info(space)
@@ -154,7 +154,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         The stream must be a Coffre envelope (checked on its first bytes) of at most
         ``max_document_size`` bytes; otherwise nothing is stored.
         """
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         self._require_depositor(space, actor)
         if not space.is_open(self.clock.now()):
             raise Conflict("the space is not open")  # before storing a blob for nothing
@@ -194,7 +194,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         target = document_id or uuid4()
 
         def change() -> tuple[Space, Deposit]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             if payload["space"] != str(space.id) or payload["by"] != actor.id:
                 raise InvalidInput(
                     "the upload receipt is for another space or depositor", field="receipt"
@@ -220,7 +220,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         """The patient deletes a document from their space."""
 
         def change() -> tuple[Space, None]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             space.delete_document(document_id, actor, self.clock.now())
             return space, None
 
@@ -240,7 +240,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         grant_id = uuid4()
 
         def change() -> tuple[Space, UUID]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             # One grant per professional: an active one is changed, and its id returned.
             made = space.grant(grant_id, grantee, scope, expires_at, actor, self.clock.now())
             return space, made
@@ -251,7 +251,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         """The patient revokes a grant; effective on the grantee's very next read."""
 
         def change() -> tuple[Space, None]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             space.revoke(grant_id, actor, self.clock.now())
             return space, None
 
@@ -261,7 +261,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         """The patient ends a professional's access (their active grant); returns its id."""
 
         def change() -> tuple[Space, UUID]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             return space, space.revoke_professional(professional_id, actor, self.clock.now())
 
         return self._retry(change)
@@ -270,7 +270,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
 
     def documents(self, patient_id: str, actor: Actor) -> list[DocumentSummary]:
         """The documents ``actor`` may read; others are not even counted."""
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         now = self.clock.now()
         return [
             _summary(document)
@@ -289,9 +289,13 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         now = self.clock.now()
         decision = decide_read(space, document_id, actor, now)
         if not decision.allowed:
+            # Recorded even for a caller who may not know the space: its patient sees
+            # the attempt, while the caller's answer is the one a missing space gets.
             self._save(
                 Access.record_refusal(space.id, document_id, actor, decision, space.version, now)
             )
+            if not may_know_space(space, actor, now):
+                raise UnknownSpace("no space for this patient")
             raise UnknownDocument("no such document in this space")
         document = space.documents[document_id]
         version = document.current
@@ -341,7 +345,7 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         says reading the log is itself recorded. The log never lists a document held
         for an announcement consultation (``projections.access_log``).
         """
-        space = self._space(patient_id)
+        space = self._space(patient_id, actor)
         if not space.is_patient(actor):
             raise Forbidden("only the patient reads their access log")
         self._save(Access.record_log_read(space.id, actor, self.clock.now()))
@@ -383,11 +387,16 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
 
     # -- internals ---------------------------------------------------------------
 
-    def _space(self, patient_id: str) -> Space:
+    def _space(self, patient_id: str, actor: Actor | None = None) -> Space:
+        # With ``actor``: a caller who may not learn that this space exists gets the
+        # very answer a missing space gets (``may_know_space``), never a 403.
         try:
-            return self.repository.get(_space_id(patient_id), projector_func=_replay)
+            space: Space = self.repository.get(_space_id(patient_id), projector_func=_replay)
         except AggregateNotFoundError:
             raise UnknownSpace("no space for this patient") from None
+        if actor is not None and not may_know_space(space, actor, self.clock.now()):
+            raise UnknownSpace("no space for this patient")
+        return space
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -446,10 +455,13 @@ class Vault(LifeCases, RuleCases, InboxCases, Application):
         except PersistenceError as error:
             raise Unavailable(f"the event store failed: {type(error).__name__}") from None
 
-    def _on_space(self, patient_id: str, command: Callable[[Space, datetime], T]) -> T:
-        # One command on one space: load, apply at the clock's now, save, retry on conflict.
+    def _on_space(
+        self, patient_id: str, actor: Actor, command: Callable[[Space, datetime], T]
+    ) -> T:
+        # One command on one space by ``actor``: load, apply at the clock's now, save,
+        # retry on conflict.
         def change() -> tuple[Space, T]:
-            space = self._space(patient_id)
+            space = self._space(patient_id, actor)
             return space, command(space, self.clock.now())
 
         return self._retry(change)

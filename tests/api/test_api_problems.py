@@ -79,8 +79,9 @@ def test_a_patient_reading_another_patients_access_log(
 ) -> None:
     hospital.post("/v1/spaces", json={"patient_id": BRUNO.id})
     bruno = caller(BRUNO)
-    assert_problem(bruno.get(f"/v1/spaces/{ALICE.id}/access-log"), 403, "forbidden")
-    assert_problem(bruno.get(f"/v1/spaces/{ALICE.id}/key"), 403, "forbidden")
+    # Answered as if there were no space: another patient may not learn that it exists.
+    assert_problem(bruno.get(f"/v1/spaces/{ALICE.id}/access-log"), 404, "unknown-space")
+    assert_problem(bruno.get(f"/v1/spaces/{ALICE.id}/key"), 404, "unknown-space")
 
 
 def test_only_services_provision(alice: Caller, caller) -> None:

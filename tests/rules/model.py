@@ -235,6 +235,11 @@ def _code(w: _World, good: bool) -> str:
 def _apply(w: _World, s: Step) -> Any:
     t, by, a = s.t, s.by, s.args
     k = s.kind
+    outsider = by in ("patient", "parent", "regulator") and not w.holder(by, t)
+    if outsider and k not in ("provision", "tick", "read", "list"):
+        # Whoever does not hold the space may not learn that it exists: they get what a
+        # missing space gets, before any other rule (issue 9, item 9).
+        return "UnknownSpace"
     if k == "provision":
         w.opens_at = t + OPPOSITION
         w.majority = a.get("majority")
