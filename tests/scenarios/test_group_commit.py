@@ -272,9 +272,7 @@ def test_a_read_that_starts_after_a_revocation_is_refused_under_load(
 ) -> None:
     patient = cast.patient.actor
     document_id = deposit(coffre, patient.id, b"scan", cast.hospital)
-    grant_id = coffre.vault.grant(
-        patient.id, cast.doctor.actor, Scope.whole_space(), None, patient
-    )
+    grant_id = coffre.vault.grant(patient.id, cast.doctor.actor, Scope.whole_space(), None, patient)
     revoked = threading.Event()
     stop = threading.Event()
     late_releases: list[Release] = []

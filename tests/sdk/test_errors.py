@@ -234,9 +234,12 @@ def test_a_refused_presigned_download_is_typed(
             return httpx.Response(status, content=body.encode())
         return httpx.Response(200, content=_release(reader, key, ciphertext, PRESIGNED))
 
-    with CoffreClient(
-        BASE_URL, "tok", reader_key=reader, transport=httpx.MockTransport(server)
-    ) as c, pytest.raises(raised) as caught:
+    with (
+        CoffreClient(
+            BASE_URL, "tok", reader_key=reader, transport=httpx.MockTransport(server)
+        ) as c,
+        pytest.raises(raised) as caught,
+    ):
         c.read(PATIENT.id, DOCUMENT_ID, io.BytesIO())
     assert code in str(caught.value) and "X-Amz" not in str(caught.value)
 
