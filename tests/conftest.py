@@ -1,4 +1,5 @@
-"""Shared fixtures: real backends, started by ``scripts/test`` and found through env.
+"""Shared fixtures: real backends, started by ``scripts/test`` and found through env;
+and the test pyramid's tiers (``unit``, ``integration``, ``e2e``), marked here.
 
 ``COFFRE_TEST_PG``    libpq conninfo of a PostgreSQL server we may create databases on
                       (default ``host=127.0.0.1 port=5432 user=postgres``).
@@ -11,11 +12,72 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.served import scratch_bucket, scratch_database
+
+TESTS = Path(__file__).parent
+
+TIERS = ("unit", "integration", "e2e")
+
+#: folders whose tests start ``coffre serve`` or drive the CLI or schemathesis against it
+E2E_FOLDERS = {"cli", "fuzz", "served"}
+
+#: fixtures (or helpers a test calls itself) that start a real ``coffre serve``
+E2E_FIXTURES = {"served", "server", "world", "killed", "coffre_cli", "coffre_as"}
+E2E_CALLS = {"serve", "running", "_coffre_serve"}
+
+#: folders of pure code: their tests are unit tests unless they touch a real backend
+PURE_FOLDERS = {"unit", "domain", "merkle", "keys", "blobstore"}
+
+#: fixtures that bring a real backend (a database, a bucket, files on disk, ``build``)
+BACKEND_FIXTURES = {
+    "coffre",
+    "pg_server",
+    "pg_database",
+    "s3_server",
+    "s3_bucket",
+    "session_pg",
+    "session_bucket",
+    "machine_coffre",
+    "sqlite_store",
+    "sqlite_path",
+    "tmp_path",
+    "tmp_path_factory",
+}
+
+
+def tier(item: pytest.Item) -> str:
+    """The tier of one test, from where it lives and what it uses.
+
+    ``tests/unit/**`` is unit by definition. A test that starts ``coffre serve`` (by
+    fixture or by calling ``serve``/``running``) or lives under ``cli``, ``fuzz`` or
+    ``served`` is e2e. Otherwise a test that uses a real backend is integration, and a
+    test of pure code (``domain``, ``merkle``, ``keys``, ``blobstore``) that does not is
+    unit. Everything else (build() on SQLite, the API in process...) is integration.
+    """
+    folder = Path(str(item.path)).relative_to(TESTS).parts[0]
+    if folder == "unit":
+        return "unit"
+    fixtures = set(getattr(item, "fixturenames", ()))
+    function = getattr(item, "function", None)
+    calls = set(getattr(getattr(function, "__code__", None), "co_names", ()))
+    if folder in E2E_FOLDERS or fixtures & E2E_FIXTURES or calls & E2E_CALLS:
+        return "e2e"
+    if folder in PURE_FOLDERS and not fixtures & BACKEND_FIXTURES:
+        return "unit"
+    return "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, unless it carries one already."""
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in TIERS):
+            item.add_marker(getattr(pytest.mark, tier(item)))
+
 
 PG_ADMIN = os.environ.get("COFFRE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
 
