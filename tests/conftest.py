@@ -49,6 +49,19 @@ BACKEND_FIXTURES = {
     "tmp_path_factory",
 }
 
+#: parameter values that pick a real backend for a fixture that asks for it at run time
+#: (``request.getfixturevalue``), which ``fixturenames`` cannot see
+BACKEND_PARAMS = {"sqlite", "postgres", "fs", "s3", "sqlite-fs", "postgres-s3"}
+
+
+def _real_backend(item: pytest.Item, fixtures: set[str]) -> bool:
+    if fixtures & BACKEND_FIXTURES:
+        return True
+    if item.get_closest_marker("postgres") or item.get_closest_marker("s3"):
+        return True
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return any(isinstance(v, str) and v in BACKEND_PARAMS for v in params.values())
+
 
 def tier(item: pytest.Item) -> str:
     """The tier of one test, from where it lives and what it uses.
@@ -56,8 +69,9 @@ def tier(item: pytest.Item) -> str:
     ``tests/unit/**`` is unit by definition. A test that starts ``coffre serve`` (by
     fixture or by calling ``serve``/``running``) or lives under ``cli``, ``fuzz`` or
     ``served`` is e2e. Otherwise a test that uses a real backend is integration, and a
-    test of pure code (``domain``, ``merkle``, ``keys``, ``blobstore``) that does not is
-    unit. Everything else (build() on SQLite, the API in process...) is integration.
+    test of pure code (``domain``, ``merkle``, ``keys``, ``blobstore``) that does not (no
+    backend fixture, no ``postgres``/``s3`` mark, no backend parameter) is unit.
+    Everything else (``build()`` on SQLite, the API in process...) is integration.
     """
     folder = Path(str(item.path)).relative_to(TESTS).parts[0]
     if folder == "unit":
@@ -67,7 +81,7 @@ def tier(item: pytest.Item) -> str:
     calls = set(getattr(getattr(function, "__code__", None), "co_names", ()))
     if folder in E2E_FOLDERS or fixtures & E2E_FIXTURES or calls & E2E_CALLS:
         return "e2e"
-    if folder in PURE_FOLDERS and not fixtures & BACKEND_FIXTURES:
+    if folder in PURE_FOLDERS and not _real_backend(item, fixtures):
         return "unit"
     return "integration"
 
