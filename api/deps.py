@@ -13,13 +13,14 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from domain.errors import Forbidden, Unauthenticated
-from domain.values import Actor, Role
+from domain.values import Actor
 from projections.access_log import AccessLog
 from projections.runner import ProjectionRunner
 from projections.trail_query import Trail
 from vault.service import Vault
 from vault.tokens import TokenAuthority
+from wire.errors import Forbidden, Unauthenticated
+from wire.values import Role
 
 
 class ApiSettings(Protocol):

@@ -16,17 +16,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from domain.values import (
-    POSITION_MAX,
-    UUID_PATTERN,
-    Actor,
-    DocumentMetadata,
-    DocumentType,
-    Profession,
-    Role,
-    Scope,
-)
+from domain.values import UUID_PATTERN, Actor, Scope
 from projections.access_log import ACTIONS
+from wire.values import POSITION_MAX, DocumentMetadata, DocumentType, Profession, Role
 
 #: far above every domain limit: only there to bound what is parsed at all
 ID_MAX = 64

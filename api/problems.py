@@ -1,6 +1,6 @@
 """Errors to RFC 9457 ``application/problem+json``: the ONE place statuses are chosen.
 
-Every ``domain.errors`` class maps to a status here (subclasses inherit their nearest
+Every ``wire.errors`` class maps to a status here (subclasses inherit their nearest
 ancestor's status) and to the stable type ``https://coffre.invalid/problems/<code>``,
 where ``<code>`` is the class's own ``code``. Routes never build error responses.
 
@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
-from domain.errors import (
+from wire.errors import (
     CoffreError,
     Conflict,
     Forbidden,

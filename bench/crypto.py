@@ -1,6 +1,6 @@
 """Row 3: client encryption and decryption against bare secretstream.
 
-Ours is ``keys.envelope.encrypt`` / ``decrypt`` exactly as the SDK calls them, at the
+Ours is ``wire.envelope.encrypt`` / ``decrypt`` exactly as the SDK calls them, at the
 SDK's record size (``CHUNK_SIZE``): plaintext in ``CHUNK_SIZE`` pieces (the SDK reads a
 file that way), the ciphertext back in 64 KiB pieces as a network stream delivers it.
 The baseline is libsodium's secretstream through the same PyNaCl bindings over the same
@@ -16,7 +16,7 @@ from nacl import bindings
 from bench.env import BenchEnv
 from bench.report import Report, Row
 from bench.timing import interleaved, median
-from keys.envelope import CHUNK_SIZE, DataKey, decrypt, encrypt
+from wire.envelope import CHUNK_SIZE, DataKey, decrypt, encrypt
 
 MB = 1_000_000
 #: what a network stream hands the decryptor at a time

@@ -311,7 +311,7 @@ def _entry_template() -> str:
     Built with the trail's own ``canonical_json`` from a sample entry, so key order and
     separators are exactly the projection's.
     """
-    from domain.checkpoint import canonical_json
+    from wire.checkpoint import canonical_json
 
     sample = {
         "v": 1,
@@ -354,8 +354,8 @@ class _ViewsGenerator:
     """Makes the COPY text of consecutive entries, carrying the chains and the tree."""
 
     def __init__(self, conn: psycopg.Connection[Any], start: int, spaces: int) -> None:
-        from domain.checkpoint import canonical_json
-        from domain.merkle import CompactTree
+        from wire.checkpoint import canonical_json
+        from wire.merkle import CompactTree
 
         self.spaces = spaces
         self.next = start
@@ -396,7 +396,7 @@ class _ViewsGenerator:
         COPY text is composed directly (every value is ASCII without tabs, newlines or
         backslashes): psycopg's per-value formatting was most of the loader's time.
         """
-        from domain.merkle.hasher import node_hash
+        from wire.merkle.hasher import node_hash
 
         spaces, template, actors, detail = self.spaces, self.template, self.actors, self.detail
         space_heads, actor_heads, frontier = self.space_heads, self.actor_heads, self.frontier
@@ -523,7 +523,7 @@ def _space_index_table(spaces: int) -> dict[uuid.UUID, int]:
 
 
 def _resume(conn: psycopg.Connection[Any], size: int) -> Any:
-    from domain.merkle import CompactTree, frontier_ids
+    from wire.merkle import CompactTree, frontier_ids
 
     nodes = {}
     for level, idx in frontier_ids(size):

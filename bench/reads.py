@@ -29,8 +29,9 @@ from bench.deploy import deposit as sdk_deposit
 from bench.env import BenchEnv, OffsetClock, open_space
 from bench.report import Report, Row
 from bench.timing import concurrent_rate
-from domain.values import Actor, DocumentMetadata, DocumentType, Role, patient_id_from_number
-from keys.envelope import DataKey, encrypt, seal
+from domain.values import Actor, patient_id_from_number
+from wire.envelope import DataKey, encrypt, seal
+from wire.values import DocumentMetadata, DocumentType, Role
 
 CALLERS = 16
 DOC_SIZE = 4096

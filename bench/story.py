@@ -57,21 +57,13 @@ def record_story() -> Story:
     from bench.env import OffsetClock, open_space
     from coffre.bootstrap import build
     from domain.access import Access
-    from domain.errors import UnknownDocument
     from domain.reader import Reader
     from domain.space import Space
-    from domain.values import (
-        Actor,
-        DocumentMetadata,
-        DocumentType,
-        Profession,
-        Role,
-        Scope,
-        patient_id_from_number,
-        professional_id_from_number,
-    )
-    from keys.envelope import DataKey, encrypt, seal
+    from domain.values import Actor, Scope, patient_id_from_number, professional_id_from_number
     from vault.settings import Settings
+    from wire.envelope import DataKey, encrypt, seal
+    from wire.errors import UnknownDocument
+    from wire.values import DocumentMetadata, DocumentType, Profession, Role
 
     clock = OffsetClock()
     with tempfile.TemporaryDirectory(prefix="coffre-bench-story-") as tmp:
@@ -164,7 +156,8 @@ class Cloner:
     def __init__(self, story: Story, reads_per_space: int, seed: int = 7) -> None:
         from domain.reader import Reader
         from domain.space import Space
-        from domain.values import Role, patient_id_from_number
+        from domain.values import patient_id_from_number
+        from wire.values import Role
 
         self.story = story
         self.reads_per_space = reads_per_space

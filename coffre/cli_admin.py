@@ -26,10 +26,11 @@ from rich.table import Table
 from api.logging import configure_logging
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
 from coffre.cli_common import err, fail, out, settings, token_authority
-from domain.values import Actor, Profession, Role
+from domain.values import Actor
 from projections.runner import Event, EventSource
 from vault.migrations import migrate as apply_migrations
 from vault.settings import Settings
+from wire.values import Profession, Role
 
 scheduler_app = typer.Typer(help="Apply the time-based rules of every space.", no_args_is_help=True)
 projections_app = typer.Typer(help="Projection workers and views.", no_args_is_help=True)

@@ -28,7 +28,6 @@ from coffre.cli_common import (
     parse_instant,
     transfer_bar,
 )
-from domain.errors import CoffreError, InvalidInput
 from vault.client import CoffreClient
 from vault.trail_verify import (
     TrailVerificationError,
@@ -36,6 +35,7 @@ from vault.trail_verify import (
     parse_public_key,
     verify_file,
 )
+from wire.errors import CoffreError, InvalidInput
 
 audit_app = typer.Typer(
     help="The regulator's audit trail: verifiable exports, checkpoints, offline verification.",

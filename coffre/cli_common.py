@@ -27,10 +27,10 @@ from rich.progress import (
 from typer.core import TyperGroup
 
 from coffre import bootstrap
-from domain.errors import CoffreError, InvalidInput
 from vault.client import CoffreClient, ReaderKey
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
+from wire.errors import CoffreError, InvalidInput
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_READER_KEY = "~/.config/coffre/reader.key"
@@ -85,7 +85,7 @@ class CoffreGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CoffreError as error:
-            # details never hold tokens, keys or document bytes (domain.errors' contract)
+            # details never hold tokens, keys or document bytes (wire.errors' contract)
             fail(error.detail)
         except FileNotFoundError as error:
             fail(f"no such file: {error.filename}")

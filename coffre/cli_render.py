@@ -17,7 +17,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from vault.dto import DocumentSummary, GrantSummary
+from wire.dto import DocumentSummary, GrantSummary
 
 #: how the patient reads an action, by the access-log ``action`` column
 ACTION_LABELS = {

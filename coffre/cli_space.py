@@ -25,8 +25,8 @@ from coffre.cli_common import (
     professional,
     show,
 )
-from domain.errors import InvalidInput
 from vault.client_rules import SettingName
+from wire.errors import InvalidInput
 
 space_app = typer.Typer(
     help="A patient's space: its life (state, activate, oppose, close), who may read it.",

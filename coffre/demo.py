@@ -24,15 +24,10 @@ from rich.console import Console
 
 from coffre.cli_common import fail, settings, token_authority
 from coffre.cli_render import access_log_table
-from domain.errors import SpaceAlreadyExists, Unauthenticated, Unavailable, UnknownDocument
-from domain.values import (
-    Actor,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from vault.client import CoffreClient, ReaderKey
+from wire.errors import SpaceAlreadyExists, Unauthenticated, Unavailable, UnknownDocument
+from wire.values import Profession, Role
 
 DEFAULT_PATIENT_NUMBER = "2850775123456"  # a made-up NIR: woman, born 07/1985, Paris
 

@@ -14,7 +14,8 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from domain.policy import Decision
-from domain.values import Actor, require_aware
+from domain.values import Actor
+from wire.values import require_aware
 
 
 class Access(Aggregate):

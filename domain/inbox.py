@@ -13,8 +13,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidInput
-from domain.values import POSITION_MAX, Actor, require_aware
+from domain.values import Actor
+from wire.errors import InvalidInput
+from wire.values import POSITION_MAX, require_aware
 
 INBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://coffre.invalid/inbox")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from domain.errors import InvalidInput
-from domain.values import DocumentType, Profession
+from wire.errors import InvalidInput
+from wire.values import DocumentType, Profession
 
 #: every type: doctors see all of a patient's documents (arrêté, "médecin")
 _ALL = [t.value for t in DocumentType]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.errors import InvalidInput
+from wire.errors import InvalidInput
 
 #: civil dates (a birthday, a majority) begin at midnight in metropolitan France
 CIVIL_ZONE = ZoneInfo("Europe/Paris")

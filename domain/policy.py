@@ -34,7 +34,8 @@ from uuid import UUID
 
 from domain.matrix import DEFAULT_MATRIX, Matrix
 from domain.records import Document, EmergencyAccess, Grant, GrantBasis, Setting
-from domain.values import Actor, Role
+from domain.values import Actor
+from wire.values import Role
 
 if TYPE_CHECKING:  # the space imports this module; the policy only reads a space
     from domain.space import Space

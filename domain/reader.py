@@ -7,23 +7,19 @@ a key of the thief's choosing without a recorded registration.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import UnknownReaderKey
-from domain.space import PUBLIC_KEY_SIZE, b64, decode_key_bytes
-from domain.values import Actor, require_aware
+from domain.key_bytes import PUBLIC_KEY_SIZE, b64, decode_key_bytes
+from domain.values import Actor
+from wire.envelope import reader_key_id
+from wire.errors import UnknownReaderKey
+from wire.values import require_aware
 
 READER_NAMESPACE = uuid5(NAMESPACE_URL, "https://coffre.invalid/reader")
-
-
-def reader_key_id(public_key: bytes) -> str:
-    """A short, stable id for a reader public key (a fingerprint, not a secret)."""
-    return hashlib.sha256(public_key).hexdigest()[:32]
 
 
 class Reader(Aggregate):

@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from domain.values import Actor, Ciphertext, DocumentType, Scope
+from domain.values import Actor, Ciphertext, Scope
+from wire.values import DocumentType
 
 #: checks a one-time code against its stored digest record (``keys.codes.verify_code``);
 #: passed in so that the domain never hashes anything itself

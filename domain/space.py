@@ -26,7 +26,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Conflict, InvalidInput, UnknownDocument, UnknownGrant
 from domain.policy import decide_read
 from domain.records import (
     Document,
@@ -44,15 +43,13 @@ from domain.space_rules import SpaceRules
 from domain.values import (
     Actor,
     Ciphertext,
-    DocumentMetadata,
-    DocumentType,
-    Role,
     Scope,
     ScopeKind,
     parse_patient_id,
     parse_professional_id,
-    require_aware,
 )
+from wire.errors import Conflict, InvalidInput, UnknownDocument, UnknownGrant
+from wire.values import DocumentMetadata, DocumentType, Role, require_aware
 
 __all__ = [
     "PUBLIC_KEY_SIZE",

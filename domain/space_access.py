@@ -14,7 +14,6 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownRepresentative
 from domain.periods import Periods
 from domain.records import (
     EmergencyAccess,
@@ -25,7 +24,9 @@ from domain.records import (
     Setting,
     SpaceStatus,
 )
-from domain.values import Actor, Profession, Role, Scope, clean_text, require_aware
+from domain.values import Actor, Scope
+from wire.errors import Conflict, Forbidden, InvalidInput, UnknownRepresentative
+from wire.values import Profession, Role, clean_text, require_aware
 
 JUSTIFICATION_MIN = 10
 JUSTIFICATION_MAX = 1000

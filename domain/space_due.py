@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.records import SpaceStatus
-from domain.values import Actor, Role, require_aware
+from domain.values import Actor
+from wire.values import Role, require_aware
 
 #: who records what the scheduler applies (opening, notices, majority, deletion)
 SCHEDULER = Actor(Role.SERVICE, "coffre-scheduler", "Coffre scheduler")

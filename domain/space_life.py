@@ -21,10 +21,11 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.periods import Periods, add_years_to_instant
 from domain.records import CodeCheck, SpaceStatus
-from domain.values import Actor, Role, require_aware
+from domain.values import Actor
+from wire.errors import Conflict, Forbidden, InvalidInput
+from wire.values import Role, require_aware
 
 #: wrong codes accepted before the code is locked (a new letter is then needed)
 MAX_CODE_FAILURES = 5

@@ -15,11 +15,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument
 from domain.periods import Periods, add_months
 from domain.policy import decide_read
 from domain.records import Announcement, Document
-from domain.values import Actor, Role, require_aware
+from domain.values import Actor
+from wire.errors import Conflict, Forbidden, InvalidInput, UnknownDocument
+from wire.values import Role, require_aware
 
 
 class SpaceRules(Aggregate):

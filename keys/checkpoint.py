@@ -22,9 +22,8 @@ rotating the master key therefore rotates the trail key. Checkpoints signed befo
 rotation still verify with the *old* public key, which regulators keep; publish the new
 key when rotating.
 
-Verification (``verify_checkpoint``, ``verify_manifest``) is pure: it needs the public
-key only, and fails with ``SignatureInvalid`` or ``CheckpointFormatError``, both
-``IntegrityFailure``.
+Verification (``verify_checkpoint``, ``verify_manifest``) needs the public key only:
+it lives with the format in ``wire.checkpoint``, shared with the offline verifier.
 """
 
 from __future__ import annotations
@@ -32,42 +31,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nacl.exceptions import BadSignatureError
-from nacl.signing import SigningKey, VerifyKey
+from nacl.signing import SigningKey
 
-from domain.checkpoint import (
+from wire.checkpoint import (
     MANIFEST_CONTEXT,
-    ORIGIN,
     Checkpoint,
-    CheckpointFormatError,
     canonical_json,
     format_time,
     key_id_of,
     parse_time,
     signed_body,
 )
-from domain.errors import IntegrityFailure, InvalidInput
+from wire.errors import InvalidInput
 
-__all__ = [
-    "Checkpoint",
-    "CheckpointFormatError",
-    "CheckpointSigner",
-    "SignatureInvalid",
-    "verify_checkpoint",
-    "verify_manifest",
-]
+__all__ = ["CheckpointSigner"]
 
 DERIVATION_CONTEXT = "trail-checkpoints"
-
-
-class SignatureInvalid(IntegrityFailure):
-    """A checkpoint or manifest signature does not verify under the given public key."""
-
-    code = "trail-signature-invalid"
-
-    def __init__(self, detail: str, *, what: str) -> None:
-        super().__init__(detail)
-        self.what = what
 
 
 class CheckpointSigner:
@@ -108,47 +87,3 @@ class CheckpointSigner:
 
     def __repr__(self) -> str:
         return f"CheckpointSigner(key_id={self.key_id!r}, seed=<redacted>)"
-
-
-def _verify_key(public_key: bytes) -> VerifyKey:
-    if not isinstance(public_key, bytes) or len(public_key) != 32:
-        raise CheckpointFormatError("a trail public key is exactly 32 bytes")
-    return VerifyKey(public_key)
-
-
-def verify_checkpoint(checkpoint: Checkpoint, public_key: bytes) -> None:
-    """Check that ``checkpoint`` was signed by the holder of ``public_key``.
-
-    Returns None on success. Raises ``SignatureInvalid`` (``what="checkpoint"``) if the
-    key id names another key, the origin is not ``coffre-trail/v1`` or the signature
-    does not verify over the note body; ``CheckpointFormatError`` for a malformed key.
-    """
-    key = _verify_key(public_key)
-    if checkpoint.origin != ORIGIN:
-        raise SignatureInvalid(f"checkpoint origin is {checkpoint.origin!r}", what="checkpoint")
-    expected = key_id_of(public_key)
-    if checkpoint.key_id != expected:
-        raise SignatureInvalid(
-            f"checkpoint names key {checkpoint.key_id}, the public key is {expected}",
-            what="checkpoint",
-        )
-    try:
-        key.verify(checkpoint.body(), checkpoint.signature)
-    except BadSignatureError:
-        raise SignatureInvalid(
-            f"checkpoint signature for size {checkpoint.size} does not verify", what="checkpoint"
-        ) from None
-
-
-def verify_manifest(manifest: dict[str, Any], signature: bytes, public_key: bytes) -> None:
-    """Check an export manifest's signature; ``SignatureInvalid(what="manifest")`` if not."""
-    key = _verify_key(public_key)
-    try:
-        # surrogatepass: a lone surrogate in a forged manifest must fail the signature,
-        # not the encoding
-        message = MANIFEST_CONTEXT + canonical_json(manifest).encode("utf-8", "surrogatepass")
-        key.verify(message, signature)
-    except (BadSignatureError, ValueError, RecursionError):
-        raise SignatureInvalid(
-            "export manifest signature does not verify", what="manifest"
-        ) from None

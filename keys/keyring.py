@@ -17,11 +17,10 @@ from uuid import UUID
 
 from nacl.public import PrivateKey
 
-from domain.errors import InvalidInput
-from keys.envelope import seal, unseal
-from keys.errors import InvalidKey, KeyDestroyed, UnknownKey
 from keys.keystore import KeyRecord, KeyStore
 from keys.master import MasterKeys
+from wire.envelope import seal, unseal
+from wire.errors import InvalidInput, InvalidKey, KeyDestroyed, UnknownKey
 
 __all__ = ["Keyring", "SpaceKey", "space_key_aad"]
 

@@ -20,9 +20,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.errors import InvalidInput
-from keys.errors import InvalidKey, KeyAlreadyExists, KeyDestroyed, UnknownKey
 from keys.master import WrappedSecret
+from wire.errors import InvalidInput, InvalidKey, KeyAlreadyExists, KeyDestroyed, UnknownKey
 
 if TYPE_CHECKING:
     from keys.keystore_postgres import PostgresKeyStore

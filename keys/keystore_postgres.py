@@ -22,9 +22,9 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from keys.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
 from keys.keystore import KeyRecord, KeyStore, check_aware, check_key_id
 from keys.master import WrappedSecret
+from wire.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
 
 __all__ = ["PostgresKeyStore"]
 

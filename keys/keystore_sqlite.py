@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from uuid import UUID
 
-from keys.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
 from keys.keystore import KeyRecord, KeyStore, check_aware, check_key_id
 from keys.master import WrappedSecret
+from wire.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
 
 __all__ = ["SQLiteKeyStore"]
 

@@ -31,7 +31,7 @@ from nacl.encoding import RawEncoder
 from nacl.exceptions import CryptoError
 from nacl.hash import blake2b
 
-from keys.errors import (
+from wire.errors import (
     DecryptionError,
     InsecureKeyFile,
     InvalidKey,

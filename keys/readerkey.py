@@ -18,9 +18,8 @@ import stat
 
 from nacl.public import PrivateKey
 
-from domain.reader import reader_key_id
-from keys.envelope import DataKey, unseal
-from keys.errors import InsecureKeyFile, InvalidKey
+from wire.envelope import DataKey, reader_key_id, unseal
+from wire.errors import InsecureKeyFile, InvalidKey
 
 __all__ = ["ReaderKey"]
 

@@ -38,9 +38,10 @@ from uuid import UUID
 from domain.matrix import DEFAULT_MATRIX, Matrix
 from domain.records import GrantBasis, Setting, SpaceStatus
 from domain.space import Space
-from domain.values import DocumentType, Profession, ScopeKind
+from domain.values import ScopeKind
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
+from wire.values import DocumentType, Profession
 
 INSERT_GRANT = """
 INSERT INTO view_grants (grant_id, space_id, grantee_id, grantee_name, grantee_profession,

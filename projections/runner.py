@@ -23,8 +23,8 @@ import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from domain.errors import Unavailable
 from projections.store import ViewCursor, ViewStore
+from wire.errors import Unavailable
 
 log = structlog.get_logger(__name__)
 

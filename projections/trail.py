@@ -15,7 +15,7 @@ of leaf ``i - 1``; ``space_prev`` / ``actor_prev`` are the leaf hashes of the pr
 entry of the same space / the same actor (role and id), or null. Those two chains are
 what lets a regulator check that a one-patient or one-professional export has no hole;
 ``space_prev_leaf`` / ``actor_prev_leaf`` name those entries' leaf indices, and
-``heads`` is the root of the chain-heads map after this entry (``domain.merkle.heads``),
+``heads`` is the root of the chain-heads map after this entry (``wire.merkle.heads``),
 which pins where every chain ends at any checkpoint: the export's completeness.
 
 ``details`` carries only the fields named in ``AUDIT_FIELDS``: never key material
@@ -42,9 +42,6 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.checkpoint import canonical_json
-from domain.merkle import CompactTree, Node, leaf_hash
-from domain.merkle.heads import HeadsTree, NodeFetch, bucket_of
 from projections.runner import Event, Projection
 from projections.store import ViewCursor
 from projections.trail_store import (
@@ -56,6 +53,9 @@ from projections.trail_store import (
     save_heads,
     v2_from,
 )
+from wire.checkpoint import canonical_json
+from wire.merkle import CompactTree, Node, leaf_hash
+from wire.merkle.heads import HeadsTree, NodeFetch, bucket_of
 
 #: the format of entries written from a trail's ``v2_from`` leaf on (see ``EntryBuilder``)
 ENTRY_VERSION = 2
@@ -274,7 +274,7 @@ def audit_details(event: Event) -> dict[str, Any]:
 
 
 class HeadsMap:
-    """The chain-heads map (``domain.merkle.heads``) as a batch changes it.
+    """The chain-heads map (``wire.merkle.heads``) as a batch changes it.
 
     ``buckets(ids)`` answers the stored content of buckets (chain key -> head leaf
     index), ``nodes(ids)`` the stored map nodes; a fresh trail answers nothing for both.

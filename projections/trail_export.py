@@ -27,7 +27,7 @@ same without ``completeness``, is still read for whole-log exports)::
 contiguous slice; see ``projections.trail_query``); ``end`` never exceeds the
 checkpoint's size. ``completeness`` pins that slice and each chain's end to the
 checkpoint: ``anchor`` is the tree's last leaf, whose ``heads`` root is the chain-heads
-map (``domain.merkle.heads``) at the checkpoint; per chain of the query, its bucket's
+map (``wire.merkle.heads``) at the checkpoint; per chain of the query, its bucket's
 content and proof under that root, and ``tail``, the chain's entries from ``end`` to
 its head (only when a time window ends before the head); ``before`` / ``after`` are the
 leaves just outside a time window, dated before ``since`` / at or after ``until``.
@@ -49,13 +49,13 @@ from functools import partial
 from typing import Any, TextIO
 from uuid import UUID
 
-from domain.checkpoint import Checkpoint, canonical_json
-from domain.errors import InvalidInput
-from domain.merkle import inclusion_proof, nodes_read
 from domain.space import Space
-from domain.values import Role, require_aware
 from projections.trail import format_instant
 from projections.trail_store import EntryRow
+from wire.checkpoint import Checkpoint, canonical_json
+from wire.errors import InvalidInput
+from wire.merkle import inclusion_proof, nodes_read
+from wire.values import Role, require_aware
 
 FORMAT = "coffre-trail-export/2"
 LINKS = {"log": "prev", "space": "space_prev", "actor": "actor_prev"}

@@ -1,6 +1,6 @@
 """A trail export as a FHIR R4 Bundle of AuditEvents: the server's side.
 
-The rendering itself is ``domain.trail_fhir`` (pure, shared with the offline verifier,
+The rendering itself is ``wire.trail_fhir`` (pure, shared with the offline verifier,
 which renders the Bundle again and requires exact equality); this module dates the
 Bundle and looks up the INS of each space.
 """
@@ -11,15 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.trail_fhir import (
-    INS,
-    RPPS,
-    audit_event,
-    classify,
-    outcome,
-    render_bundle,
-)
 from projections.trail import format_instant
+from wire.trail_fhir import INS, RPPS, audit_event, classify, outcome, render_bundle
 
 __all__ = ["INS", "RPPS", "audit_event", "bundle_from_export", "classify", "outcome"]
 

@@ -1,6 +1,6 @@
 """Regulator queries over the trail: checkpoints, entries, proofs, exports.
 
-Proofs come from ``domain.merkle.proof`` over the ``trail_nodes`` they need: O(log n)
+Proofs come from ``wire.merkle.proof`` over the ``trail_nodes`` they need: O(log n)
 primary-key lookups, named up front and fetched in one query, whatever the trail's
 size. Exports batch those lookups (one query per page of entries) and cache the upper
 levels every proof shares.
@@ -23,12 +23,6 @@ from functools import partial
 from typing import Any, Protocol, TextIO, TypeVar
 from uuid import UUID
 
-from domain.checkpoint import Checkpoint
-from domain.errors import InvalidInput, Unavailable
-from domain.merkle import NodeReader, consistency_proof, inclusion_proof, nodes_read, root
-from domain.merkle.heads import HeadsTree, bucket_of, path_ids
-from domain.merkle.verify import RootMismatch
-from domain.values import Role
 from projections.store import ViewStore
 from projections.trail_export import (
     ExportPlan,
@@ -46,6 +40,12 @@ from projections.trail_store import (
     fetch_nodes,
     parse_sqlite_time,
 )
+from wire.checkpoint import Checkpoint
+from wire.errors import InvalidInput, Unavailable
+from wire.merkle import NodeReader, consistency_proof, inclusion_proof, nodes_read, root
+from wire.merkle.heads import HeadsTree, bucket_of, path_ids
+from wire.merkle.verify import RootMismatch
+from wire.values import Role
 
 __all__ = ["Trail", "TrailQuery"]
 

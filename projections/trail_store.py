@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.merkle import CompactTree, frontier_ids
-from domain.merkle.heads import HeadsTree, bucket_of
 from projections.store import ViewCursor
+from wire.merkle import CompactTree, frontier_ids
+from wire.merkle.heads import HeadsTree, bucket_of
 
 
 @dataclass(frozen=True)

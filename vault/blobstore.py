@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TypeGuard
 
-from domain.errors import InvalidInput, NotFound, Unavailable
+from wire.errors import InvalidInput, NotFound, Unavailable
 
 #: the largest piece :meth:`BlobStore.open` yields
 READ_CHUNK_SIZE = 1024 * 1024

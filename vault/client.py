@@ -14,7 +14,7 @@ a stream into a chunked upload and seals the data key to the space's public key;
 checks its SHA-256 while streaming it and decrypts it as a stream. Memory stays flat at
 any size.
 
-Failures raise the very classes server code raises (``domain.errors``, ``keys.errors``),
+Failures raise the very classes server code raises (``wire.errors``, ``wire.errors``),
 rebuilt from the problem+json ``type``; a network failure raises ``Unavailable``.
 """
 
@@ -36,18 +36,6 @@ from uuid import UUID
 
 import httpx
 
-from domain.errors import (
-    CoffreError,
-    Conflict,
-    Forbidden,
-    IntegrityFailure,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
-from domain.values import DocumentMetadata
-from keys.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
 from keys.readerkey import ReaderKey
 from vault.client_io import (
     Sink,
@@ -59,7 +47,19 @@ from vault.client_io import (
 )
 from vault.client_rules import RuleMethods
 from vault.client_trail import TrailMethods
-from vault.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
+from wire.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
+from wire.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
+from wire.errors import (
+    CoffreError,
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from wire.values import DocumentMetadata
 
 __all__ = ["CoffreClient", "Progress", "ReaderKey", "error_from_problem"]
 

@@ -16,7 +16,7 @@ from typing import IO
 from urllib.parse import quote
 from uuid import UUID
 
-from domain.errors import CoffreError, IntegrityFailure, InvalidInput, NotFound, Unavailable
+from wire.errors import CoffreError, IntegrityFailure, InvalidInput, NotFound, Unavailable
 
 #: where a download goes: a path (written atomically) or an open binary file
 Sink = str | os.PathLike[str] | IO[bytes]

@@ -23,8 +23,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from domain.errors import InvalidInput
 from vault.client_io import document_path, space_path
+from wire.errors import InvalidInput
 
 __all__ = ["RepresentativeKind", "RuleMethods", "SettingName"]
 

@@ -24,9 +24,9 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from domain.checkpoint import key_id_of
-from domain.errors import CoffreError, IntegrityFailure, InvalidInput, Unavailable
 from vault.client_io import Sink, open_sink
+from wire.checkpoint import key_id_of
+from wire.errors import CoffreError, IntegrityFailure, InvalidInput, Unavailable
 
 if TYPE_CHECKING:
     from vault.client import Progress
@@ -69,7 +69,7 @@ class TrailMethods:
 
     def trail_consistency(self, old: int, new: int) -> dict[str, Any]:
         """The RFC 9162 proof that the trail of ``new`` entries extends that of ``old``:
-        ``{"old", "new", "proof": [hex, ...]}`` (``domain.merkle.verify_consistency``)."""
+        ``{"old", "new", "proof": [hex, ...]}`` (``wire.merkle.verify_consistency``)."""
         for name, value in (("old", old), ("new", new)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInput(f"{name} must be a tree size (an integer >= 0)", field=name)

@@ -16,14 +16,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import Conflict, Forbidden, InvalidInput, Refused, SpaceAlreadyExists
 from domain.periods import Periods
 from domain.records import RepresentativeKind
 from domain.space import Space, b64
 from domain.space_access import LegalBasis
-from domain.values import Actor, Role, parse_patient_id
+from domain.values import Actor, parse_patient_id
 from keys.codes import new_code, verify_code
-from vault.dto import ProvisionedSpace, RegisterEntry, RegisterReport, SpaceState
+from wire.dto import ProvisionedSpace, RegisterEntry, RegisterReport, SpaceState
+from wire.errors import Conflict, Forbidden, InvalidInput, Refused, SpaceAlreadyExists
+from wire.values import Role
 
 if TYPE_CHECKING:
     from vault.service import Vault

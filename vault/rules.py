@@ -12,20 +12,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from domain.errors import Forbidden, Refused
 from domain.periods import Periods
 from domain.policy import decide_read
 from domain.records import RepresentativeKind, Setting
 from domain.space import Grant, Space
 from domain.space_access import LegalBasis
 from domain.values import Actor, ScopeKind
-from vault.dto import (
+from wire.dto import (
     AccessRules,
     EmergencyGranted,
     EmergencySummary,
     GrantSummary,
     RepresentativeSummary,
 )
+from wire.errors import Forbidden, Refused
 
 if TYPE_CHECKING:
     from vault.service import Vault

@@ -26,10 +26,10 @@ from uuid import UUID
 import structlog
 from eventsourcing.utils import get_topic
 
-from domain.errors import CoffreError, InvalidInput
 from domain.space import Space
-from vault.dto import DueReport
 from vault.service import Vault
+from wire.dto import DueReport
+from wire.errors import CoffreError, InvalidInput
 
 log = structlog.get_logger(__name__)
 

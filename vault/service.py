@@ -34,7 +34,24 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.access import Access
-from domain.errors import (
+from domain.periods import Periods
+from domain.policy import decide_read, may_know_space, may_list
+from domain.reader import Reader
+from domain.space import Document, Space
+from domain.space_access import Registry
+from domain.values import Actor, Ciphertext, Scope
+from keys.codes import CodeHasher
+from keys.keyring import Keyring
+from vault.blobstore import BlobStore
+from vault.clock import Clock, SystemClock
+from vault.groupcommit import GroupCommit
+from vault.inbox import InboxCases
+from vault.life import LifeCases
+from vault.rules import Confidentiality, RuleCases
+from vault.tickets import TicketSigner
+from wire.dto import Deposit, DocumentSummary, Release, SpaceKeyInfo, UploadReceipt
+from wire.envelope import MAGIC, VERSION
+from wire.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -42,29 +59,7 @@ from domain.errors import (
     UnknownDocument,
     UnknownSpace,
 )
-from domain.periods import Periods
-from domain.policy import decide_read, may_know_space, may_list
-from domain.reader import Reader
-from domain.space import Document, Space
-from domain.space_access import Registry
-from domain.values import Actor, Ciphertext, DocumentMetadata, Role, Scope
-from keys.codes import CodeHasher
-from keys.envelope import MAGIC, VERSION
-from keys.keyring import Keyring
-from vault.blobstore import BlobStore
-from vault.clock import Clock, SystemClock
-from vault.dto import (
-    Deposit,
-    DocumentSummary,
-    Release,
-    SpaceKeyInfo,
-    UploadReceipt,
-)
-from vault.groupcommit import GroupCommit
-from vault.inbox import InboxCases
-from vault.life import LifeCases
-from vault.rules import Confidentiality, RuleCases
-from vault.tickets import TicketSigner
+from wire.values import DocumentMetadata, Role
 
 T = TypeVar("T")
 A = TypeVar("A", Space, Reader)

@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from domain.errors import IntegrityFailure, InvalidInput
+from wire.errors import IntegrityFailure, InvalidInput
 
 MAX_TICKET_LENGTH = 4096
 

@@ -26,8 +26,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from domain.errors import InvalidInput, Unauthenticated
-from domain.values import Actor, Profession, Role
+from domain.values import Actor
+from wire.errors import InvalidInput, Unauthenticated
+from wire.values import Profession, Role
 
 AUDIENCE = "coffre-api"
 ALGORITHM = "EdDSA"

@@ -1,7 +1,7 @@
 """The checks behind ``vault.trail_verify``: header, entries, manifest; and their errors.
 
 Internal to the verifier (``vault.trail_verify`` is the public face). Pure: standard
-library, ``domain.merkle`` and the signature checks of ``keys.checkpoint``.
+library, ``wire.merkle`` and the signature checks of ``keys.checkpoint``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,20 @@ import json
 import re
 from typing import Any, NoReturn
 
-from domain.checkpoint import Checkpoint, CheckpointFormatError, canonical_json, decode_b64
-from domain.errors import IntegrityFailure
-from domain.merkle import leaf_hash, verify_consistency, verify_inclusion
-from domain.merkle.heads import BUCKETS, as_heads, bucket_of, root_from_bucket
-from domain.merkle.verify import InclusionVerifier, ProofError, RootMismatch
-from domain.values import Role
-from keys.checkpoint import SignatureInvalid, verify_checkpoint, verify_manifest
+from wire.checkpoint import (
+    Checkpoint,
+    CheckpointFormatError,
+    SignatureInvalid,
+    canonical_json,
+    decode_b64,
+    verify_checkpoint,
+    verify_manifest,
+)
+from wire.errors import IntegrityFailure
+from wire.merkle import leaf_hash, verify_consistency, verify_inclusion
+from wire.merkle.heads import BUCKETS, as_heads, bucket_of, root_from_bucket
+from wire.merkle.verify import InclusionVerifier, ProofError, RootMismatch
+from wire.values import Role
 
 FORMAT = "coffre-trail-export/2"
 #: read for whole-log exports only: it carries nothing that pins a subset's completeness
@@ -414,7 +421,7 @@ class Completeness:
     """What pins a format-2 export's slice and chains to its checkpoint.
 
     ``anchor`` is the checkpoint's last leaf: its ``heads`` root is the chain-heads map
-    (``domain.merkle.heads``) when the checkpoint was made, so each chain of the query
+    (``wire.merkle.heads``) when the checkpoint was made, so each chain of the query
     must end exactly where the map says (its ``tail`` bridging a time window's end to
     that head). ``before`` / ``after`` are the leaves just outside a time window.
     """

@@ -1,6 +1,6 @@
 """Offline verification of a trail export: needs the export and the public key, nothing else.
 
-Pure: no database, no network; ``domain.merkle``, ``keys.checkpoint`` and the standard
+Pure: no database, no network; ``wire.merkle``, ``keys.checkpoint`` and the standard
 library. One pass over the lines, constant memory (plus one hash per chain), so a
 multi-gigabyte export verifies as it streams. Checks, in file order:
 
@@ -31,9 +31,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.checkpoint import Checkpoint, canonical_json
-from domain.errors import InvalidInput
-from domain.trail_fhir import INS, render_bundle, space_of_patient
 from vault.trail_checks import (
     FORMAT,
     LEGACY_FORMAT,
@@ -43,6 +40,9 @@ from vault.trail_checks import (
     TrailVerificationError,
     fail,
 )
+from wire.checkpoint import Checkpoint, canonical_json
+from wire.errors import InvalidInput
+from wire.trail_fhir import INS, render_bundle, space_of_patient
 
 __all__ = [
     "TrailMismatchError",
@@ -195,7 +195,7 @@ def verify_fhir(
     previous_public_key: bytes | None = None,
 ) -> VerifyReport:
     """Verify the export inside a FHIR Bundle, then check that the Bundle is exactly its
-    rendering by ``domain.trail_fhir.render_bundle`` (the server's own function).
+    rendering by ``wire.trail_fhir.render_bundle`` (the server's own function).
 
     So every AuditEvent says what its signed entry says (agent, outcome, time, type,
     entities...), in order, and nothing else. The Bundle's time is the one part not

@@ -12,7 +12,8 @@ from api.models import GranteeIn
 from api.routers.common import PatientId, problem_responses
 from api.rules_models import AccessRulesOut, CareTeamIn, CareTeamOut, PhysicianIn, SettingIn
 from domain.records import Setting
-from domain.values import Actor, Role
+from domain.values import Actor
+from wire.values import Role
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}",

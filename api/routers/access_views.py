@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends
 from api.deps import CurrentActor, RunnerDep, SettingsDep, VaultDep, require_roles
 from api.models import Uuid
 from api.routers.common import PatientId, problem_responses
-from domain.errors import Forbidden, UnknownDocument
 from domain.space import Space
-from domain.values import Actor, Role
+from domain.values import Actor
 from projections.access_views import AccessViews
+from wire.errors import Forbidden, UnknownDocument
+from wire.values import Role
 
 router = APIRouter(prefix="/v1", tags=["access-views"], responses=problem_responses(401, 403))
 

@@ -25,9 +25,9 @@ from api.models import (
     Uuid,
 )
 from api.routers.common import PatientId, problem_responses
-from domain.errors import Unavailable
-from vault.dto import Release
 from vault.rules import Confidentiality
+from wire.dto import Release
+from wire.errors import Unavailable
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}",

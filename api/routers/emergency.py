@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, status
 from api.deps import VaultDep, require_roles
 from api.routers.common import PatientId, problem_responses
 from api.rules_models import EmergencyIn, EmergencyOut
-from domain.values import Actor, Role
+from domain.values import Actor
+from wire.values import Role
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}/emergency-accesses",

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Path, Response, status
 from api.deps import VaultDep, require_roles
 from api.models import Uuid
 from api.routers.common import PatientId, problem_responses
-from domain.values import Actor, Role
+from domain.values import Actor
+from wire.values import Role
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}/documents/{document_id}",

@@ -12,7 +12,8 @@ from api.deps import ServiceActor, VaultDep
 from api.routers.common import PatientId, problem_responses
 from api.rules_models import RepresentativeCreate
 from domain.space_access import LegalBasis
-from domain.values import Actor, Role
+from domain.values import Actor
+from wire.values import Role
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}/representatives",

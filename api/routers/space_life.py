@@ -20,8 +20,9 @@ from api.rules_models import (
     RegisterOut,
     SpaceStateOut,
 )
-from domain.values import Actor, Role
-from vault.dto import RegisterEntry, RepresentativeEntry
+from domain.values import Actor
+from wire.dto import RegisterEntry, RepresentativeEntry
+from wire.values import Role
 
 router = APIRouter(
     prefix="/v1/spaces", tags=["space-life"], responses=problem_responses(401, 403, 404, 422)

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import RegulatorActor, RunnerDep, SettingsDep, TrailDep
 from api.models import ACTOR_ID_PATTERN, Position
 from api.routers.common import problem_responses
-from domain.errors import InvalidInput
 from projections.trail_export import TrailQuery
+from wire.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/trail", tags=["trail"], responses=problem_responses(401, 403, 422))
 

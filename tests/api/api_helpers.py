@@ -11,14 +11,9 @@ from fastapi.testclient import TestClient
 from nacl.public import PrivateKey
 
 from coffre.bootstrap import Coffre
-from domain.values import (
-    Actor,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
-from keys.envelope import DataKey, decrypt, encrypt, seal, unseal
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
+from wire.values import Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "hopital-nord", "Hôpital Nord")
 ALICE = Actor(Role.PATIENT, patient_id_from_number("2850775123456"), "Alice Martin")

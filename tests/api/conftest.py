@@ -1,6 +1,6 @@
 """API test fixtures: a real embedded Coffre (SQLite + files) behind the real app.
 
-Clients encrypt for real (``keys.envelope``) so uploads are genuine Coffre envelopes,
+Clients encrypt for real (``wire.envelope``) so uploads are genuine Coffre envelopes,
 and hold real X25519 reader keys so released data keys can be opened.
 """
 

@@ -288,7 +288,7 @@ def test_a_configuration_error_names_its_variable(monkeypatch: Any, tmp_path: An
 def test_a_token_lifetime_of_zero_is_refused_plainly(coffre: Coffre) -> None:
     import pytest
 
-    from domain.errors import InvalidInput
+    from wire.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="longer than 0"):
         coffre.tokens.mint(ALICE, ttl=__import__("datetime").timedelta(0))

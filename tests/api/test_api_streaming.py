@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from nacl.utils import random as random_bytes
 
 from coffre.bootstrap import Coffre
-from keys.envelope import DataKey, encrypt, seal
+from wire.envelope import DataKey, encrypt, seal
 
 MiB = 1024 * 1024
 

@@ -16,8 +16,8 @@ from test_api_problems import assert_problem
 
 from api.app import create_app
 from coffre.bootstrap import Coffre
-from domain.errors import Unauthenticated
 from vault.tokens import TokenAuthority
+from wire.errors import Unauthenticated
 
 SEED = bytes(range(32))
 

@@ -19,12 +19,11 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 
 from coffre.bootstrap import Coffre, build
-from domain.checkpoint import Checkpoint, key_id_of
-from domain.merkle import verify_consistency
-from keys.checkpoint import verify_checkpoint
 from vault.clock import ManualClock
 from vault.settings import Settings
 from vault.trail_verify import TrailVerificationError, verify_file
+from wire.checkpoint import Checkpoint, key_id_of, verify_checkpoint
+from wire.merkle import verify_consistency
 
 PROBLEMS = "https://coffre.invalid/problems/"
 TRAIL_ROUTES = [

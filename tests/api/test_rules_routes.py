@@ -15,9 +15,10 @@ import pytest
 from api_helpers import DOCTOR, NURSE, Caller
 
 from coffre.bootstrap import Coffre, build
-from domain.values import Actor, Role, patient_id_from_number
+from domain.values import Actor, patient_id_from_number
 from vault.clock import ManualClock
 from vault.settings import DEMO_REGISTRY, Settings
+from wire.values import Role
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MINOR = Actor(Role.PATIENT, patient_id_from_number("2100575123457"), "Léa Martin")

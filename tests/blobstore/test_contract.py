@@ -17,7 +17,6 @@ import httpx
 import pytest
 from minio import Minio
 
-from domain.errors import InvalidInput
 from vault.blobstore import (
     READ_CHUNK_SIZE,
     BlobNotFound,
@@ -28,6 +27,7 @@ from vault.blobstore import (
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.blobstore_memory import MemoryBlobStore
 from vault.blobstore_s3 import S3BlobStore
+from wire.errors import InvalidInput
 
 MIB = 1024 * 1024
 BAD_NAMES = [

@@ -16,13 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from coffre.cli import app
-from domain.checkpoint import Checkpoint
-from domain.errors import InvalidInput, Unauthenticated
-from domain.merkle import verify_consistency
 from domain.values import patient_id_from_number
 from tests.cli.conftest import Invoke, Server
 from vault.client import CoffreClient
 from vault.trail_verify import verify_export
+from wire.checkpoint import Checkpoint
+from wire.errors import InvalidInput, Unauthenticated
+from wire.merkle import verify_consistency
 
 PATIENT = patient_id_from_number("2660575987654")
 OTHER_KEY = base64.b64encode(bytes(range(32))).decode()

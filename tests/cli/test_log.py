@@ -11,17 +11,12 @@ from rich.console import Console
 
 from coffre.cli_common import token_authority
 from coffre.cli_render import access_log_table
-from domain.errors import UnknownDocument
-from domain.values import (
-    Actor,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.cli.conftest import Invoke, Server
 from vault.client import CoffreClient, ReaderKey
 from vault.settings import Settings
+from wire.errors import UnknownDocument
+from wire.values import Profession, Role
 
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("1790612987654"), "Bruno Petit")
 LAB = Actor(Role.SERVICE, "labo-ouest", "Laboratoire de l'Ouest", organisation="Labo Ouest")

@@ -26,19 +26,14 @@ from typer.testing import CliRunner
 
 from coffre.cli import app
 from coffre.cli_render import access_rules_view, notifications_table
-from domain.errors import UnknownDocument
-from domain.values import (
-    Actor,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS
 from tests.served import scratch_bucket, scratch_database, serve, server_env
 from vault.client import CoffreClient, ReaderKey
 from vault.tokens import TokenAuthority
+from wire.errors import UnknownDocument
+from wire.values import Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-rennes", "CHU de Rennes", organisation="CHU de Rennes")
 DOCTOR = Actor(

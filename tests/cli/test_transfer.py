@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from coffre.cli_common import token_authority
-from domain.values import Actor, Role, patient_id_from_number, professional_id_from_number
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.cli.conftest import Invoke, Server
 from vault.settings import Settings
+from wire.values import Role
 
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("1920344567890"), "Léa Fontaine")
 GRANTOR = Actor(Role.PATIENT, patient_id_from_number("2920344567890"), "Zoé Fontaine")

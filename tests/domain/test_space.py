@@ -7,20 +7,17 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
 from domain.policy import Mode, Rule, decide_read
 from domain.space import Space
 from domain.values import (
     Actor,
     Ciphertext,
-    DocumentMetadata,
-    DocumentType,
-    Profession,
-    Role,
     Scope,
     patient_id_from_number,
     professional_id_from_number,
 )
+from wire.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
+from wire.values import DocumentMetadata, DocumentType, Profession, Role
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("1850575123456"), "Jeanne")

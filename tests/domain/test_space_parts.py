@@ -12,22 +12,14 @@ from uuid import uuid4
 import pytest
 from eventsourcing.utils import get_topic
 
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument
 from domain.periods import Periods, add_months
 from domain.policy import Rule, decide_read
 from domain.records import Setting, SpaceStatus
 from domain.space import Space
 from domain.space_access import LegalBasis, Registry
-from domain.values import (
-    Actor,
-    Ciphertext,
-    DocumentMetadata,
-    DocumentType,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, Ciphertext, patient_id_from_number, professional_id_from_number
+from wire.errors import Conflict, Forbidden, InvalidInput, UnknownDocument
+from wire.values import DocumentMetadata, DocumentType, Profession, Role
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MINOR = Actor(Role.PATIENT, patient_id_from_number("2100575123456"), "Léa")

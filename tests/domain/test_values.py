@@ -6,18 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidInput
 from domain.values import (
     Actor,
-    DocumentMetadata,
-    Profession,
-    Role,
     Scope,
     parse_patient_id,
     parse_professional_id,
     patient_id_from_number,
     professional_id_from_number,
 )
+from wire.errors import InvalidInput
+from wire.values import DocumentMetadata, Profession, Role
 
 
 def test_a_patient_id_is_an_ins_with_its_key() -> None:

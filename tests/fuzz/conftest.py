@@ -26,19 +26,14 @@ from uuid import UUID
 import httpx
 import pytest
 
-from domain.values import (
-    Actor,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
 from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import BACKENDS, clock, coffre  # noqa: F401 - the poison test's
 from tests.served import scratch_bucket, scratch_database, serve
 from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
+from wire.values import Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-fuzz", "CHU Fuzz", organisation="CHU Fuzz")
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("2870675123456"), "Jeanne Fuzz")

@@ -35,20 +35,14 @@ from nacl.public import PrivateKey
 import domain
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
-from domain.errors import InvalidInput
 from domain.space import Space
-from domain.values import (
-    Actor,
-    DocumentType,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
-from keys.envelope import DataKey, encrypt, seal
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.scenarios.conftest import BACKENDS, backend_settings
 from vault.clock import ManualClock
 from vault.settings import Settings
+from wire.envelope import DataKey, encrypt, seal
+from wire.errors import InvalidInput
+from wire.values import DocumentType, Profession, Role
 
 # -- values -----------------------------------------------------------------------------
 

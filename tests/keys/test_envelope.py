@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import IntegrityFailure
-from keys.envelope import (
+from wire.envelope import (
     CHUNK_SIZE,
     HEADER_SIZE,
     MAX_CHUNK_SIZE,
@@ -25,7 +24,7 @@ from keys.envelope import (
     decrypt,
     encrypt,
 )
-from keys.errors import DecryptionError, InvalidKey
+from wire.errors import DecryptionError, IntegrityFailure, InvalidKey
 
 VECTORS = Path(__file__).parent / "vectors" / "envelope_v1.json"
 SMALL = 16  # a small chunk size makes multi-record documents cheap to build

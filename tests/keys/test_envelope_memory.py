@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from keys.envelope import DataKey, ciphertext_size, decrypt, encrypt
+from wire.envelope import DataKey, ciphertext_size, decrypt, encrypt
 
 TOTAL = 64 * 1024 * 1024
 PIECE = 100_003  # deliberately not a multiple of the chunk size

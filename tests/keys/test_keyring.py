@@ -9,12 +9,18 @@ from datetime import UTC, datetime
 import pytest
 from nacl.public import PrivateKey
 
-from domain.errors import KeyDestroyed
-from keys.envelope import DataKey, decrypt, encrypt, seal, unseal
-from keys.errors import DecryptionError, InvalidKey, MasterKeyError, UnknownKey, UnknownMasterKey
 from keys.keyring import Keyring, space_key_aad
 from keys.keystore import KeyStore, MemoryKeyStore
 from keys.master import MasterKey, MasterKeys
+from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
+from wire.errors import (
+    DecryptionError,
+    InvalidKey,
+    KeyDestroyed,
+    MasterKeyError,
+    UnknownKey,
+    UnknownMasterKey,
+)
 
 AT = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 M1 = MasterKey("mk-1", b"\x01" * 32)

@@ -13,12 +13,17 @@ import pytest
 
 import keys.keystore_postgres
 import keys.keystore_sqlite
-from domain.errors import InvalidInput
-from keys.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
 from keys.keystore import KeyRecord, KeyStore, MemoryKeyStore
 from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import WrappedSecret
+from wire.errors import (
+    InvalidInput,
+    KeyAlreadyExists,
+    KeyDestroyed,
+    KeyStoreUnavailable,
+    UnknownKey,
+)
 
 SPACE = uuid.UUID("6f1c1c9e-7c43-4a0e-9d43-1b1a2f0f0001")
 AT = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from keys.errors import (
+from keys.master import MasterKey, MasterKeys, WrappedSecret
+from wire.errors import (
     DecryptionError,
     InsecureKeyFile,
     InvalidKey,
     MasterKeyError,
     UnknownMasterKey,
 )
-from keys.master import MasterKey, MasterKeys, WrappedSecret
 
 
 def line(key_id: str, secret: bytes) -> str:

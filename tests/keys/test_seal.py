@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from nacl.public import PrivateKey
 
-from keys.envelope import SEALED_KEY_SIZE, DataKey, seal, unseal
-from keys.errors import DecryptionError, InvalidKey
+from wire.envelope import SEALED_KEY_SIZE, DataKey, seal, unseal
+from wire.errors import DecryptionError, InvalidKey
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ files in the two folders are removed first, so the output is exactly ``build_vec
 
 Modelled on transparency-dev/merkle ``cmd/proofgen/main.go``: take a known-good proof,
 write it as ``happy-path``, then write one file per corruption. Everything comes from
-``merkle_reference`` (RFC 9162's recursive definitions), never from ``domain.merkle``:
+``merkle_reference`` (RFC 9162's recursive definitions), never from ``wire.merkle``:
 good proofs from PATH / PROOF, and each vector's expected outcome (``wantErr`` and
 ``wantErrType``, "ProofError" or "RootMismatch") from the reference verifiers, so the
 vectors check the production verifier against an independent one. All byte strings are

@@ -1,4 +1,4 @@
-"""Naive RFC 9162 §2.1 reference, used ONLY to check ``domain.merkle``'s efficient code.
+"""Naive RFC 9162 §2.1 reference, used ONLY to check ``wire.merkle``'s efficient code.
 
 Straight transcriptions of the RFC's recursive definitions (MTH, PATH, PROOF/SUBPROOF),
 quadratic where the RFC is, with their own ``hashlib`` calls: nothing here imports
@@ -6,7 +6,7 @@ quadratic where the RFC is, with their own ``hashlib`` calls: nothing here impor
 values in ``test_merkle_known_answers.py``.
 
 The two ``ref_*_verify`` functions recompute roots by walking the *same* recursions over
-a proof, so they share no code with ``domain.merkle.verify``'s bit-twiddling loops; the
+a proof, so they share no code with ``wire.merkle.verify``'s bit-twiddling loops; the
 vector generator uses them to decide each vector's expected outcome. They return
 ``None`` on success and ``"ProofError"`` or ``"RootMismatch"`` on failure.
 """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from merkle_reference import STANDARD_LEAVES, RefNodes, mth, path
 
-from domain.errors import CoffreError, IntegrityFailure, InvalidInput
-from domain.merkle import (
+from wire.errors import CoffreError, IntegrityFailure, InvalidInput
+from wire.merkle import (
     CompactTree,
     ProofError,
     RootMismatch,

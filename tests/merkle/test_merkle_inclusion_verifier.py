@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from merkle_reference import RefNodes, mth, path
 
-import domain.merkle.verify as verify_module
-from domain.merkle import (
+import wire.merkle.verify as verify_module
+from wire.merkle import (
     CompactTree,
     InclusionVerifier,
     NodeReader,

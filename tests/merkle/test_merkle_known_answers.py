@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from merkle_reference import STANDARD_LEAVES, RefNodes, mth, path, proof
 
-from domain.merkle import (
+from wire.merkle import (
     consistency_proof,
     empty_root,
     inclusion_proof,

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from merkle_reference import RefNodes, complete_subtrees, mth, path, proof
 
-from domain.merkle import (
+from wire.merkle import (
     CompactTree,
     ProofError,
     RootMismatch,

@@ -2,7 +2,7 @@
 
 Each file is one mutation of a good proof, with ``desc``, ``wantErr`` and, when an error
 is wanted, ``wantErrType``: decided by the independent reference verifier in
-``make_vectors.py``, so these check ``domain.merkle.verify`` against it.
+``make_vectors.py``, so these check ``wire.merkle.verify`` against it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from make_vectors import TESTDATA, build_vectors
 
-from domain.errors import IntegrityFailure
-from domain.merkle import ProofError, RootMismatch, verify_consistency, verify_inclusion
+from wire.errors import IntegrityFailure
+from wire.merkle import ProofError, RootMismatch, verify_consistency, verify_inclusion
 
 ERRORS = {"ProofError": ProofError, "RootMismatch": RootMismatch}
 

@@ -37,19 +37,17 @@ from domain.space_access import LegalBasis, Registry
 from domain.values import (
     Actor,
     Ciphertext,
-    DocumentType,
-    Profession,
-    Role,
     Scope,
     ScopeKind,
     patient_id_from_number,
     professional_id_from_number,
 )
+from wire.values import DocumentType, Profession, Role
 
 try:  # where issue 10 moves the values both sides of the wire share
     from wire.values import DocumentMetadata
 except ImportError:  # the code of 0ff1b93, which recorded the store
-    from domain.values import DocumentMetadata  # type: ignore[no-redef]
+    from wire.values import DocumentMetadata  # type: ignore[no-redef]
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PERIODS = Periods()

@@ -11,11 +11,12 @@ from api.app import create_app
 from coffre.bootstrap import Coffre
 from domain.records import Setting
 from domain.space import Space
-from domain.values import DocumentType, Scope, ScopeKind
+from domain.values import Scope, ScopeKind
 from projections.access_views import AccessViews
 from projections.runner import wait_for
 from tests.replay.views import rebuilt, snapshot
 from tests.scenarios.conftest import Cast, deposit
+from wire.values import DocumentType
 
 
 def views(coffre: Coffre) -> AccessViews:

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 
 from coffre.bootstrap import Coffre, build
 from domain.access import Access
-from domain.errors import UnknownDocument
 from domain.policy import Decision, Rule
 from domain.values import Scope
 from tests.replay.views import rebuilt, snapshot
 from tests.scenarios.conftest import Cast, backend_settings, deposit, read
 from vault.clock import ManualClock
 from vault.settings import Settings
+from wire.errors import UnknownDocument
 
 KILLS = 20
 

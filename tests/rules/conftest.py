@@ -15,12 +15,13 @@ import pytest
 
 from coffre.bootstrap import Coffre, build
 from domain.space_access import LegalBasis
-from domain.values import Actor, Role
+from domain.values import Actor
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS, backend_settings, cast  # noqa: F401
 from tests.served import scratch_bucket, scratch_database
 from vault.clock import ManualClock
 from vault.settings import Settings
+from wire.values import Role
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

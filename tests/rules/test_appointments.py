@@ -14,15 +14,16 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from coffre.bootstrap import Coffre
-from domain.errors import Forbidden, InvalidInput
 from domain.space_access import LegalBasis
-from domain.values import Actor, Role, patient_id_from_number
+from domain.values import Actor, patient_id_from_number
 from projections.notifications import Notifications
 from projections.runner import wait_for
 from tests.rules.conftest import REGISTRY, appoint
 from tests.rules.test_rules_rows import HOSPITAL, log, provision
 from tests.scenarios.conftest import Cast, _person, deposit, read
 from vault.clock import ManualClock
+from wire.errors import Forbidden, InvalidInput
+from wire.values import Role
 
 GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575000901"), "Paul Tuteur")
 MOTHER = Actor(Role.REPRESENTATIVE, patient_id_from_number("2780575000902"), "Anne Mère")

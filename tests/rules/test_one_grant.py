@@ -16,14 +16,15 @@ from uuid import UUID, uuid4
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
 from domain.space import Space
-from domain.values import DocumentType, Scope, ScopeKind
+from domain.values import Scope, ScopeKind
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.runner import wait_for
 from tests.rules.test_rules_rows import log
 from tests.scenarios.conftest import Cast, Person, deposit, read
 from vault.clock import ManualClock
+from wire.errors import Conflict, Forbidden, InvalidInput, UnknownDocument, UnknownGrant
+from wire.values import DocumentType
 
 LAB_ONLY = Scope(ScopeKind.TYPES, types=frozenset({DocumentType.LAB_RESULT}))
 

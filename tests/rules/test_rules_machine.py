@@ -29,23 +29,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from nacl.public import PrivateKey
 
 from coffre.bootstrap import Coffre
-from domain.errors import CoffreError, UnknownDocument, UnknownSpace
 from domain.space_access import LegalBasis
-from domain.values import (
-    Actor,
-    DocumentMetadata,
-    Profession,
-    Role,
-    Scope,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, Scope, patient_id_from_number, professional_id_from_number
 from keys.codes import CodeHasher
-from keys.envelope import DataKey, encrypt, seal, unseal
 from tests.rules.conftest import REGISTRY, T0, SetClock
 from tests.rules.model import Step, outcome
 from vault.rules import Confidentiality
 from vault.scheduler import Scheduler
+from wire.envelope import DataKey, encrypt, seal, unseal
+from wire.errors import CoffreError, UnknownDocument, UnknownSpace
+from wire.values import DocumentMetadata, Profession, Role
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 

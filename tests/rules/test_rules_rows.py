@@ -15,29 +15,22 @@ from uuid import UUID, uuid4
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.errors import Conflict, Forbidden, InvalidInput, Refused, UnknownDocument
 from domain.matrix import DEFAULT_MATRIX, DEFAULT_ROWS, Matrix
 from domain.periods import Periods
-from domain.values import (
-    Actor,
-    DocumentType,
-    Profession,
-    Role,
-    Scope,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, Scope, patient_id_from_number, professional_id_from_number
 from keys.codes import verify_code
-from keys.envelope import DataKey
 from projections.access_log import LogFilter
 from projections.notifications import Notifications, NotificationsProjection
 from projections.runner import ProjectionRunner, wait_for
 from tests.rules.conftest import REGISTRY, appoint
 from tests.scenarios.conftest import Cast, Person, _person, deposit, read
 from vault.clock import ManualClock
-from vault.dto import RegisterEntry, RepresentativeEntry
 from vault.rules import Confidentiality
 from vault.scheduler import Scheduler
+from wire.dto import RegisterEntry, RepresentativeEntry
+from wire.envelope import DataKey
+from wire.errors import Conflict, Forbidden, InvalidInput, Refused, UnknownDocument
+from wire.values import DocumentType, Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de Lyon")
 INSURER = Actor(Role.SERVICE, "cpam-69", "CPAM du Rhône")
@@ -462,12 +455,12 @@ def deposit_with(
     type: DocumentType = DocumentType.LAB_RESULT,
 ) -> UUID:
     """Deposit a document with confidentiality codes, as a client would."""
-    from keys.envelope import encrypt, seal
+    from wire.envelope import encrypt, seal
 
     key = DataKey.generate()
     receipt = coffre.vault.upload(patient_id, encrypt([b"codes"], key), author)
     public = base64.b64decode(coffre.vault.space_key(patient_id).public_key)
-    from domain.values import DocumentMetadata
+    from wire.values import DocumentMetadata
 
     return coffre.vault.deposit(
         patient_id,

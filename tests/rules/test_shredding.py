@@ -17,14 +17,15 @@ from uuid import UUID
 import psycopg
 
 from coffre.bootstrap import Coffre
-from domain.values import Actor, Role, patient_id_from_number
-from keys.envelope import DataKey, decrypt, unseal
-from keys.errors import DecryptionError
+from domain.values import Actor, patient_id_from_number
 from keys.keyring import space_key_aad
 from keys.master import WrappedSecret
 from tests.scenarios.conftest import deposit
 from tests.scenarios.test_confidentiality import blobs_dump, database_dump, forms
 from vault.clock import ManualClock
+from wire.envelope import DataKey, decrypt, unseal
+from wire.errors import DecryptionError
+from wire.values import Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon")
 

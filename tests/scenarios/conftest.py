@@ -1,7 +1,7 @@
 """The two backend pairings every scenario runs on: (SQLite, files) and (PostgreSQL, S3).
 
 Scenarios drive the vault service directly, encrypting on the "client" side with
-``keys.envelope`` exactly as the SDK does, so that what they prove holds for any client.
+``wire.envelope`` exactly as the SDK does, so that what they prove holds for any client.
 """
 
 from __future__ import annotations
@@ -18,19 +18,12 @@ import pytest
 from nacl.public import PrivateKey
 
 from coffre.bootstrap import Coffre, build
-from domain.values import (
-    Actor,
-    DocumentMetadata,
-    DocumentType,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
-from keys.envelope import DataKey, decrypt, encrypt, seal, unseal
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
 from vault.clock import ManualClock
 from vault.settings import Settings
+from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
+from wire.values import DocumentMetadata, DocumentType, Profession, Role
 
 BACKENDS = ["sqlite-fs", pytest.param("postgres-s3", marks=[pytest.mark.postgres, pytest.mark.s3])]
 

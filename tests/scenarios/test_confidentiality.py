@@ -19,9 +19,9 @@ from psycopg import sql
 
 from coffre.bootstrap import Coffre
 from domain.values import Scope
-from keys.envelope import DataKey
 from projections.runner import wait_for
 from tests.scenarios.conftest import Cast, deposit, read
+from wire.envelope import DataKey
 
 
 def forms(secret: bytes) -> list[bytes]:

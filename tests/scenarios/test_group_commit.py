@@ -19,12 +19,12 @@ from eventsourcing.persistence import OperationalError
 
 from coffre.bootstrap import Coffre
 from domain.access import Access
-from domain.errors import Unavailable, UnknownDocument
 from domain.values import Scope
-from keys.envelope import DataKey, unseal
 from tests.scenarios.conftest import Cast, deposit
-from vault.dto import Release
 from vault.groupcommit import GroupCommit
+from wire.dto import Release
+from wire.envelope import DataKey, unseal
+from wire.errors import Unavailable, UnknownDocument
 
 THREADS = 12
 WAIT = 10.0  # seconds a test waits for threads to queue before it gives up

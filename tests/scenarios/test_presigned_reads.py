@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.values import Actor, Role, patient_id_from_number
-from keys.envelope import decrypt, unseal
+from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
 from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import Cast, deposit
@@ -27,6 +26,8 @@ from tests.scenarios.test_transfers import server_env
 from tests.served import serve
 from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
+from wire.envelope import decrypt, unseal
+from wire.values import Role
 
 PLAINTEXT = os.urandom(300_000)
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("2671275123456"), "Jeanne Moreau")

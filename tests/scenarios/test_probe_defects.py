@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.errors import InvalidInput, Unavailable, UnknownSpace
 from domain.inbox import Inbox
-from domain.values import POSITION_MAX, Actor, Role, patient_id_from_number
+from domain.values import Actor, patient_id_from_number
 from projections.access_log import LogFilter
 from tests.scenarios.conftest import Cast, deposit, open_space
 from vault.clock import ManualClock
+from wire.errors import InvalidInput, Unavailable, UnknownSpace
+from wire.values import POSITION_MAX, Role
 
 
 def _poison(coffre: Coffre, actor: Actor, clock: ManualClock) -> int:

@@ -9,14 +9,13 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from coffre.bootstrap import Coffre
-from domain.errors import Unavailable, UnknownDocument
 from domain.values import Scope
-from keys.envelope import unseal
-from keys.errors import DecryptionError
 from projections.access_log import LogFilter
 from projections.runner import wait_for
 from tests.scenarios.conftest import Cast, deposit, read
 from vault.clock import ManualClock
+from wire.envelope import unseal
+from wire.errors import DecryptionError, Unavailable, UnknownDocument
 
 PLAINTEXT = b"Hemoglobine 13.2 g/dL\n" * 50
 

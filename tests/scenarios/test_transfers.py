@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from domain.values import Actor, Role, patient_id_from_number
+from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
 from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import BACKENDS
 from tests.served import serve, server_env
 from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
+from wire.values import Role
 
 MIB = 1024 * 1024
 LIMIT = 64 * MIB

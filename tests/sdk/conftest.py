@@ -18,15 +18,10 @@ import pytest
 
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
-from domain.values import (
-    Actor,
-    Profession,
-    Role,
-    patient_id_from_number,
-    professional_id_from_number,
-)
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from vault.client import CoffreClient, ReaderKey
 from vault.settings import Settings
+from wire.values import Profession, Role
 
 BASE_URL = "http://coffre.test"
 HOSPITAL = Actor(Role.SERVICE, "hopital-nord", "Hôpital Nord", organisation="Hôpital Nord")

@@ -13,10 +13,16 @@ import httpx
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.errors import (
+from domain.values import patient_id_from_number
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER
+from vault.client import CoffreClient, ReaderKey, error_from_problem
+from wire.envelope import DataKey, encrypt, seal
+from wire.errors import (
     CoffreError,
     Conflict,
+    DecryptionError,
     Forbidden,
+    InsecureKeyFile,
     IntegrityFailure,
     InvalidInput,
     NotFound,
@@ -24,14 +30,10 @@ from domain.errors import (
     Unauthenticated,
     Unavailable,
     UnknownDocument,
+    UnknownMasterKey,
     UnknownReaderKey,
     UnknownSpace,
 )
-from domain.values import patient_id_from_number
-from keys.envelope import DataKey, encrypt, seal
-from keys.errors import DecryptionError, InsecureKeyFile, UnknownMasterKey
-from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER
-from vault.client import CoffreClient, ReaderKey, error_from_problem
 
 Connect = Callable[..., CoffreClient]
 DOCUMENT_ID = "6f1c1b7e-52b5-4c4e-9d5e-3d3b2f0c9a10"
@@ -51,7 +53,7 @@ def _problem(code: str, **extra: object) -> dict[str, object]:
     [
         ("unknown-space", UnknownSpace),
         ("space-already-exists", SpaceAlreadyExists),
-        ("decryption-failed", DecryptionError),  # keys.errors take part too
+        ("decryption-failed", DecryptionError),  # wire.errors take part too
         ("unknown-master-key", UnknownMasterKey),
         ("unavailable", Unavailable),
     ],

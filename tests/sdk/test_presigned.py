@@ -22,13 +22,13 @@ import pytest
 
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
-from domain.errors import IntegrityFailure
 from domain.values import Actor
-from keys.envelope import CHUNK_SIZE
 from tests.blobstore.test_contract import other_name_of
 from tests.scenarios.conftest import backend_settings
 from tests.sdk.conftest import BASE_URL, HOSPITAL, PATIENT, InProcessTransport
 from vault.client import CoffreClient, ReaderKey
+from wire.envelope import CHUNK_SIZE
+from wire.errors import IntegrityFailure
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.errors import IntegrityFailure, UnknownDocument
-from keys.envelope import CHUNK_SIZE, ciphertext_size
 from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, STRANGER
 from vault.client import CoffreClient
+from wire.envelope import CHUNK_SIZE, ciphertext_size
+from wire.errors import IntegrityFailure, UnknownDocument
 
 Connect = Callable[..., CoffreClient]
 

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from coffre.bootstrap import Coffre, build
-from domain.errors import (
+from domain.values import Actor, patient_id_from_number
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
+from vault.client import CoffreClient
+from vault.settings import DEMO_REGISTRY, Settings
+from wire.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -19,10 +23,7 @@ from domain.errors import (
     UnknownGrant,
     UnknownRepresentative,
 )
-from domain.values import Actor, Role, patient_id_from_number
-from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
-from vault.client import CoffreClient
-from vault.settings import DEMO_REGISTRY, Settings
+from wire.values import Role
 
 Connect = Callable[..., CoffreClient]
 DOCTOR_INFO = {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"}

@@ -22,10 +22,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from coffre.bootstrap import build
 from coffre.cli_common import token_authority
-from domain.values import Actor, Role, patient_id_from_number
+from domain.values import Actor, patient_id_from_number
 from tests.served import free_port, serve
 from vault.client import CoffreClient
 from vault.settings import Settings
+from wire.values import Role
 
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("2750133123456"), "Anne Roux")
 HOSPITAL = Actor(Role.SERVICE, "chu-brest", "CHU de Brest", organisation="CHU de Brest")

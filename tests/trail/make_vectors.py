@@ -24,9 +24,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from keys.checkpoint import Checkpoint, CheckpointSigner, canonical_json
+from keys.checkpoint import CheckpointSigner, canonical_json
 from projections.trail_query import Trail, TrailQuery
 from tests.trail.story import DOCTOR_ID, IMPOSTOR_SEED, PATIENT_A, SEED, T0, story_trail
+from wire.checkpoint import Checkpoint
 
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 KEY = base64.b64encode(CheckpointSigner(SEED).public_key).decode()

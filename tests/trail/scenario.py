@@ -9,10 +9,10 @@ from uuid import UUID
 import pytest
 
 from coffre.bootstrap import Coffre
-from domain.errors import UnknownDocument
 from domain.values import Scope
 from tests.scenarios.conftest import Cast, deposit, read
 from vault.clock import ManualClock
+from wire.errors import UnknownDocument
 
 
 @dataclass

@@ -10,17 +10,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from nacl.signing import VerifyKey
 
-from domain.errors import IntegrityFailure, InvalidInput
-from keys.checkpoint import (
+from keys.checkpoint import CheckpointSigner, key_id_of
+from keys.master import MasterKey, MasterKeys
+from wire.checkpoint import (
     Checkpoint,
     CheckpointFormatError,
-    CheckpointSigner,
     SignatureInvalid,
-    key_id_of,
     verify_checkpoint,
     verify_manifest,
 )
-from keys.master import MasterKey, MasterKeys
+from wire.errors import IntegrityFailure, InvalidInput
 
 AT = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC)
 ROOT = hashlib.sha256(b"a root").digest()

@@ -26,8 +26,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coffre.bootstrap import Coffre
-from domain.checkpoint import canonical_json
-from domain.merkle import CompactTree, leaf_hash
 from projections.runner import ApplicationSource
 from projections.trail import (
     AUDIT_FIELDS,
@@ -47,6 +45,8 @@ from tests.scenarios.conftest import Cast
 from tests.trail.scenario import live_history
 from tests.trail.story import story
 from vault.clock import ManualClock
+from wire.checkpoint import canonical_json
+from wire.merkle import CompactTree, leaf_hash
 
 # -- the reference: the trail's code as it was when the first entries were signed ----------
 
@@ -102,7 +102,7 @@ def ref_event_actor(event: Any) -> dict[str, Any] | None:
 
 
 def ref_heads_root(heads: dict[str, int]) -> bytes:
-    """The chain-heads map's root from scratch (``domain.merkle.heads``'s definition):
+    """The chain-heads map's root from scratch (``wire.merkle.heads``'s definition):
     2**16 buckets by the first 16 bits of SHA-256(chain key), empty subtrees folded."""
     buckets: dict[int, dict[str, int]] = {}
     for chain, head in heads.items():

@@ -12,7 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from domain.periods import Periods
 from domain.space import Space
-from domain.values import Actor, Profession, Role
+from domain.values import Actor
 from keys.checkpoint import CheckpointSigner
 from projections.store import SQLiteViewStore
 from projections.trail import TrailProjection
@@ -20,6 +20,7 @@ from projections.trail_query import Trail, TrailQuery
 from tests.trail.story import DOCTOR_ID, PATIENT_A, SEED, T0, migrate_sqlite
 from vault.clock import ManualClock
 from vault.trail_verify import verify_fhir
+from wire.values import Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de Lyon")
 DOCTOR = Actor(Role.PROFESSIONAL, DOCTOR_ID, "Dr Paul Durand", Profession.DOCTOR, "SAMU 69")

@@ -15,8 +15,6 @@ from fhir.resources.R4B.auditevent import AuditEvent
 from fhir.resources.R4B.bundle import Bundle
 
 from coffre.bootstrap import Coffre
-from domain.errors import InvalidInput
-from domain.merkle import verify_consistency, verify_inclusion
 from keys.checkpoint import CheckpointSigner
 from projections import trail_store
 from projections.runner import ProjectionRunner
@@ -33,6 +31,8 @@ from vault.trail_verify import (
     verify_fhir,
     verify_file,
 )
+from wire.errors import InvalidInput
+from wire.merkle import verify_consistency, verify_inclusion
 
 
 def export(trail: Trail, query: TrailQuery, **options: Any) -> list[str]:

@@ -1,6 +1,6 @@
 """Issue 9, item 6: a FHIR export is verified as strictly as the JSON Lines one.
 
-Every AuditEvent must be exactly what ``domain.trail_fhir`` renders from its signed
+Every AuditEvent must be exactly what ``wire.trail_fhir`` renders from its signed
 entry: editing a read's agent, outcome, recorded time, type or entity fails, naming the
 leaf; on both backends.
 """
@@ -15,8 +15,6 @@ import pytest
 
 from coffre.bootstrap import Coffre
 from domain.space import SPACE_NAMESPACE, Space
-from domain.trail_fhir import SPACE_NAMESPACE as FHIR_SPACE_NAMESPACE
-from domain.trail_fhir import space_of_patient
 from keys.checkpoint import CheckpointSigner
 from projections.runner import ProjectionRunner
 from projections.trail_query import Trail, TrailQuery
@@ -24,6 +22,8 @@ from tests.scenarios.conftest import Cast
 from tests.trail.scenario import live_history
 from vault.clock import ManualClock
 from vault.trail_verify import TrailVerificationError, verify_fhir
+from wire.trail_fhir import SPACE_NAMESPACE as FHIR_SPACE_NAMESPACE
+from wire.trail_fhir import space_of_patient
 
 Edit = Callable[[dict[str, Any]], None]
 

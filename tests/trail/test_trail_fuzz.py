@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from coffre.cli import app
-from domain.checkpoint import canonical_json
 from keys.checkpoint import CheckpointSigner
 from projections.trail_fhir import bundle_from_export
 from projections.trail_query import TrailQuery
 from tests.trail.story import DOCTOR_ID, PATIENT_A, SEED, T0, story_trail
 from vault.trail_verify import TrailVerificationError, verify_export, verify_fhir, verify_file
+from wire.checkpoint import canonical_json
 
 KEY = CheckpointSigner(SEED).public_key
 RAW = "\x00raw\x00"  # stands for a raw JSON text spliced in after serialisation

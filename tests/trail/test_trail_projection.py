@@ -15,12 +15,6 @@ from eventsourcing.domain import Aggregate
 import domain
 from coffre.bootstrap import Coffre, build
 from domain.access import Access
-from domain.merkle import (
-    leaf_hash,
-    root_from_leaf_hashes,
-    verify_consistency,
-    verify_inclusion,
-)
 from domain.reader import Reader
 from domain.space import Space
 from projections.runner import ApplicationSource, ProjectionRunner
@@ -35,6 +29,7 @@ from projections.trail_query import Trail
 from tests.scenarios.conftest import Cast, deposit
 from tests.trail.scenario import live_history
 from vault.clock import ManualClock
+from wire.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion
 
 
 def rows(coffre: Coffre, table: str, order: str) -> list[dict[str, Any]]:

@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from domain.values import Actor, Role, patient_id_from_number
-from keys.envelope import DataKey, encrypt
+from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
 from tests.served import serve, server_env
 from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
+from wire.envelope import DataKey, encrypt
+from wire.values import Role
 
 MIB = 1024 * 1024
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("1850575123456"), "Inès Moreau")

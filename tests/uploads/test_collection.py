@@ -143,7 +143,7 @@ def test_the_scheduler_pass_removes_orphans_past_their_grace_only(coffre: Coffre
 
 
 def test_an_orphan_grace_shorter_than_the_receipts_is_refused(coffre: Coffre) -> None:
-    from domain.errors import InvalidInput
+    from wire.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="blob_orphan_grace"):
         BlobCollector(coffre.vault, orphan_grace=timedelta(minutes=5))

@@ -20,9 +20,9 @@ from api.app import create_app
 from api.middleware import PacedBody, UploadLimits
 from api.routers.documents import _Slots
 from coffre.bootstrap import Coffre, build
-from domain.errors import Unavailable
 from tests.uploads.helpers import HOSPITAL, PATIENT, envelope_prefix
 from vault.settings import Settings
+from wire.errors import Unavailable
 
 
 def _receive(pieces: list[tuple[float, bytes]]) -> object:

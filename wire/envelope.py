@@ -16,6 +16,7 @@ truncation and trailing garbage are detected.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import struct
@@ -26,7 +27,7 @@ from nacl import bindings
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from keys.errors import DecryptionError, InvalidKey
+from wire.errors import DecryptionError, InvalidKey
 
 __all__ = [
     "CHUNK_SIZE",
@@ -38,6 +39,7 @@ __all__ = [
     "ciphertext_size",
     "decrypt",
     "encrypt",
+    "reader_key_id",
     "seal",
     "unseal",
 ]
@@ -337,3 +339,8 @@ def _key_bytes(key: DataKey) -> bytes:
     if not isinstance(key, DataKey):
         raise InvalidKey("expected a DataKey")
     return bytes(key)
+
+
+def reader_key_id(public_key: bytes) -> str:
+    """A short, stable id for a reader public key (a fingerprint, not a secret)."""
+    return hashlib.sha256(public_key).hexdigest()[:32]

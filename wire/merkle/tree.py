@@ -5,7 +5,7 @@ that ``[0, size)`` splits into, one per set bit of ``size``, largest (leftmost) 
 Appending a leaf is a binary-counter increment: the new leaf merges with the frontier's
 smallest subtrees while they have equal size. Every merge completes a perfect subtree,
 and ``append`` returns them all as ``(level, index, hash)``: exactly the rows the trail
-projection stores in ``trail_nodes(level, index, hash)`` so that ``domain.merkle.proof``
+projection stores in ``trail_nodes(level, index, hash)`` so that ``wire.merkle.proof``
 can later build any proof from O(log n) lookups. Each complete subtree is emitted once,
 by the append that completes it, so a store that keeps every emitted row holds every
 complete subtree hash.
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from domain.errors import InvalidInput
-from domain.merkle.hasher import HASH_SIZE, empty_root, node_hash
-from domain.merkle.proof import NodeReader, perfect_subtrees, read_node
+from wire.errors import InvalidInput
+from wire.merkle.hasher import HASH_SIZE, empty_root, node_hash
+from wire.merkle.proof import NodeReader, perfect_subtrees, read_node
 
 #: a complete subtree: (level, index, hash) covering leaves [index << level, (index+1) << level)
 Node = tuple[int, int, bytes]
@@ -61,7 +61,7 @@ class CompactTree:
     def resume(cls, size: int, node: NodeReader) -> CompactTree:
         """Rebuild the state of a tree of ``size`` leaves from stored complete subtrees.
 
-        Makes popcount(size) calls to ``node(level, index)`` (see ``domain.merkle.proof``);
+        Makes popcount(size) calls to ``node(level, index)`` (see ``wire.merkle.proof``);
         a stored hash that is not 32 bytes raises ``IntegrityFailure``.
         """
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:

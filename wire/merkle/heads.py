@@ -15,7 +15,7 @@ content plus ``DEPTH`` sibling hashes, bottom up: it proves both that a chain's 
 leaf ``h`` and that a chain has no entry at all.
 
 Values are leaf *indices*, not hashes, so an entry can commit the map that includes
-itself. Pure: ``hashlib`` and ``domain.checkpoint.canonical_json``.
+itself. Pure: ``hashlib`` and ``wire.checkpoint.canonical_json``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from domain.checkpoint import canonical_json
-from domain.errors import IntegrityFailure
-from domain.merkle.hasher import HASH_SIZE, leaf_hash, node_hash
+from wire.checkpoint import canonical_json
+from wire.errors import IntegrityFailure
+from wire.merkle.hasher import HASH_SIZE, leaf_hash, node_hash
 
 #: bits of SHA-256(chain key) naming its bucket: 65,536 buckets, 16 hashes per proof
 DEPTH = 16

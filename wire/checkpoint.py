@@ -1,8 +1,11 @@
 """The trail's checkpoint format: signed tree heads and the canonical JSON they sign.
 
-Pure (standard library only): the projection that builds the trail, the exports and the
-offline verifier all share these definitions; signing and signature checks live in
-``keys.checkpoint``, the only place that holds or uses the trail key.
+Pure (standard library and PyNaCl's Ed25519 verification): the projection that builds
+the trail, the exports and the offline verifier all share these definitions and the
+signature checks (``verify_checkpoint``, ``verify_manifest``: they need the public key
+only, and fail with ``SignatureInvalid`` or ``CheckpointFormatError``, both
+``IntegrityFailure``). Signing lives in ``keys.checkpoint``, the only place that holds
+the trail key.
 
 A **checkpoint** says "at ``time`` the trail had ``size`` entries and this Merkle root".
 The signed message is a small text note in the spirit of C2SP signed notes
@@ -27,7 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.errors import IntegrityFailure, InvalidInput
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from wire.errors import IntegrityFailure, InvalidInput
 
 ORIGIN = "coffre-trail/v1"
 KEY_NAME = "coffre-trail"
@@ -161,3 +167,57 @@ def decode_b64(text: Any, size: int, what: str) -> bytes:
     if len(value) != size:
         raise CheckpointFormatError(f"{what} must be {size} bytes, got {len(value)}")
     return value
+
+
+class SignatureInvalid(IntegrityFailure):
+    """A checkpoint or manifest signature does not verify under the given public key."""
+
+    code = "trail-signature-invalid"
+
+    def __init__(self, detail: str, *, what: str) -> None:
+        super().__init__(detail)
+        self.what = what
+
+
+def _verify_key(public_key: bytes) -> VerifyKey:
+    if not isinstance(public_key, bytes) or len(public_key) != 32:
+        raise CheckpointFormatError("a trail public key is exactly 32 bytes")
+    return VerifyKey(public_key)
+
+
+def verify_checkpoint(checkpoint: Checkpoint, public_key: bytes) -> None:
+    """Check that ``checkpoint`` was signed by the holder of ``public_key``.
+
+    Returns None on success. Raises ``SignatureInvalid`` (``what="checkpoint"``) if the
+    key id names another key, the origin is not ``coffre-trail/v1`` or the signature
+    does not verify over the note body; ``CheckpointFormatError`` for a malformed key.
+    """
+    key = _verify_key(public_key)
+    if checkpoint.origin != ORIGIN:
+        raise SignatureInvalid(f"checkpoint origin is {checkpoint.origin!r}", what="checkpoint")
+    expected = key_id_of(public_key)
+    if checkpoint.key_id != expected:
+        raise SignatureInvalid(
+            f"checkpoint names key {checkpoint.key_id}, the public key is {expected}",
+            what="checkpoint",
+        )
+    try:
+        key.verify(checkpoint.body(), checkpoint.signature)
+    except BadSignatureError:
+        raise SignatureInvalid(
+            f"checkpoint signature for size {checkpoint.size} does not verify", what="checkpoint"
+        ) from None
+
+
+def verify_manifest(manifest: dict[str, Any], signature: bytes, public_key: bytes) -> None:
+    """Check an export manifest's signature; ``SignatureInvalid(what="manifest")`` if not."""
+    key = _verify_key(public_key)
+    try:
+        # surrogatepass: a lone surrogate in a forged manifest must fail the signature,
+        # not the encoding
+        message = MANIFEST_CONTEXT + canonical_json(manifest).encode("utf-8", "surrogatepass")
+        key.verify(message, signature)
+    except (BadSignatureError, ValueError, RecursionError):
+        raise SignatureInvalid(
+            "export manifest signature does not verify", what="manifest"
+        ) from None

@@ -18,14 +18,8 @@ Pure functions over ``bytes`` and ``hashlib``; no I/O.
 
 from __future__ import annotations
 
-from domain.merkle.hasher import (
-    HASH_SIZE,
-    empty_root,
-    leaf_hash,
-    node_hash,
-    root_from_leaf_hashes,
-)
-from domain.merkle.proof import (
+from wire.merkle.hasher import HASH_SIZE, empty_root, leaf_hash, node_hash, root_from_leaf_hashes
+from wire.merkle.proof import (
     NodeReader,
     consistency_proof,
     inclusion_proof,
@@ -33,8 +27,8 @@ from domain.merkle.proof import (
     perfect_subtrees,
     root,
 )
-from domain.merkle.tree import CompactTree, Node, frontier_ids
-from domain.merkle.verify import (
+from wire.merkle.tree import CompactTree, Node, frontier_ids
+from wire.merkle.verify import (
     InclusionVerifier,
     ProofError,
     RootMismatch,

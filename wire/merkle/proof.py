@@ -8,15 +8,15 @@ subtree hash (``trail_nodes(level, index, hash)``, filled by ``CompactTree``) an
 with one lookup, so each function here makes O(log n) calls, whatever the tree size.
 
 Right-edge subtrees that are not perfect are hashed on the fly from their perfect parts.
-Verification lives in ``domain.merkle.verify`` and needs none of this.
+Verification lives in ``wire.merkle.verify`` and needs none of this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.errors import IntegrityFailure, InvalidInput
-from domain.merkle.hasher import HASH_SIZE, empty_root, node_hash
+from wire.errors import IntegrityFailure, InvalidInput
+from wire.merkle.hasher import HASH_SIZE, empty_root, node_hash
 
 #: ``node(level, index)``: hash of leaves [index * 2**level, (index + 1) * 2**level)
 NodeReader = Callable[[int, int], bytes]

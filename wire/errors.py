@@ -1,25 +1,35 @@
-"""Coffre's error types, one tree for the whole vault.
+"""Coffre's error types, one tree shared by the server and the client (``wire``).
+
+The SDK raises the very classes the server raises: a problem+json ``type`` maps back to
+its class (``client.sdk.error_from_problem``).
 
 Every failure a caller can act on is one of these; the HTTP layer maps each class to a
 status and a stable problem ``type`` once (``api/problems.py``) and nowhere else::
 
     CoffreError
     ├── InvalidInput            bad identifiers, metadata, scopes: nothing was recorded
+    │   └── InvalidKey          key bytes or a key id of the wrong size or shape
     ├── NotFound
     │   ├── UnknownSpace
     │   ├── UnknownDocument     also what a refused read looks like from outside
     │   ├── UnknownGrant
     │   ├── UnknownRepresentative
-    │   └── UnknownReaderKey
+    │   ├── UnknownReaderKey
+    │   └── UnknownKey          no space key with this id in the key store
     ├── Conflict
-    │   └── SpaceAlreadyExists
+    │   ├── SpaceAlreadyExists
+    │   └── KeyAlreadyExists    a space key with this id is already stored
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
     ├── IntegrityFailure        a ciphertext or receipt failed verification
-    │   └── DecryptionError     (defined in ``keys``) opaque on purpose
+    │   └── DecryptionError     opaque on purpose: never says which check failed
     ├── KeyDestroyed            the space's key was shredded: nothing can be opened
     └── Unavailable             a backend (event store, key store, blob store) failed
+        ├── KeyStoreUnavailable the key store's database failed
+        └── MasterKeyError      master keys missing, malformed or unsafe on disk
+            ├── InsecureKeyFile the master key file is readable by group or others
+            └── UnknownMasterKey a secret is wrapped under a master key not loaded
 
 Messages never contain document bytes, keys or tokens.
 """
@@ -134,3 +144,58 @@ class Unavailable(CoffreError):
     """A backend failed; the operation did not happen (and released nothing)."""
 
     code = "unavailable"
+
+
+class DecryptionError(IntegrityFailure):
+    """A ciphertext, sealed key or wrapped secret failed authentication.
+
+    Deliberately opaque (like PyNaCl's ``CryptoError``): telling an attacker *which*
+    check failed (header, tag, truncation, key) only helps them.
+    """
+
+    code = "decryption-failed"
+
+    def __init__(self, detail: str = "ciphertext failed verification") -> None:
+        super().__init__(detail)
+
+
+class InvalidKey(InvalidInput):
+    """Key material or a key id has the wrong size or shape."""
+
+    code = "invalid-key"
+
+
+class UnknownKey(NotFound):
+    """No space key with this id exists in the key store."""
+
+    code = "unknown-key"
+
+
+class KeyAlreadyExists(Conflict):
+    """A space key with this id is already stored."""
+
+    code = "key-already-exists"
+
+
+class KeyStoreUnavailable(Unavailable):
+    """The key store's backend failed; nothing was changed or released."""
+
+    code = "key-store-unavailable"
+
+
+class MasterKeyError(Unavailable):
+    """The master keys could not be loaded or used (configuration problem)."""
+
+    code = "master-key-error"
+
+
+class InsecureKeyFile(MasterKeyError):
+    """The master key file grants permissions to group or others."""
+
+    code = "insecure-key-file"
+
+
+class UnknownMasterKey(MasterKeyError):
+    """A secret is wrapped under a master key id that is not configured."""
+
+    code = "unknown-master-key"

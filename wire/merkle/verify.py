@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import IntegrityFailure
-from domain.merkle.hasher import HASH_SIZE, empty_root, node_hash
+from wire.errors import IntegrityFailure
+from wire.merkle.hasher import HASH_SIZE, empty_root, node_hash
 
 
 class ProofError(IntegrityFailure):

@@ -1,6 +1,6 @@
 """RFC 9162 §2.1 hashing for the audit trail's Merkle tree (SHA-256, domain-separated).
 
-The whole hasher is three functions and a fold; everything else in ``domain.merkle`` is
+The whole hasher is three functions and a fold; everything else in ``wire.merkle`` is
 built on them::
 
     leaf_hash(d)    = SHA-256(0x00 || d)        RFC 9162 §2.1.1, MTH({d})
@@ -35,7 +35,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
     ``left`` and ``right`` are the hashes of the two children, left child first. No length
     check is made here (this is the hot path); callers handing in untrusted hashes check
-    them first (see ``domain.merkle.verify``).
+    them first (see ``wire.merkle.verify``).
     """
     return hashlib.sha256(NODE_PREFIX + left + right).digest()
 

@@ -22,7 +22,7 @@ masked, a minor's secrecy, an emergency access refused): an attempt a regulator 
 look at.
 
 Verifiability: the Bundle's first entry is a ``Binary`` holding the complete, signed
-JSON Lines export (``application/jsonl``), which ``vault.trail_verify`` checks offline;
+JSON Lines export (``application/jsonl``), which ``client.trail_verify`` checks offline;
 a ``Provenance`` names every AuditEvent as derived from it and carries the checkpoint
 and the public key as extensions; each AuditEvent carries its leaf index and leaf hash.
 The AuditEvents are a rendering of the Binary, by ``render_bundle`` alone: the verifier
@@ -31,7 +31,7 @@ that (canonical JSON, byte for byte), so no AuditEvent can say what its entry do
 The one input that is not in the export, a space's INS, is bound to the entry's space
 id: ``space_of_patient(ins)`` must give it (``domain.space.Space.create_id``).
 
-Pure (standard library and ``domain.merkle``): the server (``projections.trail_fhir``)
+Pure (standard library and ``wire.merkle``): the server (``projections.trail_fhir``)
 and the offline verifier import it alike.
 """
 
@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.merkle import leaf_hash as merkle_leaf_hash
+from wire.merkle import leaf_hash as merkle_leaf_hash
 
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
@@ -256,7 +256,7 @@ def render_bundle(
 
     ``patients(space_id)`` returns the INS of a space (for the Patient entity) or None;
     ``timestamp`` is the Bundle's time (RFC 3339), the only part not derived from the
-    export. ``vault.trail_verify`` calls this very function to check a Bundle.
+    export. ``client.trail_verify`` calls this very function to check a Bundle.
     """
     # split on LF only: str.splitlines would also cut at U+2028 and the like, which an
     # entry's text may hold
