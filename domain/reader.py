@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.key_bytes import PUBLIC_KEY_SIZE, b64, decode_key_bytes
+from domain.space import PUBLIC_KEY_SIZE, b64, decode_key_bytes
 from domain.values import Actor
 from wire.envelope import reader_key_id
 from wire.errors import UnknownReaderKey
