@@ -1,6 +1,6 @@
 """``python -m bench [--quick] [--json PATH] [--only 1,4,...]``: run, print, write JSON.
 
-``main(argv)`` is the entry point ``coffre bench`` calls; it returns the exit status
+``main(argv)`` is the entry point ``python -m bench`` calls; it returns the exit status
 (0 when every selected row was measured, 1 when one failed to measure: a missed target
 is reported, not an error).
 """
@@ -63,7 +63,7 @@ def _families() -> list[Family]:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="coffre bench",
+        prog="python -m bench",
         description="Every hot path measured against its physical limit, side by side.",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, under two minutes")

@@ -10,9 +10,9 @@ from pathlib import Path
 from uuid import UUID
 
 from bench.env import BenchEnv, Served, serve
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number
-from keys.readerkey import ReaderKey
-from vault.client import CoffreClient
 from wire.values import Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-bench", "CHU de Bench", organisation="CHU de Bench")

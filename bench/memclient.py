@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.deploy import NullSink
-from keys.readerkey import ReaderKey
-from vault.client import CoffreClient
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 
 MIB = 1024 * 1024
 

@@ -1,7 +1,7 @@
 """Rows 9 and 10: offline trail verification, and inclusion proofs at two sizes.
 
 Row 9 exports the whole log of a real trail (``Trail.export_jsonl``: the events dataset
-replayed by the trail projection) and times ``vault.trail_verify.verify_export`` with
+replayed by the trail projection) and times ``client.trail_verify.verify_export`` with
 the public key, against a plain loop taking SHA-256 of each line of the same file.
 
 Row 10 times ``Trail.inclusion_proof`` (what ``GET /v1/trail/proof`` runs) for random
@@ -34,10 +34,10 @@ def _signer(env: BenchEnv) -> object:
 
 def run_verify(env: BenchEnv, report: Report, opts: Options) -> None:
     """Row 9."""
+    from client.trail_verify import verify_export
     from coffre.bootstrap import build
     from projections.trail_export import TrailQuery
     from vault.blobstore_memory import MemoryBlobStore
-    from vault.trail_verify import verify_export
 
     count = opts.verify_events
     # quick: the log row 6 has just replayed (same scratch database), else a cached one

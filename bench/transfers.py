@@ -29,7 +29,7 @@ from bench.deploy import deposit as sdk_deposit
 from bench.env import ROOT, BenchEnv, process_tree_rss
 from bench.report import Report, Row
 from bench.timing import interleaved, median
-from vault.client import CoffreClient
+from client.sdk import CoffreClient
 
 MIB = 1024 * 1024
 

@@ -1,85 +1,103 @@
-"""The ``coffre`` command: one Typer app, its commands defined in sibling modules.
+"""The ``coffre`` command: the client's commands and the server's, in one Typer app.
 
-- ``coffre.cli_admin``   serve, migrate, token, projections, blobs (next to the data)
-- ``coffre.cli_client``  keys, provision, upload, download, documents, grants, log (HTTP)
-- ``coffre.cli_space``   space: state, activate, oppose, close, rules, settings, physician
-- ``coffre.cli_rules``   mask, unmask, hide-from-representatives, release-to-patient, block,
-                         unblock, emergency, representatives,
-                         notifications (HTTP)
-- ``coffre.demo``        demo (a scripted story against a running embedded server)
+- ``client.cli``         the client's commands (HTTP through the SDK; offline verification)
+- ``coffre.cli_server``  serve, migrate, token, projections, blobs, scheduler, demo
+
+The server's commands are imported only when one of them is asked for (or listed by
+``--help``): a client-only install (``pip install coffre``, without the ``server`` extra)
+runs every client command, and says plainly that a server command needs the extra.
+Benchmarks are not part of the command (``python -m bench``; bench/README.md).
 
 Settings come from ``COFFRE_*`` variables (``vault/settings.py``); see ``docs/cli.md``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
 import typer
+from rich.markup import escape
+from typer.core import TyperCommand
 
-from coffre import cli_admin, cli_audit, cli_client, cli_rules, cli_space
-from coffre.cli_common import DEFAULT_URL, CoffreGroup, UrlOption
+from client.cli import new_app, register
+from client.cli.common import CoffreGroup, fail
 
-app = typer.Typer(
-    name="coffre",
-    cls=CoffreGroup,
-    help="Coffre: an event-sourced, client-encrypted vault for health documents.",
-    no_args_is_help=True,
-    add_completion=False,
-    # a traceback with locals could show a token or a key: never print locals
-    pretty_exceptions_show_locals=False,
+#: the server's commands, by name, resolved lazily from ``coffre.cli_server``
+SERVER_COMMANDS = (
+    "serve",
+    "migrate",
+    "token",
+    "projections",
+    "blobs",
+    "scheduler",
+    "demo",
 )
-
-app.command()(cli_admin.serve)
-app.command()(cli_admin.migrate)
-app.command()(cli_admin.token)
-app.add_typer(cli_client.keys_app, name="keys")
-app.command()(cli_client.provision)
-app.command()(cli_client.upload)
-app.command()(cli_client.download)
-app.command()(cli_client.documents)
-app.command()(cli_client.grant)
-app.command()(cli_client.revoke)
-app.command()(cli_client.grants)
-app.command()(cli_client.log)
-app.add_typer(cli_space.space_app, name="space")
-app.command()(cli_rules.mask)
-app.command()(cli_rules.unmask)
-app.command()(cli_rules.hide_from_representatives)
-app.command()(cli_rules.release_to_patient)
-app.command()(cli_rules.block)
-app.command()(cli_rules.unblock)
-app.add_typer(cli_rules.emergency_app, name="emergency")
-app.add_typer(cli_rules.representatives_app, name="representatives")
-app.add_typer(cli_rules.notifications_app, name="notifications")
-app.add_typer(cli_admin.projections_app, name="projections")
-app.add_typer(cli_admin.blobs_app, name="blobs")
-app.add_typer(cli_admin.scheduler_app, name="scheduler")
-app.add_typer(cli_audit.audit_app, name="audit")
-
-
-@app.command()
-def demo(
-    url: UrlOption = DEFAULT_URL,
-    patient_number: Annotated[
-        str, typer.Option(help="13 digits of the demo patient's INS (the key is computed).")
-    ] = "",
-) -> None:
-    """Play a short story against a running embedded server (`coffre serve`), same data dir."""
-    from coffre.demo import DEFAULT_PATIENT_NUMBER, run_demo
-
-    run_demo(url, patient_number or DEFAULT_PATIENT_NUMBER)
-
-
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    add_help_option=False,
+#: the packages of the ``server`` extra: missing one means a client-only install
+SERVER_PACKAGES = frozenset(
+    {
+        "eventsourcing",
+        "psycopg",
+        "psycopg_pool",
+        "minio",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "structlog",
+        "yoyo",
+        "jwt",
+        "pydantic",
+        "pydantic_settings",
+    }
 )
-def bench(ctx: typer.Context) -> None:
-    """Run the benchmarks (`coffre bench --help` for their options; bench/README.md)."""
-    from bench.cli import main as bench_main
+SERVER_EXTRA_HINT = "pip install 'coffre[server]'"
 
-    raise typer.Exit(bench_main(list(ctx.args)))
+
+class ComposedGroup(CoffreGroup):
+    """The top group: client commands eagerly, server commands on first use."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        """The client's commands and the server's, sorted as ``--help`` shows them."""
+        return sorted({*super().list_commands(ctx), *SERVER_COMMANDS})
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        """A client command, or the server command of that name (imported now)."""
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in SERVER_COMMANDS:
+            return found
+        try:
+            from coffre.cli_server import server_group
+        except ModuleNotFoundError as missing:
+            if (missing.name or "").split(".")[0] not in SERVER_PACKAGES:
+                raise
+            return _needs_server(cmd_name, missing.name or "")
+        return server_group().get_command(ctx, cmd_name)
+
+
+def _needs_server(name: str, missing: str) -> TyperCommand:
+    """A stand-in for a server command on a client-only install: says what to install."""
+    message = (
+        f"`coffre {name}` is a server command and needs the server extra "
+        f"({missing} is not installed): {SERVER_EXTRA_HINT}"
+    )
+    stub = typer.Typer(add_completion=False)
+
+    @stub.command(
+        name,
+        help=escape(f"(needs the server extra: {SERVER_EXTRA_HINT})"),
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+    def run() -> None:
+        # escaped: rich would read `[server]` as markup
+        fail(escape(message))
+
+    command = typer.main.get_command(stub)
+    command.name = name
+    return command
+
+
+app = new_app(ComposedGroup)
+register(app)
 
 
 def main() -> None:

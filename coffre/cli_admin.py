@@ -1,7 +1,7 @@
 """Operator commands: serving, migrations, tokens, projection workers, blob collection.
 
 These run next to the data (they read ``COFFRE_*`` settings and open the stores);
-the client commands in ``coffre.cli_client`` only speak HTTP.
+the client commands in ``client.cli.core`` only speak HTTP.
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from api.logging import configure_logging
+from client.cli.common import err, fail, out
+from coffre import bootstrap
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
-from coffre.cli_common import err, fail, out, settings, token_authority
 from domain.values import Actor
 from projections.runner import Event, EventSource
 from vault.migrations import migrate as apply_migrations
 from vault.settings import Settings
+from vault.tokens import TokenAuthority
+from wire.errors import InvalidInput
 from wire.values import Profession, Role
 
 scheduler_app = typer.Typer(help="Apply the time-based rules of every space.", no_args_is_help=True)
@@ -41,6 +44,18 @@ _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
+
+
+def settings() -> Settings:
+    """Settings from the ``COFFRE_*`` environment, read fresh for each command."""
+    return Settings()
+
+
+def token_authority(config: Settings) -> TokenAuthority:
+    """The token issuer of this deployment (minting works only for the embedded one)."""
+    if config.token_public_key:
+        raise InvalidInput("tokens come from an external issuer here (COFFRE_TOKEN_PUBLIC_KEY)")
+    return bootstrap.token_authority(config)
 
 
 def serve(

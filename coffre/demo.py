@@ -22,10 +22,12 @@ from uuid import UUID
 
 from rich.console import Console
 
-from coffre.cli_common import fail, settings, token_authority
-from coffre.cli_render import access_log_table
+from client.cli.common import fail
+from client.cli.render import access_log_table
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
+from coffre.cli_admin import settings, token_authority
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
-from vault.client import CoffreClient, ReaderKey
 from wire.errors import SpaceAlreadyExists, Unauthenticated, Unavailable, UnknownDocument
 from wire.values import Profession, Role
 

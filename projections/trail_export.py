@@ -4,7 +4,7 @@
 streams header, one line per entry and the signed manifest; ``prove_rows`` attaches the
 inclusion proofs, fetching the stored nodes of a page of entries in one query.
 
-Format ``coffre-trail-export/2`` (``vault.trail_verify`` is its reader; ``/1``, the
+Format ``coffre-trail-export/2`` (``client.trail_verify`` is its reader; ``/1``, the
 same without ``completeness``, is still read for whole-log exports)::
 
     {"format": "coffre-trail-export/1", "query": {...}, "range": {"first", "end"},

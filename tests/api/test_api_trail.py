@@ -18,10 +18,10 @@ from api_helpers import ALICE, AUDITOR, BRUNO, DOCTOR, NURSE, Caller
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 
+from client.trail_verify import TrailVerificationError, verify_file
 from coffre.bootstrap import Coffre, build
 from vault.clock import ManualClock
 from vault.settings import Settings
-from vault.trail_verify import TrailVerificationError, verify_file
 from wire.checkpoint import Checkpoint, key_id_of, verify_checkpoint
 from wire.merkle import verify_consistency
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from client.sdk import CoffreClient
+from client.trail_verify import verify_export
 from coffre.cli import app
 from domain.values import patient_id_from_number
 from tests.cli.conftest import Invoke, Server
-from vault.client import CoffreClient
-from vault.trail_verify import verify_export
 from wire.checkpoint import Checkpoint
 from wire.errors import InvalidInput, Unauthenticated
 from wire.merkle import verify_consistency

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from coffre.cli_common import token_authority
+from client.sdk import CoffreClient
+from coffre.cli_admin import token_authority
 from coffre.demo import DEFAULT_PATIENT_NUMBER, _actors
 from domain.values import patient_id_from_number
 from tests.cli.conftest import Invoke, Server
-from vault.client import CoffreClient
 from vault.settings import Settings
 
 

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 import pytest
 from rich.console import Console
 
-from coffre.cli_common import token_authority
-from coffre.cli_render import access_log_table
+from client.cli.render import access_log_table
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
+from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.cli.conftest import Invoke, Server
-from vault.client import CoffreClient, ReaderKey
 from vault.settings import Settings
 from wire.errors import UnknownDocument
 from wire.values import Profession, Role

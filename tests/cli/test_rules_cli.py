@@ -24,13 +24,14 @@ from click.testing import Result
 from rich.console import Console
 from typer.testing import CliRunner
 
+from client.cli.render import access_rules_view, notifications_table
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from coffre.cli import app
-from coffre.cli_render import access_rules_view, notifications_table
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS
 from tests.served import scratch_bucket, scratch_database, serve, server_env
-from vault.client import CoffreClient, ReaderKey
 from vault.tokens import TokenAuthority
 from wire.errors import UnknownDocument
 from wire.values import Profession, Role
@@ -312,7 +313,7 @@ def test_release_a_document_held_for_an_announcement(
     report = tmp_path / "compte-rendu.pdf"
     report.write_bytes(b"compte rendu")
     uploaded = hospital(
-        "upload", patient.id, str(report), "--type", "lab_result", "--title", "Biopsie",
+        "deposit", patient.id, str(report), "--type", "lab_result", "--title", "Biopsie",
         "--invisible-to-patient",
     )  # fmt: skip
     assert uploaded.exit_code == 0, uploaded.output

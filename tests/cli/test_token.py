@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from coffre.bootstrap import build
 from coffre.cli import app
-from coffre.cli_common import token_authority
+from coffre.cli_admin import token_authority
 from domain.values import Actor, professional_id_from_number
 from vault.settings import Settings
 from wire.values import Profession, Role

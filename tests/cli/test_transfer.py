@@ -1,7 +1,7 @@
-"""Client commands over real HTTP: keys, provision, upload, download, grants.
+"""Client commands over real HTTP: keys, provision, deposit, read, grants.
 
 Unlike the SDK tests (in-process transport, buffered), these go through uvicorn, so
-the upload really is a chunked request body and the download a streamed response.
+the deposit really is a chunked request body and the read a streamed response.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coffre.cli_common import token_authority
+from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.cli.conftest import Invoke, Server
 from vault.settings import Settings
@@ -34,7 +34,7 @@ def tokens(server: Server) -> dict[str, str]:
     }
 
 
-def test_upload_then_download_a_multi_mebibyte_file(
+def test_deposit_then_read_a_multi_mebibyte_file(
     coffre_cli: Invoke, tokens: dict[str, str], tmp_path: Path
 ) -> None:
     clinic = {"COFFRE_TOKEN": tokens["clinic"]}
@@ -49,7 +49,7 @@ def test_upload_then_download_a_multi_mebibyte_file(
     source = tmp_path / "scan.bin"
     source.write_bytes(os.urandom(5 * 1024 * 1024 + 3))
     uploaded = coffre_cli(
-        "upload",
+        "deposit",
         PATIENT.id,
         str(source),
         "--type",
@@ -68,11 +68,11 @@ def test_upload_then_download_a_multi_mebibyte_file(
     assert (tmp_path / "k" / "r.key").stat().st_mode & 0o777 == 0o600
 
     target = tmp_path / "copy.bin"
-    downloaded = coffre_cli("download", PATIENT.id, document_id, str(target), env=patient)
+    downloaded = coffre_cli("read", PATIENT.id, document_id, str(target), env=patient)
     assert downloaded.exit_code == 0, downloaded.output
     assert target.read_bytes() == source.read_bytes()
 
-    # An existing file is not replaced unless asked.
+    # An existing file is not replaced unless asked (through the old verb, a hidden alias).
     again = coffre_cli("download", PATIENT.id, document_id, str(target), env=patient)
     assert again.exit_code == 1 and "--force" in again.stderr
 

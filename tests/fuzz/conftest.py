@@ -26,12 +26,12 @@ from uuid import UUID
 import httpx
 import pytest
 
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
-from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import BACKENDS, clock, coffre  # noqa: F401 - the poison test's
 from tests.served import scratch_bucket, scratch_database, serve
-from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
 from wire.values import Profession, Role
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
-from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import Cast, deposit
 from tests.scenarios.test_transfers import server_env
 from tests.served import serve
-from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
 from wire.envelope import decrypt, unseal
 from wire.values import Role

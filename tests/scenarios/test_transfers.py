@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
-from keys.readerkey import ReaderKey
 from tests.scenarios.conftest import BACKENDS
 from tests.served import serve, server_env
-from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
 from wire.values import Role
 

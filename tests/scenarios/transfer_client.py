@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from keys.readerkey import ReaderKey
-from vault.client import CoffreClient
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 
 MIB = 1024 * 1024
 #: what a caller typically hands the SDK at a time (a file read of 64 KiB)

@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 from api.app import create_app
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
-from vault.client import CoffreClient, ReaderKey
 from vault.settings import Settings
 from wire.values import Profession, Role
 

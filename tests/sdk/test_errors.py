@@ -12,10 +12,12 @@ from datetime import date
 import httpx
 import pytest
 
+from client.problems import error_from_problem
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import patient_id_from_number
 from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER
-from vault.client import CoffreClient, ReaderKey, error_from_problem
 from wire.envelope import DataKey, encrypt, seal
 from wire.errors import (
     CoffreError,

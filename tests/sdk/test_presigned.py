@@ -21,12 +21,13 @@ import httpx
 import pytest
 
 from api.app import create_app
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor
 from tests.blobstore.test_contract import other_name_of
 from tests.scenarios.conftest import backend_settings
 from tests.sdk.conftest import BASE_URL, HOSPITAL, PATIENT, InProcessTransport
-from vault.client import CoffreClient, ReaderKey
 from wire.envelope import CHUNK_SIZE
 from wire.errors import IntegrityFailure
 

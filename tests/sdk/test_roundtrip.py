@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, STRANGER
-from vault.client import CoffreClient
 from wire.envelope import CHUNK_SIZE, ciphertext_size
 from wire.errors import IntegrityFailure, UnknownDocument
 

@@ -1,4 +1,4 @@
-"""The rules of a space through the SDK (vault.client_rules), against the app in process."""
+"""The rules of a space through the SDK (client.rules), against the app in process."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number
 from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
-from vault.client import CoffreClient
 from vault.settings import DEMO_REGISTRY, Settings
 from wire.errors import (
     Conflict,

@@ -20,11 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from client.sdk import CoffreClient
 from coffre.bootstrap import build
-from coffre.cli_common import token_authority
+from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number
 from tests.served import free_port, serve
-from vault.client import CoffreClient
 from vault.settings import Settings
 from wire.values import Role
 

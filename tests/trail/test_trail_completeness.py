@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from client.trail_verify import TrailVerificationError, verify_export
 from coffre.bootstrap import Coffre
 from keys.checkpoint import CheckpointSigner
 from projections.runner import ProjectionRunner
@@ -28,7 +29,6 @@ from tests.trail.make_vectors import TESTDATA, shortened
 from tests.trail.scenario import live_history
 from tests.trail.story import SEED, T0, migrate_sqlite, project, story
 from vault.clock import ManualClock
-from vault.trail_verify import TrailVerificationError, verify_export
 
 
 def export(trail: Trail, query: TrailQuery, from_size: int | None = None) -> list[str]:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fhir.resources.R4B.bundle import Bundle
 
+from client.trail_verify import verify_fhir
 from domain.periods import Periods
 from domain.space import Space
 from domain.values import Actor
@@ -19,7 +20,6 @@ from projections.trail import TrailProjection
 from projections.trail_query import Trail, TrailQuery
 from tests.trail.story import DOCTOR_ID, PATIENT_A, SEED, T0, migrate_sqlite
 from vault.clock import ManualClock
-from vault.trail_verify import verify_fhir
 from wire.values import Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de Lyon")

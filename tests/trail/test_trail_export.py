@@ -14,6 +14,14 @@ import pytest
 from fhir.resources.R4B.auditevent import AuditEvent
 from fhir.resources.R4B.bundle import Bundle
 
+from client.trail_verify import (
+    TrailVerificationError,
+    load_checkpoint,
+    parse_public_key,
+    verify_export,
+    verify_fhir,
+    verify_file,
+)
 from coffre.bootstrap import Coffre
 from keys.checkpoint import CheckpointSigner
 from projections import trail_store
@@ -23,14 +31,6 @@ from projections.trail_query import Trail, TrailQuery
 from tests.scenarios.conftest import Cast
 from tests.trail.scenario import live_history
 from vault.clock import ManualClock
-from vault.trail_verify import (
-    TrailVerificationError,
-    load_checkpoint,
-    parse_public_key,
-    verify_export,
-    verify_fhir,
-    verify_file,
-)
 from wire.errors import InvalidInput
 from wire.merkle import verify_consistency, verify_inclusion
 
@@ -207,7 +207,7 @@ def test_public_keys_parse_from_base64_or_hex(signer: CheckpointSigner) -> None:
 
 def test_the_verifier_needs_no_database_and_no_network() -> None:
     code = (
-        "import sys, vault.trail_verify; "
+        "import sys, client.trail_verify; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('eventsourcing', 'psycopg', 'sqlite3', 'minio', 'httpx', 'socket', 'projections', "
         "'fastapi', 'yoyo')]; print(bad); sys.exit(1 if bad else 0)"

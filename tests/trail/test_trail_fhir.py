@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from client.trail_verify import TrailVerificationError, verify_fhir
 from coffre.bootstrap import Coffre
 from domain.space import SPACE_NAMESPACE, Space
 from keys.checkpoint import CheckpointSigner
@@ -21,7 +22,6 @@ from projections.trail_query import Trail, TrailQuery
 from tests.scenarios.conftest import Cast
 from tests.trail.scenario import live_history
 from vault.clock import ManualClock
-from vault.trail_verify import TrailVerificationError, verify_fhir
 from wire.trail_fhir import SPACE_NAMESPACE as FHIR_SPACE_NAMESPACE
 from wire.trail_fhir import space_of_patient
 

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from client.trail_verify import TrailVerificationError, verify_export, verify_fhir, verify_file
 from coffre.cli import app
 from keys.checkpoint import CheckpointSigner
 from projections.trail_fhir import bundle_from_export
 from projections.trail_query import TrailQuery
 from tests.trail.story import DOCTOR_ID, PATIENT_A, SEED, T0, story_trail
-from vault.trail_verify import TrailVerificationError, verify_export, verify_fhir, verify_file
 from wire.checkpoint import canonical_json
 
 KEY = CheckpointSigner(SEED).public_key

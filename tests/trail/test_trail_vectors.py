@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from client.trail_verify import TrailMismatchError, TrailVerificationError, verify_export
 from tests.trail.make_vectors import TESTDATA, build_vectors
-from vault.trail_verify import TrailMismatchError, TrailVerificationError, verify_export
 
 ERRORS = {
     "TrailVerificationError": TrailVerificationError,

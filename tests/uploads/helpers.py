@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
 from tests.served import serve, server_env
-from vault.client import CoffreClient
 from vault.tokens import TokenAuthority
 from wire.envelope import DataKey, encrypt
 from wire.values import Role

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from client.sdk import CoffreClient
 from tests.scenarios.conftest import BACKENDS
 from tests.uploads.helpers import (
     CLINIC,
@@ -30,7 +31,6 @@ from tests.uploads.helpers import (
     running,
     wait_for,
 )
-from vault.client import CoffreClient
 
 IDLE_TIMEOUT = 3.0
 PER_CALLER = 4

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from vault.trail_checks import (
+from client.trail_checks import (
     FORMAT,
     LEGACY_FORMAT,
     EntryWalker,

@@ -1,7 +1,7 @@
 """The rules of a space in the SDK: its life, masks, blocks, settings, emergency access,
 representatives, and the caller's own notifications.
 
-Mixed into ``vault.client.CoffreClient`` (``activate`` lives there)::
+Mixed into ``client.sdk.CoffreClient`` (``activate`` lives there)::
 
     with CoffreClient(url, patient_token) as coffre:
         coffre.mask(ins, document_id)
@@ -23,7 +23,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from vault.client_io import document_path, space_path
+from client.io import document_path, space_path
 from wire.errors import InvalidInput
 
 __all__ = ["RepresentativeKind", "RuleMethods", "SettingName"]

@@ -1,19 +1,21 @@
 """What every ``coffre`` command shares: options, error handling, consoles, the SDK client.
 
+Client side only (the SDK, typer, rich): the server's commands add their own parts in
+``coffre.cli_admin`` (settings, the token issuer).
+
 Output rules: results go to stdout; progress, notes and errors to stderr. Nothing here
 ever prints a token, a key or a document byte (only ``coffre token`` prints a token).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
-import pydantic
 import typer
 from rich.console import Console, RenderableType
 from rich.progress import (
@@ -26,10 +28,8 @@ from rich.progress import (
 )
 from typer.core import TyperGroup
 
-from coffre import bootstrap
-from vault.client import CoffreClient, ReaderKey
-from vault.settings import Settings
-from vault.tokens import TokenAuthority
+from client.readerkey import ReaderKey
+from client.sdk import CoffreClient
 from wire.errors import CoffreError, InvalidInput
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -80,7 +80,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 class CoffreGroup(TyperGroup):
     """The top command group: turns expected failures into one line and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         """Run the command; a Coffre, file or configuration error prints its message."""
         try:
             return super().invoke(ctx)
@@ -91,7 +91,12 @@ class CoffreGroup(TyperGroup):
             fail(f"no such file: {error.filename}")
         except (FileExistsError, IsADirectoryError, PermissionError) as error:
             fail(f"{error.strerror}: {error.filename}")
-        except pydantic.ValidationError as error:
+        except Exception as error:
+            # the server's settings (pydantic) are imported only by the server's commands:
+            # if pydantic was never imported, no configuration error can have been raised
+            pydantic = sys.modules.get("pydantic")
+            if pydantic is None or not isinstance(error, pydantic.ValidationError):
+                raise
             # only the messages: input values could be secrets from the environment
             fail("configuration: " + "; ".join(_setting_error(e) for e in error.errors()))
 
@@ -115,18 +120,6 @@ def parse_instant(value: str | None, field: str) -> datetime | None:
         raise InvalidInput(f"--{field} must be an ISO date or instant", field=field) from None
     # a bare date or naive time means the user's own clock, not UTC
     return moment if moment.tzinfo else moment.astimezone()
-
-
-def settings() -> Settings:
-    """Settings from the ``COFFRE_*`` environment, read fresh for each command."""
-    return Settings()
-
-
-def token_authority(config: Settings) -> TokenAuthority:
-    """The token issuer of this deployment (minting works only for the embedded one)."""
-    if config.token_public_key:
-        raise InvalidInput("tokens come from an external issuer here (COFFRE_TOKEN_PUBLIC_KEY)")
-    return bootstrap.token_authority(config)
 
 
 def load_reader_key(path: Path) -> ReaderKey:

@@ -1,8 +1,9 @@
 """Client commands: everything that talks to a Coffre server through the SDK.
 
 Documents are encrypted before they leave this machine and decrypted after they
-arrive; the server only sees ciphertext. Downloads land in place only once the whole
-document verified.
+arrive; the server only sees ciphertext. A read lands in place only once the whole
+document verified. The verbs are the SDK's and RULES.md's: ``deposit`` and ``read``
+(``upload`` and ``download`` remain as hidden aliases).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
-from coffre import cli_render
-from coffre.cli_common import (
+from client.cli import render
+from client.cli.common import (
     DEFAULT_READER_KEY,
     DEFAULT_URL,
     JsonOption,
@@ -34,7 +35,7 @@ from coffre.cli_common import (
     show,
     transfer_bar,
 )
-from vault.client import ReaderKey
+from client.readerkey import ReaderKey
 
 keys_app = typer.Typer(help="This client's reader key.", no_args_is_help=True)
 
@@ -121,7 +122,7 @@ def _code_file(path: Path | None) -> Iterator[Callable[[str], None]]:
             path.expanduser().unlink(missing_ok=True)
 
 
-def upload(
+def deposit(
     patient_id: PatientArg,
     file: Annotated[Path, typer.Argument(help="The document to encrypt and deposit.")],
     type_: Annotated[str, typer.Option("--type", help="Document type, e.g. lab_result.")],
@@ -133,7 +134,7 @@ def upload(
     masked: Annotated[
         bool, typer.Option("--masked", help="MASQUE_PS: hidden from professionals but you.")
     ] = False,
-    held: Annotated[
+    invisible_to_patient: Annotated[
         bool,
         typer.Option(
             "--invisible-to-patient",
@@ -141,7 +142,7 @@ def upload(
             "release it (coffre release-to-patient).",
         ),
     ] = False,
-    secret: Annotated[
+    invisible_to_representatives: Annotated[
         bool,
         typer.Option(
             "--invisible-to-representatives",
@@ -152,7 +153,7 @@ def upload(
     token: TokenOption = None,
 ) -> None:
     """Encrypt FILE locally and deposit it; prints the document id."""
-    with client(url, token) as coffre, transfer_bar(f"uploading {file.name}") as progress:
+    with client(url, token) as coffre, transfer_bar(f"depositing {file.name}") as progress:
         doc, version = coffre.deposit(
             patient_id,
             file,
@@ -162,14 +163,14 @@ def upload(
             document_id=document_id,
             progress=progress,
             masked=masked,
-            invisible_to_patient=held,
-            invisible_to_representatives=secret,
+            invisible_to_patient=invisible_to_patient,
+            invisible_to_representatives=invisible_to_representatives,
         )
     out().print(str(doc))
     err().print(f"deposited version {version}")
 
 
-def download(
+def read(
     patient_id: PatientArg,
     document_id: Annotated[str, typer.Argument(help="The document to read.")],
     target: Annotated[Path, typer.Argument(metavar="OUT", help="Where to write the document.")],
@@ -181,7 +182,7 @@ def download(
     """Read a document (the read is recorded), verify and decrypt it into OUT."""
     if target.exists() and not force:
         fail(f"{target} exists; pass --force to replace it")
-    with client(url, token, reader_key) as coffre, transfer_bar("downloading") as progress:
+    with client(url, token, reader_key) as coffre, transfer_bar("reading") as progress:
         summary = coffre.read(patient_id, document_id, target, progress=progress)
     err().print(f"«{summary.title}» ({summary.type}, version {summary.version}) verified")
     out().print(str(target))
@@ -196,7 +197,7 @@ def documents(
     """List the documents of a space that the caller may read."""
     with client(url, token) as coffre:
         found = coffre.documents(patient_id)
-    show(found, as_json, cli_render.documents_table, json_data=[_plain(vars(d)) for d in found])
+    show(found, as_json, render.documents_table, json_data=[_plain(vars(d)) for d in found])
 
 
 def grant(
@@ -265,7 +266,7 @@ def grants(
     """List the grants of a space (the patient only)."""
     with client(url, token) as coffre:
         found = coffre.grants(patient_id)
-    show(found, as_json, cli_render.grants_table, json_data=[_plain(vars(g)) for g in found])
+    show(found, as_json, render.grants_table, json_data=[_plain(vars(g)) for g in found])
 
 
 def log(
@@ -301,7 +302,7 @@ def log(
     if as_json:
         out().print_json(data={"entries": entries, "next_cursor": next_cursor})
         return
-    out().print(cli_render.access_log_table(entries))
+    out().print(render.access_log_table(entries))
     if next_cursor is not None:
         err().print(f"more entries: --before {next_cursor} (or --all)")
 

@@ -1,16 +1,16 @@
 """The regulator's side of the SDK: the trail's public key, checkpoints, proofs, exports.
 
-Mixed into ``vault.client.CoffreClient``::
+Mixed into ``client.sdk.CoffreClient``::
 
     with CoffreClient(url, regulator_token) as coffre:
         key, key_id = coffre.trail_public_key()
         coffre.trail_export("trail.jsonl", patient_id=ins)
-    report = vault.trail_verify.verify_file("trail.jsonl", key)
+    report = client.trail_verify.verify_file("trail.jsonl", key)
 
 Everything but the public key needs a regulator token. An export is streamed to its
 sink as it arrives (memory stays flat); to a path it goes through a temporary file in
 the same directory, renamed into place only once the whole answer arrived. Arriving is
-not verifying: check the file with ``vault.trail_verify`` (``coffre audit verify``)
+not verifying: check the file with ``client.trail_verify`` (``coffre audit verify``)
 against a public key obtained independently of the export.
 """
 
@@ -20,16 +20,15 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, Any, Literal
 
 import httpx
 
-from vault.client_io import Sink, open_sink
+from client.io import Sink, open_sink
+from client.problems import error_of
+from client.shapes import Progress
 from wire.checkpoint import key_id_of
-from wire.errors import CoffreError, IntegrityFailure, InvalidInput, Unavailable
-
-if TYPE_CHECKING:
-    from vault.client import Progress
+from wire.errors import IntegrityFailure, InvalidInput, Unavailable
 
 __all__ = ["ExportFormat", "TrailMethods"]
 
@@ -117,7 +116,7 @@ class TrailMethods:
             with self._http.stream("GET", url, params=params) as response:
                 if response.is_error:
                     response.read()
-                    raise _problem(response)
+                    raise error_of(response)
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
                 done = 0
@@ -134,17 +133,6 @@ class TrailMethods:
         if total is not None and done != total:
             raise Unavailable(f"the export ended after {done} of {total} bytes")
         return done
-
-
-def _problem(response: httpx.Response) -> CoffreError:
-    # imported here: vault.client imports this module to mix the methods in
-    from vault.client import error_from_problem
-
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = None
-    return error_from_problem(response.status_code, problem if isinstance(problem, dict) else None)
 
 
 def _instant(value: datetime | None, field: str) -> str | None:

@@ -1,7 +1,7 @@
 """What the SDK's modules share: request paths, writing a download to its sink, and
 the errors of a download from the blob store itself.
 
-Kept apart from ``vault.client`` so that its mixins (``client_trail``, ``client_rules``)
+Kept apart from ``client.sdk`` so that its mixins (``client.trail``, ``client.rules``)
 import these without importing the client itself.
 """
 

@@ -12,7 +12,7 @@ legal representatives, and the caller's own notifications.
                                             service appoints and ends them)
 - ``coffre notifications list | acknowledge``  the caller's notifications
 
-Each command is one SDK call of ``vault.client_rules``; the server decides who may do
+Each command is one SDK call of ``client.rules``; the server decides who may do
 what, and its refusal is printed as one line with a non-zero exit.
 """
 
@@ -24,8 +24,8 @@ from typing import Annotated
 
 import typer
 
-from coffre import cli_render
-from coffre.cli_common import (
+from client.cli import render
+from client.cli.common import (
     DEFAULT_URL,
     JsonOption,
     PatientArg,
@@ -49,7 +49,7 @@ notifications_app = typer.Typer(help="The caller's own notifications.", no_args_
 
 
 class Kind(StrEnum):
-    """Why someone represents the patient (``vault.client_rules.RepresentativeKind``)."""
+    """Why someone represents the patient (``client.rules.RepresentativeKind``)."""
 
     PARENT = "parent"
     GUARDIAN = "guardian"
@@ -174,7 +174,7 @@ def declare(
     with client(url, token) as coffre:
         access = coffre.invoke_emergency_access(patient_id, justification)
     out().print(str(access["access_id"]))
-    err().print(f"emergency access until {cli_render.when(access['expires_at'])}")
+    err().print(f"emergency access until {render.when(access['expires_at'])}")
 
 
 @emergency_app.command("list")
@@ -187,7 +187,7 @@ def emergency_list(
     """The emergency accesses declared on the space (the patient or a representative)."""
     with client(url, token) as coffre:
         found = coffre.access_rules(patient_id)["emergency_accesses"]
-    show(found, as_json, cli_render.emergency_accesses_table)
+    show(found, as_json, render.emergency_accesses_table)
 
 
 # -- legal representatives ---------------------------------------------------------------
@@ -258,7 +258,7 @@ def representatives_list(
     """The patient's legal representatives, current and past (the patient or one of them)."""
     with client(url, token) as coffre:
         found = coffre.access_rules(patient_id)["representatives"]
-    show(found, as_json, cli_render.representatives_table)
+    show(found, as_json, render.representatives_table)
 
 
 # -- notifications -----------------------------------------------------------------------
@@ -283,7 +283,7 @@ def notifications_list(
     if as_json:
         out().print_json(data=page)
         return
-    out().print(cli_render.notifications_table(page["notifications"]))
+    out().print(render.notifications_table(page["notifications"]))
     err().print(f"{page['unread']} unread")
     if page.get("next_cursor") is not None:
         err().print(f"more notifications: --before {page['next_cursor']}")

@@ -1,7 +1,7 @@
 """``coffre audit``: the regulator's trail, exported through the API and verified offline.
 
 ``audit verify`` needs nothing but the export file and the trail's public key: it runs
-``vault.trail_verify`` on this machine, with no server, no database and no ``COFFRE_*``
+``client.trail_verify`` on this machine, with no server, no database and no ``COFFRE_*``
 configuration. The other commands talk to the API with a regulator token
 (``audit public-key`` needs none).
 """
@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from coffre.cli_common import (
+from client.cli.common import (
     DEFAULT_URL,
     TokenOption,
     UrlOption,
@@ -28,8 +28,8 @@ from coffre.cli_common import (
     parse_instant,
     transfer_bar,
 )
-from vault.client import CoffreClient
-from vault.trail_verify import (
+from client.sdk import CoffreClient
+from client.trail_verify import (
     TrailVerificationError,
     load_checkpoint,
     parse_public_key,

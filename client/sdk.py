@@ -21,14 +21,8 @@ rebuilt from the problem+json ``type``; a network failure raises ``Unavailable``
 from __future__ import annotations
 
 import base64
-import binascii
-import contextlib
-import hashlib
 import hmac
-import io
-import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from types import TracebackType
 from typing import IO, Any
@@ -36,103 +30,39 @@ from uuid import UUID
 
 import httpx
 
-from keys.readerkey import ReaderKey
-from vault.client_io import (
-    Sink,
-    as_uuid,
-    blob_store_error,
-    document_path,
-    open_sink,
-    space_path,
+from client.io import Sink, as_uuid, blob_store_error, document_path, open_sink, space_path
+from client.problems import Bearer, error_of, origin_of
+from client.readerkey import ReaderKey
+from client.rules import RuleMethods
+from client.shapes import (
+    Meter,
+    Progress,
+    Source,
+    as_date,
+    b64decode,
+    open_source,
+    parse_grant,
+    parse_space_key,
+    parse_summary,
 )
-from vault.client_rules import RuleMethods
-from vault.client_trail import TrailMethods
+from client.trail import TrailMethods
 from wire.dto import DocumentSummary, GrantSummary, ProvisionedSpace, SpaceKeyInfo
-from wire.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
+from wire.envelope import DataKey, ciphertext_size, decrypt, encrypt, seal
 from wire.errors import (
-    CoffreError,
-    Conflict,
-    Forbidden,
     IntegrityFailure,
     InvalidInput,
-    NotFound,
-    Unauthenticated,
     Unavailable,
 )
 from wire.values import DocumentMetadata
 
-__all__ = ["CoffreClient", "Progress", "ReaderKey", "error_from_problem"]
-
-#: called as ``progress(done_bytes, total_bytes or None)``; counts ciphertext on the wire
-Progress = Callable[[int, int | None], None]
-Source = str | os.PathLike[str] | bytes | IO[bytes] | Iterable[bytes]
-
-# When a response carries no known problem type, its status still says what happened.
-_BY_STATUS: dict[int, type[CoffreError]] = {
-    400: InvalidInput,
-    401: Unauthenticated,
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    413: InvalidInput,
-    422: InvalidInput,
-}
-
-
-def error_from_problem(status: int, problem: Mapping[str, Any] | None) -> CoffreError:
-    """The ``CoffreError`` an RFC 9457 problem (or a bare error status) stands for."""
-    problem = problem or {}
-    code = str(problem.get("type", "")).rstrip("/").rpartition("/")[2]
-    cls = _error_classes().get(code) or _BY_STATUS.get(status)
-    if cls is None:
-        cls = Unavailable if status >= 500 else CoffreError
-    detail = str(problem.get("detail") or problem.get("title") or f"HTTP error {status}")
-    # Subclasses have differing constructors (rule=, field=); build the instance through
-    # the base so every class comes back the same way, then restore the extras.
-    error = cls.__new__(cls)
-    CoffreError.__init__(error, detail)
-    error.field = problem.get("field")  # type: ignore[attr-defined]
-    error.rule = problem.get("rule")  # type: ignore[attr-defined]
-    error.status = status  # type: ignore[attr-defined]
-    return error
-
-
-def _error_classes() -> dict[str, type[CoffreError]]:
-    # Breadth-first, so a parent keeps its code if a subclass forgot to set its own.
-    # Walked per call (errors are rare) so classes imported later are found too.
-    found: dict[str, type[CoffreError]] = {}
-    pending: deque[type[CoffreError]] = deque([CoffreError])
-    while pending:
-        cls = pending.popleft()
-        found.setdefault(cls.code, cls)
-        pending.extend(cls.__subclasses__())
-    return found
-
-
-class _Bearer(httpx.Auth):
-    """Adds the bearer token, but only to requests for the API's own origin."""
-
-    def __init__(self, token: str, base_url: httpx.URL) -> None:
-        self._header = f"Bearer {token}" if token else ""
-        self._origin = _origin(base_url)
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        """Attach the token to same-origin requests."""
-        # A content_url may be presigned S3 on another host: it must never get the token.
-        # Without a token (public routes: health, the trail's public key) nothing is sent.
-        if self._header and _origin(request.url) == self._origin:
-            request.headers["Authorization"] = self._header
-        yield request
-
-    def __repr__(self) -> str:
-        return "_Bearer(<redacted>)"
+__all__ = ["CoffreClient"]
 
 
 class CoffreClient(RuleMethods, TrailMethods):
     """A session with one Coffre server, as the actor its bearer token names.
 
-    The regulator's trail calls (``trail_*``) come from ``vault.client_trail``; the
-    rules of a space and notifications from ``vault.client_rules``.
+    The regulator's trail calls (``trail_*``) come from ``client.trail``; the
+    rules of a space and notifications from ``client.rules``.
 
     ``reader_key`` is needed only to read documents (and to register it). Use as a
     context manager, or call :meth:`close`.
@@ -151,7 +81,7 @@ class CoffreClient(RuleMethods, TrailMethods):
         self.reader_key = reader_key
         self._http = httpx.Client(
             base_url=url,
-            auth=_Bearer(token, url),
+            auth=Bearer(token, url),
             transport=transport,
             timeout=timeout,
         )
@@ -181,7 +111,7 @@ class CoffreClient(RuleMethods, TrailMethods):
         """Provision a patient's space (services only): its key, when it opens, and the
         one-time code for the person's letter (given once, never stored in clear)."""
         data = self._request("POST", "/v1/spaces", json={"patient_id": patient_id})
-        key = _space_key(data)
+        key = parse_space_key(data)
         opens_at = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
         return ProvisionedSpace(
             key.patient_id,
@@ -199,7 +129,7 @@ class CoffreClient(RuleMethods, TrailMethods):
 
     def space_key(self, patient_id: str) -> SpaceKeyInfo:
         """The public key data keys of this space are sealed to."""
-        return _space_key(self._request("GET", f"{space_path(patient_id)}/key"))
+        return parse_space_key(self._request("GET", f"{space_path(patient_id)}/key"))
 
     def register_reader_key(self) -> str:
         """Register this client's reader public key for its actor; returns the key id."""
@@ -236,12 +166,12 @@ class CoffreClient(RuleMethods, TrailMethods):
         consultation until its author releases it) and ``invisible_to_representatives``
         (INVISIBLE_REPRESENTANTS_LEGAUX).
         """
-        metadata = DocumentMetadata(type=type, title=title, date=_as_date(date))  # type: ignore[arg-type]
+        metadata = DocumentMetadata(type=type, title=title, date=as_date(date))  # type: ignore[arg-type]
         space = self.space_key(patient_id)
         data_key = DataKey.generate()
         sealed = seal(data_key, base64.b64decode(space.public_key))
-        with _open_source(source) as (pieces, size):
-            meter = _Meter(progress, None if size is None else ciphertext_size(size))
+        with open_source(source) as (pieces, size):
+            meter = Meter(progress, None if size is None else ciphertext_size(size))
             upload = self._request(
                 "POST",
                 f"{space_path(patient_id)}/uploads",
@@ -292,14 +222,14 @@ class CoffreClient(RuleMethods, TrailMethods):
         # The sink opens first: an unwritable target must fail before a read is recorded.
         with open_sink(sink) as out:
             release = self._request("POST", url, json={"reader_key_id": reader.key_id})
-            data_key = reader.unseal(_b64decode(release["sealed_key"], "sealed_key"))
+            data_key = reader.unseal(b64decode(release["sealed_key"], "sealed_key"))
             self._fetch(release["content_url"], release["sha256"], data_key, out, progress)
-        return _summary(release["document"])
+        return parse_summary(release["document"])
 
     def documents(self, patient_id: str) -> list[DocumentSummary]:
         """The documents of a space this caller may read."""
         answer = self._request("GET", f"{space_path(patient_id)}/documents")
-        return [_summary(item) for item in answer["documents"]]
+        return [parse_summary(item) for item in answer["documents"]]
 
     def delete(self, patient_id: str, document_id: UUID | str) -> None:
         """Delete a document (the patient only)."""
@@ -327,7 +257,7 @@ class CoffreClient(RuleMethods, TrailMethods):
     def grants(self, patient_id: str) -> list[GrantSummary]:
         """Every grant of the space, active or not (the patient only)."""
         answer = self._request("GET", f"{space_path(patient_id)}/grants")
-        return [_grant(item) for item in answer["grants"]]
+        return [parse_grant(item) for item in answer["grants"]]
 
     def revoke(self, patient_id: str, grant_id: UUID | str) -> None:
         """Revoke a grant; the grantee's very next read is refused."""
@@ -389,7 +319,7 @@ class CoffreClient(RuleMethods, TrailMethods):
             where = self._http.base_url
             raise Unavailable(f"cannot reach Coffre at {where}: {type(error).__name__}") from None
         if response.is_error:
-            raise _error(response)
+            raise error_of(response)
         try:
             return response.json() if response.content else None
         except ValueError:  # a proxy's HTML page, say: not the API we expect
@@ -407,10 +337,10 @@ class CoffreClient(RuleMethods, TrailMethods):
                 if response.is_error:
                     body = response.read()
                     if from_api:
-                        raise _error(response)
+                        raise error_of(response)
                     raise blob_store_error(response.status_code, body)
                 length = response.headers.get("Content-Length")
-                meter = _Meter(progress, int(length) if length and length.isdigit() else None)
+                meter = Meter(progress, int(length) if length and length.isdigit() else None)
 
                 def verified() -> Iterator[bytes]:
                     yield from meter.wrap(response.iter_bytes())
@@ -426,122 +356,4 @@ class CoffreClient(RuleMethods, TrailMethods):
 
     def _is_api(self, url: str) -> bool:
         target = httpx.URL(url)
-        return target.is_relative_url or _origin(target) == _origin(self._http.base_url)
-
-
-class _Meter:
-    """Counts and hashes bytes as they pass, reporting progress."""
-
-    def __init__(self, progress: Progress | None, total: int | None) -> None:
-        self.progress, self.total, self.done = progress, total, 0
-        self._sha = hashlib.sha256()
-
-    def wrap(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Yield ``chunks`` unchanged, metering each."""
-        if self.progress:
-            self.progress(0, self.total)
-        for chunk in chunks:
-            self._sha.update(chunk)
-            self.done += len(chunk)
-            if self.progress:
-                self.progress(self.done, self.total)
-            yield chunk
-
-    def hexdigest(self) -> str:
-        """SHA-256 of everything metered so far."""
-        return self._sha.hexdigest()
-
-
-@contextlib.contextmanager
-def _open_source(source: Source) -> Iterator[tuple[Iterable[bytes], int | None]]:
-    if isinstance(source, bytes | bytearray):
-        yield [bytes(source)], len(source)
-    elif isinstance(source, str | os.PathLike):
-        with open(source, "rb") as file:  # opened now, so a missing file fails before upload
-            yield _chunks(file), os.fstat(file.fileno()).st_size
-    elif isinstance(source, io.TextIOBase):
-        raise InvalidInput("documents are read from binary files (open with 'rb')", field="source")
-    elif hasattr(source, "read"):
-        yield _chunks(source), _remaining(source)  # type: ignore[arg-type]
-    else:
-        yield source, None  # type: ignore[misc]
-
-
-def _chunks(file: IO[bytes]) -> Iterator[bytes]:
-    while piece := file.read(CHUNK_SIZE):
-        yield piece
-
-
-def _remaining(file: IO[bytes]) -> int | None:
-    try:
-        here = file.tell()
-        end = file.seek(0, os.SEEK_END)
-        file.seek(here)
-        return end - here
-    except (OSError, ValueError, AttributeError):
-        return None  # a pipe or socket: size unknown, progress shows bytes only
-
-
-def _error(response: httpx.Response) -> CoffreError:
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = None
-    return error_from_problem(response.status_code, problem if isinstance(problem, dict) else None)
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return url.scheme, url.host, url.port
-
-
-def _as_date(value: date | str) -> date:
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInput("document date must be YYYY-MM-DD", field="date") from None
-    return value
-
-
-def _b64decode(text: str, field: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError, TypeError):
-        raise IntegrityFailure(f"the server sent a malformed {field}") from None
-
-
-def _space_key(data: Mapping[str, Any]) -> SpaceKeyInfo:
-    return SpaceKeyInfo(
-        data["patient_id"], UUID(data["space_id"]), data["key_id"], data["public_key"]
-    )
-
-
-def _summary(data: Mapping[str, Any]) -> DocumentSummary:
-    return DocumentSummary(
-        document_id=UUID(data["document_id"]),
-        type=data["type"],
-        title=data["title"],
-        date=date.fromisoformat(data["date"]),
-        version=int(data["version"]),
-        author_name=data["author_name"],
-        author_organisation=data.get("author_organisation"),
-        size=int(data["size"]),
-        deposited_at=datetime.fromisoformat(data["deposited_at"]),
-    )
-
-
-def _grant(data: Mapping[str, Any]) -> GrantSummary:
-    def when(key: str) -> datetime | None:
-        return datetime.fromisoformat(data[key]) if data.get(key) else None
-
-    return GrantSummary(
-        grant_id=UUID(data["grant_id"]),
-        grantee_id=data["grantee_id"],
-        grantee_name=data["grantee_name"],
-        grantee_profession=data.get("grantee_profession"),
-        scope=data["scope"],
-        granted_at=datetime.fromisoformat(data["granted_at"]),
-        expires_at=when("expires_at"),
-        revoked_at=when("revoked_at"),
-        active=bool(data["active"]),
-    )
+        return target.is_relative_url or origin_of(target) == origin_of(self._http.base_url)

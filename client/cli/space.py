@@ -3,7 +3,7 @@
 Life: ``state``, ``activate``, ``oppose`` (with the letter's one-time code), ``close``
 and ``request-deletion``. Who may read: ``rules`` (who may currently read what),
 ``settings`` and ``physician`` (the attending physician). Each command is one SDK call
-of ``vault.client_rules`` (``activate``: ``vault.client``); the server decides who may
+of ``client.rules`` (``activate``: ``client.sdk``); the server decides who may
 do what, and its refusal is printed as one line with a non-zero exit.
 """
 
@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from coffre import cli_render
-from coffre.cli_common import (
+from client.cli import render
+from client.cli.common import (
     DEFAULT_URL,
     JsonOption,
     PatientArg,
@@ -25,7 +25,7 @@ from coffre.cli_common import (
     professional,
     show,
 )
-from vault.client_rules import SettingName
+from client.rules import SettingName
 from wire.errors import InvalidInput
 
 space_app = typer.Typer(
@@ -62,7 +62,7 @@ def state(
     """Where the space is in its life: pending, opposed, open, closed or deleted."""
     with client(url, token) as coffre:
         found = coffre.space_state(patient_id)
-    show(found, as_json, cli_render.space_state_table)
+    show(found, as_json, render.space_state_table)
 
 
 @space_app.command("activate")
@@ -115,7 +115,7 @@ def close(
     _confirm(f"Close the space of {patient_id}? Its documents will be {fate}.", yes)
     with client(url, token) as coffre:
         found = coffre.close_space(patient_id, express_deletion=express_deletion)
-    show(found, as_json, cli_render.space_state_table)
+    show(found, as_json, render.space_state_table)
 
 
 @space_app.command("request-deletion")
@@ -130,7 +130,7 @@ def request_deletion(
     _confirm(f"Delete the archive of {patient_id} for good?", yes)
     with client(url, token) as coffre:
         found = coffre.request_deletion(patient_id)
-    show(found, as_json, cli_render.space_state_table)
+    show(found, as_json, render.space_state_table)
 
 
 @space_app.command("rules")
@@ -147,7 +147,7 @@ def rules(
     """
     with client(url, token) as coffre:
         found = coffre.access_rules(patient_id)
-    show(found, as_json, cli_render.access_rules_view)
+    show(found, as_json, render.access_rules_view)
 
 
 @space_app.command("settings")
@@ -192,7 +192,7 @@ def settings(
             if value is not None:  # each change is its own recorded event
                 coffre.change_setting(patient_id, name, value)
         current = coffre.access_rules(patient_id)["settings"]
-    show(current, as_json, cli_render.settings_table)
+    show(current, as_json, render.settings_table)
 
 
 @space_app.command("physician")

@@ -1,0 +1,5 @@
+"""``python -m client.cli``: the client's commands without the server's."""
+
+from client.cli import main
+
+main()

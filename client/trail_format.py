@@ -1,0 +1,135 @@
+"""The trail export's format as the verifier reads it: its constants, its errors, and
+the parsing every check shares (entries, hashes, instants).
+
+Internal to the verifier (``client.trail_verify`` is the public face). Pure: standard
+library, ``wire.merkle`` and ``wire.checkpoint``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, NoReturn
+
+from wire.checkpoint import (
+    canonical_json,
+)
+from wire.errors import IntegrityFailure
+from wire.merkle import leaf_hash
+
+FORMAT = "coffre-trail-export/2"
+#: read for whole-log exports only: it carries nothing that pins a subset's completeness
+LEGACY_FORMAT = "coffre-trail-export/1"
+LINKS = {"log": "prev", "space": "space_prev", "actor": "actor_prev"}
+#: the previous leaf *index* of the same chain, in format-2 entries
+LEAF_LINKS = {"space": "space_prev_leaf", "actor": "actor_prev_leaf"}
+ENTRY_KEYS = {"leaf_index", "entry", "inclusion_proof"}
+COMPLETENESS_KEYS = {"anchor", "before", "after", "chains"}
+CHAIN_KEYS = {"bucket", "heads", "proof", "tail"}
+#: ``format_instant``'s fixed-width form: such texts sort as the instants they name
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_decode = json.JSONDecoder().raw_decode
+
+
+class TrailVerificationError(IntegrityFailure):
+    """An export failed verification at ``line`` (leaf ``leaf_index``): ``check`` says what."""
+
+    code = "trail-verification-failed"
+
+    def __init__(
+        self, detail: str, *, check: str, line: int | None = None, leaf_index: int | None = None
+    ) -> None:
+        where = f"line {line}" if line is not None else "export"
+        if leaf_index is not None:
+            where += f" (leaf {leaf_index})"
+        super().__init__(f"{where}: {check}: {detail}")
+        self.check = check
+        self.line = line
+        self.leaf_index = leaf_index
+
+
+class TrailMismatchError(TrailVerificationError):
+    """A hash, root or key in the export differs from the one it must equal."""
+
+    code = "trail-mismatch"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        check: str,
+        expected: bytes,
+        calculated: bytes,
+        line: int | None = None,
+        leaf_index: int | None = None,
+    ) -> None:
+        super().__init__(
+            f"{detail} (expected {expected.hex()}, calculated {calculated.hex()})",
+            check=check,
+            line=line,
+            leaf_index=leaf_index,
+        )
+        self.expected = expected
+        self.calculated = calculated
+
+
+def fail(detail: str, check: str, line: int | None = None, leaf: int | None = None) -> NoReturn:
+    """Raise ``TrailVerificationError`` for ``check`` at ``line`` (leaf ``leaf``)."""
+    raise TrailVerificationError(detail, check=check, line=line, leaf_index=leaf)
+
+
+def is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def proof_hashes(value: Any, check: str, line: int, leaf: int | None) -> list[bytes]:
+    if not isinstance(value, list):
+        fail("a proof is a list of hex hashes", check, line, leaf)
+    if not all(isinstance(h, str) and is_hash(h) for h in value):
+        fail("a proof is a list of hex hashes", check, line, leaf)
+    return [bytes.fromhex(h) for h in value]
+
+
+def utf8(text: str) -> bytes:
+    # a lone surrogate (from a JSON escape) has no UTF-8 form; hash what was given
+    return text.encode("utf-8", "surrogatepass")
+
+
+def parse_entry(text: str, line: int, index: int) -> dict[str, Any]:
+    """An entry's canonical text as an object naming ``index``, or a refusal."""
+    try:
+        # raw_decode, not loads: text around the value fails the canonical check anyway
+        entry = _decode(text)[0]
+    except (ValueError, RecursionError):
+        entry = None
+    if not isinstance(entry, dict):
+        fail("the entry is not canonical JSON", "entry-format", line, index)
+    try:
+        canonical = canonical_json(entry)
+    except (ValueError, RecursionError):
+        canonical = None
+    if canonical != text:
+        fail("the entry is not canonical JSON", "entry-format", line, index)
+    if entry.get("leaf_index") != index or type(entry.get("leaf_index")) is not int:
+        fail(f"the entry says leaf {entry.get('leaf_index')!r}", "entry-format", line, index)
+    return entry
+
+
+def entry_leaf_hash(text: str, line: int, index: int | None) -> bytes:
+    try:
+        return leaf_hash(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        fail("the entry is not UTF-8 text (a lone surrogate)", "entry-format", line, index)
+
+
+def entry_at(entry: dict[str, Any], line: int, index: int) -> str:
+    at = entry.get("at")
+    if not (isinstance(at, str) and INSTANT.fullmatch(at)):
+        fail("the entry's time is not an instant", "entry-format", line, index)
+    return at
+
+
+def is_hash(value: Any) -> bool:
+    return (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    )

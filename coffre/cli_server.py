@@ -1,0 +1,46 @@
+"""The server's commands of ``coffre``, imported by ``coffre.cli`` only when asked for.
+
+- ``coffre.cli_admin``  serve, migrate, token, projections, blobs, scheduler
+- ``coffre.demo``       demo (a scripted story against a running embedded server)
+
+They run next to the data and need the ``server`` extra (the stores, the API, settings).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from client.cli.common import DEFAULT_URL, UrlOption
+from coffre import cli_admin
+
+app = typer.Typer(add_completion=False)
+
+app.command()(cli_admin.serve)
+app.command()(cli_admin.migrate)
+app.command()(cli_admin.token)
+app.add_typer(cli_admin.projections_app, name="projections")
+app.add_typer(cli_admin.blobs_app, name="blobs")
+app.add_typer(cli_admin.scheduler_app, name="scheduler")
+
+
+@app.command()
+def demo(
+    url: UrlOption = DEFAULT_URL,
+    patient_number: Annotated[
+        str, typer.Option(help="13 digits of the demo patient's INS (the key is computed).")
+    ] = "",
+) -> None:
+    """Play a short story against a running embedded server (`coffre serve`), same data dir."""
+    from coffre.demo import DEFAULT_PATIENT_NUMBER, run_demo
+
+    run_demo(url, patient_number or DEFAULT_PATIENT_NUMBER)
+
+
+@cache
+def server_group() -> TyperGroup:
+    """The server's commands as one click group (built once)."""
+    return typer.main.get_group(app)
