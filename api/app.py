@@ -23,16 +23,18 @@ from api.middleware import BODY_METHODS, BodyLimit, SecurityHeaders
 from api.routers import (
     access_log,
     access_views,
-    content,
+    blocks,
+    confidentiality,
     documents,
+    emergency,
     grants,
     health,
+    life,
     notifications,
-    readers,
-    spaces,
+    reads,
+    representatives,
     trail,
 )
-from api.routers.rules import RULES_ROUTERS
 
 log = structlog.get_logger(__name__)
 
@@ -73,21 +75,23 @@ def create_app(services: Services) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.services = services
+    # One router per concept (the same names as ``vault``'s use cases).
     for module in (
         health,
-        spaces,
-        readers,
+        life,
         documents,
-        content,
+        reads,
         grants,
+        confidentiality,
+        blocks,
+        representatives,
+        emergency,
         access_log,
-        trail,
-        notifications,
         access_views,
+        notifications,
+        trail,
     ):
         app.include_router(module.router)
-    for rules_router in RULES_ROUTERS:  # the rules of a space (RULES.md)
-        app.include_router(rules_router)
     problems.install(app)
     # Last added runs first: the request context wraps everything, even a 413.
     app.add_middleware(BodyLimit)

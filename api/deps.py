@@ -1,6 +1,9 @@
 """What routes depend on, as ``Annotated`` aliases: services and the authenticated actor.
 
 A route's signature says what it needs (``vault: VaultDep, actor: PatientActor``).
+Queries over the projections come from the composition root too, through
+``FreshViewsDep``: in embedded mode it catches the projections up before handing a
+query object out, so no route decides about freshness.
 Role checks here are coarse ("this role may not call this route"); whether *this*
 patient may act on *that* space is the vault's decision, never a route's.
 """
@@ -8,6 +11,7 @@ patient may act on *that* space is the vault's decision, never a route's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
@@ -15,6 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.values import Actor
 from projections.access_log import AccessLog
+from projections.access_views import AccessViews
+from projections.notifications import Notifications
 from projections.runner import ProjectionRunner
 from projections.trail_query import Trail
 from vault.service import Vault
@@ -43,6 +49,8 @@ class Services(Protocol):
     vault: Vault
     tokens: TokenAuthority
     access_log: AccessLog
+    access_views: AccessViews
+    notifications: Notifications
     runner: ProjectionRunner
     trail: Trail
     settings: Any  # an ApiSettings; ``Any`` so the pydantic Settings class matches
@@ -61,31 +69,65 @@ def get_vault(services: ServicesDep) -> Vault:
     return services.vault
 
 
-def get_access_log(services: ServicesDep) -> AccessLog:
-    """Queries over the access-log projection."""
-    return services.access_log
-
-
-def get_runner(services: ServicesDep) -> ProjectionRunner:
-    """The projection runner (to catch up in embedded mode)."""
-    return services.runner
-
-
 def get_trail(services: ServicesDep) -> Trail:
-    """The regulator trail (queries, checkpoints, exports)."""
+    """The regulator trail (queries, checkpoints, exports) as it is now projected."""
     return services.trail
 
 
-def get_settings(services: ServicesDep) -> ApiSettings:
-    """The process settings."""
-    return services.settings  # type: ignore[no-any-return]
+def current_time(services: ServicesDep) -> datetime:
+    """The vault's clock's now (the instant views are asked about)."""
+    return services.vault.clock.now()
+
+
+class FreshViews:
+    """The query objects over the projections, caught up first in embedded mode.
+
+    When this process runs the projections itself (``run_projections_in_process``),
+    the first query of a request projects what is stored now, so that a caller sees
+    their own latest actions; with separate workers the views are eventual, as
+    documented. Ask for a query object *after* the use case it follows (an access log
+    read is recorded, then the log is queried).
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._caught_up = not services.settings.run_projections_in_process
+
+    def _fresh(self) -> None:
+        if not self._caught_up:
+            self._services.runner.catch_up()
+            self._caught_up = True
+
+    def access_log(self) -> AccessLog:
+        """Queries over the access-log view."""
+        self._fresh()
+        return self._services.access_log
+
+    def access_views(self) -> AccessViews:
+        """Queries over the access views (who may read what)."""
+        self._fresh()
+        return self._services.access_views
+
+    def notifications(self) -> Notifications:
+        """Queries over the notifications view."""
+        self._fresh()
+        return self._services.notifications
+
+    def trail(self) -> Trail:
+        """The regulator trail."""
+        self._fresh()
+        return self._services.trail
+
+
+def fresh_views(services: ServicesDep) -> FreshViews:
+    """The views for this request (see ``FreshViews``)."""
+    return FreshViews(services)
 
 
 VaultDep = Annotated[Vault, Depends(get_vault)]
-AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
-RunnerDep = Annotated[ProjectionRunner, Depends(get_runner)]
 TrailDep = Annotated[Trail, Depends(get_trail)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+FreshViewsDep = Annotated[FreshViews, Depends(fresh_views)]
+NowDep = Annotated[datetime, Depends(current_time)]
 
 # auto_error=False: a missing header must become our 401 problem, not FastAPI's 403.
 bearer = HTTPBearer(auto_error=False, description="An EdDSA JWT naming the caller")

@@ -21,8 +21,8 @@ from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
 from projections.access_log import AccessLog, AccessLogProjection
-from projections.access_views import AccessViewsProjection
-from projections.notifications import NotificationsProjection
+from projections.access_views import AccessViews, AccessViewsProjection
+from projections.notifications import Notifications, NotificationsProjection
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
 from projections.trail import TrailProjection
@@ -52,6 +52,8 @@ class Coffre:
     views: ViewStore
     runner: ProjectionRunner
     access_log: AccessLog
+    access_views: AccessViews
+    notifications: Notifications
     trail: Trail
     scheduler: Scheduler
     collector: BlobCollector
@@ -259,6 +261,8 @@ def build(
         views=views,
         runner=runner,
         access_log=AccessLog(views),
+        access_views=AccessViews(views),
+        notifications=Notifications(views),
         trail=trail,
         scheduler=scheduler,
         collector=collector,

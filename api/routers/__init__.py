@@ -1,1 +1,2 @@
-"""One router per resource or audience; each route is one ``Vault`` call."""
+"""One router per concept (the names of ``vault``'s use cases); each route is one use-case
+call, or one query on a view."""

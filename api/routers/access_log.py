@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AccessLogDep, PatientActor, RunnerDep, SettingsDep, VaultDep
+from api.deps import FreshViewsDep, PatientActor, VaultDep
 from api.models import LogEntry, LogPage, LogQuery
 from api.routers.common import PatientId, problem_responses
 from projections.access_log import LogFilter
@@ -23,18 +23,12 @@ def read_access_log(
     patient_id: PatientId,
     query: Annotated[LogQuery, Query()],
     vault: VaultDep,
-    access_log: AccessLogDep,
-    runner: RunnerDep,
-    settings: SettingsDep,
+    views: FreshViewsDep,
     actor: PatientActor,
 ) -> LogPage:
     """A page of the log, newest first; ``next_cursor`` is the next page's ``before``."""
-    space_id = vault.authorise_log(patient_id, actor)
-    if settings.run_projections_in_process:
-        # Embedded mode: project what is stored now, so the patient sees their own
-        # latest actions (a separate worker would make this an eventual view).
-        runner.catch_up()
-    page = access_log.page(
+    space_id = vault.authorise_log(patient_id, actor)  # recorded before the log is read
+    page = views.access_log().page(
         space_id,
         before=query.before,
         limit=query.limit,

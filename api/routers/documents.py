@@ -1,4 +1,6 @@
-"""Documents of a space: upload ciphertext, deposit, list, read (key release), delete."""
+"""Documents of a space: the key depositors seal to, upload of a ciphertext, deposit
+(or a new version, with its confidentiality codes), deletion. Use cases in
+``vault.documents``; listing and reading are in ``api.routers.reads``."""
 
 from __future__ import annotations
 
@@ -14,26 +16,16 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from api import problems
 from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
 from api.middleware import CLOSE
-from api.models import (
-    DepositCreate,
-    DepositCreated,
-    DocumentList,
-    DocumentPublic,
-    ReadCreate,
-    ReleasePublic,
-    Upload,
-    Uuid,
-)
+from api.models import DepositCreate, DepositCreated, SpaceKey, Upload, Uuid
 from api.routers.common import PatientId, problem_responses
-from vault.rules import Confidentiality
-from wire.dto import Release
+from vault.confidentiality import Confidentiality
 from wire.errors import Unavailable
 
+# Tags per route: the operation ids (``<tag>-<name>``) predate this module and stay.
 router = APIRouter(
-    prefix="/v1/spaces/{patient_id}",
-    tags=["documents"],
-    responses=problem_responses(401, 403, 404, 422),
+    prefix="/v1/spaces/{patient_id}", responses=problem_responses(401, 403, 404, 422)
 )
+_DOCUMENTS = ["documents"]
 
 DocumentId = Annotated[Uuid, Path(description="the document's id")]
 
@@ -133,8 +125,15 @@ def _slots(request: Request) -> _Slots:
     return state.upload_slots  # type: ignore[no-any-return]
 
 
+@router.get("/key", name="space_key", tags=["spaces"])
+def space_key(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) -> SpaceKey:
+    """The public key depositors seal data keys to."""
+    return SpaceKey.model_validate(vault.space_key(patient_id, actor))
+
+
 @router.post(
     "/uploads",
+    tags=_DOCUMENTS,
     status_code=status.HTTP_201_CREATED,
     name="upload_ciphertext",
     openapi_extra=_OCTET_STREAM_BODY,
@@ -167,6 +166,7 @@ async def upload_ciphertext(
 
 @router.post(
     "/documents",
+    tags=_DOCUMENTS,
     status_code=status.HTTP_201_CREATED,
     name="deposit_document",
     responses=problem_responses(400, 409),
@@ -187,43 +187,9 @@ def deposit_document(
     return DepositCreated.model_validate(deposit)
 
 
-@router.get("/documents", name="list_documents")
-def list_documents(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) -> DocumentList:
-    """The documents the caller may read; others are not even counted."""
-    documents = vault.documents(patient_id, actor)
-    return DocumentList(documents=[DocumentPublic.model_validate(d) for d in documents])
-
-
-@router.post(
-    "/documents/{document_id}/reads",
-    name="read_document",
-    responses=problem_responses(400, 410, 503),
-)
-def read_document(
-    patient_id: PatientId,
-    document_id: DocumentId,
-    body: ReadCreate,
-    request: Request,
-    vault: VaultDep,
-    actor: CurrentActor,
-) -> ReleasePublic:
-    """Record a read, then release the data key sealed to the caller's reader key.
-
-    A refused read is recorded too, and answers exactly like an unknown document.
-    """
-    release = vault.read(patient_id, document_id, actor, body.reader_key_id)
-    return ReleasePublic(
-        access_id=release.access_id,
-        document=DocumentPublic.model_validate(release.document),
-        sha256=release.sha256,
-        sealed_key=release.sealed_key,
-        content_url=_content_url(request, release),
-        expires_at=release.expires_at,
-    )
-
-
 @router.delete(
     "/documents/{document_id}",
+    tags=_DOCUMENTS,
     status_code=status.HTTP_204_NO_CONTENT,
     name="delete_document",
     responses=problem_responses(409),
@@ -234,12 +200,3 @@ def delete_document(
     """The patient deletes a document; its history stays, its content is unreadable."""
     vault.delete_document(patient_id, document_id, actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def _content_url(request: Request, release: Release) -> str:
-    # A presigned blob-store URL when the vault made one, else our own download route,
-    # as a path relative to the API (behind a proxy, under its root path).
-    if release.content_url:
-        return release.content_url
-    path = request.app.url_path_for("read_content", ticket=release.content_ticket)
-    return f"{request.scope.get('root_path', '').rstrip('/')}{path}"

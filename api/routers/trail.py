@@ -12,15 +12,16 @@ import io
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import RegulatorActor, RunnerDep, SettingsDep, TrailDep
+from api.deps import FreshViewsDep, RegulatorActor, TrailDep
 from api.models import ACTOR_ID_PATTERN, Position
 from api.routers.common import problem_responses
+from api.views_models import CheckpointOut, ConsistencyProof, TrailPublicKey
 from projections.trail_export import TrailQuery
 from wire.errors import InvalidInput
 
@@ -42,43 +43,27 @@ class ExportQuery(BaseModel):
     from_size: Position | None = Field(None, description="a checkpoint size you already hold")
 
 
-class PublicKey(BaseModel):
-    """The trail's Ed25519 verification key."""
-
-    public_key: str
-    key_id: str
-
-
-def _catch_up(runner: RunnerDep, settings: SettingsDep) -> None:
-    # Embedded mode: export what is stored now, not what the thread projected so far.
-    if settings.run_projections_in_process:
-        runner.catch_up()
-
-
-@router.get("/public-key", name="trail_public_key", response_model=PublicKey)
-def public_key(trail: TrailDep) -> PublicKey:
+@router.get("/public-key", name="trail_public_key")
+def public_key(trail: TrailDep) -> TrailPublicKey:
     """The key that signs checkpoints and export manifests."""
     key = trail.signer.public_key
-    return PublicKey(public_key=base64.b64encode(key).decode("ascii"), key_id=trail.signer.key_id)
+    return TrailPublicKey(
+        public_key=base64.b64encode(key).decode("ascii"), key_id=trail.signer.key_id
+    )
 
 
 @router.get("/checkpoints/latest", name="latest_checkpoint")
-def latest_checkpoint(
-    trail: TrailDep, runner: RunnerDep, settings: SettingsDep, actor: RegulatorActor
-) -> dict[str, Any]:
+def latest_checkpoint(views: FreshViewsDep, actor: RegulatorActor) -> CheckpointOut:
     """The newest signed checkpoint (one is signed now if the trail has none)."""
-    _catch_up(runner, settings)
+    trail = views.trail()
     checkpoint = trail.latest_checkpoint() or trail.checkpoint()
-    return checkpoint.to_json()
+    return CheckpointOut.model_validate(checkpoint.to_json())
 
 
 @router.post("/checkpoints", name="sign_checkpoint", status_code=201)
-def sign_checkpoint(
-    trail: TrailDep, runner: RunnerDep, settings: SettingsDep, actor: RegulatorActor
-) -> dict[str, Any]:
+def sign_checkpoint(views: FreshViewsDep, actor: RegulatorActor) -> CheckpointOut:
     """Sign a checkpoint over the trail as it is now (on demand)."""
-    _catch_up(runner, settings)
-    return trail.checkpoint().to_json()
+    return CheckpointOut.model_validate(views.trail().checkpoint().to_json())
 
 
 @router.get("/consistency", name="consistency_proof")
@@ -87,12 +72,12 @@ def consistency_proof(
     new: Annotated[Position, Query()],
     trail: TrailDep,
     actor: RegulatorActor,
-) -> dict[str, Any]:
+) -> ConsistencyProof:
     """The RFC 9162 consistency proof between two tree sizes."""
     if old > new or new > trail.size():
         raise InvalidInput("sizes must satisfy old <= new <= the trail's size", field="new")
     proof = trail.consistency_proof(old, new)
-    return {"old": old, "new": new, "proof": [node.hex() for node in proof]}
+    return ConsistencyProof(old=old, new=new, proof=[node.hex() for node in proof])
 
 
 @router.get(
@@ -111,13 +96,11 @@ def consistency_proof(
 )
 def export(
     query: Annotated[ExportQuery, Query()],
-    trail: TrailDep,
-    runner: RunnerDep,
-    settings: SettingsDep,
+    views: FreshViewsDep,
     actor: RegulatorActor,
 ) -> StreamingResponse | JSONResponse:
     """A verifiable export: JSON Lines (streamed) or a FHIR R4 Bundle of AuditEvents."""
-    _catch_up(runner, settings)
+    trail = views.trail()
     selection = TrailQuery(
         patient_id=query.patient_id, actor_id=query.actor_id, since=query.since, until=query.until
     )

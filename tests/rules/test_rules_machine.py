@@ -34,7 +34,7 @@ from domain.values import Actor, Scope, patient_id_from_number, professional_id_
 from keys.codes import CodeHasher
 from tests.rules.conftest import REGISTRY, T0, SetClock
 from tests.rules.model import Step, outcome
-from vault.rules import Confidentiality
+from vault.confidentiality import Confidentiality
 from vault.scheduler import Scheduler
 from wire.envelope import DataKey, encrypt, seal, unseal
 from wire.errors import CoffreError, UnknownDocument, UnknownSpace

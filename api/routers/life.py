@@ -1,16 +1,18 @@
-"""The life of a space: the insurer's register, opposition, activation, closure,
-deletion on request, re-opening, new codes (RULES.md, "Life of a space").
+"""The life of a space: provisioning (one by one, the insurer's register), opposition,
+activation, closure, deletion on request, re-opening, new codes (RULES.md, "Life of a
+space"). Use cases in ``vault.life``.
 
 Each route is one vault call; the vault decides who may do what to which space.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ServiceActor, VaultDep, require_roles
+from api.models import SpaceCreate
 from api.routers.common import PatientId, problem_responses
 from api.rules_models import (
     ClosureIn,
@@ -24,15 +26,39 @@ from domain.values import Actor
 from wire.dto import RegisterEntry, RepresentativeEntry
 from wire.values import Role
 
-router = APIRouter(
-    prefix="/v1/spaces", tags=["space-life"], responses=problem_responses(401, 403, 404, 422)
+#: the operation ids' tags (``<tag>-<name>``) predate this module and must not change
+_LIFE = {"tags": ["space-life"], "responses": problem_responses(401, 403, 404, 422)}
+
+router = APIRouter(prefix="/v1/spaces")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    name="provision_space",
+    tags=["spaces"],
+    responses=problem_responses(401, 403, 409, 422),
 )
+def provision_space(body: SpaceCreate, vault: VaultDep, actor: ServiceActor) -> ProvisionedOut:
+    """Provision a patient's space (platform services only).
+
+    The answer carries the one-time code for the person's letter, once: the vault keeps
+    only its digest. The space opens at ``opens_at`` unless the person opposes, or
+    earlier when they activate it with the code.
+    """
+    return ProvisionedOut.model_validate(vault.provision(body.patient_id, actor))
+
+
+def _with(*statuses: int) -> dict[str, Any]:
+    # The life routes' tag and problems, plus ``statuses``.
+    return {**_LIFE, "responses": {**_LIFE["responses"], **problem_responses(*statuses)}}
+
 
 #: the patient, or someone representing them (the vault checks it is *this* patient's)
 HolderActor = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REPRESENTATIVE))]
 
 
-@router.post("/register", name="provision_register", status_code=status.HTTP_200_OK)
+@router.post("/register", name="provision_register", status_code=status.HTTP_200_OK, **_LIFE)
 def provision_register(body: RegisterIn, vault: VaultDep, actor: ServiceActor) -> RegisterOut:
     """Provision spaces for a batch of the insurer's register; idempotent.
 
@@ -54,7 +80,7 @@ def provision_register(body: RegisterIn, vault: VaultDep, actor: ServiceActor) -
     )
 
 
-@router.get("/{patient_id}/state", name="space_state")
+@router.get("/{patient_id}/state", name="space_state", **_LIFE)
 def space_state(patient_id: PatientId, vault: VaultDep, actor: HolderActor) -> SpaceStateOut:
     """Where the space is in its life: pending, opposed, open, closed or deleted."""
     return SpaceStateOut.model_validate(vault.space_state(patient_id, actor))
@@ -64,7 +90,7 @@ def space_state(patient_id: PatientId, vault: VaultDep, actor: HolderActor) -> S
     "/{patient_id}/opposition",
     name="oppose",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(409),
+    **_with(409),
 )
 def oppose(patient_id: PatientId, body: CodeIn, vault: VaultDep, actor: HolderActor) -> Response:
     """Oppose the space before it opens, with the letter's code (a wrong code: 403)."""
@@ -76,7 +102,7 @@ def oppose(patient_id: PatientId, body: CodeIn, vault: VaultDep, actor: HolderAc
     "/{patient_id}/activation",
     name="activate",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(409),
+    **_with(409),
 )
 def activate(patient_id: PatientId, body: CodeIn, vault: VaultDep, actor: HolderActor) -> Response:
     """Activate the space with the letter's code (a wrong code: 403)."""
@@ -84,7 +110,7 @@ def activate(patient_id: PatientId, body: CodeIn, vault: VaultDep, actor: Holder
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{patient_id}/closure", name="close_space", responses=problem_responses(409))
+@router.post("/{patient_id}/closure", name="close_space", **_with(409))
 def close_space(
     patient_id: PatientId, body: ClosureIn, vault: VaultDep, actor: HolderActor
 ) -> SpaceStateOut:
@@ -93,9 +119,7 @@ def close_space(
     return SpaceStateOut.model_validate(state)
 
 
-@router.post(
-    "/{patient_id}/deletion-request", name="request_deletion", responses=problem_responses(409)
-)
+@router.post("/{patient_id}/deletion-request", name="request_deletion", **_with(409))
 def request_deletion(patient_id: PatientId, vault: VaultDep, actor: HolderActor) -> SpaceStateOut:
     """Ask for a closed space's archive to be deleted without waiting."""
     return SpaceStateOut.model_validate(vault.request_deletion(patient_id, actor))
@@ -105,7 +129,7 @@ def request_deletion(patient_id: PatientId, vault: VaultDep, actor: HolderActor)
     "/{patient_id}/reopening",
     name="reopen",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(409),
+    **_with(409),
 )
 def reopen(patient_id: PatientId, vault: VaultDep, actor: ServiceActor) -> ProvisionedOut:
     """Open a new space for a person who closed or opposed one (archive re-imported)."""
@@ -116,7 +140,7 @@ def reopen(patient_id: PatientId, vault: VaultDep, actor: ServiceActor) -> Provi
     "/{patient_id}/codes",
     name="reissue_code",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(409),
+    **_with(409),
 )
 def reissue_code(patient_id: PatientId, vault: VaultDep, actor: ServiceActor) -> ProvisionedOut:
     """A new one-time code (a lost letter, or a code locked after wrong attempts)."""

@@ -1,6 +1,7 @@
-"""A document's confidentiality codes: masked from professionals (MASQUE_PS), secret
-from legal representatives (INVISIBLE_REPRESENTANTS_LEGAUX), released after an
-announcement consultation (INVISIBLE_PATIENT).
+"""A document's confidentiality codes: masked from professionals (MASQUE_PS), invisible
+to the legal representatives (INVISIBLE_REPRESENTANTS_LEGAUX), released to the patient
+after an announcement consultation (INVISIBLE_PATIENT). Use cases in
+``vault.confidentiality``.
 
 A document the caller may not see answers 404 like one that does not exist.
 """

@@ -1,5 +1,7 @@
 """Who may read, beyond grants: blocked professionals, the attending physician, the
-patient's settings, the care team — and the list of who may currently read what."""
+patient's settings, the care team — and the list of who may currently read what.
+
+Use cases in ``vault.blocks`` (the care team's in ``vault.grants``)."""
 
 from __future__ import annotations
 

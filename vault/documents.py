@@ -1,0 +1,167 @@
+"""Use cases of a space's documents: the space key depositors seal to, the upload of a
+ciphertext, its deposit (or a new version), the patient's deletion, and the collection
+of blobs no deposit names.
+
+Functions over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds them as its
+methods). The ciphertext blob is stored *before* ``Deposited`` is recorded: a blob no
+event names is an orphan that ``collect_orphans`` removes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from domain.space import Space
+from domain.values import Actor, Ciphertext
+from vault.confidentiality import Confidentiality
+from vault.core import VaultCore, key_info
+from wire.dto import Deposit, SpaceKeyInfo, UploadReceipt
+from wire.envelope import MAGIC, VERSION
+from wire.errors import Conflict, InvalidInput, UnknownDocument
+from wire.values import DocumentMetadata
+
+#: the first bytes of every Coffre envelope (format v1): checked on upload
+HEADER_PREFIX = MAGIC + bytes([VERSION])
+
+#: notifications read per page when listing the blobs deposits name
+_PAGE = 1000
+
+
+def space_key(core: VaultCore, patient_id: str, actor: Actor | None = None) -> SpaceKeyInfo:
+    """The public key to which depositors seal data keys for this space.
+
+    With ``actor``, only a depositor of this space may ask (``Forbidden`` otherwise):
+    not a regulator, and a patient only for their own space. Without, anyone may.
+    """
+    space = core.space(patient_id, actor)
+    if actor is not None:
+        core.require_depositor(space, actor)
+    return key_info(space)
+
+
+def upload(
+    core: VaultCore, patient_id: str, chunks: Iterable[bytes], actor: Actor
+) -> UploadReceipt:
+    """Store a document's ciphertext and return a receipt for the deposit.
+
+    The stream must be a Coffre envelope (checked on its first bytes) of at most
+    ``max_document_size`` bytes; otherwise nothing is stored.
+    """
+    space = core.space(patient_id, actor)
+    core.require_depositor(space, actor)
+    if not space.is_open(core.clock.now()):
+        raise Conflict("the space is not open")  # before storing a blob for nothing
+    blob = uuid4().hex
+    info = core.blobs.put(blob, _checked_envelope(chunks, core.max_document_size))
+    expires_at = core.clock.now() + core.upload_ttl
+    ticket = core.upload_tickets.sign(
+        {
+            "blob": info.name,
+            "size": info.size,
+            "sha256": info.sha256,
+            "space": str(space.id),
+            "by": actor.id,
+        },
+        expires_at,
+    )
+    return UploadReceipt(info.name, info.size, info.sha256, ticket, expires_at)
+
+
+def deposit(
+    core: VaultCore,
+    patient_id: str,
+    receipt: str,
+    metadata: DocumentMetadata,
+    sealed_key: bytes | str,
+    actor: Actor,
+    document_id: UUID | None = None,
+    confidentiality: Confidentiality | None = None,
+) -> Deposit:
+    """Record a deposit (or a new version when ``document_id`` names a document).
+
+    ``confidentiality`` sets the document's codes in the same transaction: masked
+    from professionals, invisible to the patient until an announcement consultation,
+    invisible to the legal representatives (``Confidentiality``).
+    """
+    payload = core.upload_tickets.verify(receipt, core.clock.now())
+    ciphertext = Ciphertext(payload["blob"], int(payload["size"]), payload["sha256"])
+    target = document_id or uuid4()
+
+    def change() -> tuple[Space, Deposit]:
+        space = core.space(patient_id, actor)
+        if payload["space"] != str(space.id) or payload["by"] != actor.id:
+            raise InvalidInput(
+                "the upload receipt is for another space or depositor", field="receipt"
+            )
+        core.require_depositor(space, actor)
+        if document_id is not None and document_id not in space.documents:
+            raise UnknownDocument("no such document in this space")
+        now = core.clock.now()
+        if any(
+            v.ciphertext.blob == ciphertext.blob
+            for d in space.documents.values()
+            for v in d.versions
+        ):
+            raise Conflict("this upload was already deposited")
+        version = space.deposit(target, metadata, ciphertext, sealed_key, actor, now)
+        if confidentiality is not None:
+            confidentiality.apply(space, target, core.periods, actor, now)
+        return space, Deposit(target, version)
+
+    return core.retry(change)
+
+
+def delete_document(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:
+    """The patient deletes a document from their space."""
+    core.on_space(patient_id, actor, lambda s, now: s.delete_document(document_id, actor, now))
+
+
+def referenced_blobs(core: VaultCore) -> set[str]:
+    """Names of every blob a ``Deposited`` event refers to."""
+    names: set[str] = set()
+    topic = f"{Space.Deposited.__module__}:{Space.Deposited.__qualname__}"
+    start = 1
+    while True:
+        page = core.recorder.select_notifications(start=start, limit=_PAGE, topics=[topic])
+        for notification in page:
+            event = core.mapper.to_domain_event(notification)
+            names.add(event.blob)  # type: ignore[attr-defined]
+        if len(page) < _PAGE:
+            return names
+        start = page[-1].id + 1
+
+
+def collect_orphans(core: VaultCore, older_than: timedelta) -> int:
+    """Delete blobs older than ``older_than`` that no deposit names; returns the count.
+
+    ``older_than`` must exceed the upload receipt lifetime, or a blob whose deposit
+    is still to come could be collected.
+    """
+    if older_than < core.upload_ttl:
+        raise InvalidInput("orphans are collected only after receipts expire", field="older_than")
+    cutoff = core.clock.now() - older_than
+    candidates = list(core.blobs.names(older_than=cutoff))
+    referenced = referenced_blobs(core)
+    orphans = [name for name in candidates if name not in referenced]
+    for name in orphans:
+        core.blobs.delete(name)
+    return len(orphans)
+
+
+def _checked_envelope(chunks: Iterable[bytes], max_size: int) -> Iterator[bytes]:
+    # Validate while streaming: raising here aborts the blob put, so nothing is stored.
+    size = 0
+    head = b""
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_size:
+            raise InvalidInput("the document is larger than this vault accepts", field="body")
+        if len(head) < len(HEADER_PREFIX):
+            head += chunk[: len(HEADER_PREFIX) - len(head)]
+            if not HEADER_PREFIX.startswith(head):
+                raise InvalidInput("the body is not a Coffre envelope", field="body")
+        yield chunk
+    if len(head) < len(HEADER_PREFIX):
+        raise InvalidInput("the body is not a Coffre envelope", field="body")

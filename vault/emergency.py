@@ -1,0 +1,41 @@
+"""Use case of emergency access (bris de glace): a professional declares it, with a
+justification; refused, and the refusal recorded, when the patient forbade it.
+
+A function over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds it as its
+method).
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from domain.records import Setting
+from domain.values import Actor
+from vault.core import VaultCore
+from wire.dto import EmergencyGranted
+from wire.errors import Refused
+
+
+def invoke_emergency_access(
+    core: VaultCore, patient_id: str, justification: str, actor: Actor
+) -> EmergencyGranted:
+    """A professional declares an emergency access (bris de glace).
+
+    Refused (and the refusal recorded) when the patient forbade emergency access.
+    Reads during the access are logged with ``how = emergency``; the event names
+    the patient, their representatives and the attending physician to notify.
+    """
+    access_id = uuid4()
+    ok = core.on_space(
+        patient_id,
+        actor,
+        lambda s, now: s.invoke_emergency_access(
+            access_id, justification, core.periods, actor, now
+        ),
+    )
+    if not ok:
+        raise Refused(
+            "the patient forbade emergency access", rule=Setting.EMERGENCY_ACCESS_FORBIDDEN
+        )
+    access = core.space(patient_id, actor).emergency_accesses[access_id]
+    return EmergencyGranted(access_id, access.expires_at)

@@ -1,0 +1,140 @@
+"""Use cases of reading: reader keys, the listing of documents, the read itself (a
+decision, its record, the key's release), the ciphertext's download by ticket, and the
+authorisations of the patient's own views (the access log, who may read a document).
+
+Functions over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds them as its
+methods). Every decision is the domain's (``domain.policy``), taken on the space as
+stored now, never on a projection. A read is recorded and committed before the data
+key is resealed: if recording fails, no key leaves.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.access import Access
+from domain.policy import decide_read, may_know_space, may_list
+from domain.reader import Reader
+from domain.values import Actor
+from vault.core import VaultCore, summary
+from wire.dto import DocumentSummary, Release
+from wire.errors import Forbidden, UnknownDocument, UnknownSpace
+
+
+def register_reader_key(core: VaultCore, actor: Actor, public_key: bytes | str) -> str:
+    """Register a reading client's public key for ``actor``; returns the key id."""
+
+    def change() -> tuple[Reader, str]:
+        try:
+            reader = core.repository.get(Reader.create_id(actor.role.value, actor.id))
+        except AggregateNotFoundError:
+            reader = Reader.for_actor(actor)
+        return reader, reader.register(public_key, actor, core.clock.now())
+
+    return core.retry(change)
+
+
+def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSummary]:
+    """The documents ``actor`` may read; others are not even counted."""
+    space = core.space(patient_id, actor)
+    now = core.clock.now()
+    return [
+        summary(document)
+        for document in space.documents.values()
+        if may_list(space, document, actor, now)
+    ]
+
+
+def read(
+    core: VaultCore, patient_id: str, document_id: UUID, actor: Actor, reader_key_id: str
+) -> Release:
+    """Authorise, record, then release the document's key resealed to the reader.
+
+    A refused read is recorded too, and answers exactly like an unknown document so
+    that a refusal never reveals that the document exists.
+    """
+    reader_key = core.reader_key(actor, reader_key_id)
+    space = core.space(patient_id)
+    now = core.clock.now()
+    decision = decide_read(space, document_id, actor, now)
+    if not decision.allowed:
+        # Recorded even for a caller who may not know the space: its patient sees
+        # the attempt, while the caller's answer is the one a missing space gets.
+        core.commit(
+            Access.record_refusal(space.id, document_id, actor, decision, space.version, now)
+        )
+        if not may_know_space(space, actor, now):
+            raise UnknownSpace("no space for this patient")
+        raise UnknownDocument("no such document in this space")
+    document = space.documents[document_id]
+    version = document.current
+    access = Access.record_read(
+        space.id,
+        document_id,
+        version.number,
+        actor,
+        reader_key_id,
+        decision,
+        space.version,
+        now,
+    )
+    core.commit(access)  # raises before any key is touched if the record cannot be stored
+    sealed = core.keyring.reseal(
+        space.id, space.key_id, base64.b64decode(version.sealed_key), reader_key
+    )
+    expires_at = now + core.content_ttl
+    ticket = core.content_tickets.sign(
+        {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
+    )
+    url = (
+        core.blobs.url_for_get(version.ciphertext.blob, core.content_ttl) if core.presign else None
+    )
+    return Release(
+        access_id=access.id,
+        document=summary(document),
+        sha256=version.ciphertext.sha256,
+        sealed_key=base64.b64encode(sealed).decode("ascii"),
+        content_ticket=ticket,
+        content_url=url,
+        expires_at=expires_at,
+    )
+
+
+def open_content(core: VaultCore, ticket: str) -> tuple[int, Iterator[bytes]]:
+    """The size and byte stream of the ciphertext a content ticket names."""
+    payload = core.content_tickets.verify(ticket, core.clock.now())
+    blob = payload["blob"]
+    return core.blobs.size(blob), core.blobs.open(blob)
+
+
+def authorise_log(core: VaultCore, patient_id: str, actor: Actor) -> UUID:
+    """The space id whose access log ``actor`` may read: only the patient's own.
+
+    The reading is recorded (``Access.LogRead``) before the id is returned: RULES.md
+    says reading the log is itself recorded. The log never lists a document invisible
+    to the patient (``projections.access_log``).
+    """
+    space = core.space(patient_id, actor)
+    if not space.is_patient(actor):
+        raise Forbidden("only the patient reads their access log")
+    core.commit(Access.record_log_read(space.id, actor, core.clock.now()))
+    return space.id
+
+
+def authorise_readers(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:
+    """Whether ``actor`` may list who may read ``document_id``: only the patient, and
+    only for a document they may know of (``may_list``).
+
+    A document of another space, deleted, or invisible to the patient is answered as
+    unknown: the list of readers never reveals a document the patient may not see.
+    """
+    space = core.space(patient_id, actor)
+    if not space.is_patient(actor):
+        raise Forbidden("only the patient lists who may read their documents")
+    document = space.documents.get(document_id)
+    if document is None or not may_list(space, document, actor, core.clock.now()):
+        raise UnknownDocument("no such document in this space")
