@@ -25,7 +25,7 @@ from projections.runner import ProjectionRunner, wait_for
 from tests.rules.conftest import REGISTRY, appoint
 from tests.scenarios.conftest import Cast, Person, _person, deposit, read
 from vault.clock import ManualClock
-from vault.rules import Confidentiality
+from vault.confidentiality import Confidentiality
 from vault.scheduler import Scheduler
 from wire.dto import RegisterEntry, RepresentativeEntry
 from wire.envelope import DataKey
