@@ -29,7 +29,14 @@ from vault.confidentiality import Confidentiality
 from vault.scheduler import Scheduler
 from wire.dto import RegisterEntry, RepresentativeEntry
 from wire.envelope import DataKey
-from wire.errors import Conflict, Forbidden, InvalidInput, Refused, UnknownDocument
+from wire.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Refused,
+    UnknownDocument,
+    UnknownSpace,
+)
 from wire.values import DocumentType, Profession, Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de Lyon")
@@ -40,9 +47,19 @@ def pro(n: str, name: str, profession: Profession) -> Actor:
     return Actor(Role.PROFESSIONAL, professional_id_from_number(n), name, profession, "Cabinet")
 
 
-def refused_rule(coffre: Coffre, patient_id: str, document_id: UUID, person: Person) -> str:
-    """Read, expect the refusal to look like an unknown document, return its recorded rule."""
-    with pytest.raises(UnknownDocument, match=r"^no such document in this space$"):
+def refused_rule(
+    coffre: Coffre,
+    patient_id: str,
+    document_id: UUID,
+    person: Person,
+    looks_like: type[Exception] = UnknownDocument,
+) -> str:
+    """Read, expect the refusal to look like an unknown document (or, to a person who
+    does not hold the space, an unknown space), return its recorded rule."""
+    message = {UnknownDocument: "no such document in this space"}.get(
+        looks_like, "no space for this patient"
+    )
+    with pytest.raises(looks_like, match=f"^{message}$"):
         coffre.vault.read(patient_id, document_id, person.actor, person.key_id)
     last = coffre.vault.recorder.max_notification_id()
     (notification,) = coffre.vault.recorder.select_notifications(start=last, limit=1)
@@ -811,13 +828,16 @@ def test_representatives_act_for_the_minor_until_majority_or_revocation(
     # Coming of age: 25 Dec 2026, midnight in Paris.
     clock.advance(datetime.fromisoformat("2026-12-24T23:00:00+00:00") - clock.now())
     assert list(scheduler.run_once().applied.values()) == [["RepresentationEnded"]]
-    assert refused_rule(coffre, minor_id, document_id, mother) == "not_authorised"
-    with pytest.raises(Forbidden):
+    # No longer a holder: the space answers her as if it did not exist (the attempt is
+    # still recorded for the patient).
+    refused = refused_rule(coffre, minor_id, document_id, mother, looks_like=UnknownSpace)
+    assert refused == "not_authorised"
+    with pytest.raises(UnknownSpace):
         coffre.vault.revoke(minor_id, grant_id, mother.actor)
     # A guardian's representation lasts until revoked.
     assert coffre.vault.space_state(minor_id, guardian).status == "open"
     coffre.vault.end_representation(minor_id, guardian.id, REGISTRY)
-    with pytest.raises(Forbidden):
+    with pytest.raises(UnknownSpace):
         coffre.vault.space_state(minor_id, guardian)
     ended = [
         (r.kind, r.active)
@@ -828,13 +848,10 @@ def test_representatives_act_for_the_minor_until_majority_or_revocation(
 
 def test_life_row_1_bulk_provisioning_is_thousands_per_call(coffre: Coffre) -> None:
     """ "A space is provisioned for every insured person ...": the insurer's register,
-    thousands of spaces per call, stored in batches."""
-    import time
-
+    thousands of spaces per call, stored in batches. (How fast is the bench's business:
+    tests assert behaviour, never speed, on a shared machine.)"""
     entries = [RegisterEntry(patient_id_from_number(f"1900175{i:06d}")) for i in range(2000)]
-    started = time.perf_counter()
     report = coffre.vault.provision_register(entries, INSURER)
-    elapsed = time.perf_counter() - started
     assert len(report.provisioned) == 2000
-    assert elapsed < 120, f"2,000 spaces took {elapsed:.0f} s"
-    print(f"\nbulk provisioning: 2,000 spaces in {elapsed:.1f} s ({coffre.settings.database})")
+    again = coffre.vault.provision_register(entries[:10], INSURER)  # idempotent
+    assert again.provisioned == [] and len(again.already_provisioned) == 10

@@ -22,6 +22,7 @@ from wire.errors import (
     UnknownDocument,
     UnknownGrant,
     UnknownRepresentative,
+    UnknownSpace,
 )
 from wire.values import Role
 
@@ -218,7 +219,8 @@ def test_representatives_added_listed_and_ended(connect: Connect, space: str) ->
     registry.end_representation(space, GUARDIAN.id)
     (ended,) = patient.access_rules(space)["representatives"]
     assert ended["active"] is False and ended["ended_at"]
-    with pytest.raises(Forbidden):
+    # No longer a holder: answered as if there were no space (issue 9, item 9).
+    with pytest.raises(UnknownSpace):
         guardian.space_state(space)
 
 
