@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from domain.policy import Decision
+from domain.reads import Decision
 from domain.values import Actor
 from wire.values import require_aware
 

@@ -55,7 +55,9 @@ class Inbox(Aggregate):
             )
         if up_to <= self.up_to:
             return False
-        self._acknowledged(up_to=up_to, actor=actor.to_dict(), at=require_aware(at, field="at"))
+        self.trigger_event(
+            self.Acknowledged, up_to=up_to, actor=actor.to_dict(), at=require_aware(at, field="at")
+        )
         return True
 
     class Acknowledged(Aggregate.Event):
@@ -65,6 +67,5 @@ class Inbox(Aggregate):
         actor: dict[str, Any]
         at: datetime
 
-    @event(Acknowledged)
-    def _acknowledged(self, up_to: int, actor: dict[str, Any], at: datetime) -> None:
-        self.up_to = up_to
+        def apply(self, aggregate: Any) -> None:
+            aggregate.up_to = self.up_to

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.space import PUBLIC_KEY_SIZE, b64, decode_key_bytes
+from domain.key_bytes import PUBLIC_KEY_SIZE, b64, decode_key_bytes
 from domain.values import Actor
 from wire.envelope import reader_key_id
 from wire.errors import UnknownReaderKey
@@ -46,7 +46,8 @@ class Reader(Aggregate):
         key = decode_key_bytes(public_key, size=PUBLIC_KEY_SIZE, field="public_key")
         key_id = reader_key_id(key)
         if key_id not in self.keys:
-            self._key_registered(
+            self.trigger_event(
+                self.KeyRegistered,
                 key_id=key_id,
                 public_key=b64(key),
                 actor=actor.to_dict(),
@@ -55,16 +56,15 @@ class Reader(Aggregate):
         return key_id
 
     class KeyRegistered(Aggregate.Event):
+        """A reading key was registered."""
+
         key_id: str
         public_key: str
         actor: dict[str, Any]
         at: datetime
 
-    @event(KeyRegistered)
-    def _key_registered(
-        self, key_id: str, public_key: str, actor: dict[str, Any], at: datetime
-    ) -> None:
-        self.keys[key_id] = public_key
+        def apply(self, aggregate: Any) -> None:
+            aggregate.keys[self.key_id] = self.public_key
 
     def public_key(self, key_id: str) -> str:
         """The base64 public key registered under ``key_id``."""

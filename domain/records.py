@@ -92,8 +92,9 @@ class Document:
     #: MASQUE_PS: hidden from professionals other than its author (RULES rule 5)
     masked: bool = False
     #: INVISIBLE_REPRESENTANTS_LEGAUX: a minor's secret (RULES rule 7)
-    hidden_from_representatives: bool = False
-    #: INVISIBLE_PATIENT: pending an announcement consultation (RULES rule 6)
+    invisible_to_representatives: bool = False
+    #: INVISIBLE_PATIENT: held for an announcement consultation (RULES rule 6), see
+    #: ``invisible_to_patient``
     announcement: Announcement | None = None
     #: its space key was destroyed (crypto-shredding): the blobs go too
     shredded: bool = False
@@ -108,10 +109,20 @@ class Document:
         """True once the patient deleted it, or the space was shredded."""
         return self.deleted_at is not None
 
-    def awaiting_announcement(self, now: datetime) -> bool:
-        """True while the patient may not see it yet (released early, or a month passed)."""
+    def invisible_to_patient(self, now: datetime) -> bool:
+        """INVISIBLE_PATIENT at ``now``: held, neither released nor a month past."""
         held = self.announcement
         return held is not None and held.released_at is None and now < held.visible_at
+
+    def release(self, at: datetime) -> None:
+        """Apply a release: the patient sees the held document from ``at``."""
+        if self.announcement is not None:
+            self.announcement.released_at = at
+
+    def notice_sent(self, at: datetime) -> None:
+        """Apply a notice: the patient was told the held document awaits them."""
+        if self.announcement is not None:
+            self.announcement.notice_sent_at = at
 
 
 @dataclass
@@ -148,7 +159,7 @@ class Representation:
     until: datetime | None
     ended_at: datetime | None = None
     end_reason: str | None = None
-    #: the act the appointment rests on (``domain.space_access.LegalBasis.to_dict``);
+    #: the act the appointment rests on (``domain.representatives.LegalBasis.to_dict``);
     #: None for representatives recorded before appointments carried one
     basis: dict[str, str] | None = None
 

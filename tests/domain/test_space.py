@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.policy import Mode, Rule, decide_read
+from domain.reads import Mode, Rule, decide_read
 from domain.space import Space
 from domain.values import (
     Actor,

@@ -13,10 +13,10 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from domain.periods import Periods, add_months
-from domain.policy import Rule, decide_read
+from domain.reads import Rule, decide_read
 from domain.records import Setting, SpaceStatus
+from domain.representatives import LegalBasis, Registry
 from domain.space import Space
-from domain.space_access import LegalBasis, Registry
 from domain.values import Actor, Ciphertext, patient_id_from_number, professional_id_from_number
 from wire.errors import Conflict, Forbidden, InvalidInput, UnknownDocument
 from wire.values import DocumentMetadata, DocumentType, Profession, Role

@@ -1,6 +1,7 @@
 """Build the committed replay store: events recorded by the code of one commit.
 
-Run once, on the code whose events are to be kept replayable, BEFORE the domain changes:
+Run once, on the code whose events are to be kept replayable, BEFORE the domain changes
+(its imports follow the code since; the history it records does not change):
 
     .venv/bin/python -m tests.replay.make_store tests/replay/stores/0ff1b93
 
@@ -29,11 +30,11 @@ from eventsourcing.application import Application
 from domain.access import Access
 from domain.inbox import Inbox
 from domain.periods import Periods
-from domain.policy import decide_read
 from domain.reader import Reader
+from domain.reads import decide_read
 from domain.records import GrantBasis, RepresentativeKind, Setting
+from domain.representatives import LegalBasis, Registry
 from domain.space import Space
-from domain.space_access import LegalBasis, Registry
 from domain.values import (
     Actor,
     Ciphertext,
@@ -42,12 +43,7 @@ from domain.values import (
     patient_id_from_number,
     professional_id_from_number,
 )
-from wire.values import DocumentType, Profession, Role
-
-try:  # where issue 10 moves the values both sides of the wire share
-    from wire.values import DocumentMetadata
-except ImportError:  # the code of 0ff1b93, which recorded the store
-    from wire.values import DocumentMetadata  # type: ignore[no-redef]
+from wire.values import DocumentMetadata, DocumentType, Profession, Role
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PERIODS = Periods()
@@ -333,7 +329,7 @@ def facts(space: Space) -> dict[str, Any]:
             "deleted": d.deleted,
             "shredded": d.shredded,
             "masked": d.masked,
-            "invisible_to_representatives": d.hidden_from_representatives,
+            "invisible_to_representatives": d.invisible_to_representatives,
             "invisible_to_patient": None
             if d.announcement is None
             else {

@@ -1,11 +1,11 @@
 """The life of a space: one-time code, opposition, opening, activation, closure,
 re-opening and crypto-shredding (RULES.md, "Life of a space").
 
-``SpaceLife`` is a part of ``Space`` (``class Space(SpaceRules, SpaceLife)``): it holds
-these commands and their events. Its event classes are redefined on ``Space`` by the
-aggregate metaclass, and commands trigger ``self.<Event>``, so stored topics read
-``domain.space:Space.Opposed`` like every other event of a space. Each event's
-``apply`` only assigns: it runs again on every replay.
+``Life`` is the concept's state and its questions (``status_at``, ``is_open``,
+``deletion_due``); ``LifeCommands`` is the part of ``domain.space.Space`` that records
+its events. Event classes defined here are redefined on ``Space`` by the aggregate
+metaclass, so stored topics read ``domain.space:Space.Opposed`` like every other event
+of a space. Each event's ``apply`` only assigns: it runs again on every replay.
 
 Time-based transitions need no event to take effect — a pending space *is* open once
 ``opens_at`` passed — so a late scheduler never delays or advances a rule; the
@@ -16,6 +16,7 @@ shredding is the one that also acts (the vault destroys the key after recording 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.periods import Periods, add_years_to_instant
 from domain.records import CodeCheck, SpaceStatus
+from domain.space_state import SpaceState
 from domain.values import Actor
 from wire.errors import Conflict, Forbidden, InvalidInput
 from wire.values import Role, require_aware
@@ -31,33 +33,46 @@ from wire.values import Role, require_aware
 MAX_CODE_FAILURES = 5
 
 
-class SpaceLife(Aggregate):
-    """Commands and events of a space's life cycle (mixed into ``Space``)."""
+@dataclass
+class Life:
+    """Where a space is in its life, and its key. A space recorded before the life
+    cycle existed has no ``OpeningScheduled`` event: it is open from its provisioning."""
 
-    # The attributes below are set by ``Space.__init__`` (the Provisioned event):
-    # status, opens_at, activated_at, code, code_failures, birth_date, closed_at,
-    # archive_until, deletion_due_at, shredded_at, key_id, public_key.
-
-    # -- reading the state ---------------------------------------------------------
+    key_id: str
+    public_key: str
+    opens_at: datetime
+    status: SpaceStatus = SpaceStatus.OPEN
+    activated_at: datetime | None = None
+    code: dict[str, Any] | None = None
+    code_failures: int = 0
+    birth_date: date | None = None
+    closed_at: datetime | None = None
+    archive_until: datetime | None = None
+    deletion_due_at: datetime | None = None
+    shredded_at: datetime | None = None
+    shredded_keys: list[str] = field(default_factory=list)
 
     def status_at(self, now: datetime) -> SpaceStatus:
         """The status at ``now``: a pending space is open once its deadline passed."""
-        status: SpaceStatus = self.status  # type: ignore[attr-defined]
-        if status is SpaceStatus.PENDING and now >= self.opens_at:  # type: ignore[attr-defined]
+        if self.status is SpaceStatus.PENDING and now >= self.opens_at:
             return SpaceStatus.OPEN
-        return status
+        return self.status
 
     def is_open(self, now: datetime) -> bool:
         """RULES rule 1: documents are deposited and read only in an open space."""
         return self.status_at(now) is SpaceStatus.OPEN
 
-    def _require_open(self, at: datetime) -> None:
-        if not self.is_open(at):
-            raise Conflict("the space is not open")
+    def deletion_due(self, now: datetime) -> bool:
+        """True when a closed space's archive must be shredded at ``now``."""
+        return (
+            self.status is SpaceStatus.CLOSED
+            and self.deletion_due_at is not None
+            and self.deletion_due_at <= now
+        )
 
-    def _require_holder(self, actor: Actor, at: datetime) -> None:
-        if not self.is_holder(actor, at):  # type: ignore[attr-defined]
-            raise Forbidden("only the patient or their representative manages the space")
+
+class LifeCommands(SpaceState):
+    """Commands and events of a space's life cycle (a part of ``Space``)."""
 
     # -- provisioning ----------------------------------------------------------------
 
@@ -93,8 +108,8 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.code = self.code
-            aggregate.code_failures = 0
+            aggregate.life.code = self.code
+            aggregate.life.code_failures = 0
 
     class OpeningScheduled(Aggregate.Event):
         """The space opens at ``opens_at`` unless the person opposes before."""
@@ -104,8 +119,8 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.PENDING
-            aggregate.opens_at = self.opens_at
+            aggregate.life.status = SpaceStatus.PENDING
+            aggregate.life.opens_at = self.opens_at
 
     class BirthDateRecorded(Aggregate.Event):
         """The patient's birth date, from the insurer's register (majority ends parents')."""
@@ -115,15 +130,15 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.birth_date = date.fromisoformat(self.birth_date)
+            aggregate.life.birth_date = date.fromisoformat(self.birth_date)
 
     def reissue_code(self, code: Mapping[str, Any], actor: Actor, at: datetime) -> None:
         """A platform service sends a new letter (lost code, or locked after failures)."""
         if actor.role is not Role.SERVICE:
             raise Forbidden("codes are issued by a platform service")
-        if self.status_at(at) not in (SpaceStatus.PENDING, SpaceStatus.OPEN):
+        if self.life.status_at(at) not in (SpaceStatus.PENDING, SpaceStatus.OPEN):
             raise Conflict("this space takes no code")
-        if self.activated_at is not None:  # type: ignore[attr-defined]
+        if self.life.activated_at is not None:
             raise Conflict("the space is already activated")
         self.trigger_event(self.CodeIssued, code=dict(code), actor=actor.to_dict(), at=at)
 
@@ -132,10 +147,10 @@ class SpaceLife(Aggregate):
     def _code_accepted(
         self, code: str, check: CodeCheck, purpose: str, actor: Actor, at: datetime
     ) -> bool:
-        stored = self.code  # type: ignore[attr-defined]
+        stored = self.life.code
         if stored is None:
             raise Conflict("this space has no usable code")
-        if self.code_failures >= MAX_CODE_FAILURES:  # type: ignore[attr-defined]
+        if self.life.code_failures >= MAX_CODE_FAILURES:
             raise Conflict("the code is locked after too many attempts; ask for a new one")
         if not isinstance(code, str) or not check(code, stored):
             # A wrong code is a refused attempt, recorded like a refused read.
@@ -151,7 +166,7 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.code_failures += 1
+            aggregate.life.code_failures += 1
 
     def oppose(self, code: str, check: CodeCheck, actor: Actor, at: datetime) -> bool:
         """The person (or a representative) refuses the space before it opens.
@@ -160,7 +175,7 @@ class SpaceLife(Aggregate):
         """
         require_aware(at, field="at")
         self._require_holder(actor, at)
-        if self.status_at(at) is not SpaceStatus.PENDING:
+        if self.life.status_at(at) is not SpaceStatus.PENDING:
             raise Conflict("the space can be opposed only before it opens")
         if not self._code_accepted(code, check, "opposition", actor, at):
             return False
@@ -174,8 +189,8 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.OPPOSED
-            aggregate.code = None
+            aggregate.life.status = SpaceStatus.OPPOSED
+            aggregate.life.code = None
 
     def activate(self, code: str, check: CodeCheck, actor: Actor, at: datetime) -> bool:
         """The patient (or a representative) activates the space with the code.
@@ -185,9 +200,9 @@ class SpaceLife(Aggregate):
         """
         require_aware(at, field="at")
         self._require_holder(actor, at)
-        if self.status_at(at) not in (SpaceStatus.PENDING, SpaceStatus.OPEN):
+        if self.life.status_at(at) not in (SpaceStatus.PENDING, SpaceStatus.OPEN):
             raise Conflict("this space cannot be activated")
-        if self.activated_at is not None:  # type: ignore[attr-defined]
+        if self.life.activated_at is not None:
             raise Conflict("the space is already activated")
         if not self._code_accepted(code, check, "activation", actor, at):
             return False
@@ -201,9 +216,9 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.OPEN
-            aggregate.activated_at = self.at
-            aggregate.code = None
+            aggregate.life.status = SpaceStatus.OPEN
+            aggregate.life.activated_at = self.at
+            aggregate.life.code = None
 
     class Opened(Aggregate.Event):
         """The opposition deadline passed without opposition (recorded by the scheduler)."""
@@ -212,7 +227,7 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.OPEN
+            aggregate.life.status = SpaceStatus.OPEN
 
     # -- closure, deletion, re-opening -----------------------------------------------
 
@@ -246,24 +261,22 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.CLOSED
-            aggregate.closed_at = self.at
-            aggregate.archive_until = self.archive_until
-            aggregate.deletion_due_at = self.deletion_due_at
-            for grant in aggregate.grants.values():
-                if grant.revoked_at is None:
-                    grant.revoked_at = self.at
-            for access in aggregate.emergency_accesses.values():
-                if access.ended_at is None:
-                    access.ended_at = self.at
+            life = aggregate.life
+            life.status = SpaceStatus.CLOSED
+            life.closed_at = self.at
+            life.archive_until = self.archive_until
+            life.deletion_due_at = self.deletion_due_at
+            aggregate.grants.end_all(self.at)
+            aggregate.emergency.end_all(self.at)
 
     def request_deletion(self, periods: Periods, actor: Actor, at: datetime) -> None:
         """The holder of a closed space asks for deletion without the archive period."""
         require_aware(at, field="at")
         self._require_holder(actor, at)
-        if self.status_at(at) is not SpaceStatus.CLOSED:
+        due_at = self.life.deletion_due_at
+        if self.life.status_at(at) is not SpaceStatus.CLOSED or due_at is None:
             raise Conflict("only a closed space's archive can be deleted early")
-        due = min(self.deletion_due_at, at + periods.express_deletion)  # type: ignore[attr-defined]
+        due = min(due_at, at + periods.express_deletion)
         self.trigger_event(
             self.DeletionRequested, deletion_due_at=due, actor=actor.to_dict(), at=at
         )
@@ -276,15 +289,7 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.deletion_due_at = self.deletion_due_at
-
-    def deletion_due(self, now: datetime) -> bool:
-        """True when a closed space's archive must be shredded at ``now``."""
-        return (
-            self.status is SpaceStatus.CLOSED  # type: ignore[attr-defined]
-            and self.deletion_due_at is not None  # type: ignore[attr-defined]
-            and self.deletion_due_at <= now  # type: ignore[attr-defined]
-        )
+            aggregate.life.deletion_due_at = self.deletion_due_at
 
     def shred(self, actor: Actor, at: datetime) -> str:
         """Record the crypto-shredding of the space key; returns the key id to destroy.
@@ -292,9 +297,9 @@ class SpaceLife(Aggregate):
         The vault destroys the key (and removes the blobs) only after this is stored.
         """
         require_aware(at, field="at")
-        if not self.deletion_due(at):
+        if not self.life.deletion_due(at):
             raise Conflict("this space is not due for deletion")
-        key_id: str = self.key_id  # type: ignore[attr-defined]
+        key_id = self.life.key_id
         self.trigger_event(self.Shredded, key_id=key_id, actor=actor.to_dict(), at=at)
         return key_id
 
@@ -306,19 +311,12 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.DELETED
-            aggregate.shredded_at = self.at
-            aggregate.shredded_keys.append(self.key_id)
-            aggregate.deletion_due_at = None
-            for document in aggregate.documents.values():
-                document.shredded = True
-                if document.deleted_at is None:
-                    document.deleted_at = self.at
-
-    @property
-    def needs_new_key(self) -> bool:
-        """True when re-opening needs a new space key (the old one was shredded)."""
-        return self.status is SpaceStatus.DELETED  # type: ignore[attr-defined]
+            life = aggregate.life
+            life.status = SpaceStatus.DELETED
+            life.shredded_at = self.at
+            life.shredded_keys.append(self.key_id)
+            life.deletion_due_at = None
+            aggregate.documents.shred_all(self.at)
 
     def reopen(
         self,
@@ -338,16 +336,15 @@ class SpaceLife(Aggregate):
         require_aware(at, field="at")
         if actor.role is not Role.SERVICE:
             raise Forbidden("a new space is opened by a platform service")
-        status = self.status_at(at)
+        status = self.life.status_at(at)
         if status not in (SpaceStatus.CLOSED, SpaceStatus.OPPOSED, SpaceStatus.DELETED):
             raise Conflict("this person already has a space")
-        if self.deletion_due(at):
+        if self.life.deletion_due(at):
             raise Conflict("the archive is due for deletion; it cannot be re-imported")
-        if (key_id != self.key_id) is not self.needs_new_key:  # type: ignore[attr-defined]
+        if (key_id != self.life.key_id) is not self.needs_new_key:
             raise InvalidInput("a new key is needed exactly after deletion", field="key_id")
         reimported = status is SpaceStatus.CLOSED and any(
-            not d.deleted
-            for d in self.documents.values()  # type: ignore[attr-defined]
+            not d.deleted for d in self.documents.values()
         )
         self.trigger_event(
             self.Reopened,
@@ -370,11 +367,12 @@ class SpaceLife(Aggregate):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = SpaceStatus.OPEN
-            aggregate.opens_at = self.at
-            aggregate.activated_at = None
-            aggregate.key_id = self.key_id
-            aggregate.public_key = self.public_key
-            aggregate.closed_at = None
-            aggregate.archive_until = None
-            aggregate.deletion_due_at = None
+            life = aggregate.life
+            life.status = SpaceStatus.OPEN
+            life.opens_at = self.at
+            life.activated_at = None
+            life.key_id = self.key_id
+            life.public_key = self.public_key
+            life.closed_at = None
+            life.archive_until = None
+            life.deletion_due_at = None

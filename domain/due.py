@@ -1,6 +1,6 @@
 """What falls due with time, as the scheduler records it (RULES.md, time).
 
-Every time-based rule already holds at its instant without an event (the policy
+Every time-based rule already holds at its instant without an event (the read decision
 compares instants); ``apply_due`` records that the moment came — the space opened, the
 patient was told of a held document, the document became visible, a parent's
 representation ended at majority — and shreds an archive whose deletion came due.
@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.confidentiality import ConfidentialityCommands
+from domain.life import LifeCommands
 from domain.records import SpaceStatus
+from domain.representatives import RepresentativeCommands
 from domain.values import Actor
 from wire.values import Role, require_aware
 
@@ -19,16 +22,15 @@ from wire.values import Role, require_aware
 SCHEDULER = Actor(Role.SERVICE, "coffre-scheduler", "Coffre scheduler")
 
 
-class SpaceDue:
+class DueCommands(LifeCommands, ConfidentialityCommands, RepresentativeCommands):
     """The scheduler's side of ``Space`` (no events of its own)."""
-
-    # Mixed into ``Space``: the attributes and events used here are the space's.
 
     def due_instants(self) -> list[datetime]:
         """Every future instant at which ``apply_due`` may have something to record."""
+        life = self.life
         instants: list[datetime] = []
-        if self.status is SpaceStatus.PENDING:
-            instants.append(self.opens_at)
+        if life.status is SpaceStatus.PENDING:
+            instants.append(life.opens_at)
         for document in self.documents.values():
             held = document.announcement
             if held is not None and held.released_at is None and not document.deleted:
@@ -36,8 +38,8 @@ class SpaceDue:
         instants += [
             r.until for r in self.representatives.values() if r.until and r.ended_at is None
         ]
-        if self.status is SpaceStatus.CLOSED and self.deletion_due_at is not None:
-            instants.append(self.deletion_due_at)
+        if life.status is SpaceStatus.CLOSED and life.deletion_due_at is not None:
+            instants.append(life.deletion_due_at)
         return instants
 
     def apply_due(self, now: datetime) -> list[str]:
@@ -50,9 +52,9 @@ class SpaceDue:
         require_aware(now, field="now")
         before = len(self.pending_events)
         scheduler = SCHEDULER.to_dict()
-        if self.status is SpaceStatus.PENDING and self.opens_at <= now:
+        if self.life.status is SpaceStatus.PENDING and self.life.opens_at <= now:
             self.trigger_event(self.Opened, actor=scheduler, at=now)
-        if self.status is not SpaceStatus.DELETED:
+        if self.life.status is not SpaceStatus.DELETED:
             for document in self.documents.values():
                 held = document.announcement
                 if held is None or held.released_at is not None or document.deleted:
@@ -78,6 +80,6 @@ class SpaceDue:
                     actor=scheduler,
                     at=now,
                 )
-        if self.deletion_due(now):
+        if self.life.deletion_due(now):
             self.shred(SCHEDULER, now)
         return [type(e).__name__ for e in self.pending_events[before:]]

@@ -1,0 +1,131 @@
+"""Emergency access (bris de glace, CSP L1111-17 and R1111-48).
+
+``Emergencies`` is the concept's state (every declared access by id);
+``EmergencyCommands`` is the part of ``domain.space.Space`` that records them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.periods import Periods
+from domain.records import EmergencyAccess, Setting
+from domain.space_state import SpaceState
+from domain.values import Actor
+from wire.errors import Conflict, Forbidden, InvalidInput
+from wire.values import Role, clean_text, require_aware
+
+JUSTIFICATION_MIN = 10
+JUSTIFICATION_MAX = 1000
+
+
+class Emergencies(dict[UUID, EmergencyAccess]):
+    """A space's emergency accesses by id."""
+
+    def active_for(self, professional_id: str, now: datetime) -> EmergencyAccess | None:
+        """An emergency access of ``professional_id`` in force at ``now``, if any."""
+        for access in self.values():
+            if access.professional.id == professional_id and access.active(now):
+                return access
+        return None
+
+    def end_all(self, at: datetime) -> None:
+        """The space closed: every emergency access still running ends."""
+        for access in self.values():
+            if access.ended_at is None:
+                access.ended_at = at
+
+
+class EmergencyCommands(SpaceState):
+    """Emergency access (a part of ``Space``)."""
+
+    def invoke_emergency_access(
+        self,
+        access_id: UUID,
+        justification: str,
+        periods: Periods,
+        actor: Actor,
+        at: datetime,
+    ) -> bool:
+        """A professional declares an emergency access (bris de glace, CSP L1111-17).
+
+        Returns False, with the refused attempt recorded, when the patient forbade it.
+        The patient, their representatives and the attending physician are named on the
+        event as the people to notify (CSP R1111-48).
+        """
+        require_aware(at, field="at")
+        if actor.role is not Role.PROFESSIONAL:
+            raise Forbidden("only a health professional declares an emergency access")
+        text = clean_text(justification, field="justification", max_length=JUSTIFICATION_MAX)
+        if len(text) < JUSTIFICATION_MIN:
+            raise InvalidInput(
+                "an emergency access needs a written justification", field="justification"
+            )
+        self._require_open(at)
+        if access_id in self.emergency:
+            raise Conflict("an emergency access with this id exists")
+        if self.blocks.settings[Setting.EMERGENCY_ACCESS_FORBIDDEN]:
+            self.trigger_event(
+                self.EmergencyAccessRefused,
+                access_id=access_id,
+                justification=text,
+                actor=actor.to_dict(),
+                at=at,
+            )
+            return False
+        self.trigger_event(
+            self.EmergencyAccessInvoked,
+            access_id=access_id,
+            justification=text,
+            expires_at=at + periods.emergency,
+            notify=self._emergency_recipients(at),
+            actor=actor.to_dict(),
+            at=at,
+        )
+        return True
+
+    def _emergency_recipients(self, at: datetime) -> list[dict[str, Any]]:
+        recipients = [{"role": Role.PATIENT.value, "id": self.patient_id}]
+        recipients += [
+            {"role": Role.REPRESENTATIVE.value, "id": r.representative.id}
+            for r in self.representatives.values()
+            if r.active(at)
+        ]
+        physician = self.blocks.attending_physician
+        if physician is not None:
+            recipients.append({"role": Role.PROFESSIONAL.value, "id": physician.id})
+        return recipients
+
+    class EmergencyAccessInvoked(Aggregate.Event):
+        """An emergency access started; ``notify`` lists who must be told."""
+
+        access_id: UUID
+        justification: str
+        expires_at: datetime
+        notify: list[dict[str, Any]]
+        actor: dict[str, Any]
+        at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.emergency[self.access_id] = EmergencyAccess(
+                id=self.access_id,
+                professional=Actor.from_dict(self.actor),
+                justification=self.justification,
+                started_at=self.at,
+                expires_at=self.expires_at,
+            )
+
+    class EmergencyAccessRefused(Aggregate.Event):
+        """An emergency access was refused: the patient forbade emergency access."""
+
+        access_id: UUID
+        justification: str
+        actor: dict[str, Any]
+        at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            pass  # a record for the patient's log; it changes no state
