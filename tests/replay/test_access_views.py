@@ -141,3 +141,22 @@ def test_a_masked_document_is_listed_only_for_an_allowed_attending_physician(
     assert reader_ids(coffre, document_id) == [doctor.id]
     coffre.vault.unmask(patient.id, document_id, patient)
     assert reader_ids(coffre, document_id) == sorted([doctor.id, stranger.id])
+
+
+def test_a_masked_documents_readers_are_decide_reads_author_and_emergency_included(
+    coffre: Coffre, cast: Cast
+) -> None:
+    # The view re-implemented the mask rule and listed, for a masked document, only an
+    # allowed attending physician; the domain also lets its author and, when the patient
+    # lets emergencies reveal masked documents, a professional in an emergency access.
+    patient, doctor, stranger = cast.patient.actor, cast.doctor.actor, cast.stranger.actor
+    document_id = deposit(coffre, patient.id, b"lab", doctor)
+    for professional in (doctor, stranger):
+        coffre.vault.grant(patient.id, professional, Scope.whole_space(), None, patient)
+    coffre.vault.mask(patient.id, document_id, patient)
+    assert reader_ids(coffre, document_id) == [doctor.id]
+    coffre.vault.change_setting(patient.id, Setting.EMERGENCY_REVEALS_MASKED, True, patient)
+    coffre.vault.invoke_emergency_access(patient.id, "Patient inconscient", stranger)
+    assert reader_ids(coffre, document_id) == sorted([doctor.id, stranger.id])
+    coffre.vault.clock.advance(timedelta(days=2))  # the emergency access ended
+    assert reader_ids(coffre, document_id) == [doctor.id]
