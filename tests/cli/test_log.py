@@ -158,3 +158,15 @@ def test_only_the_patient_reads_the_log(coffre_cli: Invoke, server: Server) -> N
     result = coffre_cli("log", PATIENT.id, env={"COFFRE_TOKEN": token})
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_an_unknown_action_is_an_error_not_an_empty_log(
+    coffre_cli: Invoke, history: dict[str, str]
+) -> None:
+    # The probe's "log --action foo" printed an empty log; it now says what is wrong.
+    result = coffre_cli(
+        "log", PATIENT.id, "--action", "foo", env={"COFFRE_TOKEN": history["token"]}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "action" in result.stderr
+    assert "deposit" in result.stderr  # the known actions are named
