@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.models import ID_MAX, TEXT_MAX, GranteeIn, GrantPublic, RequestModel, ResponseModel
-from domain.space_access import BASIS_REFERENCE_MAX
+from domain.representatives import BASIS_REFERENCE_MAX
 
 REGISTER_MAX = 10_000
 

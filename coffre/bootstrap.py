@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from domain.space_access import Registry
+from domain.representatives import Registry
 from keys.checkpoint import CheckpointSigner
 from keys.keyring import Keyring
 from keys.keystore import KeyStore

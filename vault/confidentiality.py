@@ -3,49 +3,26 @@
 ``invisible_to_representatives`` (INVISIBLE_REPRESENTANTS_LEGAUX).
 
 Functions over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds them as its
-methods); each is one transaction on one space, and the space decides who may.
+methods); each is one transaction on one space, and the space decides who may. The
+codes set with a deposit are a ``domain.confidentiality.Confidentiality``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
-from domain.periods import Periods
-from domain.space import Space
+from domain.confidentiality import Confidentiality
 from domain.values import Actor
 from vault.core import VaultCore
 
-
-@dataclass(frozen=True)
-class Confidentiality:
-    """Codes a depositor sets on a document, in the deposit's transaction.
-
-    ``masked``: MASQUE_PS (hidden from professionals but its author);
-    ``invisible_to_patient``: INVISIBLE_PATIENT (until an announcement consultation:
-    professionals and services only); ``invisible_to_representatives``:
-    INVISIBLE_REPRESENTANTS_LEGAUX (a minor's secret).
-    """
-
-    masked: bool = False
-    invisible_to_patient: bool = False
-    invisible_to_representatives: bool = False
-
-    def apply(
-        self, space: Space, document_id: UUID, periods: Periods, actor: Actor, at: datetime
-    ) -> None:
-        """Record the codes on a document ``actor`` just deposited."""
-        if self.masked or self.invisible_to_patient or self.invisible_to_representatives:
-            space.set_codes_at_deposit(
-                document_id,
-                masked=self.masked,
-                hidden_from_representatives=self.invisible_to_representatives,
-                held=self.invisible_to_patient,
-                periods=periods,
-                actor=actor,
-                at=at,
-            )
+# Re-exported for the callers that imported it from here before it moved to the domain.
+__all__ = [
+    "Confidentiality",
+    "hide_from_representatives",
+    "mask",
+    "release_to_patient",
+    "unmask",
+]
 
 
 def mask(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:

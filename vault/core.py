@@ -43,10 +43,10 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.access import Access
 from domain.periods import Periods
-from domain.policy import may_know_space
 from domain.reader import Reader
+from domain.reads import may_know_space, require_depositor
+from domain.representatives import Registry
 from domain.space import Document, Space
-from domain.space_access import Registry
 from domain.values import Actor
 from keys.codes import CodeHasher
 from keys.keyring import Keyring
@@ -55,8 +55,7 @@ from vault.clock import Clock, SystemClock
 from vault.groupcommit import GroupCommit
 from vault.tickets import TicketSigner
 from wire.dto import DocumentSummary, SpaceKeyInfo
-from wire.errors import Conflict, Forbidden, Unavailable, UnknownSpace
-from wire.values import Role
+from wire.errors import Conflict, Unavailable, UnknownSpace
 
 T = TypeVar("T")
 A = TypeVar("A", Space, Reader)
@@ -139,15 +138,9 @@ class VaultCore(Application):
         return base64.b64decode(reader.public_key(key_id))
 
     def require_depositor(self, space: Space, actor: Actor) -> None:
-        """``Forbidden`` unless ``actor`` may deposit in ``space``.
-
-        Not a regulator; a patient or a representative only in the space they hold.
-        """
-        if actor.role is Role.REGULATOR or (
-            actor.role in (Role.PATIENT, Role.REPRESENTATIVE)
-            and not space.is_holder(actor, self.clock.now())
-        ):
-            raise Forbidden("this caller may not deposit in this space")
+        """``Forbidden`` unless ``actor`` may deposit in ``space`` now (the domain's
+        answer, ``domain.reads.require_depositor``)."""
+        require_depositor(space, actor, self.clock.now())
 
     # -- saving ------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from uuid import UUID, uuid4
 
+from domain.confidentiality import Confidentiality
 from domain.space import Space
 from domain.values import Actor, Ciphertext
-from vault.confidentiality import Confidentiality
 from vault.core import VaultCore, key_info
 from wire.dto import Deposit, SpaceKeyInfo, UploadReceipt
 from wire.envelope import MAGIC, VERSION

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from domain.policy import decide_read
+from domain.reads import decide_read
 from domain.space import Grant, Space
 from domain.values import Actor, Scope, ScopeKind
 from vault.core import VaultCore

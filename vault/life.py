@@ -18,8 +18,8 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.periods import Periods
 from domain.records import RepresentativeKind
+from domain.representatives import LegalBasis
 from domain.space import Space, b64
-from domain.space_access import LegalBasis
 from domain.values import Actor, parse_patient_id
 from keys.codes import new_code, verify_code
 from vault.core import VaultCore

@@ -3,7 +3,7 @@ decision, its record, the key's release), the ciphertext's download by ticket, a
 authorisations of the patient's own views (the access log, who may read a document).
 
 Functions over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds them as its
-methods). Every decision is the domain's (``domain.policy``), taken on the space as
+methods). Every decision is the domain's (``domain.reads``), taken on the space as
 stored now, never on a projection. A read is recorded and committed before the data
 key is resealed: if recording fails, no key leaves.
 """
@@ -17,8 +17,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.access import Access
-from domain.policy import decide_read, may_know_space, may_list
 from domain.reader import Reader
+from domain.reads import decide_read, may_know_space, may_list
 from domain.values import Actor
 from vault.core import VaultCore, summary
 from wire.dto import DocumentSummary, Release

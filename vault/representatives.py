@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.records import RepresentativeKind
-from domain.space_access import LegalBasis
+from domain.representatives import LegalBasis
 from domain.values import Actor
 from vault.core import VaultCore
 

@@ -1,7 +1,7 @@
 """The scheduler: records what falls due with time, as events, space by space.
 
 RULES.md's time-based rules already hold at their instant without it (the policy
-compares instants, see ``domain.policy``); the scheduler records that the moment came
+compares instants, see ``domain.reads``); the scheduler records that the moment came
 (``Opened``, ``AnnouncementNoticeSent``, ``ReleasedToPatient``, ``RepresentationEnded``)
 and performs the one rule that must act: shredding an archive whose deletion came due.
 

@@ -18,7 +18,7 @@ from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
 from api.middleware import CLOSE
 from api.models import DepositCreate, DepositCreated, SpaceKey, Upload, Uuid
 from api.routers.common import PatientId, problem_responses
-from vault.confidentiality import Confidentiality
+from domain.confidentiality import Confidentiality
 from wire.errors import Unavailable
 
 # Tags per route: the operation ids (``<tag>-<name>``) predate this module and stay.

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Response, status
 from api.deps import ServiceActor, VaultDep
 from api.routers.common import PatientId, problem_responses
 from api.rules_models import RepresentativeCreate
-from domain.space_access import LegalBasis
+from domain.representatives import LegalBasis
 from domain.values import Actor
 from wire.values import Role
 
