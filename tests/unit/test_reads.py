@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.confidentiality import Confidentiality
 from domain.records import Setting
 from domain.values import Actor, Scope, patient_id_from_number
 from tests.unit.conftest import (
@@ -23,7 +24,6 @@ from tests.unit.conftest import (
     World,
     professional,
 )
-from vault.confidentiality import Confidentiality
 from vault.service import Vault
 from wire.errors import UnknownDocument, UnknownSpace
 from wire.values import DocumentType, Profession, Role
