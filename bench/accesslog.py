@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from bench.cli import Options
-from bench.datasets import ViewsDataset, views_dataset
+from bench.datasets_views import ViewsDataset, views_dataset
 from bench.env import BenchEnv
 from bench.report import Report, Row
 from bench.timing import percentile

@@ -50,7 +50,7 @@ from typing import Any, TextIO
 from uuid import UUID
 
 from domain.space import Space
-from projections.trail import format_instant
+from projections.trail_events import format_instant
 from projections.trail_store import EntryRow
 from wire.checkpoint import Checkpoint, canonical_json
 from wire.errors import InvalidInput

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from projections.trail import format_instant
+from projections.trail_events import format_instant
 from wire.trail_fhir import INS, RPPS, audit_event, classify, outcome, render_bundle
 
 __all__ = ["INS", "RPPS", "audit_event", "bundle_from_export", "classify", "outcome"]

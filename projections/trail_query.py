@@ -32,18 +32,22 @@ from projections.trail_export import (
     prove_rows,
     write_export,
 )
+from projections.trail_slices import (
+    chain_keys,
+    chain_query,
+    entry_filters,
+    heads_snapshot,
+    window,
+)
 from projections.trail_store import (
     EntryRow,
     entry_from_row,
-    fetch_buckets,
-    fetch_heads_nodes,
     fetch_nodes,
     parse_sqlite_time,
 )
 from wire.checkpoint import Checkpoint
-from wire.errors import InvalidInput, Unavailable
+from wire.errors import InvalidInput
 from wire.merkle import NodeReader, consistency_proof, inclusion_proof, nodes_read, root
-from wire.merkle.heads import HeadsTree, bucket_of, path_ids
 from wire.merkle.verify import RootMismatch
 from wire.values import Role
 
@@ -209,29 +213,8 @@ class Trail:
     # -- entries -----------------------------------------------------------------
 
     def window(self, since: datetime | None, until: datetime | None, size: int) -> tuple[int, int]:
-        """The slice of leaves [first, end) a time window resolves to (see module doc).
-
-        ``first`` follows the last leaf dated before ``since``; ``end`` is the first
-        leaf from ``first`` on dated at or after ``until``. So every leaf of the slice is
-        dated inside the window, and the two leaves just outside it prove where it
-        stops, which is what a verifier checks (``completeness.before`` / ``after``).
-        """
-        first, end = 0, size
-        if since is not None:
-            rows = self.store.query(
-                "SELECT max(leaf_index) AS j FROM trail_entries "
-                "WHERE at < %(t)s AND leaf_index < %(n)s",
-                {"t": since, "n": size},
-            )
-            first = int(rows[0]["j"]) + 1 if rows and rows[0]["j"] is not None else 0
-        if until is not None:
-            rows = self.store.query(
-                "SELECT min(leaf_index) AS j FROM trail_entries "
-                "WHERE at >= %(t)s AND leaf_index >= %(f)s AND leaf_index < %(n)s",
-                {"t": until, "f": first, "n": size},
-            )
-            end = int(rows[0]["j"]) if rows and rows[0]["j"] is not None else size
-        return first, max(first, end)
+        """The slice of leaves [first, end) a time window resolves to (``trail_slices``)."""
+        return window(self.store, since, until, size)
 
     def entries(
         self,
@@ -254,7 +237,7 @@ class Trail:
         yield from self._rows(query, first, end)
 
     def _rows(self, query: TrailQuery, first: int, end: int) -> Iterator[EntryRow]:
-        where, params = _filters(query)
+        where, params = entry_filters(query)
         params.update({"end": end, "limit": PAGE})
         after = first - 1
         while True:
@@ -275,7 +258,7 @@ class Trail:
         """How many entries of [first, end) match ``query``."""
         if query.kind == "log":
             return end - first  # leaf indices have no gaps
-        where, params = _filters(query)
+        where, params = entry_filters(query)
         params.update({"first": first, "end": end})
         rows = self.store.query(
             "SELECT count(*) AS n FROM trail_entries "  # noqa: S608 - clauses are ours
@@ -338,7 +321,7 @@ class Trail:
         one signed now. ``from_size``: also carry the consistency proof from the
         checkpoint of that size a regulator already holds.
         """
-        size, maps = self._heads_snapshot(chain_keys(query))
+        size, maps = heads_snapshot(self.store, chain_keys(query))
         checkpoint = self.latest_checkpoint()
         if checkpoint is None or checkpoint.size != size:
             checkpoint = self.checkpoint(size)
@@ -364,33 +347,6 @@ class Trail:
         entries = prove_rows(self._rows(query, first, end), size, self._fetch_nodes)
         return write_export(out, plan, entries, self.signer.sign_manifest, progress)
 
-    def _heads_snapshot(
-        self, chains: list[str]
-    ) -> tuple[int, dict[str, tuple[int, dict[str, int], list[bytes]]]]:
-        """The trail's size and, for each chain key, its bucket, the bucket's content and
-        the bucket's proof in the chain-heads map, all of the same moment.
-
-        The map is updated in place by each batch; the size is read before and after,
-        and a batch committed in between (the size moved) means reading again.
-        """
-        for _ in range(20):
-            with self.store.transaction() as cursor:
-                before = _size(cursor)
-                buckets = [bucket_of(chain) for chain in chains]
-                content = fetch_buckets(cursor, buckets)
-                ids = [node for b in buckets for node in path_ids(b)]
-                nodes = fetch_heads_nodes(cursor, ids) if ids else {}
-                after = _size(cursor)
-            if before == after:
-                tree = HeadsTree(partial(_known, nodes))
-                tree.load(buckets)
-                maps = {
-                    chain: (b, content.get(b, {}), tree.proof(b))
-                    for chain, b in zip(chains, buckets, strict=True)
-                }
-                return before, maps
-        raise Unavailable("the trail kept growing while its export was prepared; try again")
-
     def _completeness(
         self,
         query: TrailQuery,
@@ -406,7 +362,7 @@ class Trail:
             head = content.get(chain)
             tail: list[dict[str, Any]] = []
             if head is not None and head >= end:
-                rows = self._rows(_chain_query(query, chain), end, size)
+                rows = self._rows(chain_query(query, chain), end, size)
                 tail = [
                     entry_line(i, t, p) for i, t, p in prove_rows(rows, size, self._fetch_nodes)
                 ]
@@ -441,46 +397,3 @@ class Trail:
         buffer = io.StringIO()
         self.export_jsonl(query, buffer, from_size=from_size)
         return bundle_from_export(buffer.getvalue(), self.patient_of, self._now())
-
-
-def chain_keys(query: TrailQuery) -> list[str]:
-    """The chain keys an export of ``query`` covers (none for a slice of the log)."""
-    if query.kind == "space":
-        return [str(query.space_id)]
-    if query.kind == "actor":
-        roles = [query.actor_role] if query.actor_role else [r.value for r in Role]
-        return [f"{role}:{query.actor_id}" for role in roles]
-    return []
-
-
-def _chain_query(query: TrailQuery, chain: str) -> TrailQuery:
-    """The query of one chain of ``query`` (an actor's chain is per role)."""
-    if query.kind == "space":
-        return TrailQuery(space_id=query.space_id)
-    role, _, actor_id = chain.partition(":")
-    return TrailQuery(actor_id=actor_id, actor_role=role)
-
-
-def _known(
-    nodes: dict[tuple[int, int], bytes], wanted: list[tuple[int, int]]
-) -> dict[tuple[int, int], bytes]:
-    return {n: nodes[n] for n in wanted if n in nodes}
-
-
-def _size(cursor: Any) -> int:
-    rows = cursor.fetch("SELECT max(leaf_index) AS last FROM trail_entries")
-    last = rows[0]["last"] if rows else None
-    return 0 if last is None else int(last) + 1
-
-
-def _filters(query: TrailQuery) -> tuple[str, dict[str, Any]]:
-    if query.space_id is not None:
-        return " AND space_id = %(space)s", {"space": query.space_id}
-    if query.actor_id is not None:
-        if query.actor_role is not None:
-            return (
-                " AND actor_id = %(actor)s AND actor_role = %(role)s",
-                {"actor": query.actor_id, "role": query.actor_role},
-            )
-        return " AND actor_id = %(actor)s", {"actor": query.actor_id}
-    return "", {}

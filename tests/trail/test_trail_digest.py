@@ -27,11 +27,10 @@ from hypothesis import strategies as st
 
 from coffre.bootstrap import Coffre
 from projections.runner import ApplicationSource
-from projections.trail import (
+from projections.trail import ENTRY_VERSION, EntryBuilder
+from projections.trail_events import (
     AUDIT_FIELDS,
-    ENTRY_VERSION,
     EXCLUDED_FIELDS,
-    EntryBuilder,
     audit_details,
     canonical_value,
     event_actor,

@@ -18,13 +18,8 @@ from domain.access import Access
 from domain.reader import Reader
 from domain.space import Space
 from projections.runner import ApplicationSource, ProjectionRunner
-from projections.trail import (
-    ACTOR_FIELDS,
-    AUDIT_FIELDS,
-    EXCLUDED_FIELDS,
-    STRUCTURAL_FIELDS,
-    TrailProjection,
-)
+from projections.trail import TrailProjection
+from projections.trail_events import ACTOR_FIELDS, AUDIT_FIELDS, EXCLUDED_FIELDS, STRUCTURAL_FIELDS
 from projections.trail_query import Trail
 from tests.scenarios.conftest import Cast, deposit
 from tests.trail.scenario import live_history
