@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from coffre.bootstrap import Coffre, build
 from domain.access import Access
-from domain.policy import Decision, Rule
+from domain.reads import Decision, Rule
 from domain.values import Scope
 from tests.replay.views import rebuilt, snapshot
 from tests.scenarios.conftest import Cast, backend_settings, deposit, read

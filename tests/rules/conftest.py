@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from coffre.bootstrap import Coffre, build
-from domain.space_access import LegalBasis
+from domain.representatives import LegalBasis
 from domain.values import Actor
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS, backend_settings, cast  # noqa: F401

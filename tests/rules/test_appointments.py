@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from coffre.bootstrap import Coffre
-from domain.space_access import LegalBasis
+from domain.representatives import LegalBasis
 from domain.values import Actor, patient_id_from_number
 from projections.notifications import Notifications
 from projections.runner import wait_for

@@ -29,7 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from nacl.public import PrivateKey
 
 from coffre.bootstrap import Coffre
-from domain.space_access import LegalBasis
+from domain.representatives import LegalBasis
 from domain.values import Actor, Scope, patient_id_from_number, professional_id_from_number
 from keys.codes import CodeHasher
 from tests.rules.conftest import REGISTRY, T0, SetClock

@@ -24,7 +24,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from domain.periods import Periods
-from domain.space_access import LegalBasis, Registry
+from domain.representatives import LegalBasis, Registry
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.keyring import Keyring
 from keys.keystore import MemoryKeyStore
