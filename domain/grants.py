@@ -168,15 +168,7 @@ class GrantCommands(SpaceState):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.grants.add(
-                Grant(
-                    id=self.grant_id,
-                    grantee=Actor.from_dict(self.grantee),
-                    scope=Scope.from_dict(self.scope),
-                    granted_at=self.at,
-                    expires_at=self.expires_at,
-                )
-            )
+            aggregate.grants.add(_stored_grant(self, GrantBasis.CONSENT))
 
     class GrantChanged(Aggregate.Event):
         """A professional's active grant was granted again: new scope, expiry, basis."""
@@ -281,13 +273,16 @@ class GrantCommands(SpaceState):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.grants.add(
-                Grant(
-                    id=self.grant_id,
-                    grantee=Actor.from_dict(self.grantee),
-                    scope=Scope.from_dict(self.scope),
-                    granted_at=self.at,
-                    expires_at=self.expires_at,
-                    basis=GrantBasis.CARE_TEAM,
-                )
-            )
+            aggregate.grants.add(_stored_grant(self, GrantBasis.CARE_TEAM))
+
+
+def _stored_grant(event: Any, basis: GrantBasis) -> Grant:
+    # A grant and a care-team membership are stored alike; only their basis differs.
+    return Grant(
+        id=event.grant_id,
+        grantee=Actor.from_dict(event.grantee),
+        scope=Scope.from_dict(event.scope),
+        granted_at=event.at,
+        expires_at=event.expires_at,
+        basis=basis,
+    )
