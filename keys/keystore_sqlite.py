@@ -169,8 +169,11 @@ class SQLiteKeyStore(KeyStore):
                 check_same_thread=False,
             )
             self._connections.append(conn)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA secure_delete = ON")
+            # Under the lock: a switch of journal mode takes an exclusive lock that the
+            # busy timeout does not wait for, so threads opening their connections at
+            # once could see "database is locked" (seen in a clean CI run).
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA secure_delete = ON")
         self._local.conn = conn
         return conn
 
