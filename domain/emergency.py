@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +19,42 @@ from domain.records import EmergencyAccess, Setting
 from domain.space_state import SpaceState
 from domain.values import Actor
 from wire.errors import Conflict, Forbidden, InvalidInput
-from wire.values import Role, clean_text, require_aware
+from wire.values import Profession, Role, clean_text, require_aware
 
 JUSTIFICATION_MIN = 10
 JUSTIFICATION_MAX = 1000
+
+#: who may break the glass: "un professionnel de santé" (CSP L1111-17). Social workers
+#: read under a grant like any professional, but they are of the social sector, not
+#: health professionals, so an emergency access is not theirs to declare.
+HEALTH_PROFESSIONS = frozenset(Profession) - {Profession.SOCIAL_WORKER}
+
+
+class EmergencyRefusal(StrEnum):
+    """Why an emergency access was refused; recorded, shown to the patient, and the
+    ``rule`` of the ``Refused`` error."""
+
+    FORBIDDEN_BY_PATIENT = "emergency_access_forbidden"
+    NOT_A_HEALTH_PROFESSION = "not_a_health_profession"
+
+
+#: what the declarer is told, per refusal
+REFUSAL_MESSAGES = {
+    EmergencyRefusal.FORBIDDEN_BY_PATIENT: "the patient forbade emergency access",
+    EmergencyRefusal.NOT_A_HEALTH_PROFESSION: (
+        "emergency access is for health professionals (CSP L1111-17)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EmergencyDecision:
+    """The answer to a declaration: granted (truthy), or the refusal that was recorded."""
+
+    refusal: EmergencyRefusal | None = None
+
+    def __bool__(self) -> bool:
+        return self.refusal is None
 
 
 class Emergencies(dict[UUID, EmergencyAccess]):
@@ -50,10 +84,11 @@ class EmergencyCommands(SpaceState):
         periods: Periods,
         actor: Actor,
         at: datetime,
-    ) -> bool:
+    ) -> EmergencyDecision:
         """A professional declares an emergency access (bris de glace, CSP L1111-17).
 
-        Returns False, with the refused attempt recorded, when the patient forbade it.
+        Refused, with the attempt recorded, when the declarer is not a health
+        professional or when the patient forbade emergency access (in that order).
         The patient, their representatives and the attending physician are named on the
         event as the people to notify (CSP R1111-48).
         """
@@ -68,15 +103,16 @@ class EmergencyCommands(SpaceState):
         self._require_open(at)
         if access_id in self.emergency:
             raise Conflict("an emergency access with this id exists")
-        if self.blocks.settings[Setting.EMERGENCY_ACCESS_FORBIDDEN]:
+        refusal = self._emergency_refusal(actor)
+        if refusal is not None:
+            refused = {
+                EmergencyRefusal.NOT_A_HEALTH_PROFESSION: self.EmergencyAccessProfessionRefused,
+                EmergencyRefusal.FORBIDDEN_BY_PATIENT: self.EmergencyAccessRefused,
+            }[refusal]
             self.trigger_event(
-                self.EmergencyAccessRefused,
-                access_id=access_id,
-                justification=text,
-                actor=actor.to_dict(),
-                at=at,
+                refused, access_id=access_id, justification=text, actor=actor.to_dict(), at=at
             )
-            return False
+            return EmergencyDecision(refusal)
         self.trigger_event(
             self.EmergencyAccessInvoked,
             access_id=access_id,
@@ -86,7 +122,15 @@ class EmergencyCommands(SpaceState):
             actor=actor.to_dict(),
             at=at,
         )
-        return True
+        return EmergencyDecision()
+
+    def _emergency_refusal(self, actor: Actor) -> EmergencyRefusal | None:
+        """Why ``actor`` may not declare an emergency access here, first rule first."""
+        if actor.profession not in HEALTH_PROFESSIONS:
+            return EmergencyRefusal.NOT_A_HEALTH_PROFESSION
+        if self.blocks.settings[Setting.EMERGENCY_ACCESS_FORBIDDEN]:
+            return EmergencyRefusal.FORBIDDEN_BY_PATIENT
+        return None
 
     def _emergency_recipients(self, at: datetime) -> list[dict[str, Any]]:
         recipients = [{"role": Role.PATIENT.value, "id": self.patient_id}]
@@ -129,3 +173,10 @@ class EmergencyCommands(SpaceState):
 
         def apply(self, aggregate: Any) -> None:
             pass  # a record for the patient's log; it changes no state
+
+    class EmergencyAccessProfessionRefused(EmergencyAccessRefused):
+        """An emergency access was refused: the declarer is not a health professional.
+
+        A class of its own rather than a reason on ``EmergencyAccessRefused``: a field
+        added to stored events would change their digests in the trail.
+        """

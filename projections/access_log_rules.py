@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from domain.emergency import EmergencyRefusal
 from domain.space import Space
 from projections.runner import Event
 from projections.store import ViewCursor
@@ -43,6 +44,12 @@ DOCUMENT_ACTIONS: dict[type, str] = {
     Space.HiddenFromRepresentatives: "hide_from_representatives",
     Space.HeldForAnnouncement: "hold_for_announcement",
     Space.ReleasedToPatient: "release_to_patient",
+}
+
+#: refused emergency accesses, with the reason their row shows
+EMERGENCY_REFUSALS: dict[type, str] = {
+    Space.EmergencyAccessRefused: EmergencyRefusal.FORBIDDEN_BY_PATIENT,
+    Space.EmergencyAccessProfessionRefused: EmergencyRefusal.NOT_A_HEALTH_PROFESSION,
 }
 
 
@@ -152,7 +159,7 @@ def _access_entry(
         return row(
             entry_id, space_id, at, actor, "emergency_access", how="emergency", detail=detail
         )
-    if kind is Space.EmergencyAccessRefused:
+    if kind in EMERGENCY_REFUSALS:
         return row(
             entry_id,
             space_id,
@@ -161,7 +168,7 @@ def _access_entry(
             "emergency_access",
             how="emergency",
             outcome="refused",
-            reason="emergency_access_forbidden",
+            reason=EMERGENCY_REFUSALS[kind],
             detail={"justification": event.justification},
         )
     return None

@@ -1,5 +1,6 @@
 """Use case of emergency access (bris de glace): a professional declares it, with a
-justification; refused, and the refusal recorded, when the patient forbade it.
+justification; refused, and the refusal recorded, when the declarer is not a health
+professional or the patient forbade it.
 
 A function over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds it as its
 method).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from domain.records import Setting
+from domain.emergency import REFUSAL_MESSAGES
 from domain.values import Actor
 from vault.core import VaultCore
 from wire.dto import EmergencyGranted
@@ -21,21 +22,20 @@ def invoke_emergency_access(
 ) -> EmergencyGranted:
     """A professional declares an emergency access (bris de glace).
 
-    Refused (and the refusal recorded) when the patient forbade emergency access.
+    Refused (and the refusal recorded) when the declarer is not a health professional
+    or the patient forbade emergency access.
     Reads during the access are logged with ``how = emergency``; the event names
     the patient, their representatives and the attending physician to notify.
     """
     access_id = uuid4()
-    ok = core.on_space(
+    decision = core.on_space(
         patient_id,
         actor,
         lambda s, now: s.invoke_emergency_access(
             access_id, justification, core.periods, actor, now
         ),
     )
-    if not ok:
-        raise Refused(
-            "the patient forbade emergency access", rule=Setting.EMERGENCY_ACCESS_FORBIDDEN
-        )
+    if decision.refusal is not None:
+        raise Refused(REFUSAL_MESSAGES[decision.refusal], rule=decision.refusal)
     access = core.space(patient_id, actor).emergency_accesses[access_id]
     return EmergencyGranted(access_id, access.expires_at)

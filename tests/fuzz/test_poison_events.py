@@ -312,6 +312,7 @@ def record_everything(d: Driver) -> str:
     nurse = professional("1000000002", Profession.NURSE)
     stranger = professional("1000000003")
     member = professional("1000000004", Profession.MIDWIFE)  # of the care team, no grant
+    social = professional("1000000005", Profession.SOCIAL_WORKER)  # not a health profession
     representative = Actor(Role.REPRESENTATIVE, patient_id_from_number("1650599111333"), "Tuteur")
     p = f"/v1/spaces/{main.id}"
 
@@ -543,6 +544,11 @@ def record_everything(d: Driver) -> str:
         f"{p}/settings/emergency_access_forbidden",
         [{"value": True}],
     )
+    for text in texts(justification_max):
+        answer = d.call(social, "POST", f"{p}/emergency-accesses", {"justification": text})
+        if answer.status_code == 403:  # refused before the patient's setting is read
+            d.accepted.append(f"Space.EmergencyAccessProfessionRefused: {_describe(text)}")
+            break
     for text in texts(justification_max):
         answer = d.call(stranger, "POST", f"{p}/emergency-accesses", {"justification": text})
         if answer.status_code == 403:

@@ -364,6 +364,8 @@ def _apply(w: _World, s: Step) -> Any:
     if k == "emergency":
         if not w.open(t):
             return "Conflict"
+        if by == "social":  # L1111-17: a health professional's act; social staff are not
+            return "Refused"
         if w.settings["emergency_access_forbidden"]:
             return "Refused"
         w.emergencies.append([by, t, t + EMERGENCY])

@@ -584,6 +584,24 @@ def test_emergency_row_1_declared_by_a_professional_unless_forbidden(
     assert attempts == [("allowed", None), ("refused", "emergency_access_forbidden")]
 
 
+def test_emergency_row_1_only_a_health_professional_declares_it(coffre: Coffre, cast: Cast) -> None:
+    """ "... un professionnel de santé ..." (CSP L1111-17): a social worker is not one, so
+    their declaration is refused, recorded, and on the patient's access log."""
+    me = cast.patient
+    document_id = deposit(coffre, me.actor.id, b"x", cast.hospital)
+    social = _person(coffre, pro("3000000127", "Assistante", Profession.SOCIAL_WORKER))
+    with pytest.raises(Refused) as refused:
+        coffre.vault.invoke_emergency_access(me.actor.id, "Patiente inconsciente", social.actor)
+    assert refused.value.rule == "not_a_health_profession"
+    assert refused_rule(coffre, me.actor.id, document_id, social) == "not_authorised"
+    assert coffre.vault.access_rules(me.actor.id, me.actor).emergency_accesses == []
+    attempts = [
+        (e["actor_id"], e["outcome"], e["reason"], e["how"])
+        for e in log(coffre, me, action="emergency_access")
+    ]
+    assert attempts == [(social.actor.id, "refused", "not_a_health_profession", "emergency")]
+
+
 def test_emergency_row_2_time_limited_justified_recorded_and_notified(
     coffre: Coffre, cast: Cast, clock: ManualClock
 ) -> None:

@@ -17,7 +17,7 @@ from tests.unit.test_reads import DOCTOR, GUARDIAN, NURSE, refused
 from vault.clock import ManualClock
 from vault.service import Vault
 from wire.errors import Conflict, Forbidden, InvalidInput, Refused, UnknownSpace
-from wire.values import POSITION_MAX, Role
+from wire.values import POSITION_MAX, Profession, Role
 
 PATIENT = Actor(Role.PATIENT, PATIENT_ID, "Jeanne Martin")
 
@@ -144,6 +144,21 @@ def test_a_patient_may_forbid_emergency_access(world: World) -> None:
     with pytest.raises(Refused, match="forbade"):
         world.vault.invoke_emergency_access(world.pid, "inconscient", DOCTOR)
     assert world.vault.access_rules(world.pid, me).emergency_accesses == []
+
+
+def test_only_a_health_professional_breaks_the_glass(world: World) -> None:
+    """CSP L1111-17 says "un professionnel de santé": a social worker, who reads under a
+    grant like any professional, is refused an emergency access, and the attempt is on
+    the patient's record; a nurse is not refused."""
+    document = world.deposit(b"x")
+    social = world.person(professional("1000000017", "Assistante", Profession.SOCIAL_WORKER))
+    with pytest.raises(Refused, match="health professionals") as refusal:
+        world.vault.invoke_emergency_access(world.pid, "inconsciente, seule", social.actor)
+    assert refusal.value.rule == "not_a_health_profession"
+    assert refused(world, document, social) == "not_authorised"
+    nurse = world.person(professional("1000000025", "Infirmier", Profession.NURSE))
+    world.vault.invoke_emergency_access(world.pid, "inconsciente, seule", nurse.actor)
+    assert world.read(document, nurse) == b"x"
 
 
 # -- representatives ----------------------------------------------------------------
