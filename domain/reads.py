@@ -2,6 +2,7 @@
 
 * ``decide_read``: may this actor read this document now, and if not, which rule refuses?
 * ``may_list``: may this actor know the document exists (listings, counts)?
+  ``codes_hidden_from`` is its confidentiality part, for views that filter rows by code.
 * ``readers``: who may read this document now (every actor the state names)?
 * ``may_deposit`` / ``require_depositor``: may this actor deposit in this space?
 * ``may_know_space``: may this actor learn that the space exists?
@@ -227,6 +228,23 @@ def may_list(
 ) -> bool:
     """Whether ``reader`` may know that ``document`` exists (listings, counts)."""
     return decide_read(state, document.id, reader, now, matrix).allowed
+
+
+#: which confidentiality codes keep a document's existence from a reader of each role
+#: while they are set (rules 6 and 7): the patient does not know of a document held for
+#: an announcement, and representatives, who act as the patient, neither of that nor of
+#: a minor's secret. Code names are ``Document`` fields and access-log view columns.
+_HIDDEN_BY_CODES: Mapping[Role, tuple[str, ...]] = {
+    Role.PATIENT: ("invisible_to_patient",),
+    Role.REPRESENTATIVE: ("invisible_to_patient", "invisible_to_representatives"),
+}
+
+
+def codes_hidden_from(role: Role) -> tuple[str, ...]:
+    """The codes that keep a document out of the listings, counts, log lines and notices
+    of a reader of ``role`` (``may_list``'s answer for rules 6 and 7, for a projection
+    that filters its rows by the codes it recorded)."""
+    return _HIDDEN_BY_CODES.get(role, ())
 
 
 def candidates(state: ReadState, document: Document, now: datetime) -> list[Actor]:

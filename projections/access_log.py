@@ -16,10 +16,12 @@ from typing import Any
 from uuid import UUID
 
 from domain.access import Access
+from domain.reads import codes_hidden_from
 from domain.space import Space
 from projections.access_log_rules import rule_entry
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
+from wire.values import Role
 
 #: how an action was performed, as RULES.md names it for the patient
 HOW_BY_MODE = {
@@ -233,6 +235,14 @@ def _row(
     }
 
 
+def known_document_clauses(role: Role, table: str = "d") -> list[str]:
+    """SQL conditions on the joined ``access_log_documents`` row (alias ``table``) that
+    keep out what a reader of ``role`` may not know exists (``codes_hidden_from``)."""
+    # Only the domain's code names (fixed identifiers, columns of that table) are
+    # interpolated here.
+    return [f"COALESCE({table}.{code}, 0) = 0" for code in codes_hidden_from(role)]
+
+
 @dataclass(frozen=True)
 class LogFilter:
     """Optional filters of an access-log query."""
@@ -242,8 +252,8 @@ class LogFilter:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    #: the reader is a legal representative: a minor's secrets stay out of their log
-    for_representative: bool = False
+    #: whose log it is: rows about documents this role may not know of stay out
+    reader_role: Role = Role.PATIENT
 
 
 @dataclass(frozen=True)
@@ -289,11 +299,7 @@ class AccessLog:
         if where.until is not None:
             clauses.append("l.at < %(until)s")
             params["until"] = where.until
-        # Never list what the reader may not know exists: a document held for an
-        # announcement consultation (until released), a minor's secret for a representative.
-        clauses.append("COALESCE(d.held, 0) = 0")
-        if where.for_representative:
-            clauses.append("COALESCE(d.secret, 0) = 0")
+        clauses += known_document_clauses(where.reader_role)
         # Only our own clause strings are interpolated; every value is a bound parameter.
         sql = (
             "SELECT l.*, d.title AS document_title, d.type AS document_type "  # noqa: S608

@@ -3,9 +3,10 @@ masks, blocks, representatives, emergency access...).
 
 Kept apart from ``projections.access_log`` so that module stays about reads, deposits
 and grants. Rows never carry a code, a key or a birth date. Two side-table flags are
-kept here for query-time filtering: ``held`` (a document awaiting an announcement
-consultation: out of the patient's log until released) and ``secret`` (a minor's
-secret: out of a representative's log).
+kept here for query-time filtering, named after the codes: ``invisible_to_patient`` (a
+document awaiting an announcement consultation, until released) and
+``invisible_to_representatives`` (a minor's secret). Which codes keep a row from which
+reader is the domain's answer (``domain.reads.codes_hidden_from``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from projections.store import ViewCursor
 
 Row = Callable[..., dict[str, Any]]
 
-SET_HELD = "UPDATE access_log_documents SET held = %(v)s WHERE document_id = %(d)s"
-MARK_SECRET = "UPDATE access_log_documents SET secret = 1 WHERE document_id = %(d)s"  # noqa: S105 - SQL, "secret" is a column
+SET_INVISIBLE_TO_PATIENT = (
+    "UPDATE access_log_documents SET invisible_to_patient = %(v)s WHERE document_id = %(d)s"
+)
+SET_INVISIBLE_TO_REPRESENTATIVES = (
+    "UPDATE access_log_documents SET invisible_to_representatives = 1 WHERE document_id = %(d)s"
+)
 INSERT_GRANT = """
 INSERT INTO access_log_grants (grant_id, space_id, grantee_id, grantee_name)
 VALUES (%(grant_id)s, %(space_id)s, %(grantee_id)s, %(grantee_name)s)
@@ -69,11 +74,11 @@ def rule_entry(cursor: ViewCursor, entry_id: int, event: Event, row: Row) -> dic
     if kind in DOCUMENT_ACTIONS:
         document_id = event.document_id
         if kind is Space.HeldForAnnouncement:
-            cursor.execute(SET_HELD, {"v": 1, "d": document_id})
+            cursor.execute(SET_INVISIBLE_TO_PATIENT, {"v": 1, "d": document_id})
         elif kind is Space.ReleasedToPatient:
-            cursor.execute(SET_HELD, {"v": 0, "d": document_id})
+            cursor.execute(SET_INVISIBLE_TO_PATIENT, {"v": 0, "d": document_id})
         elif kind is Space.HiddenFromRepresentatives:
-            cursor.execute(MARK_SECRET, {"d": document_id})
+            cursor.execute(SET_INVISIBLE_TO_REPRESENTATIVES, {"d": document_id})
         return row(entry_id, space_id, at, actor, DOCUMENT_ACTIONS[kind], document_id=document_id)
     if kind is Space.CodeRejected:
         return row(

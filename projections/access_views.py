@@ -166,9 +166,11 @@ class AccessViewsProjection(Projection):
         elif isinstance(event, Space.HiddenFromRepresentatives):
             self._document(cursor, event.document_id, invisible_to_representatives=1)
         elif isinstance(event, Space.HeldForAnnouncement):
-            self._document(cursor, event.document_id, held=1, visible_at=event.visible_at)
+            self._document(
+                cursor, event.document_id, invisible_to_patient=1, visible_at=event.visible_at
+            )
         elif isinstance(event, Space.ReleasedToPatient):
-            self._document(cursor, event.document_id, held=0, released_at=event.at)
+            self._document(cursor, event.document_id, invisible_to_patient=0, released_at=event.at)
         elif isinstance(event, Space.EmergencyAccessInvoked):
             cursor.execute(
                 INSERT_EMERGENCY,

@@ -27,14 +27,14 @@ class AccessViews:
         self.matrix = matrix
 
     def document(self, document_id: UUID | str) -> Row | None:
-        """A document's space, type and flags (deleted, masked, held), if projected."""
+        """A document's space, type and flags (deleted and the codes), if projected."""
         rows = self.store.query(
             "SELECT * FROM view_documents WHERE document_id = %(d)s", {"d": as_uuid(document_id)}
         )
         if not rows:
             return None
         row = rows[0]
-        for flag in ("deleted", "masked", "held", "invisible_to_representatives"):
+        for flag in ("deleted", "masked", "invisible_to_patient", "invisible_to_representatives"):
             row[flag] = bool(row[flag])
         return row
 

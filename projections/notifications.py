@@ -36,8 +36,10 @@ from uuid import UUID
 from domain.access import Access
 from domain.inbox import Inbox
 from domain.space import Space
+from projections.access_log import known_document_clauses
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
+from wire.values import Role
 
 #: the columns of a ``notifications`` row, in the order ``copy_rows`` writes them
 COLUMNS = (
@@ -281,13 +283,11 @@ class Notifications:
         )
         up_to = acks[0]["up_to"] if acks else 0
         params["up_to"] = up_to
-        # A document held for an announcement is never announced, whatever the lag
-        # between this view and the access log's (which knows what is held).
-        where = [
-            "n.recipient_role = %(role)s",
-            "n.recipient_id = %(id)s",
-            "COALESCE(d.held, 0) = 0",
-        ]
+        # A document the recipient may not know of (one held for an announcement, for
+        # the patient) is never announced, whatever the lag between this view and the
+        # access log's, which records the codes.
+        known = known_document_clauses(Role(role))
+        where = ["n.recipient_role = %(role)s", "n.recipient_id = %(id)s", *known]
         if before is not None:
             where.append("n.entry_id < %(before)s")
             params["before"] = before
@@ -301,12 +301,20 @@ class Notifications:
             f"SELECT n.* {base} ORDER BY n.entry_id DESC LIMIT %(limit)s",
             params,
         )
-        unread = self.store.query(
-            "SELECT COUNT(*) AS c FROM notifications n LEFT JOIN access_log_documents d "
-            "ON d.document_id = n.document_id WHERE n.recipient_role = %(role)s AND "
-            "n.recipient_id = %(id)s AND COALESCE(d.held, 0) = 0 AND n.entry_id > %(up_to)s",
-            params,
-        )[0]["c"]
+        unread_where = " AND ".join(
+            [
+                "n.recipient_role = %(role)s",
+                "n.recipient_id = %(id)s",
+                *known,
+                "n.entry_id > %(up_to)s",
+            ]
+        )
+        # Only our own clause strings are interpolated; every value is a bound parameter.
+        unread_sql = (
+            "SELECT COUNT(*) AS c FROM notifications n LEFT JOIN access_log_documents d "  # noqa: S608
+            f"ON d.document_id = n.document_id WHERE {unread_where}"
+        )
+        unread = self.store.query(unread_sql, params)[0]["c"]
         for row in rows:
             row["position"] = row["entry_id"]
             row["detail"] = json.loads(row["detail"]) if row["detail"] else {}

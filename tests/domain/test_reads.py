@@ -9,7 +9,17 @@ import pytest
 
 from domain.confidentiality import Confidentiality
 from domain.periods import Periods
-from domain.reads import Mode, Rule, decide_read, may_deposit, readers, require_depositor
+from domain.reads import (
+    Mode,
+    Rule,
+    codes_hidden_from,
+    decide_read,
+    may_deposit,
+    may_list,
+    readers,
+    require_depositor,
+)
+from domain.representatives import LegalBasis, Registry
 from domain.space import Space
 from domain.values import (
     Actor,
@@ -93,3 +103,37 @@ def test_the_codes_live_in_the_domain_under_one_name_each(space: Space) -> None:
     assert not document.invisible_to_representatives
     assert decide_read(space, document_id, PATIENT, NOW).rule is Rule.INVISIBLE_TO_PATIENT
     assert not Confidentiality()
+
+
+GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1650575123458"), "Tuteur")
+INSURER = Actor(Role.SERVICE, "cpam-registre", "Registre")
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.REPRESENTATIVE, Role.PROFESSIONAL])
+@pytest.mark.parametrize("to_patient", [False, True])
+@pytest.mark.parametrize("to_representatives", [False, True])
+def test_codes_hidden_from_a_role_are_may_lists_answer(
+    space: Space, role: Role, to_patient: bool, to_representatives: bool
+) -> None:
+    """The views filter their rows by ``codes_hidden_from``: it must say what ``may_list``
+    says of a document carrying those codes, for every role that reads a listing."""
+    space.add_representative(
+        GUARDIAN,
+        "guardian",  # type: ignore[arg-type]
+        None,
+        Periods(),
+        INSURER,
+        NOW,
+        basis=LegalBasis("jugement de tutelle", date(2026, 1, 5)),
+        registry=Registry(frozenset({INSURER.id})),
+    )
+    space.grant(uuid4(), GRANTEE, Scope.whole_space(), None, PATIENT, NOW)
+    document_id = _deposit(space, AUTHOR)
+    codes = Confidentiality(
+        invisible_to_patient=to_patient, invisible_to_representatives=to_representatives
+    )
+    codes.apply(space, document_id, Periods(), AUTHOR, NOW)
+    reader = {Role.PATIENT: PATIENT, Role.REPRESENTATIVE: GUARDIAN, Role.PROFESSIONAL: GRANTEE}
+    listed = may_list(space, space.documents[document_id], reader[role], NOW)
+    carried = {code for code, on in codes.__dict__.items() if on}
+    assert listed is not bool(carried & set(codes_hidden_from(role)))

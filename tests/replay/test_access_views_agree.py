@@ -96,10 +96,17 @@ ACTIONS = [
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteViewStore]:
-    """A view store with the access views' tables (and nothing else)."""
+    """A view store with the access views' tables (and the access log's, which the
+    migration naming the codes renames with them)."""
     path = tmp_path_factory.mktemp("views") / "views.sqlite"
     with closing(sqlite3.connect(path)) as db:
-        for name in ("0007.access_views.sql", "0011.access_view_facts.sql"):
+        for name in (
+            "0002.access_log.sql",
+            "0005.access_rules.sql",
+            "0007.access_views.sql",
+            "0011.access_view_facts.sql",
+            "0012.confidentiality_names.sql",
+        ):
             db.executescript((ROOT / "migrations/sqlite" / name).read_text())
     yield SQLiteViewStore(str(path))
 
