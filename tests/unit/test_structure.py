@@ -42,3 +42,15 @@ def test_the_domain_has_no_type_ignore_for_missing_attributes() -> None:
         if "type: ignore[attr-defined" in line
     ]
     assert found == [], f"type: ignore[attr-defined] in domain/: {found}"
+
+
+def test_no_test_package_shadows_a_product_package() -> None:
+    # ``tests/`` is on sys.path while the suite runs: a test package named like a product
+    # package (``tests/client``) would stand in for it, and its modules (``client.sdk``)
+    # would come from wherever the installed distribution points, not from this tree.
+    product = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    tests = {p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()}
+    assert product & tests == set()
+    import client.sdk
+
+    assert Path(client.sdk.__file__).resolve().parent == ROOT / "client"
