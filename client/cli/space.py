@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from client.blocks import SettingName
 from client.cli import render
 from client.cli.common import (
     DEFAULT_URL,
@@ -25,7 +26,6 @@ from client.cli.common import (
     professional,
     show,
 )
-from client.rules import SettingName
 from wire.errors import InvalidInput
 
 space_app = typer.Typer(
