@@ -54,3 +54,42 @@ def test_no_test_package_shadows_a_product_package() -> None:
     import client.sdk
 
     assert Path(client.sdk.__file__).resolve().parent == ROOT / "client"
+
+
+#: the concepts with a module of that name in the routers, the SDK and the CLI
+CONCEPTS = (
+    "life",
+    "documents",
+    "reads",
+    "grants",
+    "confidentiality",
+    "blocks",
+    "emergency",
+    "representatives",
+    "notifications",
+    "access_log",
+    "trail",
+)
+
+
+def test_the_client_wing_is_cut_by_the_servers_concepts() -> None:
+    for layer in ("api/routers", "client", "client/cli"):
+        missing = [name for name in CONCEPTS if not (ROOT / layer / f"{name}.py").is_file()]
+        assert missing == [], f"{layer}: no module for {missing}"
+    named_rules = [str(p.relative_to(ROOT)) for p in _modules() if "rules" in p.stem]
+    assert named_rules == []
+
+
+def test_the_sdk_client_is_only_the_composition_of_its_concepts() -> None:
+    from client.sdk import CoffreClient
+
+    homes = {f"client.{name}" for name in CONCEPTS} | {"client.transport"}
+    public = [name for name in dir(CoffreClient) if not name.startswith("_")]
+    elsewhere = {
+        name: module
+        for name in public
+        if callable(getattr(CoffreClient, name))
+        and (module := getattr(CoffreClient, name).__module__) not in homes
+    }
+    assert elsewhere == {}
+    assert not [name for name in vars(CoffreClient) if not name.startswith("__")]
