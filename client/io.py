@@ -1,8 +1,8 @@
 """What the SDK's modules share: request paths, writing a download to its sink, and
 the errors of a download from the blob store itself.
 
-Kept apart from ``client.sdk`` so that its mixins (``client.trail``, ``client.rules``)
-import these without importing the client itself.
+Kept apart from ``client.transport`` so that the offline verifier and the CLI use them
+without the HTTP session; the SDK's concept modules (``client.reads``, ...) import them.
 """
 
 from __future__ import annotations

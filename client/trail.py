@@ -1,6 +1,6 @@
 """The regulator's side of the SDK: the trail's public key, checkpoints, proofs, exports.
 
-Mixed into ``client.sdk.CoffreClient``::
+Composed into ``client.sdk.CoffreClient`` (``api.routers.trail``, ``projections.trail``)::
 
     with CoffreClient(url, regulator_token) as coffre:
         key, key_id = coffre.trail_public_key()
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from datetime import datetime
 from typing import IO, Any, Literal
 
@@ -27,6 +26,7 @@ import httpx
 from client.io import Sink, open_sink
 from client.problems import error_of
 from client.shapes import Progress
+from client.transport import Transport
 from wire.checkpoint import key_id_of
 from wire.errors import IntegrityFailure, InvalidInput, Unavailable
 
@@ -37,11 +37,8 @@ ExportFormat = Literal["jsonl", "fhir"]
 _PIECE = 64 * 1024
 
 
-class TrailMethods:
-    """Regulator calls; expects the ``_http`` client and ``_request`` of ``CoffreClient``."""
-
-    _http: httpx.Client
-    _request: Callable[..., Any]
+class TrailMethods(Transport):
+    """Regulator calls on the trail."""
 
     def trail_public_key(self) -> tuple[bytes, str]:
         """The trail's Ed25519 public key and its key id (no token needed).

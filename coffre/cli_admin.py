@@ -1,7 +1,7 @@
 """Operator commands: serving, migrations, tokens, projection workers, blob collection.
 
 These run next to the data (they read ``COFFRE_*`` settings and open the stores);
-the client commands in ``client.cli.core`` only speak HTTP.
+the client commands in ``client.cli`` only speak HTTP.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from uuid import UUID
 from domain.access import Access
 from domain.reads import codes_hidden_from
 from domain.space import Space
-from projections.access_log_rules import rule_entry
+from projections.access_log_space import space_entry
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
 from wire.values import Role
@@ -181,7 +181,7 @@ class AccessLogProjection(Projection):
                 reason=event.rule,
             )
         if isinstance(event, Space.Event):
-            return rule_entry(cursor, entry_id, event, _row)
+            return space_entry(cursor, entry_id, event, _row)
         return None
 
 

@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
+from api.blocks_models import AccessRulesOut, CareTeamIn, CareTeamOut, PhysicianIn, SettingIn
 from api.deps import ServiceActor, VaultDep, require_roles
 from api.models import GranteeIn
 from api.routers.common import PatientId, problem_responses
-from api.rules_models import AccessRulesOut, CareTeamIn, CareTeamOut, PhysicianIn, SettingIn
 from domain.records import Setting
 from domain.values import Actor
 from wire.values import Role

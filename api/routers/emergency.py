@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from api.deps import VaultDep, require_roles
+from api.emergency_models import EmergencyIn, EmergencyOut
 from api.routers.common import PatientId, problem_responses
-from api.rules_models import EmergencyIn, EmergencyOut
 from domain.values import Actor
 from wire.values import Role
 

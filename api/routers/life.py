@@ -12,9 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ServiceActor, VaultDep, require_roles
-from api.models import SpaceCreate
-from api.routers.common import PatientId, problem_responses
-from api.rules_models import (
+from api.life_models import (
     ClosureIn,
     CodeIn,
     ProvisionedOut,
@@ -22,6 +20,8 @@ from api.rules_models import (
     RegisterOut,
     SpaceStateOut,
 )
+from api.models import SpaceCreate
+from api.routers.common import PatientId, problem_responses
 from domain.values import Actor
 from wire.dto import RegisterEntry, RepresentativeEntry
 from wire.values import Role

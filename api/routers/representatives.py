@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from api.deps import ServiceActor, VaultDep
+from api.representatives_models import RepresentativeCreate
 from api.routers.common import PatientId, problem_responses
-from api.rules_models import RepresentativeCreate
 from domain.representatives import LegalBasis
 from domain.values import Actor
 from wire.values import Role

@@ -1,10 +1,20 @@
 """The client's commands of ``coffre``: they speak HTTP through the SDK and verify offline.
 
-- ``client.cli.core``    keys, provision, deposit, read, documents, grants, log
-- ``client.cli.space``   space: state, activate, oppose, close, rules, settings, physician
-- ``client.cli.rules``   mask, unmask, hide-from-representatives, release-to-patient, block,
-                         unblock, emergency, representatives, notifications
-- ``client.cli.audit``   the regulator's trail: export, checkpoints, offline ``verify``
+One module per concept, named like the SDK's (``client.<concept>``) and the server's:
+
+- ``client.cli.life``             provision; space state, activate, oppose, close,
+                                  request-deletion
+- ``client.cli.documents``        deposit
+- ``client.cli.reads``            keys init, read, documents
+- ``client.cli.grants``           grant, revoke, grants
+- ``client.cli.access_log``       log
+- ``client.cli.confidentiality``  mask, unmask, make-invisible-to-representatives,
+                                  release-invisible-to-patient
+- ``client.cli.blocks``           block, unblock; space rules, settings, physician
+- ``client.cli.emergency``        emergency declare | list
+- ``client.cli.representatives``  representatives add | end | list
+- ``client.cli.notifications``    notifications list | acknowledge
+- ``client.cli.trail``            audit: the regulator's trail, exported and verified offline
 
 ``register`` adds them to a Typer app: ``coffre.cli`` builds the ``coffre`` command from
 them and the server's commands; ``app`` here is the client's alone (``python -m client.cli``),
@@ -13,39 +23,87 @@ for an install without the server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
-from client.cli import audit, core, rules, space
+from client.cli import (
+    access_log,
+    blocks,
+    confidentiality,
+    documents,
+    emergency,
+    grants,
+    life,
+    notifications,
+    reads,
+    representatives,
+    trail,
+)
 from client.cli.common import CoffreGroup
 
 __all__ = ["app", "main", "new_app", "register"]
 
+#: the top-level commands, in the order ``coffre --help`` lists them
+COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("provision", life.provision),
+    ("deposit", documents.deposit),
+    ("read", reads.read),
+    ("documents", reads.documents),
+    ("grant", grants.grant),
+    ("revoke", grants.revoke),
+    ("grants", grants.grants),
+    ("log", access_log.log),
+    ("mask", confidentiality.mask),
+    ("unmask", confidentiality.unmask),
+    ("make-invisible-to-representatives", confidentiality.make_invisible_to_representatives),
+    ("release-invisible-to-patient", confidentiality.release_invisible_to_patient),
+    ("block", blocks.block),
+    ("unblock", blocks.unblock),
+)
+#: old names, kept working for scripts but no longer shown
+HIDDEN_ALIASES: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("upload", documents.deposit),
+    ("download", reads.read),
+    ("hide-from-representatives", confidentiality.make_invisible_to_representatives),
+    ("release-to-patient", confidentiality.release_invisible_to_patient),
+)
+#: ``coffre space``: its life, and who may read it
+SPACE_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("state", life.state),
+    ("activate", life.activate),
+    ("oppose", life.oppose),
+    ("close", life.close),
+    ("request-deletion", life.request_deletion),
+    ("rules", blocks.access_rules),
+    ("settings", blocks.settings),
+    ("physician", blocks.physician),
+)
+
 
 def register(app: typer.Typer) -> None:
     """Add every client command to ``app`` (in the order ``coffre --help`` lists them)."""
-    app.add_typer(core.keys_app, name="keys")
-    app.command()(core.provision)
-    app.command()(core.deposit)
-    app.command()(core.read)
-    # the old verbs, kept working for scripts but no longer shown
-    app.command("upload", hidden=True)(core.deposit)
-    app.command("download", hidden=True)(core.read)
-    app.command()(core.documents)
-    app.command()(core.grant)
-    app.command()(core.revoke)
-    app.command()(core.grants)
-    app.command()(core.log)
-    app.add_typer(space.space_app, name="space")
-    app.command()(rules.mask)
-    app.command()(rules.unmask)
-    app.command()(rules.hide_from_representatives)
-    app.command()(rules.release_to_patient)
-    app.command()(rules.block)
-    app.command()(rules.unblock)
-    app.add_typer(rules.emergency_app, name="emergency")
-    app.add_typer(rules.representatives_app, name="representatives")
-    app.add_typer(rules.notifications_app, name="notifications")
-    app.add_typer(audit.audit_app, name="audit")
+    for name, command in COMMANDS:
+        app.command(name)(command)
+    for name, command in HIDDEN_ALIASES:
+        app.command(name, hidden=True)(command)
+    app.add_typer(reads.keys_app, name="keys")
+    app.add_typer(space_app(), name="space")
+    app.add_typer(emergency.emergency_app, name="emergency")
+    app.add_typer(representatives.representatives_app, name="representatives")
+    app.add_typer(notifications.notifications_app, name="notifications")
+    app.add_typer(trail.audit_app, name="audit")
+
+
+def space_app() -> typer.Typer:
+    """A new ``coffre space`` group: the life of a space and who may read it."""
+    space = typer.Typer(
+        help="A patient's space: its life (state, activate, oppose, close), who may read it.",
+        no_args_is_help=True,
+    )
+    for name, command in SPACE_COMMANDS:
+        space.command(name)(command)
+    return space
 
 
 def new_app(cls: type[CoffreGroup] = CoffreGroup) -> typer.Typer:

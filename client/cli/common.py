@@ -1,7 +1,9 @@
-"""What every ``coffre`` command shares: options, error handling, consoles, the SDK client.
+"""What every ``coffre`` command shares: options, error handling, consoles, the SDK client,
+and the two shapes most commands have (one act on one document; one view of a space).
 
 Client side only (the SDK, typer, rich): the server's commands add their own parts in
-``coffre.cli_admin`` (settings, the token issuer).
+``coffre.cli_admin`` (settings, the token issuer). An option or argument that two
+commands take is defined here once, so it reads and helps the same everywhere.
 
 Output rules: results go to stdout; progress, notes and errors to stderr. Nothing here
 ever prints a token, a key or a document byte (only ``coffre token`` prints a token).
@@ -9,6 +11,7 @@ ever prints a token, a key or a document byte (only ``coffre token`` prints a to
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +62,14 @@ ReaderKeyOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 PatientArg = Annotated[str, typer.Argument(help="The patient's INS (15 characters).")]
+DocumentArg = Annotated[str, typer.Argument(help="The document's id.")]
+RppsArg = Annotated[str, typer.Argument(metavar="RPPS", help="The professional's RPPS number.")]
+ProfessionalNameOption = Annotated[str, typer.Option(help="The professional's name.")]
+ProfessionOption = Annotated[str, typer.Option(help="doctor, pharmacist, nurse...")]
+OrganisationOption = Annotated[str | None, typer.Option(help="Where they practise.")]
+SinceOption = Annotated[str | None, typer.Option(help="From this ISO instant.")]
+UntilOption = Annotated[str | None, typer.Option(help="Before this ISO instant.")]
+BeforeOption = Annotated[int | None, typer.Option(help="Page cursor (from a previous page).")]
 
 
 def out() -> Console:
@@ -181,3 +192,54 @@ def professional(rpps: str, name: str, profession: str, organisation: str | None
     if organisation:
         found["organisation"] = organisation
     return found
+
+
+def plain(data: Any) -> Any:
+    """``data`` as JSON-ready values (UUIDs, dates and the like as strings)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def document_command(
+    act: Callable[[CoffreClient, str, str], object], done: str, doc: str
+) -> Callable[..., None]:
+    """A command that does one thing to one document of a space (``act``, an SDK call)
+    and says ``done`` on stderr; ``doc`` is its help."""
+
+    def command(
+        patient_id: PatientArg,
+        document_id: DocumentArg,
+        url: UrlOption = DEFAULT_URL,
+        token: TokenOption = None,
+    ) -> None:
+        with client(url, token) as coffre:
+            act(coffre, patient_id, document_id)
+        err().print(done)
+
+    command.__doc__ = doc
+    return command
+
+
+def view_command(
+    fetch: Callable[[CoffreClient, str], Any],
+    render: Callable[[Any], RenderableType],
+    doc: str,
+    *,
+    as_json_data: Callable[[Any], Any] | None = None,
+) -> Callable[..., None]:
+    """A command that shows one view of a space (``fetch``, an SDK call) as a table
+    (``render``) or as JSON (``as_json_data`` when the view is not JSON-ready); ``doc``
+    is its help."""
+
+    def command(
+        patient_id: PatientArg,
+        url: UrlOption = DEFAULT_URL,
+        token: TokenOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with client(url, token) as coffre:
+            found = fetch(coffre, patient_id)
+        shown = None if as_json_data is None else as_json_data(found)
+        show(found, as_json, render, json_data=shown)
+
+    command.__doc__ = doc
+    return command

@@ -144,9 +144,68 @@ def test_masks_blocks_settings_and_access_rules(
     assert rules["attending_physician"]["id"] == DOCTOR.id
     assert [r["kind"] for r in rules["representatives"]] == ["parent"]
     # A document the caller may not see answers like one that does not exist.
-    secret = hospital.client.put(f"{url}/secret-from-representatives", headers=hospital.headers)
+    secret = hospital.client.put(f"{url}/invisible-to-representatives", headers=hospital.headers)
     assert secret.status_code == 204
     assert mother.client.put(f"{url}/mask", headers=mother.headers).status_code == 404
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["documented-path", "old-path"])
+def test_each_confidentiality_code_has_one_path_and_the_old_paths_still_work(
+    caller: Any, hospital: Caller, register: dict[str, Any], clock: ManualClock, old: bool
+) -> None:
+    minor, mother = caller(MINOR), caller(MOTHER)
+    clock.advance(timedelta(weeks=6))
+    hidden = hospital.deposit(MINOR.id)["document_id"]
+    held = hospital.deposit(MINOR.id, invisible_to_patient=True)["document_id"]
+    assert mother.read(MINOR.id, hidden).status_code == 200
+    assert minor.read(MINOR.id, held).status_code == 404
+    url = f"/v1/spaces/{MINOR.id}/documents"
+    # invisible_to_representatives: PUT .../invisible-to-representatives (old: .../secret-...)
+    path = "secret-from-representatives" if old else "invisible-to-representatives"
+    put = hospital.client.put(f"{url}/{hidden}/{path}", headers=hospital.headers)
+    assert put.status_code == 204, put.text
+    assert mother.read(MINOR.id, hidden).status_code == 404
+    assert minor.read(MINOR.id, hidden).status_code == 200
+    # invisible_to_patient, released: DELETE .../invisible-to-patient (old: POST .../release)
+    release = (
+        (lambda: hospital.post(f"{url}/{held}/release"))
+        if old
+        else (lambda: hospital.delete(f"{url}/{held}/invisible-to-patient"))
+    )
+    assert release().status_code == 204
+    assert minor.read(MINOR.id, held).status_code == 200
+    again = release()
+    assert again.status_code == 409 and again.json()["type"].endswith("/conflict")
+
+
+def test_the_openapi_document_names_each_code_once_and_marks_the_old_paths_deprecated(
+    hospital: Caller,
+) -> None:
+    paths = hospital.client.get("/openapi.json").json()["paths"]
+    document = "/v1/spaces/{patient_id}/documents/{document_id}"
+    documented = {
+        (f"{document}/mask", "put"): "masks-mask",
+        (f"{document}/mask", "delete"): "masks-unmask",
+        (f"{document}/invisible-to-representatives", "put"): "masks-hide_from_representatives",
+        (f"{document}/invisible-to-patient", "delete"): "masks-release_to_patient",
+    }
+    for (path, method), operation_id in documented.items():
+        operation = paths[path][method]
+        assert operation["operationId"] == operation_id
+        assert not operation.get("deprecated", False)
+    old = {
+        (f"{document}/secret-from-representatives", "put"),
+        (f"{document}/release", "post"),
+    }
+    for path, method in old:
+        assert set(paths[path]) == {method}
+        assert paths[path][method]["deprecated"] is True
+    # no other path names a code another way
+    named = {path for path in paths if path.startswith(document + "/")} - {
+        f"{document}/reads",
+        f"{document}/readers",
+    }
+    assert named == {path for path, _ in documented} | {path for path, _ in old}
 
 
 def test_emergency_access_and_representatives(

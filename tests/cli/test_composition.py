@@ -22,18 +22,27 @@ def _imported_after(code: str) -> set[str]:
     return set(done.stdout.split())
 
 
+#: old command names, kept working as hidden aliases: (old, new)
+OLD_NAMES = (
+    ("upload", "deposit"),
+    ("download", "read"),
+    ("hide-from-representatives", "make-invisible-to-representatives"),
+    ("release-to-patient", "release-invisible-to-patient"),
+)
+
+
 def test_help_shows_deposit_and_read_and_hides_the_old_verbs() -> None:
     shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     names = {line.split()[1] for line in shown.stdout.splitlines() if line.startswith("│ ")}
-    assert {"deposit", "read"} <= names
-    assert not {"upload", "download", "bench"} & names
+    assert {new for _, new in OLD_NAMES} <= names
+    assert not ({old for old, _ in OLD_NAMES} | {"bench"}) & names
     # every server command is listed next to the client's
     assert set(SERVER_COMMANDS) <= names
 
 
 def test_the_old_verbs_remain_as_hidden_aliases() -> None:
-    for old, new in (("upload", "deposit"), ("download", "read")):
+    for old, new in OLD_NAMES:
         via_old = CliRunner().invoke(app, [old, "--help"], env={"COLUMNS": "200"})
         via_new = CliRunner().invoke(app, [new, "--help"], env={"COLUMNS": "200"})
         assert via_old.exit_code == 0 == via_new.exit_code

@@ -276,8 +276,12 @@ def test_mask_an_unknown_or_malformed_document(
     assert _failed(holder("unmask", patient.id, "not-a-uuid"), "document_id must be a UUID")
 
 
-def test_hide_a_document_from_the_legal_representatives(
-    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor
+# each command under its name, then under its old name (a hidden alias)
+@pytest.mark.parametrize(
+    "command", ["make-invisible-to-representatives", "hide-from-representatives"]
+)
+def test_make_a_document_invisible_to_the_legal_representatives(
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor, command: str
 ) -> None:
     document_id = _open_with_document(served, patient)
     with _sdk(served, REGISTRY) as registry:
@@ -295,17 +299,18 @@ def test_hide_a_document_from_the_legal_representatives(
     assert document_id in guardian("documents", patient.id, "--json").stdout
 
     # A representative cannot keep a document from the representatives.
-    refused = guardian("hide-from-representatives", patient.id, document_id)
+    refused = guardian(command, patient.id, document_id)
     assert _failed(refused, "this operation is for")
 
-    hidden = holder("hide-from-representatives", patient.id, document_id)
-    assert hidden.exit_code == 0 and "secret from the legal" in hidden.stderr, hidden.output
+    hidden = holder(command, patient.id, document_id)
+    assert hidden.exit_code == 0 and "invisible to the legal" in hidden.stderr, hidden.output
     assert document_id not in guardian("documents", patient.id, "--json").stdout
     assert document_id in holder("documents", patient.id, "--json").stdout
 
 
+@pytest.mark.parametrize("command", ["release-invisible-to-patient", "release-to-patient"])
 def test_release_a_document_held_for_an_announcement(
-    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor, tmp_path: Path
+    served: Served, coffre_as: Callable[[Actor], Run], patient: Actor, tmp_path: Path, command: str
 ) -> None:
     _open_with_document(served, patient)
     holder, hospital = coffre_as(patient), coffre_as(HOSPITAL)
@@ -321,11 +326,11 @@ def test_release_a_document_held_for_an_announcement(
     assert document_id not in holder("documents", patient.id, "--json").stdout
 
     # Only the author releases it.
-    assert _failed(holder("release-to-patient", patient.id, document_id), "this operation is for")
-    released = hospital("release-to-patient", patient.id, document_id)
+    assert _failed(holder(command, patient.id, document_id), "this operation is for")
+    released = hospital(command, patient.id, document_id)
     assert released.exit_code == 0 and "released" in released.stderr, released.output
     assert document_id in holder("documents", patient.id, "--json").stdout
-    assert _failed(hospital("release-to-patient", patient.id, document_id), "not held")
+    assert _failed(hospital(command, patient.id, document_id), "not held")
 
 
 # -- who may read ------------------------------------------------------------------------

@@ -392,7 +392,13 @@ def record_everything(d: Driver) -> str:
         LATE_DAYS,
         invisible_to_patient=True,
     )
-    d.attempt("Space.ReleasedToPatient", doctor, "POST", f"{p}/documents/{held}/release", [None])
+    d.attempt(
+        "Space.ReleasedToPatient",
+        doctor,
+        "DELETE",
+        f"{p}/documents/{held}/invisible-to-patient",
+        [None],
+    )
 
     # -- grants, with the fullest scopes and the furthest expiries accepted
     list_max = _max_items(openapi, "ScopeIn", "documents", default=1000)
@@ -454,7 +460,7 @@ def record_everything(d: Driver) -> str:
         "Space.HiddenFromRepresentatives",
         main,
         "PUT",
-        f"{p}/documents/{early}/secret-from-representatives",
+        f"{p}/documents/{early}/invisible-to-representatives",
         [None],
     )
     d.attempt(

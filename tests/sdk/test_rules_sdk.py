@@ -1,4 +1,5 @@
-"""The rules of a space through the SDK (client.rules), against the app in process."""
+"""The rules of a space through the SDK (``client.confidentiality``, ``client.blocks``,
+``client.life``, ...), against the app in process."""
 
 from __future__ import annotations
 
@@ -72,7 +73,11 @@ def test_a_document_masked_at_deposit_is_hidden_from_the_start(
     doctor.read(space, document_id, BytesIO())
 
 
-def test_hide_a_document_from_the_legal_representatives(connect: Connect, space: str) -> None:
+# each SDK call under its name, then under its old name (a thin alias)
+@pytest.mark.parametrize("call", ["make_invisible_to_representatives", "hide_from_representatives"])
+def test_make_a_document_invisible_to_the_legal_representatives(
+    connect: Connect, space: str, call: str
+) -> None:
     document_id = _deposit(connect, space)
     patient, guardian = connect(PATIENT), connect(GUARDIAN)
     connect(REGISTRY).add_representative(
@@ -88,12 +93,12 @@ def test_hide_a_document_from_the_legal_representatives(connect: Connect, space:
 
     # Neither a representative nor a professional who is not the author keeps it secret.
     with pytest.raises(Forbidden):
-        guardian.hide_from_representatives(space, document_id)
+        getattr(guardian, call)(space, document_id)
     patient.grant(space, DOCTOR_INFO)
     with pytest.raises(Forbidden):
-        connect(DOCTOR).hide_from_representatives(space, document_id)
+        getattr(connect(DOCTOR), call)(space, document_id)
 
-    patient.hide_from_representatives(space, document_id)
+    getattr(patient, call)(space, document_id)
     with pytest.raises(UnknownDocument):
         guardian.read(space, document_id, BytesIO())
     assert [d.document_id for d in guardian.documents(space)] == []
@@ -101,8 +106,9 @@ def test_hide_a_document_from_the_legal_representatives(connect: Connect, space:
     patient.read(space, document_id, BytesIO())  # the patient still reads it
 
 
+@pytest.mark.parametrize("call", ["release_invisible_to_patient", "release_to_patient"])
 def test_release_a_document_held_for_an_announcement(
-    connect: Connect, space: str, coffre: Coffre, transport: InProcessTransport
+    connect: Connect, space: str, coffre: Coffre, transport: InProcessTransport, call: str
 ) -> None:
     token = coffre.tokens.mint(HOSPITAL, timedelta(minutes=10))
     with CoffreClient(BASE_URL, token, transport=transport) as hospital:
@@ -121,16 +127,16 @@ def test_release_a_document_held_for_an_announcement(
 
     # Only the author releases it: not the patient, not another professional.
     with pytest.raises(Forbidden):
-        patient.release_to_patient(space, document_id)
+        getattr(patient, call)(space, document_id)
     patient.grant(space, DOCTOR_INFO)
     with pytest.raises(Forbidden):
-        connect(DOCTOR).release_to_patient(space, document_id)
+        getattr(connect(DOCTOR), call)(space, document_id)
 
-    connect(HOSPITAL).release_to_patient(space, document_id)
+    getattr(connect(HOSPITAL), call)(space, document_id)
     patient.read(space, document_id, BytesIO())
     # Released once, for good.
     with pytest.raises(Conflict):
-        connect(HOSPITAL).release_to_patient(space, document_id)
+        getattr(connect(HOSPITAL), call)(space, document_id)
 
 
 def test_block_setting_physician_and_access_rules(connect: Connect, space: str) -> None:

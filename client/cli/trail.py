@@ -1,4 +1,5 @@
-"""``coffre audit``: the regulator's trail, exported through the API and verified offline.
+"""``coffre audit``: the regulator's trail, exported through the API and verified offline
+(``client.trail``, ``client.trail_verify``).
 
 ``audit verify`` needs nothing but the export file and the trail's public key: it runs
 ``client.trail_verify`` on this machine, with no server, no database and no ``COFFRE_*``
@@ -19,7 +20,9 @@ from rich.markup import escape
 
 from client.cli.common import (
     DEFAULT_URL,
+    SinceOption,
     TokenOption,
+    UntilOption,
     UrlOption,
     client,
     err,
@@ -107,8 +110,8 @@ def export(
     actor: Annotated[
         str | None, typer.Option(help="One actor's trail (an RPPS number or a service name).")
     ] = None,
-    since: Annotated[str | None, typer.Option(help="From this ISO instant.")] = None,
-    until: Annotated[str | None, typer.Option(help="Before this ISO instant.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     format_: Annotated[
         ExportFormat, typer.Option("--format", help="JSON Lines, or a FHIR R4 Bundle.")
     ] = ExportFormat.jsonl,
@@ -136,11 +139,9 @@ def export(
             from_size=from_size,
             progress=progress,
         )
-    err().print(
+    _note(
         f"{written} bytes written; check them with `coffre audit verify {target} "
-        "--public-key KEY` (not verified yet)",
-        markup=False,
-        soft_wrap=True,
+        "--public-key KEY` (not verified yet)"
     )
     out().print(str(target), markup=False, soft_wrap=True)
 
@@ -157,11 +158,7 @@ def checkpoint(
     with client(url, token) as coffre:
         answer = coffre.trail_checkpoint(sign=sign)
     _print_json(answer)
-    err().print(
-        f"size {answer.get('size')}, signed {answer.get('time')} by key {answer.get('key_id')}",
-        markup=False,
-        soft_wrap=True,
-    )
+    _note(f"size {answer.get('size')}, signed {answer.get('time')} by key {answer.get('key_id')}")
 
 
 @audit_app.command("public-key")
@@ -181,11 +178,7 @@ def public_key(
         _print_json({"public_key": encoded, "key_id": key_id})
     else:
         typer.echo(encoded)
-    err().print(
-        f"key id {key_id}: compare it with the key the operator publishes out of band",
-        markup=False,
-        soft_wrap=True,
-    )
+    _note(f"key id {key_id}: compare it with the key the operator publishes out of band")
 
 
 @audit_app.command("consistency")
@@ -219,6 +212,11 @@ def _previous(path: Path) -> dict[str, Any]:
         return load_checkpoint(path)
     except TrailVerificationError as error:
         fail(escape(f"--previous {path} holds no checkpoint: {error.detail}"))
+
+
+def _note(text: str) -> None:
+    # on stderr, as written: paths and key ids are never read as rich markup
+    err().print(text, markup=False, soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:

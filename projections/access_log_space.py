@@ -1,5 +1,6 @@
-"""Access-log rows for the events of a space's life and rules (opposition, closure,
-masks, blocks, representatives, emergency access...).
+"""Access-log rows for the space's own events beyond reads, deposits and grants: its
+life (opposition, closure...), confidentiality codes, blocks, representatives, emergency
+access...
 
 Kept apart from ``projections.access_log`` so that module stays about reads, deposits
 and grants. Rows never carry a code, a key or a birth date. Two side-table flags are
@@ -58,8 +59,8 @@ EMERGENCY_REFUSALS: dict[type, str] = {
 }
 
 
-def rule_entry(cursor: ViewCursor, entry_id: int, event: Event, row: Row) -> dict[str, Any] | None:
-    """The access-log row of a life-cycle or rule event, or None if it has none.
+def space_entry(cursor: ViewCursor, entry_id: int, event: Event, row: Row) -> dict[str, Any] | None:
+    """The access-log row of such an event of the space, or None if it has none.
 
     ``row`` is ``projections.access_log._row`` (passed in to avoid an import cycle).
     """

@@ -1,0 +1,108 @@
+"""Reads through the SDK: the reader key a client registers, the documents a caller may
+read, and a read, decrypted here (``api.routers.reads``, ``vault.reads``).
+
+::
+
+    with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:
+        coffre.read(ins, document_id, "copie.pdf")
+
+``read`` unseals the released key with the reader's secret key, fetches the ciphertext
+(straight from S3 by presigned URL when the server gives one, else through the API),
+checks its SHA-256 while streaming it and decrypts it as a stream. Memory stays flat at
+any size.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import IO
+from uuid import UUID
+
+import httpx
+
+from client.io import Sink, blob_store_error, document_path, open_sink, space_path
+from client.problems import error_of, origin_of
+from client.shapes import Meter, Progress, b64decode, parse_summary
+from client.transport import Transport
+from wire.dto import DocumentSummary
+from wire.envelope import DataKey, decrypt
+from wire.errors import IntegrityFailure, Unavailable
+
+__all__ = ["ReadMethods"]
+
+
+class ReadMethods(Transport):
+    """Calls that read a space: the reader key, the list, a read."""
+
+    def register_reader_key(self) -> str:
+        """Register this client's reader public key for its actor; returns the key id."""
+        reader = self._reader()
+        body = {"public_key": reader.public_key_b64}
+        answer = self._request("POST", "/v1/readers/keys", json=body)
+        if answer["key_id"] != reader.key_id:
+            raise IntegrityFailure("the server registered a different key id than ours")
+        return reader.key_id
+
+    def documents(self, patient_id: str) -> list[DocumentSummary]:
+        """The documents of a space this caller may read."""
+        answer = self._request("GET", f"{space_path(patient_id)}/documents")
+        return [parse_summary(item) for item in answer["documents"]]
+
+    def read(
+        self,
+        patient_id: str,
+        document_id: UUID | str,
+        sink: Sink,
+        *,
+        progress: Progress | None = None,
+    ) -> DocumentSummary:
+        """Read a document (recorded in the patient's access log) and decrypt it into
+        ``sink``; returns its summary.
+
+        With a path, the plaintext goes to a temporary file in the same directory that
+        is renamed into place only once the whole ciphertext verified: a tampered or
+        truncated document never lands. With a file object, verified chunks are written
+        as they come; on error the caller must discard what was written.
+        """
+        reader = self._reader()
+        url = f"{document_path(patient_id, document_id)}/reads"
+        # The sink opens first: an unwritable target must fail before a read is recorded.
+        with open_sink(sink) as out:
+            release = self._request("POST", url, json={"reader_key_id": reader.key_id})
+            data_key = reader.unseal(b64decode(release["sealed_key"], "sealed_key"))
+            self._fetch(release["content_url"], release["sha256"], data_key, out, progress)
+        return parse_summary(release["document"])
+
+    def _fetch(
+        self, url: str, sha256: str, key: DataKey, out: IO[bytes], progress: Progress | None
+    ) -> None:
+        # A presigned S3 URL (the default with S3) goes straight to the blob store; the
+        # API's own /v1/content/<ticket> route is the fallback. Either way the bytes are
+        # checked against the recorded hash before the last record is released.
+        from_api = self._is_api(url)
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.is_error:
+                    body = response.read()
+                    if from_api:
+                        raise error_of(response)
+                    raise blob_store_error(response.status_code, body)
+                length = response.headers.get("Content-Length")
+                meter = Meter(progress, int(length) if length and length.isdigit() else None)
+
+                def verified() -> Iterator[bytes]:
+                    yield from meter.wrap(response.iter_bytes())
+                    # decrypt() releases the final record only after this check passed
+                    if not hmac.compare_digest(meter.hexdigest(), str(sha256)):
+                        raise IntegrityFailure("the ciphertext does not match its recorded hash")
+
+                for plaintext in decrypt(verified(), key):
+                    out.write(plaintext)
+        except httpx.RequestError as error:
+            # never echo the URL: it carries the content ticket or the S3 signature
+            raise Unavailable(f"the download failed: {type(error).__name__}") from None
+
+    def _is_api(self, url: str) -> bool:
+        target = httpx.URL(url)
+        return target.is_relative_url or origin_of(target) == origin_of(self._http.base_url)
