@@ -30,6 +30,7 @@ from uuid import UUID
 
 import httpx
 
+from client.feeding import SourceIdLike, as_source_id, retrying
 from client.io import Sink, as_uuid, blob_store_error, document_path, open_sink, space_path
 from client.problems import Bearer, error_of, origin_of
 from client.readerkey import ReaderKey
@@ -155,9 +156,18 @@ class CoffreClient(RuleMethods, TrailMethods):
         masked: bool = False,
         invisible_to_patient: bool = False,
         invisible_to_representatives: bool = False,
+        source_id: SourceIdLike | None = None,
     ) -> tuple[UUID, int]:
         """Encrypt ``source`` (a path, a binary file, bytes or an iterable of bytes) and
         deposit it; returns ``(document_id, version)``.
+
+        ``source_id`` is your own identifier of the document (``(system, value)``: the
+        DMP's uniqueId, FHIR's masterIdentifier). With it the deposit is recorded once:
+        after a timeout, a lost connection or a 5xx the SDK sends it again
+        (``client.feeding.retrying``) and returns the document's id whether the first
+        attempt was recorded or not. Depositing again from scratch encrypts anew, so the
+        server sees other content: ``AlreadyDeposited``, whose ``document_id`` names
+        the document; pass it as ``document_id`` to deposit a new version instead.
 
         ``document_id`` deposits a new version of that document. Metadata is checked
         before any byte is sent. The confidentiality codes (RULES.md) are set with the
@@ -167,6 +177,7 @@ class CoffreClient(RuleMethods, TrailMethods):
         (INVISIBLE_REPRESENTANTS_LEGAUX).
         """
         metadata = DocumentMetadata(type=type, title=title, date=as_date(date))  # type: ignore[arg-type]
+        identifier = as_source_id(source_id)
         space = self.space_key(patient_id)
         data_key = DataKey.generate()
         sealed = seal(data_key, base64.b64decode(space.public_key))
@@ -198,7 +209,12 @@ class CoffreClient(RuleMethods, TrailMethods):
             "invisible_to_representatives": invisible_to_representatives,
         }
         body.update({code: True for code, on in codes.items() if on})
-        answer = self._request("POST", f"{space_path(patient_id)}/documents", json=body)
+        url = f"{space_path(patient_id)}/documents"
+        if identifier is None:
+            answer = self._request("POST", url, json=body)
+        else:
+            body["source_id"] = identifier.to_dict()
+            answer = retrying(lambda: self._request("POST", url, json=body))
         return UUID(answer["document_id"]), int(answer["version"])
 
     def read(
