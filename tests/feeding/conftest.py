@@ -112,14 +112,15 @@ def bearer(coffre: Coffre, actor: Any) -> dict[str, str]:
 
 def deposited_events(*, sqlite_path: Path | None = None, pg: dict[str, str] | None = None) -> int:
     """``Deposited`` events in the event store's table, counted by SQL."""
-    query = "SELECT count(*) FROM vault_events WHERE topic = %s"
     if pg is not None:
         with psycopg.connect(**pg) as conn:  # type: ignore[arg-type]
+            query = "SELECT count(*) FROM vault_events WHERE topic = %s"
             row = conn.execute(query, (DEPOSITED,)).fetchone()
     else:
         assert sqlite_path is not None
         with sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True) as conn:
-            row = conn.execute(query.replace("%s", "?"), (DEPOSITED,)).fetchone()
+            query = "SELECT count(*) FROM stored_events WHERE topic = ?"
+            row = conn.execute(query, (DEPOSITED,)).fetchone()
     assert row is not None
     return int(row[0])
 
