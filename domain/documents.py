@@ -217,6 +217,14 @@ class DocumentCommands(SpaceState):
         #: without one, and absent from events recorded before it existed
         source: dict[str, str] | None = None
 
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            # Without an identifier, the event holds exactly the fields every earlier
+            # deposit holds: its stored state and its trail digest (``event_digest``
+            # binds the optional fields an event holds) are shaped as they always were.
+            if self.source is None:
+                del self.__dict__["source"]
+
         def apply(self, aggregate: Any) -> None:
             by = Actor.from_dict(self.author)
             version = DocumentVersion(

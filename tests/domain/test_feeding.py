@@ -154,26 +154,24 @@ def test_the_identifier_survives_a_replay() -> None:
     assert feed(replayed, upload("a")).document_id == first.document_id
 
 
-def test_a_deposited_event_stored_before_source_identifiers_still_replays() -> None:
-    # The state of a ``Deposited`` as earlier code stored it: no ``source`` key at all.
+def test_a_deposit_without_an_identifier_is_stored_as_deposits_always_were() -> None:
+    # Events stored before source identifiers existed have no ``source`` key; one
+    # recorded without an identifier today has none either (so its trail digest is
+    # shaped as before), and both replay with none; one with an identifier keeps it.
     mapper = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
     space = Space.provision(PATIENT.id, "key-1", b"\x01" * 32, HOSPITAL, NOW)
-    feed(space, upload("a"), source=None)
+    plain = feed(space, upload("a"), source=None)
+    sourced = feed(space, upload("b"))
     stored = [mapper.to_stored_event(e) for e in space.collect_events()]
-    state = mapper.transcoder.decode(stored[-1].state)
-    state.pop("source")
-    stored[-1] = stored[-1].__class__(
-        stored[-1].originator_id,
-        stored[-1].originator_version,
-        stored[-1].topic,
-        mapper.transcoder.encode(state),
-    )
+    states = [mapper.transcoder.decode(e.state) for e in stored[-2:]]
+    assert "source" not in states[0]
+    assert states[1]["source"] == SOURCE.to_dict()
     replayed = None
     for event in stored:
         replayed = mapper.to_domain_event(event).mutate(replayed)  # type: ignore[attr-defined]
     assert isinstance(replayed, Space)
-    (document,) = replayed.documents.values()
-    assert document.current.source is None
+    assert replayed.documents[plain.document_id].current.source is None
+    assert replayed.documents[sourced.document_id].current.source == SOURCE
 
 
 @pytest.mark.parametrize(
