@@ -113,6 +113,10 @@ class Keyring:
         """
         self._store.destroy(key_id, at)
 
+    def wrapped_counts(self) -> dict[str, int]:
+        """How many live secrets each master key id wraps (what retiring one waits on)."""
+        return self._store.count_by_master()
+
     def rotate(
         self,
         new_master: MasterKeys | None = None,
