@@ -3,7 +3,9 @@ still start, replay, open every document and keep their trail verifiable.
 
 ``stores/c5f137c`` was written by ``tests/replay/make_keys_store.py`` on commit c5f137c:
 the embedded data directory (SQLite, files, ``master.keys``) and a PostgreSQL database
-(``pg_dump``) with its S3 objects. Each test opens a copy with today's code.
+(``pg_dump``) with its S3 objects. Each test opens a copy with today's code: the keys
+that were derived from the master key keep their values (``coffre.keysources``), the
+checkpoints of that day verify, and the master key of that day rotates and retires.
 """
 
 from __future__ import annotations
@@ -24,15 +26,21 @@ from uuid import UUID
 import pytest
 from minio import Minio
 from nacl.public import PrivateKey
+from pydantic import SecretStr
 
 from client.trail_verify import verify_export
+from coffre import keysources
 from coffre.bootstrap import Coffre, build
+from coffre.keysources import LEGACY_TOKEN_KEY
 from domain.values import Actor
+from keys.master import MasterKeys
+from keys.sources import FileKeySource
 from projections.trail_export import TrailQuery
 from tests.scenarios.conftest import Person, read
 from vault.blobstore_s3 import S3BlobStore
 from vault.clock import ManualClock
 from vault.settings import Settings
+from vault.tokens import TokenAuthority
 from wire.checkpoint import Checkpoint, verify_checkpoint
 from wire.errors import CoffreError
 from wire.values import Profession, Role
@@ -156,6 +164,64 @@ def test_every_document_still_opens_and_shredded_ones_stay_shut(
     assert opened_count == 4
 
 
+def test_the_derived_keys_become_explicit_and_keep_their_values(
+    legacy: Legacy, opened: Coffre
+) -> None:
+    expected = legacy.expected
+    settings = opened.settings
+    master = opened.keyring.master
+    # the trail keeps the key of that day, now named and published from its first checkpoint
+    assert opened.trail.signer.key_id == expected["trail_key_id"]
+    (published,) = opened.trail.keys.key_set().keys
+    assert published.key_id == expected["trail_key_id"]
+    assert published.not_after is None
+    assert published.not_before == Checkpoint.from_json(expected["checkpoints"][0]).at
+    # a token the issuer of that day minted (derived, no key id) still verifies
+    that_day = TokenAuthority.from_seed("coffre", master.derive("token-signing"))
+    patient = person(expected, expected["documents"][0]["patient_id"]).actor
+    assert opened.tokens.verify(that_day.mint(patient)).id == patient.id
+    if settings.embedded:
+        # embedded: the derived values were written to key files of their own, so a new
+        # master key no longer changes them
+        trail_file = FileKeySource(settings.data_dir / "trail.keys").load()
+        assert [e.key_id for e in trail_file] == [expected["trail_key_id"]]
+        token_file = FileKeySource(settings.data_dir / "token.keys").load()
+        assert [e.key_id for e in token_file] == [LEGACY_TOKEN_KEY]
+        assert keysources.legacy_warnings(settings) == []
+    else:
+        # PostgreSQL with neither COFFRE_TRAIL_KEYS nor COFFRE_TOKEN_KEYS: as before, and said
+        assert len(keysources.legacy_warnings(settings)) == 2
+
+
+def test_the_master_key_of_that_day_rotates_and_retires(legacy: Legacy, opened: Coffre) -> None:
+    expected = legacy.expected
+    old = opened.keyring.master.current.key_id
+    assert opened.keyring.wrapped_counts() == {old: 2}  # two live spaces, one shredded
+    new = MasterKeys.generate()
+    assert opened.keyring.rotate(new) == 2
+    assert opened.keyring.wrapped_counts() == {new.current.key_id: 2}
+    # a process configured with the new key alone opens every live document
+    if legacy.settings.embedded:
+        FileKeySource(legacy.settings.data_dir / "master.keys").replace([new.current.to_entry()])
+        settings = legacy.settings
+    else:
+        settings = legacy.settings.model_copy(
+            update={"master_keys": SecretStr(new.current.to_line())}
+        )
+    coffre = build(settings, clock=ManualClock(NOW))
+    try:
+        for document in expected["documents"]:
+            if document["patient_id"] != expected["shredded_patient"]:
+                patient = person(expected, document["patient_id"])
+                plaintext = read(coffre, patient.actor.id, UUID(document["id"]), patient)
+                assert plaintext == bytes.fromhex(document["plaintext"])
+        # the trail key did not follow the master key where it has a source of its own
+        if settings.embedded:
+            assert coffre.trail.signer.key_id == expected["trail_key_id"]
+    finally:
+        coffre.close()
+
+
 def test_checkpoints_of_that_day_still_verify_and_the_trail_goes_on(
     legacy: Legacy, opened: Coffre
 ) -> None:
@@ -175,11 +241,12 @@ def test_checkpoints_of_that_day_still_verify_and_the_trail_goes_on(
     out = io.StringIO()
     opened.trail.export_jsonl(TrailQuery(), out, from_size=expected["checkpoints"][-1]["size"])
     new_key = opened.trail.signer.public_key
+    key_set = opened.trail.keys.key_set()
     report = verify_export(
         out.getvalue().splitlines(),
-        new_key,
-        expected["checkpoints"][-1],
-        previous_public_key=old_key,
+        key_set=key_set,
+        previous_checkpoint=expected["checkpoints"][-1],
     )
+    assert verify_export(out.getvalue().splitlines(), new_key).entries == report.entries
     assert report.entries > expected["checkpoints"][-1]["size"]
     assert report.consistency_from == expected["checkpoints"][-1]["size"]
