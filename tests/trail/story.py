@@ -118,9 +118,9 @@ def story(fork: bool = False) -> list[tuple[int, Any]]:
 
 def migrate_sqlite(path: Path) -> None:
     """Create the trail's tables (only: ``migrations/sqlite/0003.trail.sql``,
-    ``0010.trail_heads.sql`` and ``0012.trail_keys.sql``) at ``path``."""
+    ``0010.trail_heads.sql`` and ``0013.trail_keys.sql``) at ``path``."""
     with closing(sqlite3.connect(path)) as db:
-        for name in ("0003.trail.sql", "0010.trail_heads.sql", "0012.trail_keys.sql"):
+        for name in ("0003.trail.sql", "0010.trail_heads.sql", "0013.trail_keys.sql"):
             db.executescript((ROOT / "migrations/sqlite" / name).read_text())
 
 
