@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from domain.devices import Enrolment
 from domain.representatives import Registry
 from keys.checkpoint import CheckpointSigner
 from keys.keyring import Keyring
@@ -234,6 +235,7 @@ def build(
         periods=settings.periods(),
         max_document_size=settings.max_document_size,
         registry=Registry(settings.registry()),
+        enrolment=Enrolment(settings.enrolment()),
     )
     migrate(settings)
     views = view_store(settings)
