@@ -64,12 +64,29 @@ AUDIT_FIELDS = frozenset(
         "visible_at",
         "up_to",  # Inbox.Acknowledged: how far a person read their notifications
         "basis",  # on what a grant or a representative's appointment rests
+        "owner",  # reader devices: whose device, how it was approved, and by whom
+        "method",
+        "approver",
     }
 )
 #: fields deliberately left out of ``details``: key material, the one-time code's
-#: verifier (a hash of a short code invites offline guessing), and personal or health
-#: content the audit does not need (document titles and dates, the birth date)
-EXCLUDED_FIELDS = frozenset({"sealed_key", "public_key", "code", "title", "date", "birth_date"})
+#: verifier (a hash of a short code invites offline guessing), personal or health
+#: content the audit does not need (document titles and dates, the birth date, a
+#: device's name), and a device challenge's nonce
+EXCLUDED_FIELDS = frozenset(
+    {
+        "sealed_key",
+        "public_key",
+        "signing_key",
+        "code",
+        "title",
+        "date",
+        "birth_date",
+        "name",
+        "challenge",
+        "challenge_expires_at",
+    }
+)
 #: fields every event has, or that the entry carries elsewhere
 STRUCTURAL_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "at", "space_id"}
