@@ -28,6 +28,7 @@ from starlette.routing import Match
 from wire.errors import (
     CoffreError,
     Conflict,
+    DeviceNotApproved,
     Forbidden,
     IntegrityFailure,
     InvalidInput,
@@ -144,7 +145,7 @@ async def _coffre_error(request: Request, error: Exception) -> ProblemResponse:
         field=getattr(error, "field", None),
         headers=headers or None,
         # a refusal names the rule that failed (RULES.md); the patient sees it too
-        extensions={"rule": error.rule} if isinstance(error, Refused) else None,
+        extensions={"rule": error.rule} if isinstance(error, Refused | DeviceNotApproved) else None,
     )
 
 
