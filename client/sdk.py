@@ -2,7 +2,7 @@
 
 ::
 
-    with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:
+    with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:  # approved
         document_id, _ = coffre.deposit(patient_id, "bilan.pdf", type="lab_result",
                                         title="Bilan sanguin", date=date.today())
         coffre.read(patient_id, document_id, "copie.pdf")
@@ -30,6 +30,7 @@ from uuid import UUID
 
 import httpx
 
+from client.devices import DeviceMethods
 from client.io import Sink, as_uuid, blob_store_error, document_path, open_sink, space_path
 from client.problems import Bearer, error_of, origin_of
 from client.readerkey import ReaderKey
@@ -58,14 +59,16 @@ from wire.values import DocumentMetadata
 __all__ = ["CoffreClient"]
 
 
-class CoffreClient(RuleMethods, TrailMethods):
+class CoffreClient(DeviceMethods, RuleMethods, TrailMethods):
     """A session with one Coffre server, as the actor its bearer token names.
 
     The regulator's trail calls (``trail_*``) come from ``client.trail``; the
-    rules of a space and notifications from ``client.rules``.
+    rules of a space and notifications from ``client.rules``; reader devices from
+    ``client.devices``.
 
-    ``reader_key`` is needed only to read documents (and to register it). Use as a
-    context manager, or call :meth:`close`.
+    ``reader_key`` is this client's device key: needed only to read documents (a data
+    key is sealed to it once it is an approved device) and to add or approve devices.
+    Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(
@@ -130,15 +133,6 @@ class CoffreClient(RuleMethods, TrailMethods):
     def space_key(self, patient_id: str) -> SpaceKeyInfo:
         """The public key data keys of this space are sealed to."""
         return parse_space_key(self._request("GET", f"{space_path(patient_id)}/key"))
-
-    def register_reader_key(self) -> str:
-        """Register this client's reader public key for its actor; returns the key id."""
-        reader = self._reader()
-        body = {"public_key": reader.public_key_b64}
-        answer = self._request("POST", "/v1/readers/keys", json=body)
-        if answer["key_id"] != reader.key_id:
-            raise IntegrityFailure("the server registered a different key id than ours")
-        return reader.key_id
 
     # -- documents -----------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """The client's commands of ``coffre``: they speak HTTP through the SDK and verify offline.
 
-- ``client.cli.core``    keys, provision, deposit, read, documents, grants, log
+- ``client.cli.devices`` devices: add, enrol, approve, list, revoke; an enrolment
+                         service's codes and approvals
+- ``client.cli.core``    provision, deposit, read, documents, grants, log
 - ``client.cli.space``   space: state, activate, oppose, close, rules, settings, physician
 - ``client.cli.rules``   mask, unmask, hide-from-representatives, release-to-patient, block,
                          unblock, emergency, representatives, notifications
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import typer
 
-from client.cli import audit, core, rules, space
+from client.cli import audit, core, devices, rules, space
 from client.cli.common import CoffreGroup
 
 __all__ = ["app", "main", "new_app", "register"]
@@ -23,7 +25,7 @@ __all__ = ["app", "main", "new_app", "register"]
 
 def register(app: typer.Typer) -> None:
     """Add every client command to ``app`` (in the order ``coffre --help`` lists them)."""
-    app.add_typer(core.keys_app, name="keys")
+    app.add_typer(devices.devices_app, name="devices")
     app.command()(core.provision)
     app.command()(core.deposit)
     app.command()(core.read)

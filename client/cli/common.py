@@ -54,7 +54,7 @@ ReaderKeyOption = Annotated[
         "--reader-key",
         envvar="COFFRE_READER_KEY",
         show_envvar=True,
-        help="This client's reader key file (made by `coffre keys init`).",
+        help="This machine's device key file (made by `coffre devices add` or `enrol`).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -127,7 +127,7 @@ def load_reader_key(path: Path) -> ReaderKey:
     try:
         return ReaderKey.load(path.expanduser())
     except FileNotFoundError:
-        fail(f"no reader key at {path}; run `coffre keys init` first")
+        fail(f"no device key at {path}; run `coffre devices enrol` (or `add`) first")
 
 
 @contextmanager
