@@ -25,7 +25,6 @@ from uuid import UUID
 
 import pytest
 from minio import Minio
-from nacl.public import PrivateKey
 from pydantic import SecretStr
 
 from client.trail_verify import verify_export
@@ -36,10 +35,11 @@ from domain.values import Actor
 from keys.master import MasterKeys
 from keys.sources import FileKeySource
 from projections.trail_export import TrailQuery
+from tests.devices import enrol
 from tests.scenarios.conftest import Person, read
 from vault.blobstore_s3 import S3BlobStore
 from vault.clock import ManualClock
-from vault.settings import Settings
+from vault.settings import DEMO_ENROLMENT, Settings
 from vault.tokens import TokenAuthority
 from wire.checkpoint import Checkpoint, verify_checkpoint
 from wire.errors import CoffreError
@@ -112,6 +112,8 @@ def postgres_copy(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         s3_secret_key=s3["secret_key"],
         s3_bucket=bucket,
         master_keys=(source / "master_keys.txt").read_text().strip(),
+        # readers of an older store add a device (``person``): this service approves them
+        enrolment_services=DEMO_ENROLMENT,
     )
 
 
@@ -137,14 +139,17 @@ def opened(legacy: Legacy) -> Iterator[Coffre]:
         coffre.close()
 
 
-def person(expected: dict[str, Any], actor_id: str) -> Person:
-    """A reader of the store, with the secret key it registered that day."""
+def person(coffre: Coffre, expected: dict[str, Any], actor_id: str) -> Person:
+    """A reader of the store, as the actor of that day, reading with a device added and
+    approved now: keys registered before reader devices are legacy (listed, revocable,
+    never sealed to), so every reader of an older store adds a device."""
     reader = expected["readers"][actor_id]
     profession = Profession(reader["profession"]) if reader["profession"] else None
     actor = Actor(
         Role(reader["role"]), actor_id, reader["name"], profession, reader["organisation"]
     )
-    return Person(actor, PrivateKey(bytes.fromhex(reader["secret"])), reader["key_id"])
+    secret, key_id = enrol(coffre.vault, actor)
+    return Person(actor, secret, key_id)
 
 
 def test_every_document_still_opens_and_shredded_ones_stay_shut(
@@ -153,7 +158,7 @@ def test_every_document_still_opens_and_shredded_ones_stay_shut(
     expected = legacy.expected
     opened_count = 0
     for document in expected["documents"]:
-        patient = person(expected, document["patient_id"])
+        patient = person(opened, expected, document["patient_id"])
         if document["patient_id"] == expected["shredded_patient"]:
             with pytest.raises(CoffreError):
                 read(opened, patient.actor.id, UUID(document["id"]), patient)
@@ -178,7 +183,8 @@ def test_the_derived_keys_become_explicit_and_keep_their_values(
     assert published.not_before == Checkpoint.from_json(expected["checkpoints"][0]).at
     # a token the issuer of that day minted (derived, no key id) still verifies
     that_day = TokenAuthority.from_seed("coffre", master.derive("token-signing"))
-    patient = person(expected, expected["documents"][0]["patient_id"]).actor
+    reader = expected["readers"][expected["documents"][0]["patient_id"]]
+    patient = Actor(Role(reader["role"]), expected["documents"][0]["patient_id"], reader["name"])
     assert opened.tokens.verify(that_day.mint(patient)).id == patient.id
     if settings.embedded:
         # embedded: the derived values were written to key files of their own, so a new
@@ -212,7 +218,7 @@ def test_the_master_key_of_that_day_rotates_and_retires(legacy: Legacy, opened: 
     try:
         for document in expected["documents"]:
             if document["patient_id"] != expected["shredded_patient"]:
-                patient = person(expected, document["patient_id"])
+                patient = person(coffre, expected, document["patient_id"])
                 plaintext = read(coffre, patient.actor.id, UUID(document["id"]), patient)
                 assert plaintext == bytes.fromhex(document["plaintext"])
         # the trail key did not follow the master key where it has a source of its own
@@ -235,7 +241,7 @@ def test_checkpoints_of_that_day_still_verify_and_the_trail_goes_on(
     report = verify_export(legacy.export.splitlines(), old_key)
     assert report.entries == expected["checkpoints"][-1]["size"]
     # the trail grows on from the stored one: consistent with the last old checkpoint
-    patient = person(expected, expected["documents"][0]["patient_id"])
+    patient = person(opened, expected, expected["documents"][0]["patient_id"])
     read(opened, patient.actor.id, UUID(expected["documents"][0]["id"]), patient)
     opened.runner.catch_up()
     out = io.StringIO()
