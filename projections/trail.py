@@ -103,7 +103,8 @@ class HeadsMap:
         """Make leaf ``index`` the head of each of ``chains``; returns the new root."""
         for chain in chains:
             bucket = bucket_of(chain)
-            self.prepare([chain])
+            if bucket not in self.content:
+                self.prepare([chain])
             self.content[bucket][chain] = index
             self.changed_chains[chain] = index
             self.tree.set_bucket(bucket, self.content[bucket])
