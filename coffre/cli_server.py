@@ -1,6 +1,8 @@
 """The server's commands of ``coffre``, imported by ``coffre.cli`` only when asked for.
 
 - ``coffre.cli_admin``  serve, migrate, token, projections, blobs, scheduler
+- ``coffre.cli_keys``   the operator's ``keys`` commands (master, trail and token keys),
+                        added to the client's ``keys`` group (``coffre keys init``)
 - ``coffre.demo``       demo (a scripted story against a running embedded server)
 
 They run next to the data and need the ``server`` extra (the stores, the API, settings).
@@ -44,3 +46,11 @@ def demo(
 def server_group() -> TyperGroup:
     """The server's commands as one click group (built once)."""
     return typer.main.get_group(app)
+
+
+@cache
+def server_keys_group() -> TyperGroup:
+    """The operator's ``keys`` commands, as a click group (built once)."""
+    from coffre.cli_keys import keys_app
+
+    return typer.main.get_group(keys_app)

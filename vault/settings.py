@@ -55,9 +55,19 @@ class Settings(BaseSettings):
     master_keys: SecretStr | None = Field(
         None, description="'keyid:base64,...' (first is current); else a file in data_dir"
     )
+    trail_keys: SecretStr | None = Field(
+        None,
+        description="the trail's signing key(s), 'keyid:base64seed' (id = the key's "
+        "fingerprint); else data_dir/trail.keys",
+    )
+    token_keys: SecretStr | None = Field(
+        None,
+        description="the embedded token issuer's key(s), 'keyid:base64seed,...' (first "
+        "signs); else data_dir/token.keys",
+    )
     token_issuer: str = "coffre"  # noqa: S105 - an issuer name, not a secret
     token_public_key: str | None = Field(
-        None, description="base64 Ed25519 key of an external token issuer; else derived"
+        None, description="base64 Ed25519 key of an external token issuer; else embedded"
     )
     token_ttl_minutes: int = 60
 

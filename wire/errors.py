@@ -18,6 +18,8 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   └── UnknownKey          no space key with this id in the key store
     ├── Conflict
     │   ├── SpaceAlreadyExists
+    │   ├── AlreadyDeposited    the upload or source identifier is a document already:
+    │   │                       ``document_id`` names it
     │   └── KeyAlreadyExists    a space key with this id is already stored
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
@@ -27,9 +29,10 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     ├── KeyDestroyed            the space's key was shredded: nothing can be opened
     └── Unavailable             a backend (event store, key store, blob store) failed
         ├── KeyStoreUnavailable the key store's database failed
-        └── MasterKeyError      master keys missing, malformed or unsafe on disk
-            ├── InsecureKeyFile the master key file is readable by group or others
-            └── UnknownMasterKey a secret is wrapped under a master key not loaded
+        └── KeySourceError      keys missing, malformed, unsafe on disk, or read-only
+            ├── InsecureKeyFile a key file is readable by group or others
+            └── MasterKeyError  master keys missing, malformed or unusable
+                └── UnknownMasterKey a secret is wrapped under a master key not loaded
 
 Messages never contain document bytes, keys or tokens.
 """
@@ -104,6 +107,18 @@ class SpaceAlreadyExists(Conflict):
     """A space was already provisioned for this patient."""
 
     code = "space-already-exists"
+
+
+class AlreadyDeposited(Conflict):
+    """The deposit's upload, or its source identifier with other content, is already a
+    document of this space; ``document_id`` names that document (the depositor's own
+    deposit, so naming it reveals nothing)."""
+
+    code = "already-deposited"
+
+    def __init__(self, detail: str, *, document_id: object) -> None:
+        super().__init__(detail)
+        self.document_id = str(document_id)
 
 
 class Refused(CoffreError):
@@ -183,16 +198,23 @@ class KeyStoreUnavailable(Unavailable):
     code = "key-store-unavailable"
 
 
-class MasterKeyError(Unavailable):
+class KeySourceError(Unavailable):
+    """Keys could not be loaded from their source (a file, the environment), or a
+    source that cannot be written (the environment) was asked to change."""
+
+    code = "key-source-error"
+
+
+class InsecureKeyFile(KeySourceError):
+    """A key file grants permissions to group or others."""
+
+    code = "insecure-key-file"
+
+
+class MasterKeyError(KeySourceError):
     """The master keys could not be loaded or used (configuration problem)."""
 
     code = "master-key-error"
-
-
-class InsecureKeyFile(MasterKeyError):
-    """The master key file grants permissions to group or others."""
-
-    code = "insecure-key-file"
 
 
 class UnknownMasterKey(MasterKeyError):
