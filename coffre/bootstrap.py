@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from coffre import keysources
+from domain.devices import Enrolment
 from domain.representatives import Registry
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
@@ -250,6 +251,7 @@ def build(
         periods=settings.periods(),
         max_document_size=settings.max_document_size,
         registry=Registry(settings.registry()),
+        enrolment=Enrolment(settings.enrolment()),
     )
     migrate(settings)
     views = view_store(settings)

@@ -31,10 +31,8 @@ SERVER_COMMANDS = (
     "blobs",
     "scheduler",
     "demo",
+    "keys",
 )
-#: client groups the server adds commands to (``coffre keys init`` is the client's,
-#: ``coffre keys rotate-master`` the operator's)
-SHARED_GROUPS = ("keys",)
 #: the packages of the ``server`` extra: missing one means a client-only install
 SERVER_PACKAGES = frozenset(
     {
@@ -65,8 +63,6 @@ class ComposedGroup(CoffreGroup):
     def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         """A client command, or the server command of that name (imported now)."""
         found = super().get_command(ctx, cmd_name)
-        if found is not None and cmd_name in SHARED_GROUPS:
-            return _with_server_commands(found)
         if found is not None or cmd_name not in SERVER_COMMANDS:
             return found
         try:
@@ -76,21 +72,6 @@ class ComposedGroup(CoffreGroup):
                 raise
             return _needs_server(cmd_name, missing.name or "")
         return server_group().get_command(ctx, cmd_name)
-
-
-def _with_server_commands(group: Any) -> Any:
-    """The client's ``keys`` group with the operator's commands added (when the server
-    extra is installed; a client-only install keeps the client's alone)."""
-    try:
-        from coffre.cli_server import server_keys_group
-    except ModuleNotFoundError as missing:
-        if (missing.name or "").split(".")[0] not in SERVER_PACKAGES:
-            raise
-        return group
-    for name, command in server_keys_group().commands.items():
-        group.commands.setdefault(name, command)
-    group.help = "This client's reader key, and the operator's master, trail and token keys."
-    return group
 
 
 def _needs_server(name: str, missing: str) -> TyperCommand:

@@ -1,8 +1,8 @@
-"""``coffre keys``, the operator's part: master, trail and token keys kept apart.
+"""``coffre keys``, the operator's: master, trail and token keys kept apart.
 
-These sit beside the client's ``coffre keys init`` (a reader key) in one group (see
-``coffre.cli``). They run next to the data, with the ``COFFRE_*`` settings; none prints
-a secret: new keys go to files made 0600, or into the key file of their source.
+A reader's own device keys are the client's (``coffre devices``). These run next to the
+data, with the ``COFFRE_*`` settings; none prints a secret: new keys go to files made
+0600, or into the key file of their source.
 
 In embedded mode each command that changes keys holds the data directory's lock, so it
 refuses to run beside ``coffre serve``: a server keeps the keys it started with, and

@@ -24,6 +24,8 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
+    │   └── DeviceNotApproved   a read named a device not approved (pending, legacy)
+    │       └── DeviceRevoked   a read named a revoked device
     ├── IntegrityFailure        a ciphertext or receipt failed verification
     │   └── DecryptionError     opaque on purpose: never says which check failed
     ├── KeyDestroyed            the space's key was shredded: nothing can be opened
@@ -141,6 +143,21 @@ class Forbidden(CoffreError):
     """The caller is known but its role may not use this operation."""
 
     code = "forbidden"
+
+
+class DeviceNotApproved(Forbidden):
+    """A read named a reader device its owner has not approved: no data key is sealed
+    to it. ``rule`` is what the refused read records."""
+
+    code = "device-not-approved"
+    rule = "device_not_approved"
+
+
+class DeviceRevoked(DeviceNotApproved):
+    """A read named a revoked reader device: it never receives a data key again."""
+
+    code = "device-revoked"
+    rule = "device_revoked"
 
 
 class IntegrityFailure(CoffreError):

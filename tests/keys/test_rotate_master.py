@@ -36,6 +36,7 @@ from coffre.bootstrap import build, key_store
 from domain.values import Actor, patient_id_from_number
 from keys.keyring import Keyring, space_key_aad
 from keys.master import MasterKey, MasterKeys
+from tests.devices import enrol
 from tests.scenarios.conftest import Person, deposit, open_space, read
 from tests.served import server_env
 from vault.clock import ManualClock
@@ -256,8 +257,7 @@ def test_rotation_killed_midway_resumes_and_every_document_still_opens(
     try:
         for patient_id, document_id, plaintext in seeded.documents:
             patient = Actor(Role.PATIENT, patient_id, "Patient")
-            secret = PrivateKey.generate()
-            key_id = coffre.vault.register_reader_key(patient, bytes(secret.public_key))
+            secret, key_id = enrol(coffre.vault, patient)
             person = Person(patient, secret, key_id)
             assert read(coffre, patient_id, document_id, person) == plaintext
     finally:
