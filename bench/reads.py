@@ -62,9 +62,11 @@ def raw_inserts(env: BenchEnv, dbname: str, seconds: float) -> tuple[float, list
     with env.connect(dbname, autocommit=True) as conn:
         conn.execute(RAW_TABLE)
     state = os.urandom(450)
+    opened: list[Any] = []
 
     def work(_: int) -> Callable[[], Any]:
         conn = env.connect(dbname, autocommit=True)
+        opened.append(conn)
 
         def op() -> None:
             conn.execute(
@@ -75,7 +77,11 @@ def raw_inserts(env: BenchEnv, dbname: str, seconds: float) -> tuple[float, list
 
         return op
 
-    rate, _, errors = concurrent_rate(work, CALLERS, seconds)
+    try:
+        rate, _, errors = concurrent_rate(work, CALLERS, seconds)
+    finally:
+        for conn in opened:  # the server is shared: give the connections back now
+            conn.close()
     return rate, errors
 
 

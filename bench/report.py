@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-Op = Literal[">=", "<="]
+#: "" : no target, the figure is only printed (row 14)
+Op = Literal[">=", "<=", ""]
 
 
 @dataclass
@@ -56,13 +57,15 @@ class Row:
     def met(self) -> bool | None:
         """Whether the target is met (None when the row has no value)."""
         x = self.checked
-        if x is None or math.isnan(x):
+        if x is None or math.isnan(x) or not self.op:
             return None
         return x >= self.target if self.op == ">=" else x <= self.target
 
     def target_text(self) -> str:
         """The target as the issue writes it."""
         unit = f" {self.unit}" if self.on == "value" else ""
+        if not self.op:
+            return "none"
         return f"{self.op.replace('>=', '≥').replace('<=', '≤')} {_num(self.target)}{unit}"
 
     def to_json(self) -> dict[str, Any]:
@@ -155,7 +158,7 @@ class Report:
                     else row.baseline_label
                 )
                 ratio = _num(row.ratio)
-                met = {True: "✓", False: "✗", None: "?"}[row.met]
+                met = {True: "✓", False: "✗", None: "?" if row.op else "—"}[row.met]
             lines.append(
                 f"| {row.id} | {row.figure} | {ours} | {base} | {ratio} | {row.target_text()} "
                 f"| {met} |"

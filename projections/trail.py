@@ -48,8 +48,8 @@ from projections.trail_events import (
 from projections.trail_store import (
     EntryRow,
     fetch_buckets,
-    fetch_heads,
     fetch_heads_nodes,
+    fetch_nodes,
     resume_tree,
     save_heads,
     v2_from,
@@ -99,11 +99,16 @@ class HeadsMap:
                 self.content[bucket] = dict(heads)
             self.tree.load(wanted)
 
+    def head(self, chain: str) -> int | None:
+        """The head leaf index of a prepared ``chain``, or None if it has no entry yet."""
+        return self.content[bucket_of(chain)].get(chain)
+
     def update(self, chains: Iterable[str], index: int) -> bytes:
         """Make leaf ``index`` the head of each of ``chains``; returns the new root."""
         for chain in chains:
             bucket = bucket_of(chain)
-            self.prepare([chain])
+            if bucket not in self.content:
+                self.prepare([chain])
             self.content[bucket][chain] = index
             self.changed_chains[chain] = index
             self.tree.set_bucket(bucket, self.content[bucket])
@@ -228,13 +233,22 @@ class TrailProjection(Projection):
         """Append one entry per event, with its Merkle nodes, in the caller's transaction."""
         tree, last_hash = resume_tree(cursor)
         first_v2 = v2_from(cursor, tree.size)
-        spaces = [str(s) for _, e in events if (s := event_space(e)) is not None]
-        actors = [(a["id"], a["role"]) for _, e in events if (a := event_actor(e))]
-        known = fetch_heads(cursor, spaces, actors)
+        spaces = {str(s) for _, e in events if (s := event_space(e)) is not None}
+        actors = {f"{a['role']}:{a['id']}" for _, e in events if (a := event_actor(e))}
         heads_map = HeadsMap(
             lambda ids: fetch_buckets(cursor, ids), lambda ids: fetch_heads_nodes(cursor, ids)
         )
-        heads_map.prepare([*spaces, *(f"{role}:{actor_id}" for actor_id, role in actors)])
+        heads_map.prepare([*spaces, *actors])
+        # The map's buckets already name each chain's head (v2_from filled them for a
+        # trail begun without them); its hash is a level-0 node of the narrow
+        # trail_nodes. Looking heads up in trail_entries instead cost a backward index
+        # scan and a heap fetch in its ~1 KB rows per chain, reads that miss the cache
+        # once the log outgrows shared_buffers.
+        heads = {("space", key): heads_map.head(key) for key in spaces}
+        heads.update({("actor", key): heads_map.head(key) for key in actors})
+        found = {key: index for key, index in heads.items() if index is not None}
+        hashes = fetch_nodes(cursor, [(0, index) for index in found.values()])
+        known = {key: (hashes[(0, index)], index) for key, index in found.items()}
         builder = EntryBuilder(
             tree,
             last_hash,

@@ -7,7 +7,7 @@ nodes a page of proofs needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,21 +33,6 @@ class EntryRow:
 
 
 LAST_ENTRY = "SELECT leaf_index, leaf_hash FROM trail_entries ORDER BY leaf_index DESC LIMIT 1"
-# One statement per chain kind and batch: each key's head is a backward scan of the
-# (space_id | actor_id, leaf_index) index, O(log n) whatever the trail's size. The
-# role is a filter on the actor index: ids of different roles practically never collide.
-# ``{values}`` only ever receives generated placeholders; every value is a bound parameter.
-SPACE_HEADS = """
-WITH k(key) AS (VALUES {values})
-SELECT k.key AS key, (SELECT t.leaf_index FROM trail_entries t WHERE t.space_id = k.key
-    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_index FROM k
-"""
-ACTOR_HEADS = """
-WITH k(actor_id, role) AS (VALUES {values})
-SELECT k.actor_id AS actor_id, k.role AS role, (SELECT t.leaf_index FROM trail_entries t
-    WHERE t.actor_id = k.actor_id AND t.actor_role = k.role
-    ORDER BY t.leaf_index DESC LIMIT 1) AS leaf_index FROM k
-"""
 # SQLite: the wanted ids as a VALUES list joined to the primary key; ``{values}``, as
 # above, only ever receives generated placeholders.
 NODES = """
@@ -63,48 +48,6 @@ SELECT n.level AS level, n.idx AS idx, n.hash AS hash
 FROM unnest(%(levels)s::smallint[], %(idxs)s::bigint[]) AS w(level, idx)
 JOIN trail_nodes n ON n.level = w.level AND n.idx = w.idx
 """
-
-
-def fetch_heads(
-    cursor: ViewCursor, spaces: Iterable[str], actors: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[bytes, int]]:
-    """Latest (leaf hash, leaf index) of each space chain and each (actor id, role) chain.
-
-    Keys are ``("space", space_id)`` and ``("actor", "role:id")``; chains without an
-    entry yet are absent.
-    """
-    spaces, actors = sorted(set(spaces)), sorted(set(actors))
-    indices: dict[tuple[str, str], int] = {}
-    if spaces:
-        params: dict[str, Any] = {f"k{n}": UUID(key) for n, key in enumerate(spaces)}
-        values = ", ".join(f"(%(k{n})s)" for n in range(len(spaces)))
-        for row in cursor.fetch(SPACE_HEADS.format(values=values), params):
-            if row["leaf_index"] is not None:
-                indices[("space", str(row["key"]))] = int(row["leaf_index"])
-    if actors:
-        params = {}
-        for n, (actor_id, role) in enumerate(actors):
-            params[f"i{n}"], params[f"r{n}"] = actor_id, role
-        values = ", ".join(f"(%(i{n})s, %(r{n})s)" for n in range(len(actors)))
-        for row in cursor.fetch(ACTOR_HEADS.format(values=values), params):
-            if row["leaf_index"] is not None:
-                indices[("actor", f"{row['role']}:{row['actor_id']}")] = int(row["leaf_index"])
-    hashes = leaf_hashes(cursor, set(indices.values()))
-    return {key: (hashes[index], index) for key, index in indices.items()}
-
-
-def leaf_hashes(cursor: ViewCursor, indices: Iterable[int]) -> dict[int, bytes]:
-    """The leaf hashes of the given leaves (one query)."""
-    wanted = sorted(set(indices))
-    if not wanted:
-        return {}
-    params = {f"i{n}": index for n, index in enumerate(wanted)}
-    marks = ", ".join(f"%(i{n})s" for n in range(len(wanted)))
-    rows = cursor.fetch(
-        f"SELECT leaf_index, leaf_hash FROM trail_entries WHERE leaf_index IN ({marks})",  # noqa: S608
-        params,
-    )
-    return {int(r["leaf_index"]): bytes(r["leaf_hash"]) for r in rows}
 
 
 def fetch_buckets(cursor: ViewCursor, buckets: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -139,13 +82,46 @@ UPSERT_NODE = (
     "INSERT INTO trail_heads (level, idx, hash) VALUES (%(l)s, %(i)s, %(h)s) "
     "ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash"
 )
+# PostgreSQL: a batch's changes as arrays, one statement per table and transaction
+# instead of one per row (a 500-event batch changes thousands of map nodes).
+UPSERT_CHAINS_POSTGRES = (
+    "INSERT INTO trail_chains (chain, bucket, head) "
+    "SELECT * FROM unnest(%(c)s::text[], %(b)s::integer[], %(h)s::bigint[]) "
+    "ON CONFLICT (chain) DO UPDATE SET head = excluded.head"
+)
+UPSERT_NODES_POSTGRES = (
+    "INSERT INTO trail_heads (level, idx, hash) "
+    "SELECT * FROM unnest(%(l)s::smallint[], %(i)s::bigint[], %(h)s::bytea[]) "
+    "ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash"
+)
 
 
 def save_heads(
     cursor: ViewCursor, chains: dict[str, int], nodes: Sequence[tuple[int, int, bytes]]
 ) -> None:
     """Store a batch's new chain heads and changed map nodes (in its transaction)."""
-    for chain, head in sorted(chains.items()):
+    ordered = sorted(chains.items())
+    if cursor.dialect == "postgres":
+        if ordered:
+            cursor.execute(
+                UPSERT_CHAINS_POSTGRES,
+                {
+                    "c": [chain for chain, _ in ordered],
+                    "b": [bucket_of(chain) for chain, _ in ordered],
+                    "h": [head for _, head in ordered],
+                },
+            )
+        if nodes:
+            cursor.execute(
+                UPSERT_NODES_POSTGRES,
+                {
+                    "l": [level for level, _, _ in nodes],
+                    "i": [idx for _, idx, _ in nodes],
+                    "h": [h for _, _, h in nodes],
+                },
+            )
+        return
+    for chain, head in ordered:
         cursor.execute(UPSERT_CHAIN, {"c": chain, "b": bucket_of(chain), "h": head})
     for level, idx, h in nodes:
         cursor.execute(UPSERT_NODE, {"l": level, "i": idx, "h": h})

@@ -26,7 +26,7 @@ from typing import Any
 
 from wire.checkpoint import canonical_json
 from wire.errors import IntegrityFailure
-from wire.merkle.hasher import HASH_SIZE, leaf_hash, node_hash
+from wire.merkle.hasher import HASH_SIZE, NODE_PREFIX, leaf_hash, node_hash
 
 #: bits of SHA-256(chain key) naming its bucket: 65,536 buckets, 16 hashes per proof
 DEPTH = 16
@@ -131,14 +131,21 @@ class HeadsTree:
 
     def set_bucket(self, bucket: int, heads: Mapping[str, int]) -> None:
         """Give ``bucket`` the content ``heads`` and recompute the path to the root."""
+        # The trail's hot loop (two paths per entry): node_hash inlined, dict lookups local.
+        nodes, dirty, sha256 = self._nodes, self._dirty, hashlib.sha256
         h = bucket_leaf(bucket, heads)
-        self._put(0, bucket, h)
         index = bucket
+        nodes[(0, index)] = h
+        dirty.add((0, index))
         for level in range(DEPTH):
-            sibling = self.node(level, index ^ 1)
-            h = node_hash(sibling, h) if index & 1 else node_hash(h, sibling)
+            sibling = nodes.get((level, index ^ 1))
+            if sibling is None:
+                sibling = self.node(level, index ^ 1)
+            h = sha256(NODE_PREFIX + sibling + h if index & 1 else NODE_PREFIX + h + sibling)
+            h = h.digest()
             index >>= 1
-            self._put(level + 1, index, h)
+            nodes[(level + 1, index)] = h
+            dirty.add((level + 1, index))
 
     def proof(self, bucket: int) -> list[bytes]:
         """The ``DEPTH`` sibling hashes of ``bucket``, bottom up."""
