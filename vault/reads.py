@@ -40,13 +40,13 @@ def register_reader_key(core: VaultCore, actor: Actor, public_key: bytes | str) 
 
 def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSummary]:
     """The documents ``actor`` may read; others are not even counted."""
-    space = core.space(patient_id, actor)
-    now = core.clock.now()
-    return [
-        summary(document)
-        for document in space.documents.values()
-        if may_list(space, document, actor, now)
-    ]
+    with core.held_space(patient_id, actor) as space:
+        now = core.clock.now()
+        return [
+            summary(document)
+            for document in space.documents.values()
+            if may_list(space, document, actor, now)
+        ]
 
 
 def read(
@@ -58,34 +58,38 @@ def read(
     that a refusal never reveals that the document exists.
     """
     reader_key = core.reader_key(actor, reader_key_id)
-    space = core.space(patient_id)
-    now = core.clock.now()
-    decision = decide_read(space, document_id, actor, now)
+    # Decided on the space held as stored now; recorded after letting go of it, so
+    # that concurrent reads of the space still share one transaction.
+    with core.held_space(patient_id) as space:
+        now = core.clock.now()
+        space_id, space_version, key_id = space.id, space.version, space.key_id
+        decision = decide_read(space, document_id, actor, now)
+        if decision.allowed:
+            document = summary(space.documents[document_id])
+            version = space.documents[document_id].current
+        else:
+            known = may_know_space(space, actor, now)
     if not decision.allowed:
         # Recorded even for a caller who may not know the space: its patient sees
         # the attempt, while the caller's answer is the one a missing space gets.
         core.commit(
-            Access.record_refusal(space.id, document_id, actor, decision, space.version, now)
+            Access.record_refusal(space_id, document_id, actor, decision, space_version, now)
         )
-        if not may_know_space(space, actor, now):
+        if not known:
             raise UnknownSpace("no space for this patient")
         raise UnknownDocument("no such document in this space")
-    document = space.documents[document_id]
-    version = document.current
     access = Access.record_read(
-        space.id,
+        space_id,
         document_id,
         version.number,
         actor,
         reader_key_id,
         decision,
-        space.version,
+        space_version,
         now,
     )
     core.commit(access)  # raises before any key is touched if the record cannot be stored
-    sealed = core.keyring.reseal(
-        space.id, space.key_id, base64.b64decode(version.sealed_key), reader_key
-    )
+    sealed = core.keyring.reseal(space_id, key_id, base64.b64decode(version.sealed_key), reader_key)
     expires_at = now + core.content_ttl
     ticket = core.content_tickets.sign(
         {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
@@ -95,7 +99,7 @@ def read(
     )
     return Release(
         access_id=access.id,
-        document=summary(document),
+        document=document,
         sha256=version.ciphertext.sha256,
         sealed_key=base64.b64encode(sealed).decode("ascii"),
         content_ticket=ticket,
