@@ -18,7 +18,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from domain.values import UUID_PATTERN, Actor, Scope
 from projections.access_log import ACTIONS
-from wire.values import POSITION_MAX, DocumentMetadata, DocumentType, Profession, Role
+from wire.values import (
+    POSITION_MAX,
+    SOURCE_SYSTEM_MAX,
+    SOURCE_VALUE_MAX,
+    DocumentMetadata,
+    DocumentType,
+    Profession,
+    Role,
+    SourceId,
+)
 
 #: far above every domain limit: only there to bound what is parsed at all
 ID_MAX = 64
@@ -89,6 +98,9 @@ class Problem(BaseModel):
     detail: str
     field: str | None = None
     instance: str | None = None
+    document_id: UUID | None = Field(
+        None, description="already-deposited: the document the deposit repeats or collides with"
+    )
 
 
 class Health(BaseModel):
@@ -140,8 +152,29 @@ class Upload(BaseModel):
     expires_at: dt.datetime
 
 
+class SourceIdIn(RequestModel):
+    """The depositor's identifier of the document (DMP uniqueId, FHIR masterIdentifier)."""
+
+    system: str = Field(
+        max_length=SOURCE_SYSTEM_MAX,
+        description="a URI naming who issues the values",
+        examples=["urn:oid:1.2.250.1.213.1.1.9"],
+    )
+    value: str = Field(max_length=SOURCE_VALUE_MAX, examples=["CR-2026-000123"])
+
+    def source(self) -> SourceId:
+        """The shared value (validated there)."""
+        return SourceId(self.system, self.value)
+
+
 class DepositCreate(RequestModel):
-    """Record a deposit of an uploaded ciphertext (a new version with ``document_id``)."""
+    """Record a deposit of an uploaded ciphertext (a new version with ``document_id``).
+
+    With ``source_id``, a deposit is recorded once: the same identifier with the same
+    ciphertext answers the document already deposited (200); with other content it is
+    a 409 ``already-deposited`` naming the document, or a new version of it when
+    ``document_id`` names that document.
+    """
 
     receipt: str = Field(max_length=TICKET_MAX)
     type: str = Field(
@@ -160,10 +193,17 @@ class DepositCreate(RequestModel):
     invisible_to_representatives: bool = Field(
         False, description="INVISIBLE_REPRESENTANTS_LEGAUX: a minor's secret"
     )
+    source_id: SourceIdIn | None = Field(
+        None, description="the depositor's identifier of the document: retries record it once"
+    )
 
     def metadata(self) -> DocumentMetadata:
         """The domain's metadata (validated there)."""
         return DocumentMetadata(type=self.type, title=self.title, date=self.date)  # type: ignore[arg-type]
+
+    def source(self) -> SourceId | None:
+        """The source identifier, if any (validated there)."""
+        return None if self.source_id is None else self.source_id.source()
 
 
 class DepositCreated(ResponseModel):

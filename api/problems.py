@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from wire.errors import (
+    AlreadyDeposited,
     CoffreError,
     Conflict,
     Forbidden,
@@ -143,9 +144,18 @@ async def _coffre_error(request: Request, error: Exception) -> ProblemResponse:
         error.detail,
         field=getattr(error, "field", None),
         headers=headers or None,
-        # a refusal names the rule that failed (RULES.md); the patient sees it too
-        extensions={"rule": error.rule} if isinstance(error, Refused) else None,
+        extensions=_extensions(error),
     )
+
+
+def _extensions(error: CoffreError) -> dict[str, str] | None:
+    # a refusal names the rule that failed (RULES.md); the patient sees it too
+    if isinstance(error, Refused):
+        return {"rule": error.rule}
+    # a repeated or colliding deposit names the depositor's own document
+    if isinstance(error, AlreadyDeposited):
+        return {"document_id": error.document_id}
+    return None
 
 
 async def _validation_error(request: Request, error: Exception) -> ProblemResponse:

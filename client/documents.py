@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from client.feeding import SourceIdLike, as_source_id, retrying
 from client.io import as_uuid, document_path, space_path
 from client.shapes import Meter, Progress, Source, as_date, open_source, parse_space_key
 from client.transport import Transport
@@ -51,9 +52,18 @@ class DocumentMethods(Transport):
         masked: bool = False,
         invisible_to_patient: bool = False,
         invisible_to_representatives: bool = False,
+        source_id: SourceIdLike | None = None,
     ) -> tuple[UUID, int]:
         """Encrypt ``source`` (a path, a binary file, bytes or an iterable of bytes) and
         deposit it; returns ``(document_id, version)``.
+
+        ``source_id`` is your own identifier of the document (``(system, value)``: the
+        DMP's uniqueId, FHIR's masterIdentifier). With it the deposit is recorded once:
+        after a timeout, a lost connection or a 5xx the SDK sends it again
+        (``client.feeding.retrying``) and returns the document's id whether the first
+        attempt was recorded or not. Depositing again from scratch encrypts anew, so the
+        server sees other content: ``AlreadyDeposited``, whose ``document_id`` names
+        the document; pass it as ``document_id`` to deposit a new version instead.
 
         ``document_id`` deposits a new version of that document. Metadata is checked
         before any byte is sent. The confidentiality codes (RULES.md) are set with the
@@ -63,6 +73,7 @@ class DocumentMethods(Transport):
         (INVISIBLE_REPRESENTANTS_LEGAUX).
         """
         metadata = DocumentMetadata(type=type, title=title, date=as_date(date))  # type: ignore[arg-type]
+        identifier = as_source_id(source_id)
         space = self.space_key(patient_id)
         data_key = DataKey.generate()
         sealed = seal(data_key, base64.b64decode(space.public_key))
@@ -94,7 +105,12 @@ class DocumentMethods(Transport):
             "invisible_to_representatives": invisible_to_representatives,
         }
         body.update({code: True for code, on in codes.items() if on})
-        answer = self._request("POST", f"{space_path(patient_id)}/documents", json=body)
+        url = f"{space_path(patient_id)}/documents"
+        if identifier is None:
+            answer = self._request("POST", url, json=body)
+        else:
+            body["source_id"] = identifier.to_dict()
+            answer = retrying(lambda: self._request("POST", url, json=body))
         return UUID(answer["document_id"]), int(answer["version"])
 
     def delete(self, patient_id: str, document_id: UUID | str) -> None:

@@ -51,6 +51,7 @@ def error_from_problem(status: int, problem: Mapping[str, Any] | None) -> Coffre
     CoffreError.__init__(error, detail)
     error.field = problem.get("field")  # type: ignore[attr-defined]
     error.rule = problem.get("rule")  # type: ignore[attr-defined]
+    error.document_id = problem.get("document_id")  # type: ignore[attr-defined]
     error.status = status  # type: ignore[attr-defined]
     return error
 

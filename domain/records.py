@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.values import Actor, Ciphertext, Scope
-from wire.values import DocumentType
+from wire.values import DocumentType, SourceId
 
 #: checks a one-time code against its stored digest record (``keys.codes.verify_code``);
 #: passed in so that the domain never hashes anything itself
@@ -68,6 +68,8 @@ class DocumentVersion:
     sealed_key: str
     author: Actor
     deposited_at: datetime
+    #: the depositor's identifier of this version (DMP uniqueId, FHIR masterIdentifier)
+    source: SourceId | None = None
 
 
 @dataclass

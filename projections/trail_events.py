@@ -68,8 +68,12 @@ AUDIT_FIELDS = frozenset(
 )
 #: fields deliberately left out of ``details``: key material, the one-time code's
 #: verifier (a hash of a short code invites offline guessing), and personal or health
-#: content the audit does not need (document titles and dates, the birth date)
-EXCLUDED_FIELDS = frozenset({"sealed_key", "public_key", "code", "title", "date", "birth_date"})
+#: content the audit does not need (document titles and dates, the birth date, a
+#: deposit's source identifier: ``document_id`` already names the document)
+EXCLUDED_FIELDS = frozenset(
+    # ``source``: a deposit's source identifier, free text its producer chose
+    {"sealed_key", "public_key", "code", "title", "date", "birth_date", "source"}
+)
 #: fields every event has, or that the entry carries elsewhere
 STRUCTURAL_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "at", "space_id"}
@@ -135,6 +139,9 @@ class _Shape:
     fields: tuple[str, ...]
     #: the fields copied into ``details``
     audit: tuple[str, ...]
+    #: fields with a default, added after events of the class were stored: bound only
+    #: when the event holds them, so that the digests of older events never change
+    optional: frozenset[str] = frozenset()
 
 
 _SHAPES: dict[type, _Shape] = {}
@@ -143,9 +150,11 @@ _SHAPES: dict[type, _Shape] = {}
 def _shape(kind: type) -> _Shape:
     shape = _SHAPES.get(kind)
     if shape is None:
-        names = tuple(f.name for f in dataclasses.fields(kind))
+        fields = dataclasses.fields(kind)
+        names = tuple(f.name for f in fields)
         audit = tuple(name for name in names if _audited(name))
-        shape = _SHAPES[kind] = _Shape(get_topic(kind), names, audit)
+        optional = frozenset(f.name for f in fields if f.default is not dataclasses.MISSING)
+        shape = _SHAPES[kind] = _Shape(get_topic(kind), names, audit, optional)
     return shape
 
 
@@ -167,7 +176,12 @@ def format_instant(moment: datetime) -> str:
 def event_digest(event: Event) -> str:
     """SHA-256 (hex) of the canonical JSON of ``{"topic", "fields"}`` of the whole event."""
     shape = _shape(type(event))
-    fields = {name: canonical_value(getattr(event, name)) for name in shape.fields}
+    held = vars(event)
+    fields = {
+        name: canonical_value(getattr(event, name))
+        for name in shape.fields
+        if name in held or name not in shape.optional
+    }
     text = canonical_json({"topic": shape.topic, "fields": fields})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -4,7 +4,9 @@ of blobs no deposit names.
 
 Functions over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds them as its
 methods). The ciphertext blob is stored *before* ``Deposited`` is recorded: a blob no
-event names is an orphan that ``collect_orphans`` removes.
+event names is an orphan that ``collect_orphans`` removes. A deposit that repeats an
+earlier one (same source identifier and content: ``domain.documents.prior_deposit``)
+records nothing, and the blob it uploaded, if another, is deleted at once.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
+import structlog
+
 from domain.confidentiality import Confidentiality
 from domain.space import Space
 from domain.values import Actor, Ciphertext
 from vault.core import VaultCore, key_info
 from wire.dto import Deposit, SpaceKeyInfo, UploadReceipt
 from wire.envelope import MAGIC, VERSION
-from wire.errors import Conflict, InvalidInput, UnknownDocument
-from wire.values import DocumentMetadata
+from wire.errors import Conflict, InvalidInput, Unavailable, UnknownDocument
+from wire.values import DocumentMetadata, SourceId
+
+log = structlog.get_logger(__name__)
 
 #: the first bytes of every Coffre envelope (format v1): checked on upload
 HEADER_PREFIX = MAGIC + bytes([VERSION])
@@ -79,12 +85,19 @@ def deposit(
     actor: Actor,
     document_id: UUID | None = None,
     confidentiality: Confidentiality | None = None,
+    source: SourceId | None = None,
 ) -> Deposit:
     """Record a deposit (or a new version when ``document_id`` names a document).
 
     ``confidentiality`` sets the document's codes in the same transaction: masked
     from professionals, invisible to the patient until an announcement consultation,
     invisible to the legal representatives (``Confidentiality``).
+
+    ``source`` is the depositor's identifier of the document: a deposit repeating an
+    earlier one (same identifier, same ciphertext) answers that document with
+    ``created`` false and records nothing, its codes included. The decision is taken
+    on the space as stored, again after every concurrent change (``VaultCore.retry``),
+    so concurrent retries record one document and all answer it.
     """
     payload = core.upload_tickets.verify(receipt, core.clock.now())
     ciphertext = Ciphertext(payload["blob"], int(payload["size"]), payload["sha256"])
@@ -98,18 +111,24 @@ def deposit(
         core.require_depositor(space, actor)
         if document_id is not None and document_id not in space.documents:
             raise UnknownDocument("no such document in this space")
-        if any(
-            v.ciphertext.blob == ciphertext.blob
-            for d in space.documents.values()
-            for v in d.versions
-        ):
-            raise Conflict("this upload was already deposited")
-        version = space.deposit(target, metadata, ciphertext, sealed_key, actor, now)
-        if confidentiality is not None:
+        outcome = space.deposit(target, metadata, ciphertext, sealed_key, actor, now, source)
+        if outcome.recorded and confidentiality is not None:
             confidentiality.apply(space, target, core.periods, actor, now)
-        return Deposit(target, version)
+        return outcome
 
-    return core.on_space(patient_id, actor, command)
+    outcome = core.on_space(patient_id, actor, command)
+    if outcome.blob != ciphertext.blob:
+        # A repeat whose ciphertext was uploaded again: no deposit names this copy.
+        _discard(core, ciphertext.blob)
+    return Deposit(outcome.document_id, outcome.version, created=outcome.recorded)
+
+
+def _discard(core: VaultCore, blob: str) -> None:
+    # Best effort: a blob left behind is an orphan, which the collector removes later.
+    try:
+        core.blobs.delete(blob)
+    except Unavailable as error:
+        log.warning("blob_discard_failed", error=error.code)
 
 
 def delete_document(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:

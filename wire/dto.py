@@ -30,10 +30,12 @@ class UploadReceipt:
 
 @dataclass(frozen=True)
 class Deposit:
-    """A recorded deposit: the document and the version it created."""
+    """A deposit: the document and version it created, or (``created`` false) those of
+    the earlier deposit it repeated (same source identifier and content)."""
 
     document_id: UUID
     version: int
+    created: bool = True
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   └── UnknownKey          no space key with this id in the key store
     ├── Conflict
     │   ├── SpaceAlreadyExists
+    │   ├── AlreadyDeposited    the upload or source identifier is a document already:
+    │   │                       ``document_id`` names it
     │   └── KeyAlreadyExists    a space key with this id is already stored
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
@@ -104,6 +106,18 @@ class SpaceAlreadyExists(Conflict):
     """A space was already provisioned for this patient."""
 
     code = "space-already-exists"
+
+
+class AlreadyDeposited(Conflict):
+    """The deposit's upload, or its source identifier with other content, is already a
+    document of this space; ``document_id`` names that document (the depositor's own
+    deposit, so naming it reveals nothing)."""
+
+    code = "already-deposited"
+
+    def __init__(self, detail: str, *, document_id: object) -> None:
+        super().__init__(detail)
+        self.document_id = str(document_id)
 
 
 class Refused(CoffreError):

@@ -7,6 +7,7 @@ metadata with the very same rules before it sends a byte. Pure: standard library
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +17,10 @@ from wire.errors import InvalidInput
 
 TITLE_MAX = 200
 NAME_MAX = 120
+#: a source identifier's system (a URI: ``urn:oid:...``, ``https://...``) and value; the
+#: DMP's uniqueId is at most 128 characters (an OID, ``^``, an extension)
+SOURCE_SYSTEM_MAX = 256
+SOURCE_VALUE_MAX = 128
 #: the largest integer every store keeps (SQLite INTEGER, PostgreSQL BIGINT): positions,
 #: cursors and counts beyond it are refused before they can reach an event or a query
 POSITION_MAX = 2**63 - 1
@@ -143,3 +148,53 @@ class DocumentMetadata:
             self, "title", clean_text(self.title, field="title", max_length=TITLE_MAX)
         )
         require_date(self.date, field="date")
+
+
+#: a URI as a source identifier's system: a scheme, a colon, then the characters RFC 3986
+#: allows (no space, no control character, no ``|``, which separates system and value in
+#: FHIR's token syntax), matched whole
+_SOURCE_SYSTEM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+@dataclass(frozen=True)
+class SourceId:
+    """The depositor's own identifier of what it deposits: the DMP's ``uniqueId``,
+    FHIR's ``DocumentReference.masterIdentifier`` (``system`` + ``value``).
+
+    ``system`` is a URI naming who issues the values (``urn:oid:1.2.250.1.213.1.1.9``);
+    ``value`` is text of at most 128 characters, normalised like a title
+    (``clean_text``). A retried deposit carries the same one, which is how the vault
+    recognises it (``domain.documents``).
+    """
+
+    system: str
+    value: str
+
+    def __post_init__(self) -> None:
+        system = self.system
+        if not isinstance(system, str) or len(system) > SOURCE_SYSTEM_MAX:
+            raise InvalidInput(
+                f"source_id.system must be a URI of at most {SOURCE_SYSTEM_MAX} characters",
+                field="source_id.system",
+            )
+        if not _SOURCE_SYSTEM.fullmatch(system):
+            raise InvalidInput(
+                "source_id.system must be a URI (scheme:rest, in the characters of RFC "
+                "3986), e.g. urn:oid:1.2.250.1.213.1.1.9",
+                field="source_id.system",
+            )
+        value = clean_text(self.value, field="source_id.value", max_length=SOURCE_VALUE_MAX)
+        object.__setattr__(self, "value", value)
+
+    def to_dict(self) -> dict[str, str]:
+        """The plain form stored in events and sent on the wire."""
+        return {"system": self.system, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> SourceId:
+        """Rebuild a stored source identifier without validating it again (like
+        ``Actor.from_dict``: a stricter rule must not make older events unreadable)."""
+        source = object.__new__(cls)
+        object.__setattr__(source, "system", data["system"])
+        object.__setattr__(source, "value", data["value"])
+        return source

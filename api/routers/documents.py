@@ -169,21 +169,46 @@ async def upload_ciphertext(
     tags=_DOCUMENTS,
     status_code=status.HTTP_201_CREATED,
     name="deposit_document",
-    responses=problem_responses(400, 409),
+    responses={
+        200: {
+            "model": DepositCreated,
+            "description": "Already deposited: the same source_id with the same ciphertext "
+            "names this document; nothing was recorded",
+        },
+        **problem_responses(400, 409),
+    },
 )
 def deposit_document(
-    patient_id: PatientId, body: DepositCreate, vault: VaultDep, actor: DepositorActor
+    patient_id: PatientId,
+    body: DepositCreate,
+    vault: VaultDep,
+    actor: DepositorActor,
+    response: Response,
 ) -> DepositCreated:
     """Record the deposit of an uploaded ciphertext (or a new version of a document),
-    with its confidentiality codes set in the same transaction."""
+    with its confidentiality codes set in the same transaction.
+
+    A deposit carrying a ``source_id`` already deposited with the same ciphertext is
+    answered 200 with that document; with other content, 409 ``already-deposited``
+    naming it (``document_id``), unless the body names that document to replace it.
+    """
     codes = Confidentiality(
         masked=body.masked,
         invisible_to_patient=body.invisible_to_patient,
         invisible_to_representatives=body.invisible_to_representatives,
     )
     deposit = vault.deposit(
-        patient_id, body.receipt, body.metadata(), body.sealed_key, actor, body.document_id, codes
+        patient_id,
+        body.receipt,
+        body.metadata(),
+        body.sealed_key,
+        actor,
+        body.document_id,
+        codes,
+        body.source(),
     )
+    if not deposit.created:
+        response.status_code = status.HTTP_200_OK
     return DepositCreated.model_validate(deposit)
 
 

@@ -22,6 +22,7 @@ from client.cli.common import (
     out,
     transfer_bar,
 )
+from wire.errors import InvalidInput
 
 
 def deposit(
@@ -33,6 +34,13 @@ def deposit(
         str, typer.Option("--date", help="Document date, YYYY-MM-DD (default: today).")
     ] = "",
     document_id: Annotated[str | None, typer.Option(help="Deposit a new version of it.")] = None,
+    source_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Your identifier of the document, SYSTEM|VALUE (a URI, then the value: "
+            "'urn:oid:1.2.250.1.213.1.1.9|CR-42'): deposited once, however often retried.",
+        ),
+    ] = None,
     masked: Annotated[
         bool, typer.Option("--masked", help="MASQUE_PS: hidden from professionals but you.")
     ] = False,
@@ -55,6 +63,7 @@ def deposit(
     token: TokenOption = None,
 ) -> None:
     """Encrypt FILE locally and deposit it; prints the document id."""
+    source = _source_id(source_id)
     with client(url, token) as coffre, transfer_bar(f"depositing {file.name}") as progress:
         doc, version = coffre.deposit(
             patient_id,
@@ -67,6 +76,17 @@ def deposit(
             masked=masked,
             invisible_to_patient=invisible_to_patient,
             invisible_to_representatives=invisible_to_representatives,
+            source_id=source,
         )
     out().print(str(doc))
     err().print(f"deposited version {version}")
+
+
+def _source_id(option: str | None) -> tuple[str, str] | None:
+    # FHIR's token syntax, system|value: a URI has no "|", so the first one separates.
+    if option is None:
+        return None
+    system, bar, value = option.partition("|")
+    if not bar:
+        raise InvalidInput("--source-id is SYSTEM|VALUE", field="source_id")
+    return system, value

@@ -100,8 +100,8 @@ def test_new_versions_come_from_the_author_or_the_patient(space: Space) -> None:
     space.grant(uuid4(), DOCTOR, Scope.whole_space(), None, PATIENT, NOW)
     with pytest.raises(Conflict):
         space.deposit(document_id, META, blob(), b"\x02" * 80, DOCTOR, NOW)
-    assert space.deposit(document_id, META, blob(), b"\x02" * 80, HOSPITAL, NOW) == 2
-    assert space.deposit(document_id, META, blob(), b"\x02" * 80, PATIENT, NOW) == 3
+    assert space.deposit(document_id, META, blob(), b"\x02" * 80, HOSPITAL, NOW).version == 2
+    assert space.deposit(document_id, META, blob(), b"\x02" * 80, PATIENT, NOW).version == 3
 
 
 def test_the_policy_in_order(space: Space) -> None:

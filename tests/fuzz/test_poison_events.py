@@ -42,7 +42,14 @@ from vault.clock import ManualClock
 from vault.settings import Settings
 from wire.envelope import DataKey, encrypt, seal
 from wire.errors import InvalidInput
-from wire.values import DocumentType, Profession, Role
+from wire.values import (
+    SOURCE_SYSTEM_MAX,
+    SOURCE_VALUE_MAX,
+    DocumentType,
+    Profession,
+    Role,
+    SourceId,
+)
 
 # -- values -----------------------------------------------------------------------------
 
@@ -90,6 +97,15 @@ def actor_with_longest(make: Callable[[str, str | None], Actor]) -> Actor:
         except (InvalidInput, ValueError):
             continue
     raise AssertionError("no name at all is accepted")
+
+
+def longest_source() -> dict[str, str]:
+    """The longest system and the strangest, longest value a source identifier takes."""
+    system = ("urn:oid:" + "1." * SOURCE_SYSTEM_MAX)[: SOURCE_SYSTEM_MAX - 1] + "9"
+    for text in texts(SOURCE_VALUE_MAX):
+        with contextlib.suppress(InvalidInput):
+            return SourceId(system, text).to_dict()
+    raise AssertionError("no source identifier at all is accepted")
 
 
 # -- the world --------------------------------------------------------------------------
@@ -385,6 +401,13 @@ def record_everything(d: Driver) -> str:
     )
     early = d.deposit("Space.Deposited (early date)", HOSPITAL, main.id, EARLY_DAYS)
     d.deposit("Space.Deposited (version 2)", HOSPITAL, main.id, LATE_DAYS, document_id=early)
+    d.deposit(
+        "Space.Deposited (longest source identifier)",
+        HOSPITAL,
+        main.id,
+        LATE_DAYS,
+        source_id=longest_source(),
+    )
     noticed = d.deposit(
         "Space.Deposited (held for the scheduler)",
         HOSPITAL,

@@ -71,8 +71,13 @@ def ref_canonical_value(value: Any) -> Any:
 
 
 def ref_event_digest(event: Any) -> str:
+    # One amendment since the first entries were signed: a field added later with a
+    # default (``Deposited.source``) is bound only when the event holds it. No event
+    # class had such a field then, so every earlier event's digest is what it was.
     fields = {
-        f.name: ref_canonical_value(getattr(event, f.name)) for f in dataclasses.fields(event)
+        f.name: ref_canonical_value(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name in vars(event) or f.default is dataclasses.MISSING
     }
     text = canonical_json({"topic": get_topic(type(event)), "fields": fields})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -8,6 +8,7 @@ import importlib
 import json
 import pkgutil
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.domain import Aggregate
@@ -17,14 +18,27 @@ from coffre.bootstrap import Coffre, build
 from domain.access import Access
 from domain.reader import Reader
 from domain.space import Space
+from domain.values import Ciphertext
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.trail import TrailProjection
-from projections.trail_events import ACTOR_FIELDS, AUDIT_FIELDS, EXCLUDED_FIELDS, STRUCTURAL_FIELDS
+from projections.trail_events import (
+    ACTOR_FIELDS,
+    AUDIT_FIELDS,
+    EXCLUDED_FIELDS,
+    STRUCTURAL_FIELDS,
+    audit_details,
+    event_digest,
+)
 from projections.trail_query import Trail
+from tests.domain.test_feeding import SOURCE
+from tests.domain.test_space import HOSPITAL, META, NOW, PATIENT
 from tests.scenarios.conftest import Cast, deposit
 from tests.trail.scenario import live_history
 from vault.clock import ManualClock
 from wire.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion
+from wire.values import SourceId
+
+DOCUMENT = UUID("3b1c8f0e-0000-4000-8000-000000000001")
 
 
 def rows(coffre: Coffre, table: str, order: str) -> list[dict[str, Any]]:
@@ -177,6 +191,20 @@ def test_every_event_field_is_classified() -> None:
                 names = {f.name for f in dataclasses.fields(value)}
                 assert names <= known, (value.__qualname__, names - known)
     assert not AUDIT_FIELDS & EXCLUDED_FIELDS
+
+
+def test_a_source_identifier_is_bound_by_the_digest_and_kept_out_of_the_details() -> None:
+    def deposited(source: SourceId | None) -> Any:
+        space = Space.provision(PATIENT.id, "key-1", b"\x01" * 32, HOSPITAL, NOW)
+        blob = Ciphertext("0" * 32, 100, "a" * 64)
+        space.deposit(DOCUMENT, META, blob, b"\x02" * 80, HOSPITAL, NOW, source)
+        event = space.collect_events()[-1]
+        object.__setattr__(event, "timestamp", NOW)  # so that only the identifier differs
+        return event
+
+    digests = {event_digest(deposited(s)) for s in (SOURCE, None, SourceId(SOURCE.system, "2"))}
+    assert len(digests) == 3
+    assert "source" not in audit_details(deposited(SOURCE))
 
 
 def _subclasses(cls: type) -> set[type]:
