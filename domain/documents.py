@@ -60,12 +60,16 @@ class Documents(dict[UUID, Document]):
         super().__init__()
         #: which document each depositor's source identifier names
         self.sources: dict[SourceKey, UUID] = {}
+        #: the document and version each blob was deposited in: a deposit checks it,
+        #: and scanning every version made a deposit's cost grow with the space
+        self.blobs: dict[str, tuple[UUID, DocumentVersion]] = {}
 
     def add_version(self, document_id: UUID, version: DocumentVersion, type: DocumentType) -> None:
         """Apply a deposit: a new document at version 1, else one more version."""
         if version.number == 1:
             self[document_id] = Document(document_id, type, version.author)
         self[document_id].versions.append(version)
+        self.blobs.setdefault(version.ciphertext.blob, (document_id, version))
         if version.source is not None:
             self.sources[source_key(version.author, version.source)] = document_id
 
@@ -82,11 +86,7 @@ class Documents(dict[UUID, Document]):
 
     def holding(self, blob: str) -> tuple[UUID, DocumentVersion] | None:
         """The document and version deposited from ``blob``, if any."""
-        for document in self.values():
-            for version in document.versions:
-                if version.ciphertext.blob == blob:
-                    return document.id, version
-        return None
+        return self.blobs.get(blob)
 
 
 class DocumentCommands(SpaceState):

@@ -96,7 +96,7 @@ def deposit(
     ``source`` is the depositor's identifier of the document: a deposit repeating an
     earlier one (same identifier, same ciphertext) answers that document with
     ``created`` false and records nothing, its codes included. The decision is taken
-    on the space as stored, again after every concurrent change (``VaultCore.retry``),
+    on the space as stored, again after every concurrent change (``VaultCore.on_space``),
     so concurrent retries record one document and all answer it.
     """
     payload = core.upload_tickets.verify(receipt, core.clock.now())
