@@ -136,8 +136,8 @@ def test_a_conflicting_save_is_retried_on_the_space_as_stored(
 ) -> None:
     one, two = twins
     patient = cast.patient.actor
+    one.vault.documents(patient.id, patient)  # cached in the first process, then a deposit
     doc = deposit(one, patient.id, b"echographie", cast.hospital)
-    one.vault.documents(patient.id, patient)  # cached in the first process
     attempts: list[int] = []
     grant_id = uuid4()
 
