@@ -231,7 +231,7 @@ class DocumentCommands(SpaceState):
                 number=self.version,
                 title=self.title,
                 date=date.fromisoformat(self.date),
-                ciphertext=Ciphertext(blob=self.blob, size=self.size, sha256=self.sha256),
+                ciphertext=Ciphertext.from_stored(self.blob, self.size, self.sha256),
                 sealed_key=self.sealed_key,
                 author=by,
                 deposited_at=self.at,

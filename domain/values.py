@@ -270,3 +270,13 @@ class Ciphertext:
             raise InvalidInput("ciphertext size must be a non-negative integer", field="size")
         if not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
             raise InvalidInput("sha256 must be 64 lowercase hex characters", field="sha256")
+
+    @classmethod
+    def from_stored(cls, blob: str, size: int, sha256: str) -> Ciphertext:
+        """Rebuild a ciphertext from a stored event without validating it again
+        (``Actor.from_dict`` says why); input goes through ``Ciphertext()``."""
+        ciphertext = object.__new__(cls)
+        object.__setattr__(ciphertext, "blob", blob)
+        object.__setattr__(ciphertext, "size", size)
+        object.__setattr__(ciphertext, "sha256", sha256)
+        return ciphertext
