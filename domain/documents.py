@@ -53,6 +53,11 @@ class DepositOutcome:
     blob: str
 
 
+#: stored type names to their members: a dict lookup, where ``DocumentType(name)``
+#: went through the enum machinery for every replayed deposit
+_TYPES: dict[str, DocumentType] = {t.value: t for t in DocumentType}
+
+
 class Documents(dict[UUID, Document]):
     """A space's documents by id, deleted ones included (their history stays)."""
 
@@ -237,7 +242,7 @@ class DocumentCommands(SpaceState):
                 deposited_at=self.at,
                 source=None if self.source is None else SourceId.from_dict(self.source),
             )
-            aggregate.documents.add_version(self.document_id, version, DocumentType(self.type))
+            aggregate.documents.add_version(self.document_id, version, _TYPES[self.type])
 
     def delete_document(self, document_id: UUID, actor: Actor, at: datetime) -> None:
         """The holder deletes a document; its events stay, its content is unreadable."""

@@ -115,6 +115,9 @@ def parse_uuid(value: object, *, field: str) -> UUID:
 #: a UUID's canonical spelling, matched whole
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _UUID = re.compile(UUID_PATTERN)
+#: stored names to members, for rebuilding stored actors (``Actor.from_dict``)
+_ROLES: dict[str, Role] = {r.value: r for r in Role}
+_PROFESSIONS: dict[str, Profession] = {p.value: p for p in Profession}
 
 
 @dataclass(frozen=True)
@@ -178,14 +181,13 @@ class Actor:
         """
         actor = object.__new__(cls)
         profession = data.get("profession")
-        for name, value in (
-            ("role", Role(data["role"])),
-            ("id", data["id"]),
-            ("name", data["name"]),
-            ("profession", Profession(profession) if profession else None),
-            ("organisation", data.get("organisation")),
-        ):
-            object.__setattr__(actor, name, value)
+        # Plain dict lookups: the enums' own calls were a good part of a replay.
+        fields = actor.__dict__
+        fields["role"] = _ROLES[data["role"]]
+        fields["id"] = data["id"]
+        fields["name"] = data["name"]
+        fields["profession"] = _PROFESSIONS[profession] if profession else None
+        fields["organisation"] = data.get("organisation")
         return actor
 
 
