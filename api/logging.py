@@ -36,6 +36,7 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _PATH_REDACTIONS = (
     (re.compile(r"(/v1/content/)[^/]+"), r"\1***"),
     (re.compile(r"(/v1/spaces/)[^/]+"), r"\1***"),
+    (re.compile(r"(/v1/readers/[^/]+/)[^/]+"), r"\1***"),  # a person's devices: their INS
 )
 
 #: JWTs and tickets both start with base64url('{"'); sealed keys are long base64 runs

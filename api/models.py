@@ -127,18 +127,6 @@ class SpaceKey(ResponseModel):
     public_key: str = Field(description="base64 X25519 public key")
 
 
-class ReaderKeyCreate(RequestModel):
-    """Register a reading client's X25519 public key."""
-
-    public_key: str = Field(max_length=KEY_B64_MAX, description="base64, 32 bytes")
-
-
-class ReaderKey(BaseModel):
-    """The id to name in reads."""
-
-    key_id: str
-
-
 # -- uploads and deposits ------------------------------------------------------------
 
 
@@ -234,9 +222,9 @@ class DocumentList(BaseModel):
 
 
 class ReadCreate(RequestModel):
-    """Ask for a document's key, resealed to one of the caller's reader keys."""
+    """Ask for a document's key, resealed to one of the caller's approved devices."""
 
-    reader_key_id: str = Field(max_length=ID_MAX)
+    reader_key_id: str = Field(max_length=ID_MAX, description="an approved device's key id")
 
 
 class ReleasePublic(BaseModel):
@@ -353,6 +341,14 @@ class LogActor(BaseModel):
     organisation: str | None
 
 
+class LogDevice(BaseModel):
+    """The reader device an entry concerns: the one a read was made with, or one of the
+    patient's devices being added, approved or revoked."""
+
+    key_id: str
+    name: str | None
+
+
 class LogEntry(BaseModel):
     """One action on the space, as the patient is shown it."""
 
@@ -367,6 +363,7 @@ class LogEntry(BaseModel):
     outcome: Literal["allowed", "refused"]
     reason: str | None
     detail: dict[str, Any]
+    device: LogDevice | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LogEntry:
@@ -378,8 +375,12 @@ class LogEntry(BaseModel):
             profession=row.get("actor_profession"),
             organisation=row.get("actor_organisation"),
         )
-        fields = {name: row.get(name) for name in cls.model_fields if name != "actor"}
-        return cls.model_validate({**fields, "actor": actor})
+        device = row.get("device_key_id")
+        named = LogDevice(key_id=device, name=row.get("device_name")) if device else None
+        fields = {
+            name: row.get(name) for name in cls.model_fields if name not in ("actor", "device")
+        }
+        return cls.model_validate({**fields, "actor": actor, "device": named})
 
 
 class LogPage(BaseModel):

@@ -29,6 +29,7 @@ from wire.errors import (
     AlreadyDeposited,
     CoffreError,
     Conflict,
+    DeviceNotApproved,
     Forbidden,
     IntegrityFailure,
     InvalidInput,
@@ -150,7 +151,7 @@ async def _coffre_error(request: Request, error: Exception) -> ProblemResponse:
 
 def _extensions(error: CoffreError) -> dict[str, str] | None:
     # a refusal names the rule that failed (RULES.md); the patient sees it too
-    if isinstance(error, Refused):
+    if isinstance(error, Refused | DeviceNotApproved):
         return {"rule": error.rule}
     # a repeated or colliding deposit names the depositor's own document
     if isinstance(error, AlreadyDeposited):

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.models import ScopeOut
 
@@ -134,6 +134,22 @@ class TrailPublicKey(BaseModel):
 
     public_key: str
     key_id: str
+
+
+class PublishedTrailKey(BaseModel):
+    """One key of the trail's key set: its id, public key and validity period."""
+
+    key_id: str
+    public_key: str
+    not_before: str | None = Field(description="RFC 3339 UTC; null: since the start")
+    not_after: str | None = Field(description="RFC 3339 UTC, excluded; null: still signing")
+
+
+class TrailKeySetOut(BaseModel):
+    """Every key that signed the trail (``coffre-trail-keys/1``, docs/trail.md)."""
+
+    format: str
+    keys: list[PublishedTrailKey]
 
 
 class CheckpointOut(BaseModel):

@@ -13,6 +13,7 @@ from bench.env import BenchEnv, Served, serve
 from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number
+from tests.devices import ENROLMENT, enrol_client
 from wire.values import Role
 
 HOSPITAL = Actor(Role.SERVICE, "chu-bench", "CHU de Bench", organisation="CHU de Bench")
@@ -63,7 +64,8 @@ def deployment(
     with serve(env.server_env(dbname, bucket), log, workers=workers) as served:
         hospital_token = tokens.mint(HOSPITAL)
         people = []
-        with CoffreClient(served.url, hospital_token) as hospital:
+        enrolment = CoffreClient(served.url, tokens.mint(ENROLMENT))
+        with CoffreClient(served.url, hospital_token) as hospital, enrolment:
             for n in range(patients):
                 actor = patient_actor(n)
                 hospital.provision(actor.id)
@@ -72,7 +74,7 @@ def deployment(
                 reader.save(path)
                 token = tokens.mint(actor)
                 with CoffreClient(served.url, token, reader_key=reader) as client:
-                    client.register_reader_key()
+                    enrol_client(client, actor, enrolment)
                 people.append(Patient(actor, token, reader, path))
         yield Deployment(served, dbname, bucket, hospital_token, people)
 

@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from vault.settings import DEMO_ENROLMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "host=127.0.0.1 port=5432 user=postgres"
 STARTUP_TIMEOUT = 60.0
@@ -199,6 +201,8 @@ class BenchEnv:
             "s3_secret_key": self.s3["secret_key"],
             "s3_bucket": bucket,
             "master_keys": self.master_keys,
+            # the enrolment service that approves the readers' devices (``tests.devices``)
+            "enrolment_services": DEMO_ENROLMENT,
         }
         if pg.get("password"):
             values["pg_password"] = pg["password"]
@@ -225,6 +229,7 @@ class BenchEnv:
             # A real server's clock cannot be moved six weeks on: no opposition period,
             # so a provisioned space is open at once (as tests/scenarios/test_transfers).
             "COFFRE_OPPOSITION_PERIOD": "PT0S",
+            "COFFRE_ENROLMENT_SERVICES": DEMO_ENROLMENT,
         }
         if pg.get("password"):
             env["COFFRE_PG_PASSWORD"] = pg["password"]

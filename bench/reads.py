@@ -82,6 +82,7 @@ def raw_inserts(env: BenchEnv, dbname: str, seconds: float) -> tuple[float, list
 def run_service(env: BenchEnv, report: Report, opts: Options) -> None:
     """Row 4."""
     from coffre.bootstrap import build
+    from tests.devices import enrol
 
     dbname = env.create_db(env.scratch_name("reads"))
     clock = OffsetClock()
@@ -95,7 +96,7 @@ def run_service(env: BenchEnv, report: Report, opts: Options) -> None:
             patient_id = patient_id_from_number(f"2900175{n:06d}")
             open_space(coffre, clock, patient_id, hospital)
             actor = Actor(Role.PATIENT, patient_id, f"Patient {n}")
-            key_id = vault.register_reader_key(actor, os.urandom(32))
+            _, key_id = enrol(vault, actor)
             data_key = DataKey.generate()
             receipt = vault.upload(patient_id, encrypt([os.urandom(DOC_SIZE)], data_key), hospital)
             space_key = vault.space_key(patient_id)

@@ -1,7 +1,7 @@
 """Valid events in bulk: one real story recorded once, then cloned with fresh ids.
 
 The story is played on a real (embedded) vault with real commands: a space is
-provisioned and opened, reader keys registered, documents deposited, a grant given and
+provisioned and opened, reader devices added and approved, documents deposited, a grant given and
 revoked, documents read, a read refused, the access log read. Its stored events (the
 mapper's own format: ``topic`` + JSON ``state``, ``vault.mapper.to_stored_event``) are
 the templates; a clone substitutes the patient's INS, the space id, the document and
@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 #: bumped whenever the clones change shape: cached datasets of another version are rebuilt
-STORY_VERSION = 1
+STORY_VERSION = 2  # 2: readers hold approved devices
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ def record_story() -> Story:
     from domain.reader import Reader
     from domain.space import Space
     from domain.values import Actor, Scope, patient_id_from_number, professional_id_from_number
+    from tests.devices import enrol
     from vault.settings import Settings
     from wire.envelope import DataKey, encrypt, seal
     from wire.errors import UnknownDocument
@@ -86,10 +87,8 @@ def record_story() -> Story:
 
             doctor = pro("1000000001", "Dr Paul Durand")
             stranger = pro("1000000003", "Dr Marc Petit")
-            keys = {}
-            for actor in (patient, doctor, stranger):
-                secret = uuid.uuid4().bytes * 2  # 32 bytes: a public key is all we need
-                keys[actor.id] = vault.register_reader_key(actor, secret)
+            # approved devices, as tests make them (a patient's with an enrolment code)
+            keys = {actor.id: enrol(vault, actor)[1] for actor in (patient, doctor, stranger)}
             space_key = vault.space_key(patient_id)
             documents = []
             for n, (kind, title) in enumerate(

@@ -1,12 +1,18 @@
-"""A reading client's X25519 key pair, kept on the client and never sent anywhere.
+"""A reader device's key, kept on the client and never sent anywhere.
 
-The public half is registered with the server (``POST /v1/readers/keys``); on an
-authorised read the server reseals the document's data key to it, and only the secret
-half, which stays in this process or in a 0600 file, opens it.
+A device is an Ed25519 signing key: its public half proves, by signing the server's
+challenge, that this client holds it (``POST /v1/devices``), and approves the owner's
+other devices; its X25519 form (``crypto_sign_ed25519_pk_to_curve25519``) is the reader
+key data keys are sealed to on an authorised read, which only the secret half, kept in
+this process or in a 0600 file, opens. ``wire.devices`` builds what is signed.
 
 Key file format (one line, UTF-8)::
 
-    coffre-reader-key-v1:<base64 of the 32-byte X25519 secret key>
+    coffre-device-key-v1:<base64 of the 32-byte Ed25519 seed>
+
+A file written before devices existed (``coffre-reader-key-v1:`` and an X25519 secret)
+still loads as a legacy key: it opens data keys but cannot sign, so it can be neither
+added as a device nor approve one; add a new device instead.
 """
 
 from __future__ import annotations
@@ -17,53 +23,91 @@ import os
 import stat
 
 from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
+from wire.devices import sign
 from wire.envelope import DataKey, reader_key_id, unseal
 from wire.errors import InsecureKeyFile, InvalidKey
 
 __all__ = ["ReaderKey"]
 
-_PREFIX = "coffre-reader-key-v1:"
+_PREFIX = "coffre-device-key-v1:"
+_LEGACY_PREFIX = "coffre-reader-key-v1:"
 _SECRET_SIZE = 32
 
 
 class ReaderKey:
-    """An X25519 key pair for receiving sealed data keys.
+    """A device's key pair: Ed25519 to sign, its X25519 form to receive sealed data keys.
 
     ``repr`` never shows the secret; there is deliberately no accessor for it: the
-    only thing a caller can do with the secret is :meth:`unseal`.
+    only things a caller can do with it are :meth:`sign` and :meth:`unseal`.
     """
 
-    __slots__ = ("_private",)
+    __slots__ = ("_private", "_seed")
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, seed: bytes) -> None:
+        if not isinstance(seed, bytes) or len(seed) != _SECRET_SIZE:
+            raise InvalidKey(f"a device's secret seed is exactly {_SECRET_SIZE} bytes")
+        self._seed: bytes | None = seed
+        self._private = SigningKey(seed).to_curve25519_private_key()
+
+    @classmethod
+    def legacy(cls, secret: bytes) -> ReaderKey:
+        """A reader key from before devices: an X25519 secret alone (it cannot sign)."""
         if not isinstance(secret, bytes) or len(secret) != _SECRET_SIZE:
             raise InvalidKey(f"a reader secret key is exactly {_SECRET_SIZE} bytes")
-        self._private = PrivateKey(secret)
+        key = cls.__new__(cls)
+        key._seed = None
+        key._private = PrivateKey(secret)
+        return key
 
     @classmethod
     def generate(cls) -> ReaderKey:
-        """A fresh random key pair."""
-        return cls(bytes(PrivateKey.generate()))
+        """A fresh random device key."""
+        return cls(os.urandom(_SECRET_SIZE))
 
     @property
     def public_key(self) -> bytes:
-        """The raw 32-byte public key."""
+        """The raw 32-byte X25519 public key data keys are sealed to."""
         return bytes(self._private.public_key)
 
     @property
     def public_key_b64(self) -> str:
-        """The public key as standard base64, the form the API takes."""
+        """The X25519 public key as standard base64."""
         return base64.b64encode(self.public_key).decode("ascii")
 
     @property
+    def can_sign(self) -> bool:
+        """False for a legacy key (an X25519 secret alone)."""
+        return self._seed is not None
+
+    @property
+    def signing_key_b64(self) -> str:
+        """The Ed25519 public key as standard base64, the form the API takes."""
+        return base64.b64encode(bytes(self._signing().verify_key)).decode("ascii")
+
+    @property
     def key_id(self) -> str:
-        """The fingerprint the server knows this key by (``domain.reader.reader_key_id``)."""
+        """The fingerprint the server knows this device by (what reads name)."""
         return reader_key_id(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        """This device's Ed25519 signature of ``message`` (``InvalidKey`` if legacy)."""
+        self._signing()
+        assert self._seed is not None
+        return sign(self._seed, message)
 
     def unseal(self, sealed: bytes) -> DataKey:
         """Open a data key sealed to this key pair; ``DecryptionError`` otherwise."""
         return unseal(sealed, bytes(self._private))
+
+    def _signing(self) -> SigningKey:
+        if self._seed is None:
+            raise InvalidKey(
+                "this is a legacy reader key: it cannot sign; make a new device key "
+                "(`coffre devices add` with another --reader-key file)"
+            )
+        return SigningKey(self._seed)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the key pair to a new file readable by its owner only.
@@ -77,8 +121,13 @@ class ReaderKey:
         # client); 0600 at creation, so the file never exists with looser permissions.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            encoded = base64.b64encode(bytes(self._private)).decode("ascii")
-            os.write(fd, f"{_PREFIX}{encoded}\n".encode("ascii"))
+            prefix, secret = (
+                (_PREFIX, self._seed)
+                if self._seed is not None
+                else (_LEGACY_PREFIX, bytes(self._private))
+            )
+            encoded = base64.b64encode(secret).decode("ascii")
+            os.write(fd, f"{prefix}{encoded}\n".encode("ascii"))
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -105,14 +154,16 @@ class ReaderKey:
         finally:
             os.close(fd)
         text = raw.decode("ascii", errors="replace").strip()
-        if not text.startswith(_PREFIX):
+        prefix = next((p for p in (_PREFIX, _LEGACY_PREFIX) if text.startswith(p)), None)
+        if prefix is None:
             raise InvalidKey("not a Coffre reader key file")
         try:
-            secret = base64.b64decode(text[len(_PREFIX) :], validate=True)
+            secret = base64.b64decode(text[len(prefix) :], validate=True)
         except (binascii.Error, ValueError):
             # the message must not echo the file: it holds the secret
             raise InvalidKey("the reader key file is malformed") from None
-        return cls(secret)
+        return cls(secret) if prefix == _PREFIX else cls.legacy(secret)
 
     def __repr__(self) -> str:
-        return f"ReaderKey(key_id={self.key_id!r}, secret=<redacted>)"
+        kind = "" if self.can_sign else ", legacy"
+        return f"ReaderKey(key_id={self.key_id!r}{kind}, secret=<redacted>)"

@@ -35,15 +35,6 @@ __all__ = ["ReadMethods"]
 class ReadMethods(Transport):
     """Calls that read a space: the reader key, the list, a read."""
 
-    def register_reader_key(self) -> str:
-        """Register this client's reader public key for its actor; returns the key id."""
-        reader = self._reader()
-        body = {"public_key": reader.public_key_b64}
-        answer = self._request("POST", "/v1/readers/keys", json=body)
-        if answer["key_id"] != reader.key_id:
-            raise IntegrityFailure("the server registered a different key id than ours")
-        return reader.key_id
-
     def documents(self, patient_id: str) -> list[DocumentSummary]:
         """The documents of a space this caller may read."""
         answer = self._request("GET", f"{space_path(patient_id)}/documents")

@@ -2,7 +2,7 @@
 
 ::
 
-    with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:
+    with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:  # approved
         document_id, _ = coffre.deposit(patient_id, "bilan.pdf", type="lab_result",
                                         title="Bilan sanguin", date=date.today())
         coffre.read(patient_id, document_id, "copie.pdf")
@@ -34,6 +34,7 @@ from __future__ import annotations
 from client.access_log import AccessLogMethods
 from client.blocks import BlockMethods
 from client.confidentiality import ConfidentialityMethods
+from client.devices import DeviceMethods
 from client.documents import DocumentMethods
 from client.emergency import EmergencyMethods
 from client.grants import GrantMethods
@@ -50,6 +51,7 @@ class CoffreClient(
     LifeMethods,
     DocumentMethods,
     ReadMethods,
+    DeviceMethods,
     GrantMethods,
     ConfidentialityMethods,
     BlockMethods,
@@ -61,6 +63,7 @@ class CoffreClient(
 ):
     """A session with one Coffre server, as the actor its bearer token names.
 
-    ``reader_key`` is needed only to read documents (and to register it). Use as a
-    context manager, or call :meth:`close`.
+    ``reader_key`` is this client's device key: needed only to read documents (a data
+    key is sealed to it once it is an approved device) and to add or approve devices.
+    Use as a context manager, or call :meth:`close`.
     """

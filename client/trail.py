@@ -3,11 +3,11 @@
 Composed into ``client.sdk.CoffreClient`` (``api.routers.trail``, ``projections.trail``)::
 
     with CoffreClient(url, regulator_token) as coffre:
-        key, key_id = coffre.trail_public_key()
+        key_set = coffre.trail_keys()      # or the key set published out of band
         coffre.trail_export("trail.jsonl", patient_id=ins)
-    report = client.trail_verify.verify_file("trail.jsonl", key)
+    report = client.trail_verify.verify_file("trail.jsonl", key_set=key_set)
 
-Everything but the public key needs a regulator token. An export is streamed to its
+Everything but the public key and the key set needs a regulator token. An export is streamed to its
 sink as it arrives (memory stays flat); to a path it goes through a temporary file in
 the same directory, renamed into place only once the whole answer arrived. Arriving is
 not verifying: check the file with ``client.trail_verify`` (``coffre audit verify``)
@@ -29,6 +29,7 @@ from client.shapes import Progress
 from client.transport import Transport
 from wire.checkpoint import key_id_of
 from wire.errors import IntegrityFailure, InvalidInput, Unavailable
+from wire.trail_keys import TrailKeySet
 
 __all__ = ["ExportFormat", "TrailMethods"]
 
@@ -55,6 +56,14 @@ class TrailMethods(Transport):
         if len(key) != 32 or key_id_of(key) != key_id:
             raise IntegrityFailure("the trail public key does not match its key id")
         return key, key_id
+
+    def trail_keys(self) -> TrailKeySet:
+        """Every key that signed the trail, with its validity period (no token needed).
+
+        Like :meth:`trail_public_key`, it proves nothing against the server that sent
+        it: compare it with the key set the operator publishes out of band.
+        """
+        return TrailKeySet.from_json(self._request("GET", "/v1/trail/keys"))
 
     def trail_checkpoint(self, sign: bool = False) -> dict[str, Any]:
         """The latest signed checkpoint, or (``sign=True``) one signed now over the trail

@@ -37,6 +37,7 @@ from wire.checkpoint import (
 )
 from wire.merkle import verify_consistency
 from wire.merkle.verify import InclusionVerifier, ProofError, RootMismatch
+from wire.trail_keys import KeyOutsidePeriod, TrailKeySet, UnknownTrailKey
 
 __all__ = [
     "FORMAT",
@@ -52,7 +53,13 @@ __all__ = [
 class HeaderCheck:
     """The parsed, checked first line."""
 
-    def __init__(self, header: dict[str, Any], public_key: bytes | None) -> None:
+    def __init__(
+        self,
+        header: dict[str, Any],
+        public_key: bytes | None,
+        key_set: TrailKeySet | None = None,
+    ) -> None:
+        self.key_set = key_set
         self.format = header.get("format")
         if self.format not in (FORMAT, LEGACY_FORMAT):
             fail(f"format is not {FORMAT}", "format", 1)
@@ -69,6 +76,17 @@ class HeaderCheck:
                 calculated=self.key,
                 line=1,
             )
+        if key_set is not None:
+            published = self.published_key(self.checkpoint, "")
+            if self.key != published:
+                raise TrailMismatchError(
+                    "the export's public key is not the one the key set publishes for "
+                    f"its checkpoint's key {self.checkpoint.key_id}",
+                    check="public-key",
+                    expected=published,
+                    calculated=self.key,
+                    line=1,
+                )
         try:
             verify_checkpoint(self.checkpoint, self.key)
         except (SignatureInvalid, CheckpointFormatError) as error:
@@ -121,10 +139,25 @@ class HeaderCheck:
                 1,
             )
 
-    def check_consistency(self, previous: Checkpoint | dict[str, Any], key: bytes) -> int:
-        """Check the previous checkpoint and the proof that the export's tree extends it."""
+    def published_key(self, checkpoint: Checkpoint, what: str) -> bytes:
+        """The key set's key for ``checkpoint`` (named by it, its period covering the
+        checkpoint's time), or a failure ``key-unknown`` / ``key-period`` on line 1."""
+        assert self.key_set is not None
+        try:
+            return self.key_set.key_for(checkpoint)
+        except KeyOutsidePeriod as error:
+            fail(what + error.detail, "key-period", 1)
+        except UnknownTrailKey as error:
+            fail(what + error.detail, "key-unknown", 1)
+
+    def check_consistency(self, previous: Checkpoint | dict[str, Any], key: bytes | None) -> int:
+        """Check the previous checkpoint and the proof that the export's tree extends it.
+
+        ``key`` verifies the previous checkpoint; None: the key set's key for it."""
         try:
             old = previous if isinstance(previous, Checkpoint) else Checkpoint.from_json(previous)
+            if key is None:
+                key = self.published_key(old, "previous checkpoint: ")
             verify_checkpoint(old, key)
         except (SignatureInvalid, CheckpointFormatError) as error:
             fail(f"previous checkpoint: {error.detail}", "consistency", 1)

@@ -1,12 +1,16 @@
-"""Offline verification of a trail export: needs the export and the public key, nothing else.
+"""Offline verification of a trail export: needs the export and the public key (or the
+published key set), nothing else.
 
-Pure: no database, no network; ``wire.merkle``, ``keys.checkpoint`` and the standard
-library. One pass over the lines, constant memory (plus one hash per chain), so a
-multi-gigabyte export verifies as it streams. Checks, in file order:
+Pure: no database, no network; ``wire.merkle``, ``wire.checkpoint``,
+``wire.trail_keys`` and the standard library. One pass over the lines, constant memory
+(plus one hash per chain), so a multi-gigabyte export verifies as it streams. Checks,
+in file order:
 
-1. header: format; the public key equals the one given (when given); checkpoint
-   signature; the range lies inside the checkpoint; given the checkpoint a regulator
-   already holds, the consistency proof from it to the export's checkpoint;
+1. header: format; the public key equals the one given (when given); with a key set,
+   the checkpoint names one of its keys, dated inside that key's period, and the
+   export's public key is that key; checkpoint signature; the range lies inside the
+   checkpoint; given the checkpoint a regulator already holds, the consistency proof
+   from it to the export's checkpoint (its key, too, checked against the key set);
 2. each entry: well-formed canonical text naming its own leaf index; leaf indices
    strictly increasing inside the range, and without a hole for whole-log exports;
    matches the query (patient / actor); inclusion proof against the checkpoint root;
@@ -40,9 +44,10 @@ from client.trail_checks import (
     TrailVerificationError,
     fail,
 )
-from wire.checkpoint import Checkpoint, canonical_json
+from wire.checkpoint import Checkpoint, canonical_json, format_time
 from wire.errors import InvalidInput
 from wire.trail_fhir import INS, render_bundle, space_of_patient
+from wire.trail_keys import TrailKeySet
 
 __all__ = [
     "TrailMismatchError",
@@ -50,6 +55,7 @@ __all__ = [
     "VerifyReport",
     "export_from_fhir",
     "load_checkpoint",
+    "load_key_set",
     "parse_public_key",
     "verify_export",
     "verify_fhir",
@@ -119,25 +125,36 @@ def verify_export(
     previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
     *,
     previous_public_key: bytes | None = None,
+    key_set: TrailKeySet | None = None,
 ) -> VerifyReport:
     """Verify a ``coffre-trail-export/1`` file (a path) or its lines (strings).
 
     ``public_key``: the trail's 32-byte Ed25519 key, obtained independently of the
-    export; ``previous_checkpoint``: one the regulator already holds (signed by
-    ``previous_public_key``, default ``public_key``). Returns a ``VerifyReport``; raises
-    ``TrailVerificationError`` / ``TrailMismatchError`` at the first failure.
+    export; or ``key_set``: the trail's published keys with their validity periods (the
+    checkpoint must name one of them and be dated inside its period); or both.
+    ``previous_checkpoint``: one the regulator already holds (signed by
+    ``previous_public_key``, else by the key set's key it names, else ``public_key``).
+    Returns a ``VerifyReport``; raises ``TrailVerificationError`` /
+    ``TrailMismatchError`` at the first failure.
     """
     lines = _lines(path_or_lines)
     number, header_text, header_raw = next(lines, (1, "", b"\n"))
     header = _object(header_text, 1)
-    state = HeaderCheck(header, public_key)
-    report = VerifyReport(0, state.checkpoint, state.query, state.kind, public_key is not None)
-    if public_key is None:
+    state = HeaderCheck(header, public_key, key_set)
+    keyed = public_key is not None or key_set is not None
+    report = VerifyReport(0, state.checkpoint, state.query, state.kind, keyed)
+    if not keyed:
         report.notes.append(UNKEYED)
-    if previous_checkpoint is not None:
-        report.consistency_from = state.check_consistency(
-            previous_checkpoint, previous_public_key or public_key or state.key
+    if key_set is not None:
+        report.notes.append(
+            f"checkpoint key {state.checkpoint.key_id} is in the key set, its period "
+            f"covering {format_time(state.checkpoint.at)}"
         )
+    if previous_checkpoint is not None:
+        previous_key = previous_public_key or (
+            None if key_set is not None else public_key or state.key
+        )
+        report.consistency_from = state.check_consistency(previous_checkpoint, previous_key)
     elif header.get("consistency"):
         report.notes.append(
             "the export carries a consistency proof, but no previous "
@@ -193,6 +210,7 @@ def verify_fhir(
     public_key: bytes | None = None,
     previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
     previous_public_key: bytes | None = None,
+    key_set: TrailKeySet | None = None,
 ) -> VerifyReport:
     """Verify the export inside a FHIR Bundle, then check that the Bundle is exactly its
     rendering by ``wire.trail_fhir.render_bundle`` (the server's own function).
@@ -205,7 +223,11 @@ def verify_fhir(
     text = _fhir_binary(bundle)
     lines = text.removesuffix("\n").split("\n")
     report = verify_export(
-        lines, public_key, previous_checkpoint, previous_public_key=previous_public_key
+        lines,
+        public_key,
+        previous_checkpoint,
+        previous_public_key=previous_public_key,
+        key_set=key_set,
     )
     timestamp = bundle.get("timestamp")
     if not isinstance(timestamp, str):
@@ -307,18 +329,34 @@ def verify_file(
     previous_checkpoint: Checkpoint | dict[str, Any] | None = None,
     *,
     previous_public_key: bytes | None = None,
+    key_set: TrailKeySet | None = None,
 ) -> VerifyReport:
     """Verify a JSON Lines export or a FHIR Bundle export, whichever ``path`` holds.
 
     ``previous_public_key``: the key that signed ``previous_checkpoint`` if the trail key
-    rotated (with the master key) since; default ``public_key``.
+    rotated since; default: the key set's key it names, else ``public_key``.
     """
     document = _read_document(path)
     if document is not None and document.get("resourceType") == "Bundle":
-        return verify_fhir(document, public_key, previous_checkpoint, previous_public_key)
+        return verify_fhir(document, public_key, previous_checkpoint, previous_public_key, key_set)
     return verify_export(
-        path, public_key, previous_checkpoint, previous_public_key=previous_public_key
+        path,
+        public_key,
+        previous_checkpoint,
+        previous_public_key=previous_public_key,
+        key_set=key_set,
     )
+
+
+def load_key_set(path: str | os.PathLike[str]) -> TrailKeySet:
+    """A published key set file (``coffre keys publish-trail``, ``coffre audit keys``);
+    ``CheckpointFormatError`` if it is not one."""
+    try:
+        with open(path, "rb") as handle:
+            document = json.loads(handle.read())
+    except (ValueError, RecursionError):
+        document = None
+    return TrailKeySet.from_json(document)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

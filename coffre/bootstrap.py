@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from coffre import keysources
+from domain.devices import Enrolment
 from domain.representatives import Registry
-from keys.checkpoint import CheckpointSigner
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
 from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
+from keys.sources import FileKeySource
 from projections.access_log import AccessLog, AccessLogProjection
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.notifications import Notifications, NotificationsProjection
@@ -35,6 +37,7 @@ from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
+from wire.errors import MasterKeyError
 
 #: how often the trail signs a checkpoint while it grows
 CHECKPOINT_EVERY = timedelta(minutes=10)
@@ -69,7 +72,15 @@ class Coffre:
 
 
 #: the files Coffre keeps in its data directory besides blobs: SQLite's and the keys
-_DATA_FILES = ("coffre.db", "coffre.db-wal", "coffre.db-shm", "coffre.db-journal", "master.keys")
+_DATA_FILES = (
+    "coffre.db",
+    "coffre.db-wal",
+    "coffre.db-shm",
+    "coffre.db-journal",
+    "master.keys",
+    "trail.keys",
+    "token.keys",
+)
 
 #: held (``flock``) by the one ``coffre serve`` using an embedded data directory
 LOCK_FILE = "serve.lock"
@@ -133,20 +144,26 @@ def lock_data_dir(settings: Settings) -> int:
 
 
 def master_keys(settings: Settings) -> MasterKeys:
-    """The master keys: from the environment, else a file made on first embedded run."""
-    if settings.master_keys is not None:
-        return MasterKeys.from_env(settings.master_keys.get_secret_value())
-    private_data_dir(settings)
-    return MasterKeys.from_file(settings.data_dir / "master.keys", create=settings.embedded)
+    """The master keys: from the environment, else the data directory's key file.
+
+    In embedded mode the data directory's key files are made first if they are
+    missing (a first start, or a directory of an older version: ``coffre.keysources``).
+    """
+    if uses_data_dir(settings):
+        private_data_dir(settings)
+    keysources.prepare_key_files(settings)
+    source = keysources.master_source(settings)
+    if isinstance(source, FileKeySource) and not source.exists():
+        raise MasterKeyError("master key file not found")
+    return MasterKeys.from_source(source)
 
 
 def token_authority(settings: Settings, keys: MasterKeys | None = None) -> TokenAuthority:
-    """The bearer-token authority: an external issuer's public key, else the dev issuer
-    derived from the master key (which can also mint, for `coffre token` and the demo)."""
+    """The bearer-token authority: an external issuer's public key, else the embedded
+    issuer with its own keys (which can also mint, for `coffre token` and the demo)."""
     if settings.token_public_key:
-        return TokenAuthority.from_public_key(settings.token_issuer, settings.token_public_key)
-    master = keys or master_keys(settings)
-    return TokenAuthority.from_seed(settings.token_issuer, master.derive("token-signing"))
+        return keysources.token_authority(settings)
+    return keysources.token_authority(settings, keys or master_keys(settings))
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -234,10 +251,14 @@ def build(
         periods=settings.periods(),
         max_document_size=settings.max_document_size,
         registry=Registry(settings.registry()),
+        enrolment=Enrolment(settings.enrolment()),
     )
     migrate(settings)
     views = view_store(settings)
-    trail = Trail(views, CheckpointSigner.from_master_keys(keys), vault.clock)
+    signing = keysources.trail_signer(settings, keys)
+    trail = Trail(views, signing.signer, vault.clock)
+    # a key this deployment signs with for the first time starts its published period
+    trail.keys.adopt(signing.signer, vault.clock.now(), signing.origin)
     scheduler = Scheduler(vault)
     collector = blob_collector(settings, vault)
     runner = ProjectionRunner(

@@ -31,6 +31,7 @@ SERVER_COMMANDS = (
     "blobs",
     "scheduler",
     "demo",
+    "keys",
 )
 #: the packages of the ``server`` extra: missing one means a client-only install
 SERVER_PACKAGES = frozenset(

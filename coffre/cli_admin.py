@@ -27,6 +27,7 @@ from api.logging import configure_logging
 from client.cli.common import err, fail, out
 from coffre import bootstrap
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
+from coffre.keysources import log_legacy_warnings
 from domain.values import Actor
 from projections.runner import Event, EventSource
 from vault.migrations import migrate as apply_migrations
@@ -191,6 +192,7 @@ def opened() -> Iterator[Coffre]:
     config = settings()
     _logs_to_stderr(config)
     coffre = build(config)
+    log_legacy_warnings(config)
     try:
         yield coffre
     finally:

@@ -1,6 +1,8 @@
 """The server's commands of ``coffre``, imported by ``coffre.cli`` only when asked for.
 
 - ``coffre.cli_admin``  serve, migrate, token, projections, blobs, scheduler
+- ``coffre.cli_keys``   the operator's ``keys`` commands (master, trail and token keys);
+                        a reader's device keys are the client's ``coffre devices``
 - ``coffre.demo``       demo (a scripted story against a running embedded server)
 
 They run next to the data and need the ``server`` extra (the stores, the API, settings).
@@ -15,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from client.cli.common import DEFAULT_URL, UrlOption
-from coffre import cli_admin
+from coffre import cli_admin, cli_keys
 
 app = typer.Typer(add_completion=False)
 
@@ -25,6 +27,7 @@ app.command()(cli_admin.token)
 app.add_typer(cli_admin.projections_app, name="projections")
 app.add_typer(cli_admin.blobs_app, name="blobs")
 app.add_typer(cli_admin.scheduler_app, name="scheduler")
+app.add_typer(cli_keys.keys_app, name="keys")
 
 
 @app.command()

@@ -1,13 +1,16 @@
 """``coffre demo``: a short, narrated story against a running embedded server.
 
-A hospital deposits three documents in a patient's space, the patient shares them with
-two doctors (one fully, one for lab results only), a third professional is refused, a
-revocation takes effect on the very next read, and the patient's access log shows it
-all. Tokens are minted with the embedded issuer key, derived from the master key in
-``COFFRE_DATA_DIR`` (the server's), without opening the server's databases. Running it
-again reuses the space and reader keys and deposits three more documents; as a
-professional holds one grant per space, granting again changes it and the revocation
-still ends the access. The command exits non-zero when any check fails.
+A hospital deposits three documents in a patient's space, each reader's device is
+approved (the patient's with the enrolment code of her letter, the professionals' by
+their enrolment service), the patient shares the documents with two doctors (one fully,
+one for lab results only), a third professional is refused, a key added with the
+patient's token alone gets nothing, a revocation takes effect on the very next read,
+and the patient's access log shows it all. Tokens are minted with the embedded issuer
+key, derived from the master key in ``COFFRE_DATA_DIR`` (the server's), without opening
+the server's databases. Running it again reuses the space and device keys and deposits
+three more documents; as a professional holds one grant per space, granting again
+changes it and the revocation still ends the access. The command exits non-zero when
+any check fails.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from coffre.cli_admin import settings, token_authority
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
-from wire.errors import SpaceAlreadyExists, Unauthenticated, Unavailable, UnknownDocument
+from vault.settings import DEMO_ENROLMENT
+from wire.errors import (
+    DeviceNotApproved,
+    SpaceAlreadyExists,
+    Unauthenticated,
+    Unavailable,
+    UnknownDocument,
+)
 from wire.values import Profession, Role
 
 DEFAULT_PATIENT_NUMBER = "2850775123456"  # a made-up NIR: woman, born 07/1985, Paris
@@ -50,6 +60,8 @@ class Cast:
 
     actors: dict[str, Actor]
     clients: dict[str, CoffreClient]
+    url: str
+    tokens: dict[str, str]
 
     def name(self, role: str) -> str:
         """The display name of a cast member."""
@@ -104,6 +116,7 @@ def _actors(patient_id: str) -> dict[str, Actor]:
         "hospital": Actor(
             Role.SERVICE, "chu-demoville.dpi", "CHU de Demoville (DPI)", None, "CHU de Demoville"
         ),
+        "enrolment": Actor(Role.SERVICE, DEMO_ENROLMENT, "Service d'enrôlement (démo)"),
         "patient": Actor(Role.PATIENT, patient_id, "Camille Dupont"),
         "alice": professional(
             "1000000017", "Dr Alice Martin", Profession.DOCTOR, "Cabinet médical du Parc"
@@ -119,15 +132,12 @@ def _actors(patient_id: str) -> dict[str, Actor]:
 
 def _cast(url: str, actors: dict[str, Actor], key_dir: Path) -> Cast:
     authority = token_authority(settings())
+    tokens = {role: authority.mint(actor, timedelta(hours=1)) for role, actor in actors.items()}
     clients = {
-        role: CoffreClient(
-            url,
-            authority.mint(actor, timedelta(hours=1)),
-            reader_key=_reader_key(key_dir / f"{role}.key"),
-        )
-        for role, actor in actors.items()
+        role: CoffreClient(url, tokens[role], reader_key=_reader_key(key_dir / f"{role}.key"))
+        for role in actors
     }
-    return Cast(actors, clients)
+    return Cast(actors, clients, url, tokens)
 
 
 def _reader_key(path: Path) -> ReaderKey:
@@ -157,9 +167,8 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
         newest = patient.access_log(patient_id, limit=1)["entries"]
         floor = newest[0]["entry_id"] if newest else 0
 
-    step("Each reader registers its public key (the secret halves stay on this machine)")
-    for role in ("patient", "alice", "bruno", "chloe"):
-        console.print(f"  {cast.name(role)}: key {cast.clients[role].register_reader_key()}")
+    step("Each reader adds its device, approved by a step a token alone cannot take")
+    _devices(cast, patient_id, console)
 
     step("The hospital encrypts and deposits three documents")
     originals: dict[str, tuple[UUID, bytes]] = {}
@@ -190,6 +199,9 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
         ),
     ]
 
+    step("Someone holding the patient's token adds a key of their own: it stays pending")
+    outcomes.append(_stolen_token(cast, patient_id, originals["lab_result"], console))
+
     step(f"The patient revokes {cast.name('alice')}'s grant, then she tries again")
     patient.revoke(patient_id, grant_alice)
     console.print("  revoked: the very next read is refused, whatever the projections' lag")
@@ -209,7 +221,7 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
     console.print(access_log_table(entries))
 
     console.rule("[bold]Summary")
-    expected = ("read", "read", "refused", "refused")
+    expected = ("read", "read", "refused", "refused", "refused")
     failed = 0
     for (what, outcome), wanted in zip(outcomes, expected, strict=True):
         failed += outcome != wanted
@@ -225,6 +237,43 @@ def _story(cast: Cast, patient_id: str, console: Console) -> None:
     if failed:
         # A demo whose checks fail must not look like a success to a script or CI.
         fail(f"{failed} check(s) of the demo went otherwise than expected (✗ above)")
+
+
+def _devices(cast: Cast, patient_id: str, console: Console) -> None:
+    # The patient's first device: the enrolment code of her letter (sent by the
+    # enrolment service). The professionals': approved by their enrolment service.
+    enrolment = cast.clients["enrolment"]
+    for role in ("patient", "alice", "bruno", "chloe"):
+        client, actor = cast.clients[role], cast.actors[role]
+        device = client.add_device(f"{cast.name(role)} (demo)")
+        if device.status == "pending" and role == "patient":
+            code = enrolment.issue_enrolment_code("patient", patient_id)
+            device = client.approve_device(device.key_id, code=code)
+        elif device.status == "pending":
+            device = enrolment.approve_member_device(actor.role.value, actor.id, device.key_id)
+        console.print(f"  {cast.name(role)}: device {device.key_id} {device.status}")
+
+
+def _stolen_token(
+    cast: Cast, patient_id: str, document: tuple[UUID, bytes], console: Console
+) -> tuple[str, str]:
+    # The thief holds a valid token of the patient's but not her enrolment code nor one
+    # of her devices: their key is recorded, pending, and never receives a data key.
+    patient = cast.clients["patient"]
+    description = "a key added with the patient's token alone reads the lab result"
+    stolen = cast.tokens["patient"]
+    with CoffreClient(cast.url, stolen, reader_key=ReaderKey.generate()) as thief:
+        device = thief.add_device("unknown laptop")
+        console.print(f"  device {device.key_id} added: {device.status}")
+        try:
+            thief.read(patient_id, document[0], io.BytesIO())
+        except DeviceNotApproved as refused:
+            console.print(f"  {description}: [bold red]refused[/] ({refused.rule})")
+            patient.revoke_device(device.key_id)
+            console.print("  the patient, told of it, revokes that device")
+            return description, "refused"
+    console.print(f"  {description}: [bold red]RELEASED[/]")
+    return description, "read"
 
 
 class _Steps:

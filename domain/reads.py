@@ -69,6 +69,10 @@ class Rule(StrEnum):
     MASKED = "masked_from_professionals"
     INVISIBLE_TO_PATIENT = "invisible_to_patient"
     INVISIBLE_TO_REPRESENTATIVES = "invisible_to_representatives"
+    #: checked by the read use case before the policy: the device named is not
+    #: approved, or was revoked (``domain.reader.Reader.usable_key``)
+    DEVICE_NOT_APPROVED = "device_not_approved"
+    DEVICE_REVOKED = "device_revoked"
 
 
 class Mode(StrEnum):

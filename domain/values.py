@@ -120,6 +120,18 @@ _ROLES: dict[str, Role] = {r.value: r for r in Role}
 _PROFESSIONS: dict[str, Profession] = {p.value: p for p in Profession}
 
 
+def parse_actor_id(role: Role, value: object) -> str:
+    """Validate the id of an actor of ``role``: an INS for patients and representatives,
+    an RPPS number for professionals, a service id for services and regulators."""
+    if role in (Role.PATIENT, Role.REPRESENTATIVE):
+        return parse_patient_id(value)
+    if role is Role.PROFESSIONAL:
+        return parse_professional_id(value)
+    if not isinstance(value, str) or not _SERVICE_ID.fullmatch(value):
+        raise InvalidInput("service ids are 3-64 lowercase letters, digits, . or -", field="id")
+    return value
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who performs an action, as the token that authenticated them says.
@@ -138,14 +150,9 @@ class Actor:
     def __post_init__(self) -> None:
         role = Role(self.role)
         object.__setattr__(self, "role", role)
-        if role in (Role.PATIENT, Role.REPRESENTATIVE):
-            object.__setattr__(self, "id", parse_patient_id(self.id))
-        elif role is Role.PROFESSIONAL:
-            parse_professional_id(self.id)
-            if self.profession is None:
-                raise InvalidInput("a professional has a profession", field="profession")
-        elif not isinstance(self.id, str) or not _SERVICE_ID.fullmatch(self.id):
-            raise InvalidInput("service ids are 3-64 lowercase letters, digits, . or -", field="id")
+        object.__setattr__(self, "id", parse_actor_id(role, self.id))
+        if role is Role.PROFESSIONAL and self.profession is None:
+            raise InvalidInput("a professional has a profession", field="profession")
         if self.profession is not None:
             if role is not Role.PROFESSIONAL:
                 raise InvalidInput("only professionals have a profession", field="profession")

@@ -17,10 +17,14 @@ JSON of the manifest object prefixed with ``coffre-trail-export/1 manifest\\n``.
 messages cannot be confused with each other (different first lines), so a checkpoint
 signature is never a valid manifest signature or the reverse.
 
-The key is derived from the master key (``MasterKeys.derive("trail-checkpoints")``):
-rotating the master key therefore rotates the trail key. Checkpoints signed before a
-rotation still verify with the *old* public key, which regulators keep; publish the new
-key when rotating.
+The trail key is its own key, from its own source (``COFFRE_TRAIL_KEYS`` or the file
+``trail.keys``: ``keys.sources``), named by its id, the fingerprint of its public key
+(``wire.checkpoint.key_id_of``), which every checkpoint carries. Deployments older than
+that derived it from the master key (``MasterKeys.derive("trail-checkpoints")``):
+:meth:`CheckpointSigner.legacy` still computes that key, so a store of that time keeps
+its key (``coffre.keysources``). Rotating the trail key ends the old key's validity
+period and starts the new one's; regulators verify with the published key set
+(``wire.trail_keys``), which keeps every key that ever signed.
 
 Verification (``verify_checkpoint``, ``verify_manifest``) needs the public key only:
 it lives with the format in ``wire.checkpoint``, shared with the offline verifier.
@@ -28,11 +32,14 @@ it lives with the format in ``wire.checkpoint``, shared with the offline verifie
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
 from nacl.signing import SigningKey
 
+from keys.master import MasterKeys
+from keys.sources import KeyEntry
 from wire.checkpoint import (
     MANIFEST_CONTEXT,
     Checkpoint,
@@ -42,7 +49,7 @@ from wire.checkpoint import (
     parse_time,
     signed_body,
 )
-from wire.errors import InvalidInput
+from wire.errors import InvalidInput, KeySourceError
 
 __all__ = ["CheckpointSigner"]
 
@@ -52,8 +59,8 @@ DERIVATION_CONTEXT = "trail-checkpoints"
 class CheckpointSigner:
     """Holds the trail's Ed25519 signing key; signs checkpoints and export manifests.
 
-    .. warning:: the seed is a secret derived from the master key; never log or export
-       it. Only ``public_key`` leaves the process.
+    .. warning:: the seed is a secret; never log or export it. Only ``public_key``
+       leaves the process.
     """
 
     __slots__ = ("_key", "key_id", "public_key")
@@ -67,9 +74,31 @@ class CheckpointSigner:
         self.key_id = key_id_of(self.public_key)
 
     @classmethod
-    def from_master_keys(cls, keys: Any) -> CheckpointSigner:
-        """The deployment's trail key: ``keys.derive("trail-checkpoints")`` as the seed."""
-        return cls(keys.derive(DERIVATION_CONTEXT))
+    def from_entry(cls, entry: KeyEntry) -> CheckpointSigner:
+        """The signer of a key source's entry, whose id must be its key's fingerprint.
+
+        A trail key's id is what checkpoints name, so it is not chosen but computed;
+        an entry naming another id (a typo, a key pasted under the wrong id) is refused.
+        """
+        signer = cls(entry.secret)
+        if entry.key_id != signer.key_id:
+            raise KeySourceError(
+                f"trail key {entry.key_id!r} is not named by its fingerprint ({signer.key_id})"
+            )
+        return signer
+
+    @classmethod
+    def generate(cls) -> KeyEntry:
+        """A fresh trail key, as an entry of a key source (id = its fingerprint)."""
+        seed = secrets.token_bytes(32)
+        return KeyEntry(cls(seed).key_id, seed)
+
+    @classmethod
+    def legacy(cls, master: MasterKeys) -> KeyEntry:
+        """The trail key of deployments before trail keys had a source of their own:
+        ``master.derive("trail-checkpoints")`` (the current master key's)."""
+        seed = master.derive(DERIVATION_CONTEXT)
+        return KeyEntry(cls(seed).key_id, seed)
 
     def sign(self, size: int, root: bytes, at: datetime) -> Checkpoint:
         """Sign (size, root, at); ``at`` is truncated to the second, as the note carries it."""

@@ -17,14 +17,16 @@ from uuid import UUID
 
 from nacl.public import PrivateKey
 
-from keys.keystore import KeyRecord, KeyStore
+from keys.keystore import KeyRecord, KeyStore, Rewrap
 from keys.master import MasterKeys
 from wire.envelope import seal, unseal
-from wire.errors import InvalidInput, InvalidKey, KeyDestroyed, UnknownKey
+from wire.errors import InvalidInput, InvalidKey, KeyDestroyed, UnknownKey, UnknownMasterKey
 
 __all__ = ["Keyring", "SpaceKey", "space_key_aad"]
 
 _PUBLIC_KEY_SIZE = 32
+#: key-store rows rewrapped per transaction by a rotation
+ROTATION_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -111,47 +113,67 @@ class Keyring:
         """
         self._store.destroy(key_id, at)
 
+    def wrapped_counts(self) -> dict[str, int]:
+        """How many live secrets each master key id wraps (what retiring one waits on)."""
+        return self._store.count_by_master()
+
     def rotate(
         self,
-        new_master: MasterKeys,
+        new_master: MasterKeys | None = None,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        batch_size: int = ROTATION_BATCH,
     ) -> int:
-        """Rewrap every live space secret under ``new_master.current``; return the count.
+        """Rewrap every live secret of the key store under the current master key;
+        return how many rows this call rewrapped.
 
-        Versions only the old set knows still unwrap (the keyring keeps the union), so
-        ``new_master`` may already omit retired versions. New keys made while this runs
-        use the new current key. Resumable: keys already under the current version are
-        skipped, so an interrupted rotation is finished by running it again. Once it
-        returns, older versions can be removed from the configuration.
+        ``new_master`` (optional) becomes the keyring's set first, merged with the
+        versions already loaded (the keyring keeps the union, so ``new_master`` may omit
+        older versions). New keys made while this runs use the new current key.
 
-        ``progress(done, total)`` is called after each rewrap. A stored secret that
-        fails verification stops the rotation with :class:`DecryptionError`.
+        Rows are read in keyset pages of ``batch_size`` per older master key id, and
+        each page is rewrapped in one transaction that changes a row only if it is still
+        wrapped under the id it was read with. So it is resumable (a killed rotation is
+        finished by running it again: rows already under the current key are not read
+        again), idempotent (a second run rewraps nothing), and safe beside shredding and
+        beside another rotation. ``progress(done, total)`` is called once before the
+        first batch and after each committed one.
+
+        Raises :class:`UnknownMasterKey` before changing anything if a row is wrapped
+        under a version that is not loaded; a stored secret that fails verification
+        stops the rotation with :class:`DecryptionError` (earlier batches stay done).
         """
-        merged = new_master.union(self._master)
-        # switch first: readers keep working whichever version a row holds meanwhile
-        self._master = merged
-        target = merged.current.key_id
-        old_ids = [key_id for key_id in merged.ids if key_id != target]
-        total = sum(self._store.count_wrapped_by(old) for old in old_ids)
-        if progress is not None:
-            progress(0, total)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput("a rotation batch holds at least one key", field="batch_size")
+        if new_master is not None:
+            # switch first: readers keep working whichever version a row holds meanwhile
+            self._master = new_master.union(self._master)
+        master = self._master
+        target = master.current.key_id
+        counts = self._store.count_by_master()
+        older = sorted(key_id for key_id in counts if key_id != target)
+        missing = [key_id for key_id in older if key_id not in master.ids]
+        if missing:
+            raise UnknownMasterKey(
+                f"key-store rows are wrapped under master key(s) not configured: "
+                f"{', '.join(missing)}"
+            )
+        total = sum(counts[key_id] for key_id in older)
         done = 0
-        for old in old_ids:
-            for key_id in self._store.iter_wrapped_by(old):
-                if self._rewrap(merged, key_id, target):
-                    done += 1
-                    if progress is not None:
-                        progress(done, total)
+        if progress is not None:
+            progress(done, total)
+        for old in older:
+            after = ""
+            while page := self._store.wrapped_page(old, after, batch_size):
+                done += self._store.rewrap([self._rewrapped(master, record) for record in page])
+                after = page[-1].key_id
+                if progress is not None:
+                    progress(done, total)
         return done
 
-    def _rewrap(self, master: MasterKeys, key_id: str, target: str) -> bool:
-        record = self._store.get(key_id)
-        if record.wrapped is None or record.wrapped.master_key_id == target:
-            return False  # destroyed or rewrapped by a concurrent rotation meanwhile
-        aad = space_key_aad(record.space_id, key_id)
+    @staticmethod
+    def _rewrapped(master: MasterKeys, record: KeyRecord) -> Rewrap:
+        assert record.wrapped is not None  # pages hold live rows only
+        aad = space_key_aad(record.space_id, record.key_id)
         secret = master.unwrap(record.wrapped, aad)
-        try:
-            self._store.replace_wrapped(key_id, master.wrap(secret, aad))
-        except KeyDestroyed:
-            return False  # destroyed between our read and write: stays destroyed
-        return True
+        return Rewrap(record.key_id, record.wrapped.master_key_id, master.wrap(secret, aad))

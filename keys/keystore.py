@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from keys.master import WrappedSecret
-from wire.errors import InvalidInput, InvalidKey, KeyAlreadyExists, KeyDestroyed, UnknownKey
+from wire.errors import InvalidInput, InvalidKey, KeyAlreadyExists, UnknownKey
 
 if TYPE_CHECKING:
     from keys.keystore_postgres import PostgresKeyStore
@@ -32,6 +32,7 @@ __all__ = [
     "KeyStore",
     "MemoryKeyStore",
     "PostgresKeyStore",
+    "Rewrap",
     "SQLiteKeyStore",
 ]
 
@@ -86,6 +87,16 @@ def check_aware(at: datetime) -> None:
         raise InvalidInput("timestamps must be timezone-aware", field="at")
 
 
+@dataclass(frozen=True)
+class Rewrap:
+    """One row of a rotation batch: ``key_id``, wrapped under ``old_master_key_id``
+    when it was read, now to be held as ``wrapped``."""
+
+    key_id: str
+    old_master_key_id: str
+    wrapped: WrappedSecret
+
+
 class KeyStore(ABC):
     """Port: where wrapped space secret keys are kept, replaced and destroyed."""
 
@@ -102,16 +113,26 @@ class KeyStore(ABC):
         """Irreversibly drops the wrapped secret; idempotent (keeps the first date)."""
 
     @abstractmethod
-    def replace_wrapped(self, key_id: str, wrapped: WrappedSecret) -> None:
-        """Swaps the wrapped secret (rotation); raises KeyDestroyed, never resurrects."""
+    def wrapped_page(self, master_key_id: str, after: str, limit: int) -> list[KeyRecord]:
+        """Up to ``limit`` live records wrapped under ``master_key_id`` whose key id sorts
+        after ``after``, in key id order (a keyset page: rotation walks the store so)."""
 
     @abstractmethod
-    def iter_wrapped_by(self, master_key_id: str) -> Iterator[str]:
-        """Yields ids of live keys wrapped under master_key_id; safe to rewrap meanwhile."""
+    def rewrap(self, changes: Sequence[Rewrap]) -> int:
+        """Applies a batch of rewraps in one transaction; returns how many rows changed.
+
+        A row changes only if it is still live and wrapped under the change's
+        ``old_master_key_id``: a destroyed key is never resurrected, and a row another
+        rotation rewrapped meanwhile is left as it is (so a batch may be replayed).
+        """
 
     @abstractmethod
+    def count_by_master(self) -> dict[str, int]:
+        """How many live keys each master key id wraps (ids that wrap none are absent)."""
+
     def count_wrapped_by(self, master_key_id: str) -> int:
-        """Returns how many live keys are wrapped under master_key_id."""
+        """How many live keys are wrapped under ``master_key_id``."""
+        return self.count_by_master().get(master_key_id, 0)
 
     def close(self) -> None:  # noqa: B027  (optional hook, a no-op by default)
         """Releases connections; the store must not be used afterwards."""
@@ -141,30 +162,42 @@ class MemoryKeyStore(KeyStore):
             if not record.destroyed:
                 self._records[key_id] = replace(record, wrapped=None, destroyed_at=at)
 
-    def replace_wrapped(self, key_id: str, wrapped: WrappedSecret) -> None:
+    def wrapped_page(self, master_key_id: str, after: str, limit: int) -> list[KeyRecord]:
         with self._lock:
-            record = self._get(key_id)
-            if record.destroyed:
-                raise KeyDestroyed(f"key {key_id!r} was destroyed")
-            self._records[key_id] = replace(record, wrapped=wrapped)
-
-    def iter_wrapped_by(self, master_key_id: str) -> Iterator[str]:
-        with self._lock:
-            # a snapshot, so callers may rewrap while iterating
-            ids = sorted(
-                key_id
-                for key_id, record in self._records.items()
-                if record.wrapped is not None and record.wrapped.master_key_id == master_key_id
+            page = sorted(
+                (
+                    record
+                    for record in self._records.values()
+                    if record.wrapped is not None
+                    and record.wrapped.master_key_id == master_key_id
+                    and record.key_id > after
+                ),
+                key=lambda record: record.key_id,
             )
-        yield from ids
+        return page[:limit]
 
-    def count_wrapped_by(self, master_key_id: str) -> int:
+    def rewrap(self, changes: Sequence[Rewrap]) -> int:
+        changed = 0
         with self._lock:
-            return sum(
-                1
-                for record in self._records.values()
-                if record.wrapped is not None and record.wrapped.master_key_id == master_key_id
-            )
+            for change in changes:
+                record = self._records.get(change.key_id)
+                if (
+                    record is not None
+                    and record.wrapped is not None
+                    and record.wrapped.master_key_id == change.old_master_key_id
+                ):
+                    self._records[change.key_id] = replace(record, wrapped=change.wrapped)
+                    changed += 1
+        return changed
+
+    def count_by_master(self) -> dict[str, int]:
+        with self._lock:
+            counts: dict[str, int] = {}
+            for record in self._records.values():
+                if record.wrapped is not None:
+                    master = record.wrapped.master_key_id
+                    counts[master] = counts.get(master, 0) + 1
+            return counts
 
     def _get(self, key_id: str) -> KeyRecord:
         try:

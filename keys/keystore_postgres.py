@@ -12,7 +12,7 @@ version after a rotation is what removes them for good.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -22,14 +22,13 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
-from keys.keystore import KeyRecord, KeyStore, check_aware, check_key_id
+from keys.keystore import KeyRecord, KeyStore, Rewrap, check_aware, check_key_id
 from keys.master import WrappedSecret
-from wire.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
+from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, UnknownKey
 
 __all__ = ["PostgresKeyStore"]
 
 _COLUMNS = "key_id, space_id, public_key, master_key_id, wrapped_secret, destroyed_at"
-_PAGE = 500
 
 
 class PostgresKeyStore(KeyStore):
@@ -91,41 +90,43 @@ class PostgresKeyStore(KeyStore):
         if not changed:
             self.get(key_id)  # raises UnknownKey; otherwise it was already destroyed
 
-    def replace_wrapped(self, key_id: str, wrapped: WrappedSecret) -> None:
-        check_key_id(key_id)
-        # "destroyed_at IS NULL" in the same statement: a rotation racing a destroy
-        # can never write a secret back into a shredded row
-        changed = self._execute(
-            "UPDATE coffre_space_keys SET master_key_id = %s, wrapped_secret = %s"
-            " WHERE key_id = %s AND destroyed_at IS NULL",
-            (wrapped.master_key_id, wrapped.blob, key_id),
-        )
-        if not changed:
-            self.get(key_id)  # raises UnknownKey if absent
-            raise KeyDestroyed(f"key {key_id!r} was destroyed")
-
-    def iter_wrapped_by(self, master_key_id: str) -> Iterator[str]:
-        after = ""
-        while True:
-            # keyset pages, each its own short transaction: no cursor or snapshot is
-            # held while the caller rewraps, and rewrapped rows drop out of the filter
-            rows = self._query(
-                "SELECT key_id FROM coffre_space_keys"
-                " WHERE master_key_id = %s AND key_id > %s ORDER BY key_id LIMIT %s",
-                (master_key_id, after, _PAGE),
-            )
-            if not rows:
-                return
-            for (key_id,) in rows:
-                yield key_id
-            after = rows[-1][0]
-
-    def count_wrapped_by(self, master_key_id: str) -> int:
+    def wrapped_page(self, master_key_id: str, after: str, limit: int) -> list[KeyRecord]:
+        # a keyset page on (master_key_id, key_id): the index of migration 0001; each
+        # page is its own short transaction, so no snapshot is held while rewrapping
         rows = self._query(
-            "SELECT count(*) FROM coffre_space_keys WHERE master_key_id = %s",
-            (master_key_id,),
+            f"SELECT {_COLUMNS} FROM coffre_space_keys"  # noqa: S608
+            " WHERE master_key_id = %s AND key_id > %s ORDER BY key_id LIMIT %s",
+            (master_key_id, after, limit),
         )
-        return int(rows[0][0])
+        return [_record(row) for row in rows]
+
+    def rewrap(self, changes: Sequence[Rewrap]) -> int:
+        if not changes:
+            return 0
+        # One statement for the whole batch (one round trip, one transaction). The
+        # "master_key_id = old" test in it means a destroyed row (NULL) or one another
+        # rotation rewrapped meanwhile is never written over.
+        return self._execute(
+            "UPDATE coffre_space_keys AS k"
+            " SET master_key_id = v.new_id, wrapped_secret = v.blob"
+            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[])"
+            "   AS v(key_id, old_id, new_id, blob)"
+            ' WHERE k.key_id = v.key_id COLLATE "C" AND k.master_key_id = v.old_id',
+            (
+                [c.key_id for c in changes],
+                [c.old_master_key_id for c in changes],
+                [c.wrapped.master_key_id for c in changes],
+                [c.wrapped.blob for c in changes],
+            ),
+        )
+
+    def count_by_master(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT master_key_id, count(*) FROM coffre_space_keys"
+            " WHERE master_key_id IS NOT NULL GROUP BY master_key_id",
+            (),
+        )
+        return {master: int(count) for master, count in rows}
 
     def close(self) -> None:
         self._pool.close()

@@ -15,18 +15,17 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
-from keys.keystore import KeyRecord, KeyStore, check_aware, check_key_id
+from keys.keystore import KeyRecord, KeyStore, Rewrap, check_aware, check_key_id
 from keys.master import WrappedSecret
-from wire.errors import KeyAlreadyExists, KeyDestroyed, KeyStoreUnavailable, UnknownKey
+from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, UnknownKey
 
 __all__ = ["SQLiteKeyStore"]
 
 _COLUMNS = "key_id, space_id, public_key, master_key_id, wrapped_secret, destroyed_at"
-_PAGE = 500
 
 
 class SQLiteKeyStore(KeyStore):
@@ -95,56 +94,53 @@ class SQLiteKeyStore(KeyStore):
         if not changed:
             self.get(key_id)  # raises UnknownKey; otherwise it was already destroyed
 
-    def replace_wrapped(self, key_id: str, wrapped: WrappedSecret) -> None:
-        check_key_id(key_id)
+    def wrapped_page(self, master_key_id: str, after: str, limit: int) -> list[KeyRecord]:
+        # a keyset page on (master_key_id, key_id): the index of migration 0001
         with self._translate():
-            # "destroyed_at IS NULL" in the same statement: a rotation racing a
-            # destroy can never write a secret back into a shredded row
-            changed = (
+            rows = (
                 self._conn()
                 .execute(
+                    f"SELECT {_COLUMNS} FROM coffre_space_keys"  # noqa: S608
+                    " WHERE master_key_id = ? AND key_id > ? ORDER BY key_id LIMIT ?",
+                    (master_key_id, after, limit),
+                )
+                .fetchall()
+            )
+        return [_record(row) for row in rows]
+
+    def rewrap(self, changes: Sequence[Rewrap]) -> int:
+        conn = self._conn()
+        with self._translate():
+            # one write transaction per batch: a kill leaves whole batches done or not
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # "master_key_id = old" in the same statement: a destroyed row (NULL) or
+                # one rewrapped meanwhile is never written over
+                changed = conn.executemany(
                     "UPDATE coffre_space_keys SET master_key_id = ?, wrapped_secret = ?"
-                    " WHERE key_id = ? AND destroyed_at IS NULL",
-                    (wrapped.master_key_id, wrapped.blob, key_id),
-                )
-                .rowcount
-            )
-        if not changed:
-            self.get(key_id)  # raises UnknownKey if absent
-            raise KeyDestroyed(f"key {key_id!r} was destroyed")
+                    " WHERE key_id = ? AND master_key_id = ?",
+                    [
+                        (c.wrapped.master_key_id, c.wrapped.blob, c.key_id, c.old_master_key_id)
+                        for c in changes
+                    ],
+                ).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return int(changed)
 
-    def iter_wrapped_by(self, master_key_id: str) -> Iterator[str]:
-        after = ""
-        while True:
-            # keyset pages, each its own short read: no cursor stays open while the
-            # caller rewraps rows, and rewrapped rows simply drop out of the filter
-            with self._translate():
-                rows = (
-                    self._conn()
-                    .execute(
-                        "SELECT key_id FROM coffre_space_keys"
-                        " WHERE master_key_id = ? AND key_id > ? ORDER BY key_id LIMIT ?",
-                        (master_key_id, after, _PAGE),
-                    )
-                    .fetchall()
-                )
-            if not rows:
-                return
-            for (key_id,) in rows:
-                yield key_id
-            after = rows[-1][0]
-
-    def count_wrapped_by(self, master_key_id: str) -> int:
+    def count_by_master(self) -> dict[str, int]:
         with self._translate():
-            (count,) = (
+            rows = (
                 self._conn()
                 .execute(
-                    "SELECT count(*) FROM coffre_space_keys WHERE master_key_id = ?",
-                    (master_key_id,),
+                    "SELECT master_key_id, count(*) FROM coffre_space_keys"
+                    " WHERE master_key_id IS NOT NULL GROUP BY master_key_id"
                 )
-                .fetchone()
+                .fetchall()
             )
-        return int(count)
+        return {master: int(count) for master, count in rows}
 
     def close(self) -> None:
         with self._lock:

@@ -3,25 +3,20 @@
 A master key is 32 bytes with a short id. :class:`MasterKeys` holds every version the
 deployment still needs plus the *current* one, which wraps all new secrets; older
 versions only unwrap until :meth:`keys.keyring.Keyring.rotate` has rewrapped
-everything. In production this small interface is what a KMS/HSM would sit behind.
+everything. A KMS/HSM that never releases its keys would sit behind ``wrap``/``unwrap``.
 
-Configuration format (environment ``COFFRE_MASTER_KEYS`` or a key file)::
-
-    keyid:base64key[,keyid:base64key...]     environment: comma-separated, first is current
-    keyid:base64key                          file: one per line, first is current;
-    keyid:base64key                          blank lines and ``#`` comments are ignored
+They come from a :class:`keys.sources.KeySource` (environment ``COFFRE_MASTER_KEYS``
+or the key file ``master.keys``; the format is in ``keys.sources``). A row of the key
+store names the version that wraps it (``WrappedSecret.master_key_id``), so
+``Keyring.rotate`` knows what is left to rewrap and a version can be retired once no
+row names it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import hmac
 import os
-import re
 import secrets
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,10 +26,12 @@ from nacl.encoding import RawEncoder
 from nacl.exceptions import CryptoError
 from nacl.hash import blake2b
 
+from keys.sources import KEY_ID, EnvKeySource, FileKeySource, KeyEntry, KeySource
 from wire.errors import (
     DecryptionError,
     InsecureKeyFile,
     InvalidKey,
+    KeySourceError,
     MasterKeyError,
     UnknownMasterKey,
 )
@@ -45,8 +42,6 @@ ENV_VAR = "COFFRE_MASTER_KEYS"
 KEY_SIZE = bindings.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 _NONCE_SIZE = bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _MAC_SIZE = bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES
-# ids end up in config lines ("id:key", comma-separated) and database rows
-_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # blake2b personalisation (max 16 bytes): separates derived keys from any other
 # keyed-blake2b use of the same master key
 _DERIVE_PERSON = b"coffre.derive.v1"
@@ -69,7 +64,7 @@ class MasterKey:
     __slots__ = ("_secret", "key_id")
 
     def __init__(self, key_id: str, secret: bytes) -> None:
-        if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
+        if not isinstance(key_id, str) or not KEY_ID.fullmatch(key_id):
             raise InvalidKey("a master key id is 1-64 characters of [A-Za-z0-9._-]")
         if not isinstance(secret, bytes) or len(secret) != KEY_SIZE:
             raise InvalidKey(f"a master key is exactly {KEY_SIZE} bytes")
@@ -88,9 +83,13 @@ class MasterKey:
         """The raw key bytes. Handle with care."""
         return self._secret
 
+    def to_entry(self) -> KeyEntry:
+        """This key as an entry of a key source. Contains the secret."""
+        return KeyEntry(self.key_id, self._secret)
+
     def to_line(self) -> str:
         """The ``keyid:base64key`` configuration form. Contains the secret."""
-        return f"{self.key_id}:{base64.b64encode(self._secret).decode('ascii')}"
+        return self.to_entry().to_line()
 
     def __repr__(self) -> str:
         return f"MasterKey(key_id={self.key_id!r}, secret=<redacted>)"
@@ -174,8 +173,10 @@ class MasterKeys:
         """A 32-byte subkey for a named purpose, from the CURRENT master key.
 
         Keyed BLAKE2b (libsodium generic hash) of ``context``. Because it follows the
-        current key, rotating the master key rotates every derived key: upload-receipt
-        HMACs and dev tokens made before a rotation stop verifying after it.
+        current key, a new current master key changes every derived key: upload receipts
+        and content tickets (minutes long) made before it stop verifying. Trail and
+        token keys are no longer derived, except as the legacy keys of a deployment
+        that predates them (``coffre.keysources``).
         """
         if not context:
             raise ValueError("a derivation context is required")
@@ -193,9 +194,26 @@ class MasterKeys:
         return cls([MasterKey.generate()])
 
     @classmethod
+    def from_source(cls, source: KeySource) -> MasterKeys:
+        """The keys of ``source`` (a file, the environment, later a KMS); first is current.
+
+        Raises :class:`MasterKeyError` when the source holds none or a malformed entry,
+        :class:`InsecureKeyFile` for a key file open to group or others.
+        """
+        try:
+            entries = source.load()
+        except InsecureKeyFile:
+            raise
+        except KeySourceError as exc:
+            raise MasterKeyError(exc.detail) from None
+        if not entries:
+            raise MasterKeyError(f"no master key in {source.description}")
+        return cls(MasterKey(entry.key_id, entry.secret) for entry in entries)
+
+    @classmethod
     def from_env(cls, value: str) -> MasterKeys:
         """Parse ``keyid:base64key[,keyid:base64key...]``; the first is current."""
-        return cls(_parse_entry(item) for item in value.split(",") if item.strip())
+        return cls.from_source(EnvKeySource(ENV_VAR, value, "master key"))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], create: bool = False) -> MasterKeys:
@@ -205,65 +223,10 @@ class MasterKeys:
         Refuses (:class:`InsecureKeyFile`) a file that grants any permission to group
         or others, like ssh does for private keys.
         """
+        source = FileKeySource(path, "master key")
         if create:
             # already there (maybe another process won the race): just load it
-            with contextlib.suppress(FileExistsError):
-                _create_key_file(path)
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise MasterKeyError("master key file not found") from None
-        except OSError as exc:
-            raise MasterKeyError(f"master key file unreadable: {exc.strerror}") from None
-        try:
-            # fstat the descriptor we read, not the path, so a swap cannot fool the check
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise MasterKeyError("master key path is not a regular file")
-            if info.st_mode & 0o077:
-                raise InsecureKeyFile(
-                    f"master key file has mode {stat.S_IMODE(info.st_mode):04o}; "
-                    "it must not be accessible to group or others (chmod 600)"
-                )
-            raw = b"".join(iter(lambda: os.read(fd, 4096), b""))
-        finally:
-            os.close(fd)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MasterKeyError("master key file is not UTF-8 text") from None
-        lines = (line.strip() for line in text.splitlines())
-        return cls(_parse_entry(line) for line in lines if line and not line.startswith("#"))
-
-
-def _parse_entry(entry: str) -> MasterKey:
-    key_id, sep, encoded = entry.strip().partition(":")
-    if not sep:
-        raise MasterKeyError("a master key entry is 'keyid:base64key'")
-    try:
-        secret = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        # the message must not echo the entry: it holds the secret
-        raise MasterKeyError(f"master key {key_id!r} is not valid base64") from None
-    try:
-        return MasterKey(key_id, secret)
-    except InvalidKey as exc:
-        raise MasterKeyError(f"master key {key_id!r}: {exc.detail}") from None
-
-
-def _create_key_file(path: str | os.PathLike[str]) -> None:
-    # O_EXCL: never overwrite keys; 0o600 at creation: never a window where the file
-    # exists with looser permissions (a chmod afterwards would leave one)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        line = MasterKey.generate().to_line() + "\n"
-        os.write(fd, line.encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    directory = os.path.dirname(os.path.abspath(path))
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the new directory entry durable too
-    finally:
-        os.close(dir_fd)
+            source.create([MasterKey.generate().to_entry()])
+        elif not source.exists():
+            raise MasterKeyError("master key file not found")
+        return cls.from_source(source)

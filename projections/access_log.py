@@ -18,6 +18,7 @@ from uuid import UUID
 from domain.access import Access
 from domain.reads import codes_hidden_from
 from domain.space import Space
+from projections.access_log_devices import device_entry, is_device_event
 from projections.access_log_space import space_entry
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
@@ -49,6 +50,7 @@ ENTRY_COLUMNS = (
     "outcome",
     "reason",
     "detail",
+    "device_key_id",
 )
 UPSERT_DOCUMENT = """
 INSERT INTO access_log_documents (document_id, space_id, title, type)
@@ -65,7 +67,7 @@ class AccessLogProjection(Projection):
     """Builds ``access_log`` (and its side tables) from space and access events."""
 
     name = "access_log"
-    tables = ("access_log", "access_log_documents", "access_log_grants")
+    tables = ("access_log", "access_log_documents", "access_log_grants", "access_log_devices")
 
     def apply(self, cursor: ViewCursor, events: Sequence[tuple[int, Event]]) -> None:
         """Write the rows for a batch of events inside the caller's transaction."""
@@ -168,6 +170,7 @@ class AccessLogProjection(Projection):
                 document_id=event.document_id,
                 how=HOW_BY_MODE.get(event.mode, event.mode),
                 detail={"version": event.version, "basis": event.mode},
+                device_key_id=event.reader_key_id,  # the log shows which device read
             )
         if isinstance(event, Access.Refused):
             return _row(
@@ -182,6 +185,8 @@ class AccessLogProjection(Projection):
             )
         if isinstance(event, Space.Event):
             return space_entry(cursor, entry_id, event, _row)
+        if is_device_event(event):
+            return device_entry(cursor, entry_id, event, _row)
         return None
 
 
@@ -195,7 +200,8 @@ ACTIONS = frozenset(
         "grant", "revoke", "care_team", "mask", "unmask", "hide_from_representatives",
         "hold_for_announcement", "announcement_pending", "release_to_patient", "block",
         "unblock", "attending_physician", "setting", "add_representative",
-        "end_representation", "emergency_access",
+        "end_representation", "emergency_access", "device_request", "device_approve",
+        "device_revoke", "device_code",
     }
 )  # fmt: skip
 
@@ -212,6 +218,7 @@ def _row(
     outcome: str = "allowed",
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    device_key_id: str | None = None,
 ) -> dict[str, Any]:
     if action not in ACTIONS:
         raise ValueError(f"access-log action {action!r} is not in ACTIONS")
@@ -232,6 +239,7 @@ def _row(
         "outcome": outcome,
         "reason": reason,
         "detail": json.dumps(detail or {}, sort_keys=True),
+        "device_key_id": device_key_id,
     }
 
 
@@ -302,8 +310,11 @@ class AccessLog:
         clauses += known_document_clauses(where.reader_role)
         # Only our own clause strings are interpolated; every value is a bound parameter.
         sql = (
-            "SELECT l.*, d.title AS document_title, d.type AS document_type "  # noqa: S608
+            "SELECT l.*, d.title AS document_title, d.type AS document_type, "  # noqa: S608
+            "v.name AS device_name "
             "FROM access_log l LEFT JOIN access_log_documents d ON d.document_id = l.document_id "
+            "LEFT JOIN access_log_devices v ON v.owner_role = l.actor_role "
+            "AND v.owner_id = l.actor_id AND v.key_id = l.device_key_id "
             f"WHERE {' AND '.join(clauses)} ORDER BY l.entry_id DESC LIMIT %(limit)s"
         )
         rows = self.store.query(sql, params)

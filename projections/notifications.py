@@ -19,7 +19,12 @@ One row per (recipient, event). Kinds:
   (``notify``: the patient, representatives, the attending physician; CSP R1111-48);
 * ``representative_appointed``: a registry appointed a legal representative, to
   everyone the event names (``notify``: the patient and the other representatives in
-  office), with the act it rests on (``detail.basis``).
+  office), with the act it rests on (``detail.basis``);
+* ``device_requested``, ``device_refused``, ``device_approved``, ``device_revoked``,
+  ``enrolment_code``: every step about a person's reader devices, to their owner
+  (patient, representative, professional or service), with no space
+  (``detail``: the device's ``key_id`` and ``name``, how it was approved, why a step
+  was refused).
 
 A notification's ``position`` is its event's notification id (increasing for every
 recipient); ``Inbox.Acknowledged`` records how far a recipient has read.
@@ -35,12 +40,21 @@ from uuid import UUID
 
 from domain.access import Access
 from domain.inbox import Inbox
+from domain.reader import Reader
 from domain.space import Space
 from projections.access_log import known_document_clauses
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
 from wire.values import Role
 
+#: the notification kind of each event about a person's reader devices
+DEVICE_KINDS: dict[type, str] = {
+    Reader.DeviceRequested: "device_requested",
+    Reader.DeviceRefused: "device_refused",
+    Reader.DeviceApproved: "device_approved",
+    Reader.DeviceRevoked: "device_revoked",
+    Reader.EnrolmentCodeIssued: "enrolment_code",
+}
 #: the columns of a ``notifications`` row, in the order ``copy_rows`` writes them
 COLUMNS = (
     "entry_id",
@@ -188,6 +202,32 @@ class NotificationsProjection(Projection):
                 )
         elif isinstance(event, Inbox.Acknowledged):
             self._acknowledged(batch.cursor, event)
+        elif type(event) in DEVICE_KINDS:
+            self._device(batch, entry_id, event)
+
+    def _device(self, batch: _Batch, entry_id: int, event: Any) -> None:
+        # The owner is told of every step about their devices, whoever took it: a new
+        # device asking (theirs, or a thief's holding their token), a refused step, an
+        # approval, a revocation, an enrolment code sent to them. No space is concerned.
+        detail = {
+            name: getattr(event, name)
+            for name in ("key_id", "name", "method", "purpose", "rule")
+            if getattr(event, name, None) is not None
+        }
+        owner = event.owner
+        kind = DEVICE_KINDS[type(event)]
+        self._insert(
+            batch,
+            entry_id,
+            owner["role"],
+            owner["id"],
+            None,
+            kind,
+            event.at,
+            event.actor,
+            None,
+            detail,
+        )
 
     def _acknowledged(self, cursor: ViewCursor, event: Any) -> None:
         params = {"role": event.actor["role"], "id": event.actor["id"], "up_to": event.up_to}
@@ -226,7 +266,7 @@ class NotificationsProjection(Projection):
         entry_id: int,
         role: str,
         recipient: str,
-        space_id: UUID,
+        space_id: UUID | None,
         kind: str,
         at: Any,
         actor: dict[str, Any],

@@ -64,15 +64,30 @@ AUDIT_FIELDS = frozenset(
         "visible_at",
         "up_to",  # Inbox.Acknowledged: how far a person read their notifications
         "basis",  # on what a grant or a representative's appointment rests
+        "owner",  # reader devices: whose device, how it was approved, and by whom
+        "method",
+        "approver",
     }
 )
 #: fields deliberately left out of ``details``: key material, the one-time code's
-#: verifier (a hash of a short code invites offline guessing), and personal or health
+#: verifier (a hash of a short code invites offline guessing), personal or health
 #: content the audit does not need (document titles and dates, the birth date, a
-#: deposit's source identifier: ``document_id`` already names the document)
+#: device's name, a deposit's source identifier: ``document_id`` already names the
+#: document), and a device challenge's nonce
 EXCLUDED_FIELDS = frozenset(
-    # ``source``: a deposit's source identifier, free text its producer chose
-    {"sealed_key", "public_key", "code", "title", "date", "birth_date", "source"}
+    {
+        "sealed_key",
+        "public_key",
+        "signing_key",
+        "code",
+        "title",
+        "date",
+        "birth_date",
+        "name",
+        "challenge",
+        "challenge_expires_at",
+        "source",
+    }
 )
 #: fields every event has, or that the entry carries elsewhere
 STRUCTURAL_FIELDS = frozenset(

@@ -20,8 +20,10 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 from uuid import UUID
+
+import structlog
 
 from projections.store import ViewStore
 from projections.trail_export import (
@@ -32,6 +34,7 @@ from projections.trail_export import (
     prove_rows,
     write_export,
 )
+from projections.trail_keys import Clock, Signer, TrailKeys, checkpoint_rows
 from projections.trail_slices import (
     chain_keys,
     chain_query,
@@ -43,10 +46,9 @@ from projections.trail_store import (
     EntryRow,
     entry_from_row,
     fetch_nodes,
-    parse_sqlite_time,
 )
 from wire.checkpoint import Checkpoint
-from wire.errors import InvalidInput
+from wire.errors import InvalidInput, Unavailable
 from wire.merkle import NodeReader, consistency_proof, inclusion_proof, nodes_read, root
 from wire.merkle.verify import RootMismatch
 from wire.values import Role
@@ -55,30 +57,7 @@ __all__ = ["Trail", "TrailQuery"]
 
 PAGE = 500
 T = TypeVar("T")
-
-
-class Signer(Protocol):
-    """What the trail needs of its signing key (``keys.checkpoint.CheckpointSigner``);
-    the key itself stays in ``keys``."""
-
-    public_key: bytes
-    key_id: str
-
-    def sign(self, size: int, root: bytes, at: datetime) -> Checkpoint:
-        """A checkpoint over (size, root, at)."""
-        ...
-
-    def sign_manifest(self, manifest: dict[str, Any]) -> bytes:
-        """A signature over an export manifest."""
-        ...
-
-
-class Clock(Protocol):
-    """Tells the current, time-zone-aware instant."""
-
-    def now(self) -> datetime:
-        """The current instant."""
-        ...
+log = structlog.get_logger(__name__)
 
 
 class Trail:
@@ -89,6 +68,9 @@ class Trail:
         self.store = store
         self.signer = signer
         self.clock = clock
+        #: the published keys and their periods (``projections.trail_keys``)
+        self.keys = TrailKeys(store)
+        self._warned_retired = False
 
     # -- tree --------------------------------------------------------------------
 
@@ -135,19 +117,24 @@ class Trail:
         """Sign the current size (or ``size``, no larger) and its root now, store it and
         return it.
 
-        If a checkpoint of this size exists it is returned instead: one signed
-        statement per size (the table's key), its time the first time it was true.
+        If this key signed a checkpoint of this size it is returned instead: one signed
+        statement per size and key (the table's key), its time the first time it was
+        true. Refuses (``Unavailable``) when this process's key is no longer the trail's
+        (``TrailKeys.require_signing``).
         """
         size = self.size() if size is None else size
-        existing = self._checkpoint_rows("WHERE size = %(size)s", {"size": size})
+        mine = {"size": size, "key_id": self.signer.key_id}
+        existing = self._checkpoint_rows("WHERE size = %(size)s AND key_id = %(key_id)s", mine)
         if existing:
             return existing[0]
-        checkpoint = self.signer.sign(size, self.root(size), self._now())
+        now = self._now()
+        self.keys.require_signing(self.signer, now)
+        checkpoint = self.signer.sign(size, self.root(size), now)
         with self.store.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO trail_checkpoints (size, root, at, key_id, signature) "
                 "VALUES (%(size)s, %(root)s, %(at)s, %(key_id)s, %(signature)s) "
-                "ON CONFLICT (size) DO NOTHING",
+                "ON CONFLICT (size, key_id) DO NOTHING",
                 {
                     "size": checkpoint.size,
                     "root": checkpoint.root,
@@ -156,19 +143,35 @@ class Trail:
                     "signature": checkpoint.signature,
                 },
             )
-        return self._checkpoint_rows("WHERE size = %(size)s", {"size": size})[0]
+        return self._checkpoint_rows("WHERE size = %(size)s AND key_id = %(key_id)s", mine)[0]
 
     def checkpoint_if_due(self, every: timedelta) -> Checkpoint | None:
         """The periodic job: sign when the trail grew and the last checkpoint is older
-        than ``every``; returns the new checkpoint or None."""
+        than ``every``, or when another key signed the last one (the key rotated);
+        returns the new checkpoint or None.
+
+        A process whose key was retired signs nothing: it says so once in the log and
+        goes on projecting (a restart gives it the current key).
+        """
         latest = self.latest_checkpoint()
-        if latest is not None and (latest.size == self.size() or self._now() - latest.at < every):
+        if (
+            latest is not None
+            and latest.key_id == self.signer.key_id
+            and (latest.size == self.size() or self._now() - latest.at < every)
+        ):
             return None
-        return self.checkpoint()
+        try:
+            return self.checkpoint()
+        except Unavailable as refused:
+            if not self._warned_retired:
+                log.warning("trail_key_retired", key_id=self.signer.key_id, detail=refused.detail)
+                self._warned_retired = True
+            return None
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        """The checkpoint of the largest size, or None before the first."""
-        rows = self._checkpoint_rows("ORDER BY size DESC LIMIT 1", {})
+        """The checkpoint of the largest size (the latest signed, if two keys signed
+        it), or None before the first."""
+        rows = self._checkpoint_rows("ORDER BY size DESC, at DESC LIMIT 1", {})
         return rows[0] if rows else None
 
     def checkpoints(self) -> list[Checkpoint]:
@@ -192,18 +195,7 @@ class Trail:
         return checked
 
     def _checkpoint_rows(self, tail: str, params: dict[str, Any]) -> list[Checkpoint]:
-        # ``tail`` is one of this class's own literals; values are bound parameters.
-        sql = "SELECT size, root, at, key_id, signature FROM trail_checkpoints " + tail  # noqa: S608
-        return [
-            Checkpoint(
-                size=int(r["size"]),
-                root=bytes(r["root"]),
-                at=r["at"] if isinstance(r["at"], datetime) else parse_sqlite_time(r["at"]),
-                key_id=r["key_id"],
-                signature=bytes(r["signature"]),
-            )
-            for r in self.store.query(sql, params)
-        ]
+        return checkpoint_rows(self.store, tail, params)
 
     def _now(self) -> datetime:
         if self.clock is not None:
@@ -323,7 +315,8 @@ class Trail:
         """
         size, maps = heads_snapshot(self.store, chain_keys(query))
         checkpoint = self.latest_checkpoint()
-        if checkpoint is None or checkpoint.size != size:
+        # the manifest is signed by this key and names the checkpoint's: they are one key
+        if checkpoint is None or checkpoint.size != size or checkpoint.key_id != self.signer.key_id:
             checkpoint = self.checkpoint(size)
         consistency = None
         if from_size is not None:

@@ -21,6 +21,8 @@ import httpx
 import psycopg
 import pytest
 
+from vault.settings import DEMO_ENROLMENT
+
 STARTUP_TIMEOUT = 60.0
 
 
@@ -97,6 +99,9 @@ def server_env(
         # No opposition period: the space opens as it is provisioned, so documents can
         # be deposited at once (the real server's clock cannot be moved six weeks on).
         "COFFRE_OPPOSITION_PERIOD": "PT0S",
+        # The enrolment service that approves the test actors' devices (``tests.devices``;
+        # the embedded default already, named for the other backends).
+        "COFFRE_ENROLMENT_SERVICES": DEMO_ENROLMENT,
     }
     if backend == "postgres-s3":
         pg = request.getfixturevalue("pg_database")

@@ -43,6 +43,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.access import Access
+from domain.devices import Enrolment
 from domain.periods import Periods
 from domain.reader import Reader
 from domain.reads import may_know_space, require_depositor
@@ -90,12 +91,16 @@ class VaultCore(Application):
         periods: Periods | None = None,
         codes: CodeHasher | None = None,
         registry: Registry | None = None,
+        enrolment: Enrolment | None = None,
     ) -> None:
         super().__init__(env=env)
         self.periods = periods or Periods()
         # who may appoint legal representatives (``COFFRE_REGISTRY_SERVICES``): nobody
         # unless configured
         self.registry = registry or Registry()
+        # who may approve devices of professionals and services and send enrolment codes
+        # (``COFFRE_ENROLMENT_SERVICES``): nobody unless configured
+        self.enrolment = enrolment or Enrolment()
         self.codes = codes or CodeHasher()
         self.keyring = keyring
         self.blobs = blobs
@@ -106,6 +111,7 @@ class VaultCore(Application):
         self.presign = presign
         self.upload_tickets = TicketSigner(ticket_key, "upload")
         self.content_tickets = TicketSigner(ticket_key, "content")
+        self.device_challenges = TicketSigner(ticket_key, "device-challenge")
         # Access records of concurrent reads share one transaction (vault.groupcommit).
         self.access_commits: GroupCommit[Access] = GroupCommit(self._store)
         # Loaded spaces, checked against the store before each use (vault.spacecache).
@@ -148,15 +154,20 @@ class VaultCore(Application):
         """Whether any event is stored for ``aggregate_id``."""
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def reader_key(self, actor: Actor, key_id: str) -> bytes:
-        """The public key ``actor`` registered as ``key_id`` (``UnknownKey`` if none)."""
+    def reader(self, role: str, actor_id: str) -> Reader:
+        """The reader devices of the owner ``(role, actor_id)`` as stored now (a new,
+        unsaved record when they have none yet)."""
         try:
-            reader = self.repository.get(
-                _reader_id(actor.role.value, actor.id), projector_func=_replay
-            )
+            reader: Reader = self.repository.get(_reader_id(role, actor_id), projector_func=_replay)
         except AggregateNotFoundError:
-            reader = Reader.for_actor(actor)
-        return base64.b64decode(reader.public_key(key_id))
+            reader = Reader(role=role, actor_id=actor_id)
+        return reader
+
+    def reader_key(self, actor: Actor, key_id: str) -> bytes:
+        """The X25519 key of ``actor``'s approved device ``key_id``: ``UnknownReaderKey``
+        when there is none, ``DeviceNotApproved`` or ``DeviceRevoked`` when it may not
+        receive a data key (``domain.reader.Reader.usable_key``)."""
+        return base64.b64decode(self.reader(actor.role.value, actor.id).usable_key(key_id))
 
     def require_depositor(self, space: Space, actor: Actor) -> None:
         """``Forbidden`` unless ``actor`` may deposit in ``space`` now (the domain's

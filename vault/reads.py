@@ -1,6 +1,7 @@
-"""Use cases of reading: reader keys, the listing of documents, the read itself (a
-decision, its record, the key's release), the ciphertext's download by ticket, and the
-authorisations of the patient's own views (the access log, who may read a document).
+"""Use cases of reading: the listing of documents, the read itself (a decision, its
+record, the key's release to an approved device), the ciphertext's download by ticket,
+and the authorisations of the patient's own views (the access log, who may read a
+document). Devices themselves are ``vault.devices``'s.
 
 Functions over a ``vault.core.VaultCore`` (``vault.service.Vault`` binds them as its
 methods). Every decision is the domain's (``domain.reads``), taken on the space as
@@ -14,28 +15,12 @@ import base64
 from collections.abc import Iterator
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from domain.access import Access
-from domain.reader import Reader
-from domain.reads import decide_read, may_know_space, may_list
+from domain.reads import Decision, Rule, decide_read, may_know_space, may_list
 from domain.values import Actor
 from vault.core import VaultCore, summary
 from wire.dto import DocumentSummary, Release
-from wire.errors import Forbidden, UnknownDocument, UnknownSpace
-
-
-def register_reader_key(core: VaultCore, actor: Actor, public_key: bytes | str) -> str:
-    """Register a reading client's public key for ``actor``; returns the key id."""
-
-    def change() -> tuple[Reader, str]:
-        try:
-            reader = core.repository.get(Reader.create_id(actor.role.value, actor.id))
-        except AggregateNotFoundError:
-            reader = Reader.for_actor(actor)
-        return reader, reader.register(public_key, actor, core.clock.now())
-
-    return core.retry(change)
+from wire.errors import DeviceNotApproved, Forbidden, UnknownDocument, UnknownSpace
 
 
 def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSummary]:
@@ -57,7 +42,11 @@ def read(
     A refused read is recorded too, and answers exactly like an unknown document so
     that a refusal never reveals that the document exists.
     """
-    reader_key = core.reader_key(actor, reader_key_id)
+    try:
+        reader_key = core.reader_key(actor, reader_key_id)
+    except DeviceNotApproved as refused:
+        _refuse_device(core, patient_id, document_id, actor, Rule(refused.rule))
+        raise
     # Decided on the space held as stored now; recorded after letting go of it, so
     # that concurrent reads of the space still share one transaction.
     with core.held_space(patient_id) as space:
@@ -106,6 +95,22 @@ def read(
         content_url=url,
         expires_at=expires_at,
     )
+
+
+def _refuse_device(
+    core: VaultCore, patient_id: str, document_id: UUID, actor: Actor, rule: Rule
+) -> None:
+    # A read by a device that may not receive data keys (pending, legacy, revoked) is a
+    # refused read of the space: recorded, so its patient sees the attempt. Nothing
+    # about the document is looked at, so the answer reveals nothing of it.
+    with core.held_space(patient_id) as space:
+        now = core.clock.now()
+        space_id, space_version = space.id, space.version
+        known = may_know_space(space, actor, now)
+    refusal = Decision.refuse(rule)
+    core.commit(Access.record_refusal(space_id, document_id, actor, refusal, space_version, now))
+    if not known:
+        raise UnknownSpace("no space for this patient")
 
 
 def open_content(core: VaultCore, ticket: str) -> tuple[int, Iterator[bytes]]:

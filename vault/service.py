@@ -9,7 +9,9 @@ methods. Each concept has one module, a set of functions over a ``VaultCore``:
                               activate, close, delete on request, reopen, new codes,
                               what falls due
 ``vault.documents``           the space key, upload, deposit, delete, orphan blobs
-``vault.reads``               reader keys, listing, read, content, the patient's views
+``vault.reads``               listing, read, content, the patient's views
+``vault.devices``             reader devices: challenge, request, approval, revocation,
+                              listing, enrolment codes
 ``vault.grants``              grants, revocations, the care team
 ``vault.confidentiality``     the three codes of a document
 ``vault.representatives``     legal representatives
@@ -30,6 +32,7 @@ from __future__ import annotations
 from vault import (
     blocks,
     confidentiality,
+    devices,
     documents,
     emergency,
     grants,
@@ -67,8 +70,14 @@ class Vault(VaultCore):
     referenced_blobs = documents.referenced_blobs
     collect_orphans = documents.collect_orphans
 
+    # -- reader devices ----------------------------------------------------------------
+    device_challenge = devices.device_challenge
+    request_device = devices.request_device
+    approve_device = devices.approve_device
+    revoke_device = devices.revoke_device
+    issue_enrolment_code = devices.issue_enrolment_code
+
     # -- reads -----------------------------------------------------------------------
-    register_reader_key = reads.register_reader_key
     read = reads.read
     open_content = reads.open_content
     authorise_log = reads.authorise_log
@@ -103,3 +112,4 @@ class Vault(VaultCore):
     # body they shadow the module's name
     documents = reads.documents
     grants = grants.grants
+    devices = devices.devices

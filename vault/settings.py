@@ -19,6 +19,8 @@ from domain.periods import Periods
 
 #: the registry service of ``coffre demo``, authorised by default in the embedded mode only
 DEMO_REGISTRY = "etat-civil.demo"
+#: the enrolment service of ``coffre demo``, authorised by default in the embedded mode only
+DEMO_ENROLMENT = "enrolement.demo"
 
 
 class Settings(BaseSettings):
@@ -55,9 +57,19 @@ class Settings(BaseSettings):
     master_keys: SecretStr | None = Field(
         None, description="'keyid:base64,...' (first is current); else a file in data_dir"
     )
+    trail_keys: SecretStr | None = Field(
+        None,
+        description="the trail's signing key(s), 'keyid:base64seed' (id = the key's "
+        "fingerprint); else data_dir/trail.keys",
+    )
+    token_keys: SecretStr | None = Field(
+        None,
+        description="the embedded token issuer's key(s), 'keyid:base64seed,...' (first "
+        "signs); else data_dir/token.keys",
+    )
     token_issuer: str = "coffre"  # noqa: S105 - an issuer name, not a secret
     token_public_key: str | None = Field(
-        None, description="base64 Ed25519 key of an external token issuer; else derived"
+        None, description="base64 Ed25519 key of an external token issuer; else embedded"
     )
     token_ttl_minutes: int = 60
 
@@ -107,6 +119,13 @@ class Settings(BaseSettings):
         f"except the embedded mode, where the demo's registry ({DEMO_REGISTRY!r}) is",
     )
 
+    enrolment_services: str | None = Field(
+        None,
+        description="comma-separated ids of the services authorised to approve the reader "
+        "devices of professionals and services and to send patients enrolment codes; "
+        f"unset: none, except the embedded mode, where the demo's ({DEMO_ENROLMENT!r}) is",
+    )
+
     # The durations of RULES.md, as ISO 8601 durations (``P42D``, ``PT0S``): the law by default.
     opposition_period: timedelta = Field(
         timedelta(weeks=6), description="from provisioning to opening; opposition meanwhile"
@@ -139,9 +158,11 @@ class Settings(BaseSettings):
 
     def registry(self) -> frozenset[str]:
         """The registry services' ids (``COFFRE_REGISTRY_SERVICES``)."""
-        if self.registry_services is None:
-            return frozenset({DEMO_REGISTRY}) if self.embedded else frozenset()
-        return frozenset(part.strip() for part in self.registry_services.split(",") if part.strip())
+        return _services(self.registry_services, DEMO_REGISTRY if self.embedded else None)
+
+    def enrolment(self) -> frozenset[str]:
+        """The enrolment services' ids (``COFFRE_ENROLMENT_SERVICES``)."""
+        return _services(self.enrolment_services, DEMO_ENROLMENT if self.embedded else None)
 
     @property
     def embedded(self) -> bool:
@@ -193,6 +214,13 @@ class Settings(BaseSettings):
         if self.pg_password:
             parts.append(f"password={self.pg_password.get_secret_value()}")
         return " ".join(parts)
+
+
+def _services(listed: str | None, default: str | None) -> frozenset[str]:
+    # A comma-separated list of service ids; unset: the default (the demo's, embedded).
+    if listed is None:
+        return frozenset({default}) if default else frozenset()
+    return frozenset(part.strip() for part in listed.split(",") if part.strip())
 
 
 @lru_cache

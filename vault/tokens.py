@@ -1,10 +1,13 @@
 """Bearer tokens: signed JWTs (EdDSA) whose claims say who the caller is.
 
 In production an identity provider (Pro Santé Connect, FranceConnect, a service
-registry) signs them and Coffre only holds its public key; in embedded mode Coffre
-derives its own signing key from the master key so ``coffre token`` can mint tokens
-for development. Token validity is a real-time property: it uses the wall clock, never
-the vault's (possibly simulated) clock.
+registry) signs them and Coffre only holds its public key; otherwise Coffre's embedded
+issuer signs them, with keys of their own (``COFFRE_TOKEN_KEYS`` or the file
+``token.keys``, see ``coffre.keysources``) so ``coffre token`` can mint tokens for
+development. Each key has an id, carried in the token's ``kid`` header: the first key
+signs, and every key listed still verifies, so the issuer key can be replaced while
+tokens signed by the previous one run out. Token validity is a real-time property: it
+uses the wall clock, never the vault's (possibly simulated) clock.
 
 Verifying an EdDSA signature and the claims took about a quarter of the API's time per
 request, so a verified token is remembered (``VerifiedTokens``) until its own ``exp``,
@@ -19,6 +22,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -96,23 +100,42 @@ class TokenAuthority:
         public_key: Ed25519PublicKey,
         signing_key: Ed25519PrivateKey | None = None,
         *,
+        key_id: str | None = None,
+        older: Mapping[str, Ed25519PublicKey] | None = None,
         leeway: int = LEEWAY_SECONDS,
         cache_size: int = TOKEN_CACHE_SIZE,
     ) -> None:
+        """``public_key`` (id ``key_id``) verifies, and ``signing_key`` (its private
+        half, if held) mints; ``older`` keys, by id, still verify tokens naming them."""
         self.issuer = issuer
+        self.key_id = key_id
         self._public_key = public_key
         self._signing_key = signing_key
+        self._older = dict(older or {})
         self._leeway = leeway
         self.verified = VerifiedTokens(cache_size)
 
     @classmethod
     def from_seed(cls, issuer: str, seed: bytes, **options: int) -> TokenAuthority:
-        """An authority that can mint, from a 32-byte secret seed.
+        """An authority that can mint, from a 32-byte secret seed (no key id).
 
         ``options``: ``leeway`` (seconds of clock skew tolerated) and ``cache_size``.
         """
         private = Ed25519PrivateKey.from_private_bytes(seed)
         return cls(issuer, private.public_key(), private, **options)
+
+    @classmethod
+    def from_seeds(
+        cls, issuer: str, seeds: Sequence[tuple[str, bytes]], **options: int
+    ) -> TokenAuthority:
+        """An authority that mints with the first ``(key id, seed)`` and verifies with
+        every one (``options`` as for :meth:`from_seed`)."""
+        if not seeds:
+            raise InvalidInput("the token issuer needs at least one key")
+        (key_id, seed), rest = seeds[0], seeds[1:]
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        older = {kid: Ed25519PrivateKey.from_private_bytes(s).public_key() for kid, s in rest}
+        return cls(issuer, private.public_key(), private, key_id=key_id, older=older, **options)
 
     @classmethod
     def from_public_key(cls, issuer: str, public_key_b64: str, **options: int) -> TokenAuthority:
@@ -150,7 +173,8 @@ class TokenAuthority:
             claims["profession"] = actor.profession.value
         if actor.organisation:
             claims["org"] = actor.organisation
-        return jwt.encode(claims, self._signing_key, algorithm=ALGORITHM)
+        headers = {"kid": self.key_id} if self.key_id else None
+        return jwt.encode(claims, self._signing_key, algorithm=ALGORITHM, headers=headers)
 
     def verify(self, token: str) -> Actor:
         """The actor a valid token asserts; ``Unauthenticated`` for anything else.
@@ -164,10 +188,11 @@ class TokenAuthority:
         remembered = self.verified.get(token)
         if remembered is not None:
             return remembered
+        key = self._key_for(token)
         try:
             claims = jwt.decode(
                 token,
-                self._public_key,
+                key,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=self.issuer,
@@ -190,3 +215,19 @@ class TokenAuthority:
             raise Unauthenticated("the bearer token's claims are incomplete") from None
         self.verified.put(token, actor, float(claims["exp"]))
         return actor
+
+    def _key_for(self, token: str) -> Ed25519PublicKey:
+        """The key a token names in its ``kid``: the current one, or an older one still
+        listed. Without a ``kid`` (minted before keys had ids), or when this authority's
+        key has no id (an external issuer's configured key), the current one. A ``kid``
+        naming no key of this issuer is refused as an invalid token."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("the bearer token is not valid") from None
+        if kid is None or self.key_id is None or kid == self.key_id:
+            return self._public_key
+        older = self._older.get(kid) if isinstance(kid, str) else None
+        if older is None:
+            raise Unauthenticated("the bearer token is not valid")
+        return older

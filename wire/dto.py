@@ -193,3 +193,30 @@ class DueReport:
 
     applied: dict[UUID, list[str]]
     failed: dict[UUID, str]
+
+
+@dataclass(frozen=True)
+class DeviceChallenge:
+    """A challenge a device signs to prove it holds its key: single use, short-lived,
+    valid only for the actor it was issued to."""
+
+    challenge: str
+    expires_at: datetime
+    role: str  # the actor it was issued to, whom the proof names
+    id: str
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A reader device as its owner lists it (public keys only)."""
+
+    key_id: str
+    name: str | None
+    status: str  # pending, approved, revoked, legacy
+    public_key: str  # X25519, base64: what data keys are sealed to
+    signing_key: str | None  # Ed25519, base64; None for a legacy key
+    requested_at: datetime
+    approved_at: datetime | None = None
+    method: str | None = None  # device, code or service
+    approver: str | None = None
+    revoked_at: datetime | None = None

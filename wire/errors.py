@@ -24,14 +24,17 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
+    │   └── DeviceNotApproved   a read named a device not approved (pending, legacy)
+    │       └── DeviceRevoked   a read named a revoked device
     ├── IntegrityFailure        a ciphertext or receipt failed verification
     │   └── DecryptionError     opaque on purpose: never says which check failed
     ├── KeyDestroyed            the space's key was shredded: nothing can be opened
     └── Unavailable             a backend (event store, key store, blob store) failed
         ├── KeyStoreUnavailable the key store's database failed
-        └── MasterKeyError      master keys missing, malformed or unsafe on disk
-            ├── InsecureKeyFile the master key file is readable by group or others
-            └── UnknownMasterKey a secret is wrapped under a master key not loaded
+        └── KeySourceError      keys missing, malformed, unsafe on disk, or read-only
+            ├── InsecureKeyFile a key file is readable by group or others
+            └── MasterKeyError  master keys missing, malformed or unusable
+                └── UnknownMasterKey a secret is wrapped under a master key not loaded
 
 Messages never contain document bytes, keys or tokens.
 """
@@ -142,6 +145,21 @@ class Forbidden(CoffreError):
     code = "forbidden"
 
 
+class DeviceNotApproved(Forbidden):
+    """A read named a reader device its owner has not approved: no data key is sealed
+    to it. ``rule`` is what the refused read records."""
+
+    code = "device-not-approved"
+    rule = "device_not_approved"
+
+
+class DeviceRevoked(DeviceNotApproved):
+    """A read named a revoked reader device: it never receives a data key again."""
+
+    code = "device-revoked"
+    rule = "device_revoked"
+
+
 class IntegrityFailure(CoffreError):
     """Stored or transmitted bytes failed verification (hash, MAC, signature)."""
 
@@ -197,16 +215,23 @@ class KeyStoreUnavailable(Unavailable):
     code = "key-store-unavailable"
 
 
-class MasterKeyError(Unavailable):
+class KeySourceError(Unavailable):
+    """Keys could not be loaded from their source (a file, the environment), or a
+    source that cannot be written (the environment) was asked to change."""
+
+    code = "key-source-error"
+
+
+class InsecureKeyFile(KeySourceError):
+    """A key file grants permissions to group or others."""
+
+    code = "insecure-key-file"
+
+
+class MasterKeyError(KeySourceError):
     """The master keys could not be loaded or used (configuration problem)."""
 
     code = "master-key-error"
-
-
-class InsecureKeyFile(MasterKeyError):
-    """The master key file grants permissions to group or others."""
-
-    code = "insecure-key-file"
 
 
 class UnknownMasterKey(MasterKeyError):

@@ -1,6 +1,6 @@
-"""Reading: reader keys, the listing of a space's documents, the read itself (a
-recorded decision, then the data key sealed to the reader) and the ciphertext's
-download by short-lived ticket. Use cases in ``vault.reads``.
+"""Reading: the listing of a space's documents, the read itself (a recorded decision,
+then the data key sealed to the reader's approved device, ``api.routers.devices``) and
+the ciphertext's download by short-lived ticket. Use cases in ``vault.reads``.
 
 A content ticket is handed out by a recorded read and is the only credential of the
 download, so fetching the bytes needs no bearer token (a browser or a
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -23,8 +23,6 @@ from api.models import (
     DocumentList,
     DocumentPublic,
     ReadCreate,
-    ReaderKey,
-    ReaderKeyCreate,
     ReleasePublic,
     Uuid,
 )
@@ -39,18 +37,6 @@ router = APIRouter(prefix="/v1")
 
 DocumentId = Annotated[Uuid, Path(description="the document's id")]
 Ticket = Annotated[str, Path(max_length=MAX_TICKET_LENGTH, description="from a read release")]
-
-
-@router.post(
-    "/readers/keys",
-    status_code=status.HTTP_201_CREATED,
-    name="register_reader_key",
-    tags=["readers"],
-    responses=problem_responses(401, 422),
-)
-def register_reader_key(body: ReaderKeyCreate, vault: VaultDep, actor: CurrentActor) -> ReaderKey:
-    """Register an X25519 public key for the caller; registering it again is harmless."""
-    return ReaderKey(key_id=vault.register_reader_key(actor, body.public_key))
 
 
 @router.get("/spaces/{patient_id}/documents", name="list_documents", **_DOCUMENTS)
@@ -74,9 +60,10 @@ def read_document(
     vault: VaultDep,
     actor: CurrentActor,
 ) -> ReleasePublic:
-    """Record a read, then release the data key sealed to the caller's reader key.
+    """Record a read, then release the data key sealed to the caller's approved device.
 
-    A refused read is recorded too, and answers exactly like an unknown document.
+    A refused read is recorded too, and answers exactly like an unknown document; a read
+    by a device not approved (or revoked) is recorded as refused and answers 403.
     """
     release = vault.read(patient_id, document_id, actor, body.reader_key_id)
     return ReleasePublic(

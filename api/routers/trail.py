@@ -1,8 +1,8 @@
 """The regulator's trail: checkpoints, consistency proofs and verifiable exports.
 
-Only the regulator role reaches the trail; its public key is public on purpose, since
-a verifier must be able to fetch it without credentials (and should compare it with
-the one published out of band).
+Only the regulator role reaches the trail; its public key and its key set are public on
+purpose, since a verifier must be able to fetch them without credentials (and should
+compare them with the ones published out of band).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import FreshViewsDep, RegulatorActor, TrailDep
 from api.models import ACTOR_ID_PATTERN, Position
 from api.routers.common import problem_responses
-from api.views_models import CheckpointOut, ConsistencyProof, TrailPublicKey
+from api.views_models import CheckpointOut, ConsistencyProof, TrailKeySetOut, TrailPublicKey
 from projections.trail_export import TrailQuery
 from wire.errors import InvalidInput
 
@@ -50,6 +50,12 @@ def public_key(trail: TrailDep) -> TrailPublicKey:
     return TrailPublicKey(
         public_key=base64.b64encode(key).decode("ascii"), key_id=trail.signer.key_id
     )
+
+
+@router.get("/keys", name="trail_keys")
+def keys(trail: TrailDep) -> TrailKeySetOut:
+    """Every key that signed the trail, with its validity period (the key set)."""
+    return TrailKeySetOut.model_validate(trail.keys.key_set().to_json())
 
 
 @router.get("/checkpoints/latest", name="latest_checkpoint")

@@ -5,7 +5,9 @@ One module per concept, named like the SDK's (``client.<concept>``) and the serv
 - ``client.cli.life``             provision; space state, activate, oppose, close,
                                   request-deletion
 - ``client.cli.documents``        deposit
-- ``client.cli.reads``            keys init, read, documents
+- ``client.cli.reads``            read, documents
+- ``client.cli.devices``          devices: add, enrol, approve, list, revoke; an enrolment
+                                  service's codes and approvals
 - ``client.cli.grants``           grant, revoke, grants
 - ``client.cli.access_log``       log
 - ``client.cli.confidentiality``  mask, unmask, make-invisible-to-representatives,
@@ -31,6 +33,7 @@ from client.cli import (
     access_log,
     blocks,
     confidentiality,
+    devices,
     documents,
     emergency,
     grants,
@@ -87,7 +90,7 @@ def register(app: typer.Typer) -> None:
         app.command(name)(command)
     for name, command in HIDDEN_ALIASES:
         app.command(name, hidden=True)(command)
-    app.add_typer(reads.keys_app, name="keys")
+    app.add_typer(devices.devices_app, name="devices")
     app.add_typer(space_app(), name="space")
     app.add_typer(emergency.emergency_app, name="emergency")
     app.add_typer(representatives.representatives_app, name="representatives")

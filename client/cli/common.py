@@ -12,6 +12,7 @@ ever prints a token, a key or a document byte (only ``coffre token`` prints a to
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +58,7 @@ ReaderKeyOption = Annotated[
         "--reader-key",
         envvar="COFFRE_READER_KEY",
         show_envvar=True,
-        help="This client's reader key file (made by `coffre keys init`).",
+        help="This machine's device key file (made by `coffre devices add` or `enrol`).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -138,7 +139,7 @@ def load_reader_key(path: Path) -> ReaderKey:
     try:
         return ReaderKey.load(path.expanduser())
     except FileNotFoundError:
-        fail(f"no reader key at {path}; run `coffre keys init` first")
+        fail(f"no device key at {path}; run `coffre devices enrol` (or `add`) first")
 
 
 @contextmanager
@@ -243,3 +244,46 @@ def view_command(
 
     command.__doc__ = doc
     return command
+
+
+CodeOutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--code-out",
+        metavar="FILE",
+        help="Write the one-time code to FILE, a new file readable by its owner "
+        "only (development and operator flows; in production the code travels by letter).",
+    ),
+]
+
+
+@contextmanager
+def code_file(path: Path | None) -> Iterator[Callable[[str], None]]:
+    """Yields where the one-time code goes: nowhere, or a new file of mode 0600.
+
+    The file is created before the space is provisioned, so an existing FILE is refused
+    before anything is recorded; it is removed again if provisioning fails.
+    """
+    if path is None:
+        yield lambda code: None
+        return
+    try:
+        # O_EXCL: never overwrite (nor write through a planted symlink); 0600 at
+        # creation, so the code never sits in a file others may read
+        fd = os.open(path.expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{path} exists; the code is written only to a new file")
+    kept = False
+
+    def keep(code: str) -> None:
+        nonlocal kept
+        os.write(fd, f"{code}\n".encode())
+        os.fsync(fd)
+        kept = True
+
+    try:
+        yield keep
+    finally:
+        os.close(fd)
+        if not kept:
+            path.expanduser().unlink(missing_ok=True)

@@ -8,10 +8,7 @@ exit. The one-time code is never printed, and never needs to be on a command lin
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -19,28 +16,20 @@ import typer
 from client.cli import render
 from client.cli.common import (
     DEFAULT_URL,
+    CodeOutOption,
     JsonOption,
     PatientArg,
     TokenOption,
     UrlOption,
     client,
+    code_file,
     err,
-    fail,
     out,
     show,
     view_command,
 )
 from client.sdk import CoffreClient
 
-CodeOutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--code-out",
-        metavar="FILE",
-        help="Write the space's one-time code to FILE, a new file readable by its owner "
-        "only (development and operator flows; in production the code travels by letter).",
-    ),
-]
 CodeOption = Annotated[
     str,
     typer.Option(
@@ -65,45 +54,13 @@ def provision(
     The space's one-time code (for `coffre space activate` or `oppose`) is never
     printed; with --code-out it goes to FILE, which must not exist yet (mode 0600).
     """
-    with client(url, token) as coffre, _code_file(code_out) as keep_code:
+    with client(url, token) as coffre, code_file(code_out) as keep_code:
         info = coffre.provision(patient_id)
         keep_code(info.one_time_code)
     out().print(str(info.space_id))
     err().print(f"space key {info.key_id}")
     if code_out is not None:
         err().print(f"one-time code written to {code_out} (mode 0600)", markup=False)
-
-
-@contextmanager
-def _code_file(path: Path | None) -> Iterator[Callable[[str], None]]:
-    """Yields where the one-time code goes: nowhere, or a new file of mode 0600.
-
-    The file is created before the space is provisioned, so an existing FILE is refused
-    before anything is recorded; it is removed again if provisioning fails.
-    """
-    if path is None:
-        yield lambda code: None
-        return
-    try:
-        # O_EXCL: never overwrite (nor write through a planted symlink); 0600 at
-        # creation, so the code never sits in a file others may read
-        fd = os.open(path.expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        fail(f"{path} exists; the code is written only to a new file")
-    kept = False
-
-    def keep(code: str) -> None:
-        nonlocal kept
-        os.write(fd, f"{code}\n".encode())
-        os.fsync(fd)
-        kept = True
-
-    try:
-        yield keep
-    finally:
-        os.close(fd)
-        if not kept:
-            path.expanduser().unlink(missing_ok=True)
 
 
 state = view_command(

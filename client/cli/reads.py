@@ -28,30 +28,7 @@ from client.cli.common import (
     transfer_bar,
     view_command,
 )
-from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
-
-keys_app = typer.Typer(help="This client's reader key.", no_args_is_help=True)
-
-
-@keys_app.command("init")
-def keys_init(
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    reader_key: ReaderKeyOption = Path(DEFAULT_READER_KEY),
-) -> None:
-    """Make a reader key (if there is none yet) and register it for the token's actor."""
-    path = reader_key.expanduser()
-    if path.exists():
-        key = ReaderKey.load(path)
-        err().print(f"using the existing reader key at {path}")
-    else:
-        key = ReaderKey.generate()
-        key.save(path)
-        err().print(f"new reader key saved to {path} (mode 0600)")
-    with client(url, token) as coffre:
-        coffre.reader_key = key
-        out().print(coffre.register_reader_key())
 
 
 def read(

@@ -50,6 +50,10 @@ ACTION_LABELS = {
     "end_representation": "representation ended",
     "emergency_access": "emergency access",
     "announcement_pending": "a document awaits a consultation",
+    "device_request": "asked to add a device",
+    "device_approve": "approved a device",
+    "device_revoke": "revoked a device",
+    "device_code": "sent an enrolment code",
 }
 
 
@@ -93,6 +97,10 @@ def what(entry: Mapping[str, Any]) -> Text:
     if isinstance(person, Mapping):  # an appointment names who, as what, on which act
         text.append(f" {person.get('name') or person.get('id')}")
         text.append(f" ({detail.get('appointment') or detail.get('kind')})", style="dim")
+    device = entry.get("device")
+    if isinstance(device, Mapping):  # the device a read was made with, or one being added
+        label = device.get("name") or str(device.get("key_id", ""))[:8] + "…"
+        text.append(" with device ", style="dim").append(f"«{label}»", style="dim")
     grantee = detail.get("grantee") if isinstance(detail, Mapping) else None
     if isinstance(grantee, Mapping):
         name = grantee.get("name") or grantee.get("grantee_name") or grantee.get("id")
@@ -208,6 +216,11 @@ NOTIFICATION_LABELS = {
     "emergency_access": "emergency access",
     "new_professional": "a new professional read the space",
     "representative_appointed": "a legal representative was appointed",
+    "device_requested": "a device asked to be added (approve it only if it is yours)",
+    "device_refused": "a step about your devices was refused",
+    "device_approved": "a device was approved",
+    "device_revoked": "a device was revoked",
+    "enrolment_code": "an enrolment code was sent to you",
 }
 _STATUS_STYLES = {"open": "green", "pending": "yellow", "closed": "red", "deleted": "bold red"}
 _SPACE_INSTANTS = (

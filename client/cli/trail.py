@@ -1,10 +1,11 @@
 """``coffre audit``: the regulator's trail, exported through the API and verified offline
 (``client.trail``, ``client.trail_verify``).
 
-``audit verify`` needs nothing but the export file and the trail's public key: it runs
+``audit verify`` needs nothing but the export file and the trail's public key (or its
+published key set, for a trail whose key rotated): it runs
 ``client.trail_verify`` on this machine, with no server, no database and no ``COFFRE_*``
 configuration. The other commands talk to the API with a regulator token
-(``audit public-key`` needs none).
+(``audit public-key`` and ``audit keys`` need none).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from client.sdk import CoffreClient
 from client.trail_verify import (
     TrailVerificationError,
     load_checkpoint,
+    load_key_set,
     parse_public_key,
     verify_file,
 )
@@ -64,12 +66,24 @@ PublicKeyOption = Annotated[
 ]
 
 
+KeySetOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys",
+        metavar="KEYSET.json",
+        help="The trail's published key set (every key with its validity period), as "
+        "the operator publishes it (`coffre audit keys` fetches the server's copy).",
+    ),
+]
+
+
 @audit_app.command("verify")
 def verify(
     export: Annotated[
         Path, typer.Argument(help="A JSON Lines or FHIR export from `coffre audit export`.")
     ],
     public_key: PublicKeyOption = None,
+    keys: KeySetOption = None,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -87,15 +101,19 @@ def verify(
     key = _public_key(public_key) if public_key is not None else None
     checkpoint = _previous(previous) if previous is not None else None
     try:
-        report = verify_file(export, key, checkpoint)
+        key_set = load_key_set(keys) if keys is not None else None
+    except CoffreError as error:
+        fail(escape(f"--keys {keys} is not a trail key set: {error.detail}"))
+    try:
+        report = verify_file(export, key, checkpoint, key_set=key_set)
     except CoffreError as error:  # TrailVerificationError, or a malformed checkpoint
         what = "" if isinstance(error, TrailVerificationError) else f"{error.code}: "
         fail(escape(f"verification FAILED: {what}{error.detail}"))
-    if key is None:
+    if key is None and key_set is None:
         err().print(
             "[bold yellow]WARNING: no public key given: only self-consistency was checked.[/] "
             "An export re-signed throughout with another key would pass; verify again with "
-            "--public-key and the trail key published by the operator.",
+            "--keys (or --public-key) and the trail keys published by the operator.",
             soft_wrap=True,
         )
     out().print(report.describe(), markup=False, soft_wrap=True)
@@ -179,6 +197,30 @@ def public_key(
     else:
         typer.echo(encoded)
     _note(f"key id {key_id}: compare it with the key the operator publishes out of band")
+
+
+@audit_app.command("keys")
+def keys_(
+    target: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write it to FILE.")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Print the trail's key set (every key and its validity period); no token needed."""
+    with CoffreClient(url, token or "") as coffre:
+        key_set = coffre.trail_keys()
+    text = json.dumps(key_set.to_json(), indent=2, sort_keys=True) + "\n"
+    if target is None:
+        typer.echo(text, nl=False)
+    else:
+        target.write_text(text, encoding="utf-8")
+    err().print(
+        f"{len(key_set.keys)} key(s): compare them with the key set the operator "
+        "publishes out of band",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @audit_app.command("consistency")

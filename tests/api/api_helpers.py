@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from wire.devices import device_request
 from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
 from wire.values import Profession, Role
 
@@ -36,13 +39,23 @@ AUDITOR = Actor(Role.REGULATOR, "cnil-audit", "CNIL")
 
 @dataclass
 class Caller:
-    """One actor's side of the conversation: token, reader key, helpers."""
+    """One actor's side of the conversation: token, device key, helpers.
+
+    ``enrolment_token`` is the enrolment service's, which approves a professional's or
+    a service's device and sends a person their enrolment code (``register_reader``).
+    """
 
     client: TestClient
     actor: Actor
     token: str
-    reader: PrivateKey
+    device: SigningKey
+    enrolment_token: str = ""
     reader_key_id: str | None = None
+
+    @property
+    def reader(self) -> PrivateKey:
+        """The X25519 secret of this caller's device: what opens released data keys."""
+        return self.device.to_curve25519_private_key()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -65,13 +78,38 @@ class Caller:
             url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
         )
 
+    def request_device(self, name: str = "test device") -> Any:
+        """Ask to add this caller's device with a valid proof (the raw response)."""
+        challenge = self.post("/v1/devices/challenges").json()
+        signing_key = base64.b64encode(bytes(self.device.verify_key)).decode()
+        sign = self.device.sign
+        body = device_request(
+            signing_key,
+            lambda message: sign(message).signature,
+            challenge["challenge"],
+            challenge["role"],
+            challenge["id"],
+            name,
+        )
+        return self.post("/v1/devices", json=body)
+
     def register_reader(self) -> str:
-        """Register this caller's reader key; returns its id."""
-        public = base64.b64encode(bytes(self.reader.public_key)).decode()
-        answer = self.post("/v1/readers/keys", json={"public_key": public})
-        assert answer.status_code == 201, answer.text
-        self.reader_key_id = answer.json()["key_id"]
-        return self.reader_key_id
+        """Add this caller's device and have it approved (the enrolment code of a
+        person's letter, or the enrolment service); returns its key id."""
+        added = self.request_device()
+        assert added.status_code == 201, added.text
+        key_id = added.json()["key_id"]
+        member = f"/v1/readers/{self.actor.role.value}/{self.actor.id}"
+        service = {"Authorization": f"Bearer {self.enrolment_token}"}
+        if self.actor.role in (Role.PATIENT, Role.REPRESENTATIVE):
+            code = self.client.post(f"{member}/enrolment-codes", headers=service)
+            assert code.status_code == 201, code.text
+            answer = self.post(f"/v1/devices/{key_id}/approval", json=code.json())
+        else:
+            answer = self.client.post(f"{member}/devices/{key_id}/approval", headers=service)
+        assert answer.status_code == 200, answer.text
+        self.reader_key_id = key_id
+        return key_id
 
     def upload(self, patient_id: str, plaintext: bytes) -> tuple[dict[str, Any], str]:
         """Encrypt and upload ``plaintext``; returns the upload answer and the sealed key."""
@@ -114,7 +152,9 @@ class Caller:
     def open_release(self, release: dict[str, Any]) -> bytes:
         """Download the ciphertext a release points to and decrypt it."""
         data_key = unseal(base64.b64decode(release["sealed_key"]), bytes(self.reader))
-        download = self.client.get(release["content_url"])
+        url = release["content_url"]
+        # a presigned S3 URL (PostgreSQL + S3) is fetched from S3 itself, not the app
+        download = httpx.get(url) if url.startswith("http") else self.client.get(url)
         assert download.status_code == 200, download.text
         assert int(download.headers["content-length"]) == len(download.content)
         return b"".join(decrypt(iter([download.content]), data_key))

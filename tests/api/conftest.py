@@ -1,7 +1,8 @@
 """API test fixtures: a real embedded Coffre (SQLite + files) behind the real app.
 
 Clients encrypt for real (``wire.envelope``) so uploads are genuine Coffre envelopes,
-and hold real X25519 reader keys so released data keys can be opened.
+and hold real device keys (Ed25519, approved by the demo's enrolment service or with an
+enrolment code) so released data keys can be opened.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import pytest
 from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor
+from tests.devices import ENROLMENT
 from vault.settings import Settings
 
 
@@ -49,8 +51,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def caller(client: TestClient, coffre: Coffre) -> Any:
     """Make a ``Caller`` for an actor: ``caller(ALICE)``."""
 
+    enrolment = coffre.tokens.mint(ENROLMENT)
+
     def make(actor: Actor) -> Caller:
-        return Caller(client, actor, coffre.tokens.mint(actor), PrivateKey.generate())
+        return Caller(client, actor, coffre.tokens.mint(actor), SigningKey.generate(), enrolment)
 
     return make
 

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from test_api_problems import assert_problem
 
 from coffre.bootstrap import Coffre
+from coffre.keysources import issuer_keys
 from vault.tokens import AUDIENCE, TokenAuthority
 
 
@@ -38,8 +39,9 @@ def claims(**overrides: object) -> dict:
 
 
 def our_signing_key(coffre: Coffre) -> Ed25519PrivateKey:
-    """The embedded issuer's key, derived as bootstrap derives it."""
-    return Ed25519PrivateKey.from_private_bytes(coffre.keyring.master.derive("token-signing"))
+    """The embedded issuer's current key, from its source as bootstrap reads it."""
+    current = issuer_keys(coffre.settings, coffre.keyring.master)[0]
+    return Ed25519PrivateKey.from_private_bytes(current.secret)
 
 
 def bad_tokens(coffre: Coffre) -> dict[str, str]:

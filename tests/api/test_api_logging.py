@@ -129,6 +129,10 @@ def test_security_headers_on_every_answer(alice: Caller, client: TestClient) -> 
 def test_redaction_helpers() -> None:
     assert redact_path("/v1/content/eyJhIjoxfQ.sig") == "/v1/content/***"
     assert redact_path("/v1/spaces/285077512345655/grants/x") == "/v1/spaces/***/grants/x"
+    assert (
+        redact_path("/v1/readers/patient/285077512345655/enrolment-codes")
+        == "/v1/readers/patient/***/enrolment-codes"
+    )
     assert scrub("token eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln here") == "token *** here"
     assert scrub("k=" + "A" * 108) == "k=***"
     assert scrub("plain words stay") == "plain words stay"

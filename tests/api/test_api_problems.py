@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -98,30 +99,29 @@ def test_unknown_route_and_wrong_method_are_problems(client: TestClient) -> None
 
 def test_validation_errors_are_concise_and_never_echo_input(alice: Caller) -> None:
     secret_ish = "x" * 5000
-    answer = alice.post("/v1/readers/keys", json={"public_key": secret_ish})
-    body = assert_problem(answer, 422, "invalid-input", field="public_key")
+    answer = alice.post("/v1/devices", json={"signing_key": secret_ish})
+    body = assert_problem(answer, 422, "invalid-input", field="signing_key")
     assert secret_ish[:100] not in answer.text
     assert len(body["detail"]) <= 200
 
     answer = alice.post(
-        "/v1/readers/keys", content=b"{not json", headers={"content-type": "application/json"}
+        "/v1/devices", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert_problem(answer, 422, "invalid-input", field="body")
-    answer = alice.post("/v1/readers/keys", json={"public_key": "AAAA", "extra": 1})
+    device = {"signing_key": "AAAA", "name": "n", "challenge": "c", "signature": "AAAA"}
+    answer = alice.post("/v1/devices", json={**device, "extra": 1})
     assert_problem(answer, 422, "invalid-input", field="extra")
 
 
 def test_a_huge_json_body_is_refused_before_it_is_read(alice: Caller) -> None:
-    huge = b'{"public_key": "' + b"A" * 1_000_000 + b'"}'
-    answer = alice.post(
-        "/v1/readers/keys", content=huge, headers={"content-type": "application/json"}
-    )
+    huge = b'{"signing_key": "' + b"A" * 1_000_000 + b'"}'
+    answer = alice.post("/v1/devices", content=huge, headers={"content-type": "application/json"})
     assert_problem(answer, 413, "body-too-large")
 
     # Same when the size is not announced (chunked): counted as it arrives.
     chunked = (huge[i : i + 65536] for i in range(0, len(huge), 65536))
     answer = alice.post(
-        "/v1/readers/keys", content=chunked, headers={"content-type": "application/json"}
+        "/v1/devices", content=chunked, headers={"content-type": "application/json"}
     )
     assert_problem(answer, 413, "body-too-large")
 
@@ -208,13 +208,20 @@ def test_a_bad_scope_records_nothing(alice: Caller, coffre: Coffre, scope: dict)
     assert events(coffre) == before
 
 
-def test_bad_provisioning_and_reader_keys_record_nothing(hospital: Caller, coffre: Coffre) -> None:
+def test_bad_provisioning_and_device_keys_record_nothing(hospital: Caller, coffre: Coffre) -> None:
     before = events(coffre)
     wrong_key = patient_id_from_number("1850775123456")[:13] + "00"
     for patient_id in ("123", wrong_key, ""):
         answer = hospital.post("/v1/spaces", json={"patient_id": patient_id})
         assert_problem(answer, 422, "invalid-input", field="patient_id")
-    for key in ("AAAA", "not base64!", ""):
-        answer = hospital.post("/v1/readers/keys", json={"public_key": key})
-        assert_problem(answer, 422, "invalid-input", field="public_key")
+    # Malformed keys, not a point of the curve, a signature of the wrong size: refused
+    # before any attempt is recorded (a well-formed but wrong proof is recorded).
+    signature = base64.b64encode(bytes(64)).decode()
+    zeros = base64.b64encode(bytes(32)).decode()  # 32 bytes, but no point of the curve
+    bad = [("AAAA", "invalid-input"), ("not base64!", "invalid-input"), ("", "invalid-input")]
+    for key, code in [*bad, (zeros, "invalid-key")]:
+        challenge = hospital.post("/v1/devices/challenges").json()["challenge"]
+        body = {"signing_key": key, "name": "n", "challenge": challenge, "signature": signature}
+        answer = hospital.post("/v1/devices", json=body)
+        assert_problem(answer, 422, code, field="signing_key")
     assert events(coffre) == before

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from api_helpers import ALICE, DOCTOR, HOSPITAL, NURSE, Caller
 from fastapi.testclient import TestClient
 
+from tests.devices import ENROLMENT
+
 
 def test_health_answers_without_a_token(client: TestClient) -> None:
     answer = client.get("/v1/health")
@@ -42,9 +44,11 @@ def test_a_service_provisions_a_space_and_anyone_allowed_fetches_its_key(
         }
 
 
-def test_registering_a_reader_key_is_idempotent(alice: Caller) -> None:
+def test_adding_the_same_device_again_is_harmless(alice: Caller) -> None:
     first = alice.register_reader()
     assert alice.register_reader() == first
+    again = alice.request_device()  # a fresh proof of a device already approved
+    assert again.status_code == 201 and again.json()["status"] == "approved"
 
 
 def test_upload_deposit_list_read_download_round_trip(alice: Caller) -> None:
@@ -153,6 +157,11 @@ def test_the_access_log_shows_the_patients_latest_actions(alice: Caller, doctor:
     assert actions == [
         ("read", "refused", DOCTOR.id),
         ("read", "allowed", ALICE.id),
+        # her first read added her device: asked, code sent, approved (the doctor's are
+        # his own, not in her log)
+        ("device_approve", "allowed", ALICE.id),
+        ("device_code", "allowed", ENROLMENT.id),
+        ("device_request", "allowed", ALICE.id),
         ("deposit", "allowed", ALICE.id),
         ("open", "allowed", "coffre-scheduler"),  # no opposition period in these tests
         ("provision", "allowed", HOSPITAL.id),
@@ -161,6 +170,8 @@ def test_the_access_log_shows_the_patients_latest_actions(alice: Caller, doctor:
     refused = page["entries"][0]
     assert refused["reason"] == "not_authorised"
     assert refused["document_title"] == "Bilan sanguin"
+    # the log shows which device read
+    assert page["entries"][1]["device"] == {"key_id": alice.reader_key_id, "name": "test device"}
 
 
 def test_the_access_log_pages_and_filters(alice: Caller, doctor: Caller) -> None:
@@ -207,7 +218,11 @@ def test_openapi_has_stable_operation_ids_and_problem_errors(client: TestClient)
         "health-health",
         "spaces-provision_space",
         "spaces-space_key",
-        "readers-register_reader_key",
+        "devices-device_challenge",
+        "devices-request_device",
+        "devices-list_devices",
+        "devices-approve_device",
+        "devices-revoke_device",
         "documents-upload_ciphertext",
         "documents-deposit_document",
         "documents-list_documents",

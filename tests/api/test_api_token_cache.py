@@ -16,6 +16,7 @@ from test_api_problems import assert_problem
 
 from api.app import create_app
 from coffre.bootstrap import Coffre
+from coffre.keysources import issuer_keys
 from vault.tokens import TokenAuthority
 from wire.errors import Unauthenticated
 
@@ -108,7 +109,7 @@ def test_through_the_api_a_remembered_token_stops_working_at_expiry(
     coffre: Coffre,
 ) -> None:
     # The API's authority, with no leeway so that the test need not wait 30 seconds.
-    seed = coffre.keyring.master.derive("token-signing")
+    seed = issuer_keys(coffre.settings, coffre.keyring.master)[0].secret
     coffre.tokens = TokenAuthority.from_seed("coffre", seed, leeway=0)
     with TestClient(create_app(coffre)) as client:
         token = coffre.tokens.mint(ALICE, ttl=timedelta(seconds=2))

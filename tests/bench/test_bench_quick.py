@@ -1,5 +1,6 @@
-"""``python -m bench --quick`` keeps working: it completes, in under two minutes, and
-every row of the table has a value. Speed is not asserted (shared CI machines)."""
+"""``python -m bench --quick`` keeps working: it completes and every row of the table has
+a value. Speed is not asserted (shared CI machines): the time limit only catches a hang,
+and the time taken is printed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUDGET = 120.0
+#: a hang, not a slow run: the quick bench takes about a minute on a quiet machine
+HANG = 900.0
 
 #: every row the issue lists; 3, 11 and 13 are measured as two sub-rows each, 12 as four
 EXPECTED = {"1", "2", "3a", "3b", "4", "5", "6", "7", "8", "9", "10", "11a", "11b"}
@@ -41,11 +43,12 @@ def test_quick_bench_measures_every_row(
         env=env,
         capture_output=True,
         text=True,
-        timeout=BUDGET + 60,
+        timeout=HANG,
         check=False,
     )
     elapsed = time.monotonic() - started
     print(result.stdout)
+    print(f"the quick bench took {elapsed:.0f} s")
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(out.read_text())
     rows = {row["id"]: row for row in report["rows"]}
@@ -55,4 +58,3 @@ def test_quick_bench_measures_every_row(
         assert row["value"] is not None and row["value"] > 0, row
         assert row["baseline"] is not None and row["baseline"] > 0, row
     assert "| 1 |" in result.stdout and "| 11b |" in result.stdout
-    assert elapsed < BUDGET, f"the quick bench took {elapsed:.0f} s"

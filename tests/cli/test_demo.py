@@ -24,18 +24,24 @@ def test_the_demo_tells_the_whole_story(coffre_cli: Invoke, server: Server) -> N
     assert "Chloé Bernard reads the lab result (no grant): refused" in out
     assert "Dr Alice Martin reads the hospital report again: refused" in out
     assert "UNEXPECTED" not in out and "MISMATCH" not in out
+    # Every reader's device was approved by a step a token alone cannot take; a key
+    # added with the patient's token alone stayed pending and got nothing.
+    assert "Camille Dupont: device" in out and "approved" in out
+    assert "reads the lab result: refused (device_not_approved)" in out
 
     # The patient's access log shows the reads, the refusals and the revocation.
     log = out[out.index("Access log") :]
     assert re.search(r"read «Compte rendu\s+d'hospitalisation».*allowed", log, re.S)
     assert log.count("REFUSED: not authorised") == 2
+    assert log.count("REFUSED: device not approved") == 1
+    assert "revoked a device" in log and "asked to add a device" in log
     assert "revoked access of Dr Alice Martin" in log
-    assert "2 read(s), 2 refused read(s), 1 revocation(s)" in out
+    assert "2 read(s), 3 refused read(s), 1 revocation(s)" in out
 
-    # The demo keeps its reader keys under the data directory, owner-only.
+    # The demo keeps its device keys under the data directory, owner-only.
     keys = sorted((server.data_dir / "demo").glob("*.key"))
     assert [k.name for k in keys] == [
-        f"{n}.key" for n in ("alice", "bruno", "chloe", "hospital", "patient")
+        f"{n}.key" for n in ("alice", "bruno", "chloe", "enrolment", "hospital", "patient")
     ]
     assert all(k.stat().st_mode & 0o077 == 0 for k in keys)
 
@@ -47,8 +53,8 @@ def test_the_demo_can_run_again(coffre_cli: Invoke, server: Server) -> None:
     assert "UNEXPECTED" not in first.stdout + again.stdout
     assert "Dr Alice Martin reads the hospital report again: refused" in again.stdout
     assert "the space exists already" in again.stdout
-    # Only this run's entries are shown and counted.
-    assert "2 read(s), 2 refused read(s), 1 revocation(s)" in again.stdout
+    # Only this run's entries are shown and counted; the devices were approved already.
+    assert "2 read(s), 3 refused read(s), 1 revocation(s)" in again.stdout
 
 
 def test_nothing_secret_reaches_the_server_log(coffre_cli: Invoke, server: Server) -> None:

@@ -15,6 +15,7 @@ from client.sdk import CoffreClient
 from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.cli.conftest import Invoke, Server
+from tests.devices import ENROLMENT, enrol_client
 from vault.settings import Settings
 from wire.errors import UnknownDocument
 from wire.values import Profession, Role
@@ -111,8 +112,9 @@ def history(server: Server) -> dict[str, str]:
         grant_id = patient.grant(
             PATIENT.id, {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"}
         )
-        for reader in (doctor, nurse):
-            reader.register_reader_key()
+        with connect(ENROLMENT) as enrolment:
+            for reader, actor in ((doctor, DOCTOR), (nurse, NURSE)):
+                enrol_client(reader, actor, enrolment)
         doctor.read(PATIENT.id, document_id, io.BytesIO())
         with pytest.raises(UnknownDocument):
             nurse.read(PATIENT.id, document_id, io.BytesIO())

@@ -30,6 +30,7 @@ from client.sdk import CoffreClient
 from coffre.cli import app
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT, enrol_client
 from tests.scenarios.conftest import BACKENDS
 from tests.served import scratch_bucket, scratch_database, serve, server_env
 from vault.tokens import TokenAuthority
@@ -257,9 +258,10 @@ def test_mask_and_unmask_a_document(
     masked = holder_cli("mask", patient.id, document_id)
     assert masked.exit_code == 0 and "masked" in masked.stderr, masked.output
     assert document_id not in doctor_cli("documents", patient.id, "--json").stdout
-    with _sdk(served, DOCTOR, key) as doctor, pytest.raises(UnknownDocument):
-        doctor.register_reader_key()
-        doctor.read(patient.id, document_id, BytesIO())
+    with _sdk(served, DOCTOR, key) as doctor, _sdk(served, ENROLMENT) as enrolment:
+        enrol_client(doctor, DOCTOR, enrolment)
+        with pytest.raises(UnknownDocument):
+            doctor.read(patient.id, document_id, BytesIO())
 
     assert holder_cli("unmask", patient.id, document_id).exit_code == 0
     with _sdk(served, DOCTOR, key) as doctor:

@@ -1,4 +1,4 @@
-"""Client commands over real HTTP: keys, provision, deposit, read, grants.
+"""Client commands over real HTTP: devices, provision, deposit, read, grants.
 
 Unlike the SDK tests (in-process transport, buffered), these go through uvicorn, so
 the deposit really is a chunked request body and the read a streamed response.
@@ -15,6 +15,7 @@ import pytest
 from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from tests.cli.conftest import Invoke, Server
+from tests.devices import ENROLMENT
 from vault.settings import Settings
 from wire.values import Role
 
@@ -31,6 +32,7 @@ def tokens(server: Server) -> dict[str, str]:
         "patient": authority.mint(PATIENT),
         "grantor": authority.mint(GRANTOR),
         "clinic": authority.mint(CLINIC),
+        "enrolment": authority.mint(ENROLMENT),
     }
 
 
@@ -38,6 +40,7 @@ def test_deposit_then_read_a_multi_mebibyte_file(
     coffre_cli: Invoke, tokens: dict[str, str], tmp_path: Path
 ) -> None:
     clinic = {"COFFRE_TOKEN": tokens["clinic"]}
+    enrolment = {"COFFRE_TOKEN": tokens["enrolment"]}
     patient = {
         "COFFRE_TOKEN": tokens["patient"],
         "COFFRE_READER_KEY": str(tmp_path / "k" / "r.key"),
@@ -63,9 +66,20 @@ def test_deposit_then_read_a_multi_mebibyte_file(
     assert uploaded.exit_code == 0, uploaded.output
     document_id = uploaded.stdout.strip()
 
-    keys = coffre_cli("keys", "init", env=patient)
-    assert keys.exit_code == 0, keys.output
+    # Her device: a code from the enrolment service (for her letter), then `enrol`.
+    letter = tmp_path / "enrolment-code"
+    issued = coffre_cli("devices", "code", PATIENT.id, "--code-out", str(letter), env=enrolment)
+    assert issued.exit_code == 0, issued.output
+    assert letter.read_text().strip() not in issued.output  # the code is never printed
+    enrolled = coffre_cli(
+        "devices", "enrol", "--name", "my laptop", "--code", letter.read_text().strip(), env=patient
+    )
+    assert enrolled.exit_code == 0, enrolled.output
+    assert "approved (code)" in enrolled.stderr
     assert (tmp_path / "k" / "r.key").stat().st_mode & 0o777 == 0o600
+    listed = coffre_cli("devices", "list", "--json", env=patient)
+    (device,) = json.loads(listed.stdout)
+    assert (device["key_id"], device["name"]) == (enrolled.stdout.strip(), "my laptop")
 
     target = tmp_path / "copy.bin"
     downloaded = coffre_cli("read", PATIENT.id, document_id, str(target), env=patient)

@@ -30,6 +30,7 @@ from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT, enrol_client
 from tests.scenarios.conftest import BACKENDS, clock, coffre  # noqa: F401 - the poison test's
 from tests.served import scratch_bucket, scratch_database, serve
 from vault.tokens import TokenAuthority
@@ -105,10 +106,11 @@ def _seed(url: str, tokens: dict[str, str]) -> dict[str, object]:
         )
         if answer.is_success:
             break
+    enrolment = CoffreClient(url, tokens["enrolment"])
     patient_reader = ReaderKey.generate()
-    with CoffreClient(url, tokens["patient"], reader_key=patient_reader) as patient:
+    with CoffreClient(url, tokens["patient"], reader_key=patient_reader) as patient, enrolment:
         patient.activate(PATIENT.id, provisioned.one_time_code)
-        patient_key = patient.register_reader_key()
+        patient_key = enrol_client(patient, PATIENT, enrolment)
         grant_id = patient.grant(
             PATIENT.id,
             {
@@ -119,8 +121,11 @@ def _seed(url: str, tokens: dict[str, str]) -> dict[str, object]:
             },
         )
     doctor_reader = ReaderKey.generate()
-    with CoffreClient(url, tokens["professional"], reader_key=doctor_reader) as doctor:
-        doctor_key = doctor.register_reader_key()
+    with (
+        CoffreClient(url, tokens["professional"], reader_key=doctor_reader) as doctor,
+        CoffreClient(url, tokens["enrolment"]) as enrolment,
+    ):
+        doctor_key = enrol_client(doctor, DOCTOR, enrolment)
         doctor.read(PATIENT.id, document_id, io.BytesIO())
     return {
         "document_id": document_id,
@@ -143,12 +148,14 @@ def world(
         "COFFRE_LOG_FORMAT": "json",
         "COFFRE_OPPOSITION_PERIOD": "PT0S",
         "COFFRE_REGISTRY_SERVICES": REGISTRY.id,
+        "COFFRE_ENROLMENT_SERVICES": ENROLMENT.id,
     }
     with _backend_env(request, backend) as extra:
         env |= extra
         authority = TokenAuthority.from_seed("coffre", master.derive("token-signing"))
         tokens = {role: authority.mint(actor) for role, actor in ROLES.items()}
         tokens["registry"] = authority.mint(REGISTRY)
+        tokens["enrolment"] = authority.mint(ENROLMENT)
         log = tmp / "server.log"
         with serve(env, log) as (url, _), _projection_worker(env, tmp, backend):
             seeded = _seed(url, tokens)

@@ -31,15 +31,18 @@ import pytest
 from eventsourcing.domain import Aggregate
 from fastapi.testclient import TestClient
 from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
 import domain
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
 from domain.space import Space
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from tests.devices import ENROLMENT, register_legacy_key
 from tests.scenarios.conftest import BACKENDS, backend_settings
 from vault.clock import ManualClock
 from vault.settings import Settings
+from wire.devices import device_request
 from wire.envelope import DataKey, encrypt, seal
 from wire.errors import InvalidInput
 from wire.values import (
@@ -122,6 +125,7 @@ def coffre(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -
     settings = backend_settings(request, request.param, tmp_path / "data")
     if "registry_services" in Settings.model_fields:
         settings = settings.model_copy(update={"registry_services": REGISTRY.id})
+    settings = settings.model_copy(update={"enrolment_services": ENROLMENT.id})
     built = build(settings, clock=clock)
     try:
         yield built
@@ -386,10 +390,8 @@ def record_everything(d: Driver) -> str:
     d.attempt("Space.Activated", main, "POST", f"{p}/activation", [{"code": provisioned[main.id]}])
     d.scheduler(timedelta(weeks=7))  # the others open: Space.Opened
 
-    # -- readers, documents and their codes
-    for who in (main, doctor, stranger):
-        key = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
-        d.attempt("Reader.KeyRegistered", who, "POST", "/v1/readers/keys", [{"public_key": key}])
+    # -- reader devices (every step of them), documents and their codes
+    keys = {who.id: devices(d, openapi, who) for who in (main, doctor, stranger)}
     held = d.deposit(
         "Space.Deposited (held, masked, secret; late date)",
         doctor,
@@ -457,9 +459,7 @@ def record_everything(d: Driver) -> str:
         ),
     )
     for who in (doctor, stranger):  # Access.Read, then Access.Refused
-        key = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
-        key_id = d.call(who, "POST", "/v1/readers/keys", {"public_key": key}).json()["key_id"]
-        d.call(who, "POST", f"{p}/documents/{early}/reads", {"reader_key_id": key_id})
+        d.call(who, "POST", f"{p}/documents/{early}/reads", {"reader_key_id": keys[who.id]})
     # Granting the same professional again changes their grant (issue 9 item 11), to
     # the fullest scope the API accepts.
     d.attempt(
@@ -630,6 +630,63 @@ def record_everything(d: Driver) -> str:
     return minor.id
 
 
+def devices(d: Driver, openapi: dict[str, Any], who: Actor) -> str:
+    """Every step of a device of ``who``'s, with the strangest values accepted: asked
+    for with the longest name, a bad proof, a wrong code (a person's), the approval; a
+    second device asked for and revoked. Returns the approved device's key id."""
+    name_max = _max_length(openapi, "DeviceCreate", "name", default=None)
+
+    def asked(key: SigningKey, name: str, sign: bool = True) -> dict[str, Any]:
+        challenge = d.call(who, "POST", "/v1/devices/challenges").json()
+        signing_key = base64.b64encode(bytes(key.verify_key)).decode()
+        signer = (lambda m: key.sign(m).signature) if sign else (lambda m: bytes(64))
+        return device_request(
+            signing_key, signer, challenge["challenge"], who.role.value, who.id, name
+        )
+
+    key = SigningKey.generate()
+    answer = d.attempt(
+        "Reader.DeviceRequested",
+        who,
+        "POST",
+        "/v1/devices",
+        (asked(key, name) for name in texts(name_max)),
+    )
+    assert answer is not None, d.failures[-1]
+    key_id = answer.json()["key_id"]
+    refused = d.call(who, "POST", "/v1/devices", asked(key, "x", sign=False))
+    if refused.status_code == 403:
+        d.accepted.append("Reader.DeviceRefused: a bad proof")
+    member = f"/v1/readers/{who.role.value}/{who.id}"
+    if who.role is Role.PATIENT:
+        code = d.attempt(
+            "Reader.EnrolmentCodeIssued", ENROLMENT, "POST", f"{member}/enrolment-codes", [None]
+        )
+        code_max = _max_length(openapi, "DeviceApprovalCreate", "code", default=64)
+        wrong = next(texts(code_max))
+        d.call(who, "POST", f"/v1/devices/{key_id}/approval", {"code": wrong})
+        d.attempt(
+            "Reader.DeviceApproved (code)",
+            who,
+            "POST",
+            f"/v1/devices/{key_id}/approval",
+            [{"code": code.json()["code"] if code else ""}],
+        )
+    else:
+        d.attempt(
+            "Reader.DeviceApproved (service)",
+            ENROLMENT,
+            "POST",
+            f"{member}/devices/{key_id}/approval",
+            [None],
+        )
+    second = d.call(who, "POST", "/v1/devices", asked(SigningKey.generate(), "second"))
+    d.attempt(
+        "Reader.DeviceRevoked", who, "DELETE", f"/v1/devices/{second.json()['key_id']}", [None]
+    )
+    return str(key_id)
+
+
 def _schema(openapi: dict[str, Any], model: str) -> dict[str, Any]:
     return openapi.get("components", {}).get("schemas", {}).get(model, {})
 
@@ -711,6 +768,12 @@ def record_legacy(d: Driver, patient_id: str) -> list[str]:
         )
         d.coffre.vault.save(space)
         done.append("Space.RepresentativeAdded")
+    # A key registered on a token alone, as before devices existed.
+    owner = Actor(Role.PATIENT, patient_id, "Patient")
+    reader = d.coffre.vault.reader(owner.role.value, owner.id)
+    register_legacy_key(reader, bytes(PrivateKey.generate().public_key), owner, d.clock.now())
+    d.coffre.vault.save(reader)
+    done.append("Reader.KeyRegistered")
     return done
 
 

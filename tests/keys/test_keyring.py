@@ -10,7 +10,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from keys.keyring import Keyring, space_key_aad
-from keys.keystore import KeyStore, MemoryKeyStore
+from keys.keystore import KeyStore, MemoryKeyStore, Rewrap
 from keys.master import MasterKey, MasterKeys
 from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
 from wire.errors import (
@@ -141,8 +141,7 @@ def test_wrapped_secret_copied_to_another_row_does_not_open(
     same_space = keyring.create_space_key(space)
     stolen = store.get(a.key_id).wrapped
     assert stolen is not None
-    store.replace_wrapped(b.key_id, stolen)
-    store.replace_wrapped(same_space.key_id, stolen)
+    store.rewrap([Rewrap(b.key_id, "mk-1", stolen), Rewrap(same_space.key_id, "mk-1", stolen)])
     # even data keys sealed to A's public key stay closed through B's row
     sealed_to_a = seal(DataKey.generate(), a.public_key)
     reader = bytes(PrivateKey.generate().public_key)
@@ -175,10 +174,12 @@ def test_rotate_rewraps_every_live_key(keyring: Keyring, store: KeyStore) -> Non
     keyring.destroy(made[0][1].key_id, AT)
     calls: list[tuple[int, int]] = []
 
-    count = keyring.rotate(MasterKeys([M2, M1]), progress=lambda d, t: calls.append((d, t)))
+    count = keyring.rotate(
+        MasterKeys([M2, M1]), progress=lambda d, t: calls.append((d, t)), batch_size=3
+    )
 
     assert count == 4
-    assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    assert calls == [(0, 4), (3, 4), (4, 4)]  # after each committed batch
     assert store.count_wrapped_by("mk-1") == 0
     assert store.count_wrapped_by("mk-2") == 4
     assert store.get(made[0][1].key_id).wrapped is None  # shredded stays shredded
@@ -206,12 +207,13 @@ def test_rotate_is_resumable(keyring: Keyring, store: KeyStore) -> None:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        keyring.rotate(MasterKeys([M2, M1]), progress=crash_after_two)
+        keyring.rotate(MasterKeys([M2, M1]), progress=crash_after_two, batch_size=2)
     assert store.count_wrapped_by("mk-2") == 2
     # a fresh process (old keyring) resumes: only the remaining four are rewrapped
     resumed = Keyring(MasterKeys([M1]), store)
-    assert resumed.rotate(MasterKeys([M2, M1])) == 4
+    assert resumed.rotate(MasterKeys([M2, M1]), batch_size=2) == 4
     assert store.count_wrapped_by("mk-1") == 0
+    assert resumed.rotate() == 0  # idempotent
 
 
 def test_rotate_without_the_old_key_listed_still_uses_it(keyring: Keyring, store: KeyStore) -> None:
@@ -220,6 +222,17 @@ def test_rotate_without_the_old_key_listed_still_uses_it(keyring: Keyring, store
     assert keyring.master.ids == ("mk-2", "mk-1")
     new = keyring.create_space_key(uuid.uuid4())
     assert store.get(new.key_id).wrapped.master_key_id == "mk-2"  # type: ignore[union-attr]
+
+
+def test_rotate_refuses_rows_under_an_unloaded_key_before_changing_anything(
+    store: KeyStore,
+) -> None:
+    Keyring(MasterKeys([M1]), store).create_space_key(uuid.uuid4())
+    Keyring(MasterKeys([M2]), store).create_space_key(uuid.uuid4())
+    m3 = MasterKey("mk-3", b"\x03" * 32)
+    with pytest.raises(UnknownMasterKey, match="mk-1"):
+        Keyring(MasterKeys([m3, M2]), store).rotate()
+    assert store.count_by_master() == {"mk-1": 1, "mk-2": 1}
 
 
 def test_rotate_refuses_a_reused_id_with_another_secret(keyring: Keyring) -> None:

@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
-import keys.keystore_postgres
-import keys.keystore_sqlite
-from keys.keystore import KeyRecord, KeyStore, MemoryKeyStore
+from keys.keystore import KeyRecord, KeyStore, MemoryKeyStore, Rewrap
 from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import WrappedSecret
 from wire.errors import (
     InvalidInput,
     KeyAlreadyExists,
-    KeyDestroyed,
     KeyStoreUnavailable,
     UnknownKey,
 )
@@ -94,50 +91,72 @@ class KeyStoreContract:
         store.destroy("spk_1", datetime(2025, 3, 14, 10, 26, 53, 123456, tzinfo=paris))
         assert store.get("spk_1").destroyed_at == AT.replace(microsecond=123456)
 
-    def test_replace_wrapped(self, store: KeyStore) -> None:
+    def test_rewrap(self, store: KeyStore) -> None:
         store.add(record())
-        store.replace_wrapped("spk_1", wrapped("mk-2", fill=9))
+        assert store.rewrap([Rewrap("spk_1", "mk-1", wrapped("mk-2", fill=9))]) == 1
         assert store.get("spk_1").wrapped == wrapped("mk-2", fill=9)
 
-    def test_replace_wrapped_never_resurrects_a_destroyed_key(self, store: KeyStore) -> None:
+    def test_rewrap_never_resurrects_a_destroyed_key(self, store: KeyStore) -> None:
         store.add(record())
         store.destroy("spk_1", AT)
-        with pytest.raises(KeyDestroyed):
-            store.replace_wrapped("spk_1", wrapped("mk-2"))
+        assert store.rewrap([Rewrap("spk_1", "mk-1", wrapped("mk-2"))]) == 0
         assert store.get("spk_1").wrapped is None
+        assert store.get("spk_1").destroyed_at == AT
 
-    def test_replace_wrapped_unknown(self, store: KeyStore) -> None:
-        with pytest.raises(UnknownKey):
-            store.replace_wrapped("spk_nope", wrapped())
+    def test_rewrap_leaves_a_row_rewrapped_meanwhile(self, store: KeyStore) -> None:
+        # two rotations read the same row; the second write finds it moved and skips it
+        store.add(record())
+        assert store.rewrap([Rewrap("spk_1", "mk-1", wrapped("mk-2", fill=1))]) == 1
+        assert store.rewrap([Rewrap("spk_1", "mk-1", wrapped("mk-2", fill=2))]) == 0
+        assert store.get("spk_1").wrapped == wrapped("mk-2", fill=1)
 
-    def test_iter_and_count_wrapped_by(self, store: KeyStore) -> None:
+    def test_rewrap_unknown_or_empty_changes_nothing(self, store: KeyStore) -> None:
+        assert store.rewrap([Rewrap("spk_nope", "mk-1", wrapped("mk-2"))]) == 0
+        assert store.rewrap([]) == 0
+
+    def test_rewrap_a_batch_counts_only_what_changed(self, store: KeyStore) -> None:
+        for i in range(5):
+            store.add(record(f"spk_{i}", "mk-1"))
+        store.destroy("spk_0", AT)
+        batch = [Rewrap(f"spk_{i}", "mk-1", wrapped("mk-2", fill=i)) for i in range(5)]
+        assert store.rewrap(batch) == 4
+        assert store.count_by_master() == {"mk-2": 4}
+        assert store.get("spk_3").wrapped == wrapped("mk-2", fill=3)
+
+    def test_pages_and_counts_by_master(self, store: KeyStore) -> None:
         for i in range(5):
             store.add(record(f"spk_a{i}", "mk-1"))
         for i in range(3):
             store.add(record(f"spk_b{i}", "mk-2"))
         store.destroy("spk_a0", AT)
-        assert set(store.iter_wrapped_by("mk-1")) == {f"spk_a{i}" for i in range(1, 5)}
-        assert set(store.iter_wrapped_by("mk-2")) == {f"spk_b{i}" for i in range(3)}
-        assert list(store.iter_wrapped_by("mk-9")) == []
+        page = store.wrapped_page("mk-1", "", 3)
+        assert [r.key_id for r in page] == ["spk_a1", "spk_a2", "spk_a3"]
+        assert page[0] == store.get("spk_a1")
+        assert [r.key_id for r in store.wrapped_page("mk-1", "spk_a3", 3)] == ["spk_a4"]
+        assert store.wrapped_page("mk-1", "spk_a4", 3) == []
+        assert store.wrapped_page("mk-9", "", 3) == []
+        assert store.count_by_master() == {"mk-1": 4, "mk-2": 3}
         assert store.count_wrapped_by("mk-1") == 4
         assert store.count_wrapped_by("mk-9") == 0
 
-    def test_rewrapping_while_iterating_visits_each_key_once(self, store: KeyStore) -> None:
-        ids = {f"spk_{i:03}" for i in range(40)}  # several pages (page size is patched to 7)
+    def test_paging_while_rewrapping_visits_each_key_once(self, store: KeyStore) -> None:
+        ids = {f"spk_{i:03}" for i in range(40)}
         for key_id in sorted(ids):
             store.add(record(key_id, "mk-1"))
-        seen = []
-        for key_id in store.iter_wrapped_by("mk-1"):
-            seen.append(key_id)
-            store.replace_wrapped(key_id, wrapped("mk-2"))
+        seen: list[str] = []
+        after = ""
+        while page := store.wrapped_page("mk-1", after, 7):
+            seen += [r.key_id for r in page]
+            store.rewrap([Rewrap(r.key_id, "mk-1", wrapped("mk-2")) for r in page])
+            after = page[-1].key_id
         assert sorted(seen) == sorted(ids)
-        assert store.count_wrapped_by("mk-1") == 0
-        assert store.count_wrapped_by("mk-2") == 40
+        assert store.count_by_master() == {"mk-2": 40}
 
     def test_add_a_destroyed_record(self, store: KeyStore) -> None:
         store.add(record(wrapped=None, destroyed_at=AT))
         assert store.get("spk_1").destroyed_at == AT
-        assert list(store.iter_wrapped_by("mk-1")) == []
+        assert store.wrapped_page("mk-1", "", 10) == []
+        assert store.count_by_master() == {}
 
     def test_concurrent_use_from_threads(self, store: KeyStore) -> None:
         errors: list[BaseException] = []
@@ -184,8 +203,7 @@ class TestMemoryKeyStore(KeyStoreContract):
 
 class TestSQLiteKeyStore(KeyStoreContract):
     @pytest.fixture
-    def store(self, sqlite_store: SQLiteKeyStore, monkeypatch: pytest.MonkeyPatch) -> KeyStore:
-        monkeypatch.setattr(keys.keystore_sqlite, "_PAGE", 7)
+    def store(self, sqlite_store: SQLiteKeyStore) -> KeyStore:
         return sqlite_store
 
     def test_uses_wal(self, sqlite_store: SQLiteKeyStore, sqlite_path: str) -> None:
@@ -217,10 +235,7 @@ class TestSQLiteKeyStore(KeyStoreContract):
 @pytest.mark.postgres
 class TestPostgresKeyStore(KeyStoreContract):
     @pytest.fixture
-    def store(
-        self, pg_store: PostgresKeyStore, monkeypatch: pytest.MonkeyPatch
-    ) -> Iterator[KeyStore]:
-        monkeypatch.setattr(keys.keystore_postgres, "_PAGE", 7)
+    def store(self, pg_store: PostgresKeyStore) -> Iterator[KeyStore]:
         yield pg_store
 
     def test_unreachable_database_is_unavailable(self) -> None:

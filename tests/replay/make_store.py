@@ -43,6 +43,7 @@ from domain.values import (
     patient_id_from_number,
     professional_id_from_number,
 )
+from tests.devices import register_legacy_key
 from wire.values import DocumentMetadata, DocumentType, Profession, Role
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -418,7 +419,7 @@ def build(directory: Path) -> dict[str, Any]:
     )
     log_read = Access.record_log_read(a.id, PATIENT_A, at(24))
     reader = Reader.for_actor(GP)
-    key_id = reader.register(b"\x03" * 32, GP, at(1))
+    key_id = register_legacy_key(reader, b"\x03" * 32, GP, at(1))  # Reader.register then
     inbox = Inbox.for_actor(PATIENT_A)
     inbox.acknowledge(3, 10, PATIENT_A, at(2))
     app.save(read, refused, log_read, reader, inbox)

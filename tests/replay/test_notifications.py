@@ -10,10 +10,16 @@ from tests.replay.views import rebuilt, snapshot
 from tests.scenarios.conftest import Cast, deposit, read
 
 
-def inbox(coffre: Coffre, role: str, actor_id: str, **kwargs: object) -> tuple[list[str], int]:
+def inbox(
+    coffre: Coffre, cast: Cast, role: str, actor_id: str, **kwargs: object
+) -> tuple[list[str], int]:
+    """What ``actor_id`` was told since the cast was ready (the notices of the cast's
+    own device enrolment are ``tests/scenarios/test_devices.py``'s), and how much of
+    it is unread."""
     wait_for(coffre.runner)
     page = Notifications(coffre.views).page(role, actor_id, **kwargs)  # type: ignore[arg-type]
-    return [n["kind"] for n in page.notifications], page.unread
+    told = [n for n in page.notifications if n["position"] > cast.ready_at]
+    return [n["kind"] for n in told], sum(not n["read"] for n in told)
 
 
 def test_a_new_document_and_a_new_reader_are_notified_once(coffre: Coffre, cast: Cast) -> None:
@@ -23,7 +29,7 @@ def test_a_new_document_and_a_new_reader_are_notified_once(coffre: Coffre, cast:
     read(coffre, patient.id, document_id, cast.doctor)
     read(coffre, patient.id, document_id, cast.doctor)  # the same doctor again: no news
     read(coffre, patient.id, document_id, cast.patient)  # the patient's own read: no news
-    kinds, unread = inbox(coffre, "patient", patient.id)
+    kinds, unread = inbox(coffre, cast, "patient", patient.id)
     assert kinds == ["new_professional", "new_document"] and unread == 2
 
 
@@ -34,11 +40,11 @@ def test_acknowledged_notifications_stay_read_after_a_rebuild(coffre: Coffre, ca
     page = Notifications(coffre.views).page("patient", patient.id)
     coffre.vault.acknowledge_notifications(patient, page.notifications[0]["position"])
     deposit(coffre, patient.id, b"two", cast.hospital)
-    assert inbox(coffre, "patient", patient.id) == (["new_document", "new_document"], 1)
-    assert inbox(coffre, "patient", patient.id, unread_only=True)[0] == ["new_document"]
+    assert inbox(coffre, cast, "patient", patient.id) == (["new_document", "new_document"], 1)
+    assert inbox(coffre, cast, "patient", patient.id, unread_only=True)[0] == ["new_document"]
     before = snapshot(coffre.runner)
     assert rebuilt(coffre.runner) == before
-    assert inbox(coffre, "patient", patient.id)[1] == 1
+    assert inbox(coffre, cast, "patient", patient.id)[1] == 1
 
 
 def test_an_emergency_access_notifies_the_patient_and_the_attending_physician(
@@ -49,7 +55,7 @@ def test_an_emergency_access_notifies_the_patient_and_the_attending_physician(
     coffre.vault.invoke_emergency_access(
         patient.id, "unconscious, brought in by SAMU", cast.stranger.actor
     )
-    assert inbox(coffre, "patient", patient.id)[0] == ["emergency_access"]
-    assert inbox(coffre, "professional", cast.doctor.actor.id)[0] == ["emergency_access"]
+    assert inbox(coffre, cast, "patient", patient.id)[0] == ["emergency_access"]
+    assert inbox(coffre, cast, "professional", cast.doctor.actor.id)[0] == ["emergency_access"]
     # Nobody else hears of it.
-    assert inbox(coffre, "professional", cast.nurse.actor.id)[0] == []
+    assert inbox(coffre, cast, "professional", cast.nurse.actor.id)[0] == []

@@ -19,10 +19,12 @@ import pytest
 from eventsourcing.application import Application
 
 from domain.access import Access
+from domain.devices import DeviceStatus
 from domain.inbox import Inbox
 from domain.reader import Reader
 from domain.space import Space
 from tests.replay import make_store
+from wire.errors import DeviceNotApproved
 
 STORE = Path(__file__).parent / "stores" / "0ff1b93"
 
@@ -82,7 +84,13 @@ def test_access_records_readers_and_inboxes_replay(
         assert isinstance(app.repository.get(UUID(record)), Access)
     reader = app.repository.get(UUID(expected["reader"]["id"]))
     assert isinstance(reader, Reader)
-    assert list(reader.keys) == [expected["reader"]["key_id"]]
+    # A key registered on a token alone, before devices: a legacy key, listed and
+    # revocable, never usable (tests/scenarios/test_devices.py plays the rest).
+    key_id = expected["reader"]["key_id"]
+    assert list(reader.devices) == [key_id]
+    assert reader.devices[key_id].status is DeviceStatus.LEGACY
+    with pytest.raises(DeviceNotApproved):
+        reader.usable_key(key_id)
     inbox = app.repository.get(UUID(expected["inbox"]["id"]))
     assert isinstance(inbox, Inbox)
     assert inbox.up_to == expected["inbox"]["up_to"]

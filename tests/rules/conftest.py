@@ -17,6 +17,7 @@ from coffre.bootstrap import Coffre, build
 from domain.representatives import LegalBasis
 from domain.values import Actor
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT
 from tests.scenarios.conftest import BACKENDS, backend_settings, cast  # noqa: F401
 from tests.served import scratch_bucket, scratch_database
 from vault.clock import ManualClock
@@ -37,7 +38,7 @@ LAW = {
 #: the registry service the rules tests authorise (``COFFRE_REGISTRY_SERVICES``): the
 #: only one that may appoint and end legal representatives
 REGISTRY = Actor(Role.SERVICE, "etat-civil.lyon", "État civil de Lyon")
-AUTHORISED = {"registry_services": REGISTRY.id}
+AUTHORISED = {"registry_services": REGISTRY.id, "enrolment_services": ENROLMENT.id}
 
 
 def appoint(

@@ -32,6 +32,7 @@ from coffre.bootstrap import Coffre
 from domain.representatives import LegalBasis
 from domain.values import Actor, Scope, patient_id_from_number, professional_id_from_number
 from keys.codes import CodeHasher
+from tests.devices import enrol
 from tests.rules.conftest import REGISTRY, T0, SetClock
 from tests.rules.model import Step, outcome
 from vault.confidentiality import Confidentiality
@@ -125,8 +126,7 @@ def run_machine(coffre: Coffre, clock: SetClock) -> None:
     def key_for(actor: Actor) -> tuple[PrivateKey, str]:
         cached = _keys.get((actor.role.value, actor.id))
         if cached is None:
-            secret = PrivateKey.generate()
-            cached = (secret, vault.register_reader_key(actor, bytes(secret.public_key)))
+            cached = enrol(vault, actor)
             _keys[(actor.role.value, actor.id)] = cached
         return cached
 

@@ -715,8 +715,17 @@ def test_patient_sees_row_2_notifications(coffre: Coffre, cast: Cast, clock: Man
     clock.advance(timedelta(weeks=2))
     scheduler.run_once()
     kinds = [n["kind"] for n in notify(coffre).page("patient", me.actor.id).notifications]
-    # Newest first; the held document is announced as pending, never as new.
-    assert kinds == ["announcement_pending", "emergency_access", "new_professional", "new_document"]
+    # Newest first; the held document is announced as pending, never as new. The last
+    # three are the patient's own device's steps (the cast's enrolment).
+    assert kinds == [
+        "announcement_pending",
+        "emergency_access",
+        "new_professional",
+        "new_document",
+        "device_approved",
+        "enrolment_code",
+        "device_requested",
+    ]
 
 
 def test_patient_sees_row_3_who_may_read_what(coffre: Coffre, cast: Cast) -> None:

@@ -20,6 +20,7 @@ from nacl.public import PrivateKey
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT, enrol
 from vault.clock import ManualClock
 from vault.settings import Settings
 from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
@@ -31,7 +32,7 @@ BACKENDS = ["sqlite-fs", pytest.param("postgres-s3", marks=[pytest.mark.postgres
 def backend_settings(request: pytest.FixtureRequest, backend: str, data_dir: Path) -> Settings:
     """Settings for one backend pairing, using the real servers for postgres-s3."""
     if backend == "sqlite-fs":
-        return Settings(data_dir=data_dir)
+        return Settings(data_dir=data_dir)  # the demo's enrolment service by default
     pg = request.getfixturevalue("pg_database")
     s3 = request.getfixturevalue("s3_server")
     bucket = request.getfixturevalue("s3_bucket")
@@ -48,6 +49,7 @@ def backend_settings(request: pytest.FixtureRequest, backend: str, data_dir: Pat
         s3_secret_key=s3["secret_key"],
         s3_bucket=bucket,
         master_keys=MasterKeys.generate().current.to_line(),
+        enrolment_services=ENROLMENT.id,
     )
 
 
@@ -70,7 +72,7 @@ def coffre(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -
 
 @dataclass
 class Person:
-    """An actor with a registered reader key pair."""
+    """An actor with an approved reader device (its X25519 secret and key id)."""
 
     actor: Actor
     secret: PrivateKey
@@ -86,12 +88,12 @@ class Cast:
     doctor: Person
     nurse: Person
     stranger: Person
+    #: the newest event once the cast was ready (their spaces and devices made)
+    ready_at: int = 0
 
 
 def _person(coffre: Coffre, actor: Actor) -> Person:
-    secret = PrivateKey.generate()
-    key_id = coffre.vault.register_reader_key(actor, bytes(secret.public_key))
-    return Person(actor, secret, key_id)
+    return Person(actor, *enrol(coffre.vault, actor))
 
 
 def open_space(coffre: Coffre, clock: ManualClock, patient_id: str, by: Actor) -> None:
@@ -117,13 +119,15 @@ def cast(coffre: Coffre, clock: ManualClock) -> Cast:
     def pro(n: str, name: str, profession: Profession) -> Actor:
         return Actor(Role.PROFESSIONAL, professional_id_from_number(n), name, profession, "Cabinet")
 
-    return Cast(
+    cast = Cast(
         hospital=hospital,
         patient=_person(coffre, Actor(Role.PATIENT, patient_id, "Jeanne Martin")),
         doctor=_person(coffre, pro("1000000001", "Dr Paul Durand", Profession.DOCTOR)),
         nurse=_person(coffre, pro("1000000002", "Inès Roux", Profession.NURSE)),
         stranger=_person(coffre, pro("1000000003", "Dr Marc Petit", Profession.DOCTOR)),
     )
+    cast.ready_at = coffre.vault.recorder.max_notification_id() or 0
+    return cast
 
 
 def deposit(

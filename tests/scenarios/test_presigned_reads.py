@@ -22,6 +22,7 @@ from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT, enrol_client
 from tests.scenarios.conftest import Cast, deposit
 from tests.scenarios.test_transfers import server_env
 from tests.served import serve
@@ -70,8 +71,11 @@ def test_the_sdk_fetches_from_s3_unless_presigning_is_off(
                 PATIENT.id, PLAINTEXT, type="lab_result", title="Bilan", date=date(2026, 10, 1)
             )
         reader = ReaderKey.generate()
-        with CoffreClient(url, tokens.mint(PATIENT), reader_key=reader) as patient:
-            patient.register_reader_key()
+        with (
+            CoffreClient(url, tokens.mint(PATIENT), reader_key=reader) as patient,
+            CoffreClient(url, tokens.mint(ENROLMENT)) as enrolment,
+        ):
+            enrol_client(patient, PATIENT, enrolment)
             out = io.BytesIO()
             patient.read(PATIENT.id, document_id, out)
     assert out.getvalue() == PLAINTEXT

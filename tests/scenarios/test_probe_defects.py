@@ -10,6 +10,7 @@ from coffre.bootstrap import Coffre
 from domain.inbox import Inbox
 from domain.values import Actor, patient_id_from_number
 from projections.access_log import LogFilter
+from tests.devices import enrol
 from tests.scenarios.conftest import Cast, deposit, open_space
 from vault.clock import ManualClock
 from wire.errors import InvalidInput, Unavailable, UnknownSpace
@@ -80,7 +81,7 @@ def test_a_space_answers_like_a_missing_one_to_whoever_may_not_know_it(
     other = Actor(Role.PATIENT, patient_id_from_number("1790612987654"), "Bruno Petit")
     open_space(coffre, clock, other.id, cast.hospital)
     regulator = Actor(Role.REGULATOR, "cnil-audit", "CNIL")
-    key = coffre.vault.register_reader_key(other, bytes(32 * [7]))
+    _, key = enrol(coffre.vault, other)
     vault = coffre.vault
 
     for outsider in (other, regulator):

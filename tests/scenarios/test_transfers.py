@@ -24,6 +24,7 @@ from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT, enrol_client
 from tests.scenarios.conftest import BACKENDS
 from tests.served import serve, server_env
 from vault.tokens import TokenAuthority
@@ -59,8 +60,11 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
             hospital.provision(PATIENT.id)
         reader = ReaderKey.generate()
         reader.save(tmp_path / "reader.key")
-        with CoffreClient(url, patient_token, reader_key=reader) as patient:
-            patient.register_reader_key()
+        with (
+            CoffreClient(url, patient_token, reader_key=reader) as patient,
+            CoffreClient(url, tokens.mint(ENROLMENT)) as enrolment,
+        ):
+            enrol_client(patient, PATIENT, enrolment)
         yield Served(url, log, hospital_token, patient_token, tmp_path / "reader.key")
 
 

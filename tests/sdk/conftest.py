@@ -21,6 +21,7 @@ from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from tests.devices import ENROLMENT, enrol_client
 from vault.settings import Settings
 from wire.values import Profession, Role
 
@@ -79,7 +80,7 @@ def transport(coffre: Coffre) -> Iterator[InProcessTransport]:
 def connect(
     coffre: Coffre, transport: InProcessTransport
 ) -> Iterator[Callable[[Actor], CoffreClient]]:
-    """Open an SDK client as an actor, with a fresh reader key (registered on first read)."""
+    """Open an SDK client as an actor, with a fresh device key (approved by ``enrol``)."""
     opened: list[CoffreClient] = []
 
     def open_client(actor: Actor) -> CoffreClient:
@@ -91,6 +92,17 @@ def connect(
     yield open_client
     for client in opened:
         client.close()
+
+
+Enrol = Callable[[CoffreClient, Actor], str]
+
+
+@pytest.fixture
+def enrol(connect: Callable[[Actor], CoffreClient]) -> Enrol:
+    """Make a client's key an approved device of ``actor``, its token's (with an
+    enrolment code, or by the enrolment service); returns its key id."""
+    enrolment = connect(ENROLMENT)
+    return lambda client, actor: enrol_client(client, actor, enrolment)
 
 
 @pytest.fixture

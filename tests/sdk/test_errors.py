@@ -6,18 +6,21 @@ import base64
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable
 from datetime import date
 
 import httpx
 import pytest
+from nacl.public import PrivateKey
 
 from client.problems import error_from_problem
 from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import patient_id_from_number
-from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, Enrol
+from wire.devices import device_key_id
 from wire.envelope import DataKey, encrypt, seal
 from wire.errors import (
     CoffreError,
@@ -27,6 +30,7 @@ from wire.errors import (
     InsecureKeyFile,
     IntegrityFailure,
     InvalidInput,
+    InvalidKey,
     NotFound,
     SpaceAlreadyExists,
     Unauthenticated,
@@ -77,7 +81,9 @@ def test_field_is_kept() -> None:
     assert isinstance(error, InvalidInput) and error.field == "title"
 
 
-def test_errors_through_the_real_app(connect: Connect, space: str, transport: object) -> None:
+def test_errors_through_the_real_app(
+    connect: Connect, space: str, transport: object, enrol: Enrol
+) -> None:
     hospital, patient, stranger = connect(HOSPITAL), connect(PATIENT), connect(STRANGER)
     with pytest.raises(SpaceAlreadyExists):
         hospital.provision(space)
@@ -93,7 +99,7 @@ def test_errors_through_the_real_app(connect: Connect, space: str, transport: ob
     document_id, _ = hospital.deposit(space, b"x", type="lab_result", title="T", date=date.today())
     with pytest.raises(UnknownReaderKey):  # a read names a key that was never registered
         stranger.read(space, document_id, io.BytesIO())
-    stranger.register_reader_key()
+    enrol(stranger, STRANGER)
     with pytest.raises(UnknownDocument):  # refused, and it looks like nothing is there
         stranger.read(space, document_id, io.BytesIO())
 
@@ -120,7 +126,7 @@ def test_reading_needs_a_reader_key(connect: Connect, space: str) -> None:
         client.read(space, "00000000-0000-0000-0000-000000000000", io.BytesIO())
 
 
-def test_grant_revoke_and_the_access_log(connect: Connect, space: str) -> None:
+def test_grant_revoke_and_the_access_log(connect: Connect, space: str, enrol: Enrol) -> None:
     hospital, patient, doctor = connect(HOSPITAL), connect(PATIENT), connect(DOCTOR)
     document_id, _ = hospital.deposit(
         space, b"cr", type="hospital_report", title="CR", date=date.today()
@@ -130,7 +136,7 @@ def test_grant_revoke_and_the_access_log(connect: Connect, space: str) -> None:
         {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"},
         {"kind": "types", "types": ["hospital_report"]},
     )
-    doctor.register_reader_key()
+    enrol(doctor, DOCTOR)
     doctor.read(space, document_id, io.BytesIO())
     (grant,) = patient.grants(space)
     assert (
@@ -260,3 +266,27 @@ def test_reader_key_files(tmp_path) -> None:
     path.chmod(0o644)
     with pytest.raises(InsecureKeyFile):
         ReaderKey.load(path)
+
+
+def test_device_key_files_and_the_legacy_format(tmp_path) -> None:
+    key = ReaderKey.generate()
+    path = tmp_path / "device.key"
+    key.save(path)
+    assert path.read_text().startswith("coffre-device-key-v1:")
+    loaded = ReaderKey.load(path)
+    assert loaded.can_sign and loaded.signing_key_b64 == key.signing_key_b64
+    # its X25519 form is what data keys are sealed to, and the key id it is known by
+    data = DataKey.generate()
+    assert loaded.unseal(seal(data, key.public_key)) == data
+    assert key.key_id == device_key_id(base64.b64decode(key.signing_key_b64))
+    # A key file made before devices: it still opens data keys, and cannot sign.
+    secret = PrivateKey.generate()
+    legacy = tmp_path / "legacy.key"
+    fd = os.open(legacy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"coffre-reader-key-v1:" + base64.b64encode(bytes(secret)) + b"\n")
+    os.close(fd)
+    old = ReaderKey.load(legacy)
+    assert not old.can_sign and old.public_key == bytes(secret.public_key)
+    assert old.unseal(seal(data, old.public_key)) == data and "legacy" in repr(old)
+    with pytest.raises(InvalidKey, match="legacy"):
+        old.sign(b"anything")

@@ -26,6 +26,7 @@ from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor
 from tests.blobstore.test_contract import other_name_of
+from tests.devices import ENROLMENT, enrol_client
 from tests.scenarios.conftest import backend_settings
 from tests.sdk.conftest import BASE_URL, HOSPITAL, PATIENT, InProcessTransport
 from wire.envelope import CHUNK_SIZE
@@ -125,7 +126,8 @@ def reading(coffre: Coffre) -> Iterator[Reading]:
                 PATIENT.id, DOCUMENT, type="lab_result", title="Bilan", date=date(2026, 1, 2)
             )
         with _client(coffre, routed, PATIENT) as patient:
-            patient.register_reader_key()
+            with _client(coffre, routed, ENROLMENT) as enrolment:
+                enrol_client(patient, PATIENT, enrolment)
             routed.seen.clear()
             yield Reading(coffre, routed, patient, document_id)
         routed.close()

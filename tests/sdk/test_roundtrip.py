@@ -17,7 +17,7 @@ import pytest
 
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
-from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, STRANGER
+from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, STRANGER, Enrol
 from wire.envelope import CHUNK_SIZE, ciphertext_size
 from wire.errors import IntegrityFailure, UnknownDocument
 
@@ -31,7 +31,9 @@ def _content(size: int) -> bytes:
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
-def test_path_to_path_round_trip(connect: Connect, space: str, tmp_path: Path, size: int) -> None:
+def test_path_to_path_round_trip(
+    connect: Connect, space: str, tmp_path: Path, size: int, enrol: Enrol
+) -> None:
     # The hospital deposits a file; the patient reads it back into another file.
     original = _content(size)
     source = tmp_path / "in.bin"
@@ -51,7 +53,7 @@ def test_path_to_path_round_trip(connect: Connect, space: str, tmp_path: Path, s
     assert seen[-1] == (ciphertext_size(size), ciphertext_size(size))
 
     patient = connect(PATIENT)
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     target = tmp_path / "out" / "copy.bin"
     target.parent.mkdir()
     downloaded: list[tuple[int, int | None]] = []
@@ -76,19 +78,21 @@ def test_path_to_path_round_trip(connect: Connect, space: str, tmp_path: Path, s
         pytest.param(lambda data: data, id="bytes"),
     ],
 )
-def test_other_sources_and_a_file_sink(connect: Connect, space: str, make_source: Callable) -> None:
+def test_other_sources_and_a_file_sink(
+    connect: Connect, space: str, make_source: Callable, enrol: Enrol
+) -> None:
     original = _content(150_000)
     document_id, _ = connect(HOSPITAL).deposit(
         space, make_source(original), type="prescription", title="Ordonnance", date="2026-02-03"
     )
     patient = connect(PATIENT)
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     sink = io.BytesIO()
     patient.read(space, document_id, sink)
     assert sink.getvalue() == original
 
 
-def test_a_new_version_replaces_the_content(connect: Connect, space: str) -> None:
+def test_a_new_version_replaces_the_content(connect: Connect, space: str, enrol: Enrol) -> None:
     hospital = connect(HOSPITAL)
     document_id, _ = hospital.deposit(
         space, b"v1", type="lab_result", title="Bilan", date=date.today()
@@ -103,7 +107,7 @@ def test_a_new_version_replaces_the_content(connect: Connect, space: str) -> Non
     )
     assert (same, version) == (document_id, 2)
     patient = connect(PATIENT)
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     sink = io.BytesIO()
     assert patient.read(space, document_id, sink).version == 2
     assert sink.getvalue() == b"v2"
@@ -126,7 +130,12 @@ def _only_blob(coffre: Coffre) -> Path:
     ],
 )
 def test_tampered_ciphertext_never_lands(
-    connect: Connect, space: str, coffre: Coffre, tmp_path: Path, damage: Callable[[bytes], bytes]
+    connect: Connect,
+    space: str,
+    coffre: Coffre,
+    tmp_path: Path,
+    damage: Callable[[bytes], bytes],
+    enrol: Enrol,
 ) -> None:
     document_id, _ = connect(HOSPITAL).deposit(
         space, _content(300_000), type="lab_result", title="Bilan", date=date.today()
@@ -135,7 +144,7 @@ def test_tampered_ciphertext_never_lands(
     blob.write_bytes(damage(blob.read_bytes()))  # someone with disk access edits the blob
 
     patient = connect(PATIENT)
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     target = tmp_path / "out" / "copy.bin"
     target.parent.mkdir()
     with pytest.raises(IntegrityFailure):  # DecryptionError is one too
@@ -150,26 +159,30 @@ def test_the_server_only_stores_ciphertext(connect: Connect, space: str, coffre:
     assert stored.startswith(b"COFFRE\x01") and b"HEMOGLOBINE" not in stored
 
 
-def test_a_granted_doctor_reads_with_their_own_key(connect: Connect, space: str) -> None:
+def test_a_granted_doctor_reads_with_their_own_key(
+    connect: Connect, space: str, enrol: Enrol
+) -> None:
     document_id, _ = connect(HOSPITAL).deposit(
         space, b"compte rendu", type="hospital_report", title="CR", date=date.today()
     )
     connect(PATIENT).grant(space, {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"})
     doctor = connect(DOCTOR)
-    assert doctor.register_reader_key() == doctor.reader_key.key_id
-    assert doctor.register_reader_key() == doctor.reader_key.key_id  # idempotent
+    assert enrol(doctor, DOCTOR) == doctor.reader_key.key_id
+    assert enrol(doctor, DOCTOR) == doctor.reader_key.key_id  # idempotent
     assert [d.document_id for d in doctor.documents(space)] == [document_id]
     sink = io.BytesIO()
     doctor.read(space, document_id, sink)
     assert sink.getvalue() == b"compte rendu"
 
 
-def test_a_refused_read_leaves_no_file(connect: Connect, space: str, tmp_path: Path) -> None:
+def test_a_refused_read_leaves_no_file(
+    connect: Connect, space: str, tmp_path: Path, enrol: Enrol
+) -> None:
     document_id, _ = connect(HOSPITAL).deposit(
         space, b"cr", type="hospital_report", title="CR", date=date.today()
     )
     stranger = connect(STRANGER)
-    stranger.register_reader_key()
+    enrol(stranger, STRANGER)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(UnknownDocument):
@@ -178,13 +191,13 @@ def test_a_refused_read_leaves_no_file(connect: Connect, space: str, tmp_path: P
 
 
 def test_an_unwritable_target_fails_before_the_read_is_recorded(
-    connect: Connect, space: str, tmp_path: Path
+    connect: Connect, space: str, tmp_path: Path, enrol: Enrol
 ) -> None:
     document_id, _ = connect(HOSPITAL).deposit(
         space, b"cr", type="hospital_report", title="CR", date=date.today()
     )
     patient = connect(PATIENT)
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     with pytest.raises(FileNotFoundError):
         patient.read(space, document_id, tmp_path / "no-such-dir" / "copy.bin")
     assert patient.access_log(space, action="read")["entries"] == []

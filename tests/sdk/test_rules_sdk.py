@@ -13,7 +13,15 @@ import pytest
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number
-from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, STRANGER, InProcessTransport
+from tests.sdk.conftest import (
+    BASE_URL,
+    DOCTOR,
+    HOSPITAL,
+    PATIENT,
+    STRANGER,
+    Enrol,
+    InProcessTransport,
+)
 from vault.settings import DEMO_REGISTRY, Settings
 from wire.errors import (
     Conflict,
@@ -43,11 +51,13 @@ def _deposit(connect: Connect, space: str) -> str:
     return str(doc)
 
 
-def test_mask_hides_a_document_from_a_granted_doctor(connect: Connect, space: str) -> None:
+def test_mask_hides_a_document_from_a_granted_doctor(
+    connect: Connect, space: str, enrol: Enrol
+) -> None:
     document_id = _deposit(connect, space)
     patient, doctor = connect(PATIENT), connect(DOCTOR)
     patient.grant(space, DOCTOR_INFO)
-    doctor.register_reader_key()
+    enrol(doctor, DOCTOR)
     patient.mask(space, document_id)
     with pytest.raises(UnknownDocument):
         doctor.read(space, document_id, BytesIO())
@@ -56,7 +66,7 @@ def test_mask_hides_a_document_from_a_granted_doctor(connect: Connect, space: st
 
 
 def test_a_document_masked_at_deposit_is_hidden_from_the_start(
-    connect: Connect, space: str
+    connect: Connect, space: str, enrol: Enrol
 ) -> None:
     # The hospital sets MASQUE_PS with the deposit: no window in which a granted doctor
     # could read it before a separate mask call.
@@ -65,7 +75,7 @@ def test_a_document_masked_at_deposit_is_hidden_from_the_start(
         space, b"suivi", type="lab_result", title="Suivi", date=date(2026, 1, 3), masked=True
     )
     patient.grant(space, DOCTOR_INFO)
-    doctor.register_reader_key()
+    enrol(doctor, DOCTOR)
     with pytest.raises(UnknownDocument):
         doctor.read(space, document_id, BytesIO())
     assert document_id not in [d.document_id for d in doctor.documents(space)]
@@ -76,7 +86,7 @@ def test_a_document_masked_at_deposit_is_hidden_from_the_start(
 # each SDK call under its name, then under its old name (a thin alias)
 @pytest.mark.parametrize("call", ["make_invisible_to_representatives", "hide_from_representatives"])
 def test_make_a_document_invisible_to_the_legal_representatives(
-    connect: Connect, space: str, call: str
+    connect: Connect, space: str, enrol: Enrol, call: str
 ) -> None:
     document_id = _deposit(connect, space)
     patient, guardian = connect(PATIENT), connect(GUARDIAN)
@@ -88,7 +98,7 @@ def test_make_a_document_invisible_to_the_legal_representatives(
         datetime.now(UTC) + timedelta(days=365),
         **COURT,
     )
-    guardian.register_reader_key()
+    enrol(guardian, GUARDIAN)
     guardian.read(space, document_id, BytesIO())  # the guardian acts for the patient
 
     # Neither a representative nor a professional who is not the author keeps it secret.
@@ -102,13 +112,18 @@ def test_make_a_document_invisible_to_the_legal_representatives(
     with pytest.raises(UnknownDocument):
         guardian.read(space, document_id, BytesIO())
     assert [d.document_id for d in guardian.documents(space)] == []
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     patient.read(space, document_id, BytesIO())  # the patient still reads it
 
 
 @pytest.mark.parametrize("call", ["release_invisible_to_patient", "release_to_patient"])
 def test_release_a_document_held_for_an_announcement(
-    connect: Connect, space: str, coffre: Coffre, transport: InProcessTransport, call: str
+    connect: Connect,
+    space: str,
+    coffre: Coffre,
+    transport: InProcessTransport,
+    enrol: Enrol,
+    call: str,
 ) -> None:
     token = coffre.tokens.mint(HOSPITAL, timedelta(minutes=10))
     with CoffreClient(BASE_URL, token, transport=transport) as hospital:
@@ -121,7 +136,7 @@ def test_release_a_document_held_for_an_announcement(
             invisible_to_patient=True,
         )
     patient = connect(PATIENT)
-    patient.register_reader_key()
+    enrol(patient, PATIENT)
     with pytest.raises(UnknownDocument):
         patient.read(space, document_id, BytesIO())
 
@@ -253,11 +268,11 @@ def test_an_appointment_is_told_to_the_patient_and_the_other_representatives(
 
 
 def test_granting_again_keeps_one_grant_and_revoking_it_ends_access(
-    connect: Connect, space: str
+    connect: Connect, space: str, enrol: Enrol
 ) -> None:
     document_id = _deposit(connect, space)
     patient, doctor = connect(PATIENT), connect(DOCTOR)
-    doctor.register_reader_key()
+    enrol(doctor, DOCTOR)
     first = patient.grant(space, DOCTOR_INFO, {"kind": "types", "types": ["prescription"]})
     # Granting again changes the grant (scope, expiry): same id, one grant.
     assert patient.grant(space, DOCTOR_INFO) == first

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from coffre.bootstrap import Coffre, master_keys
+from coffre.bootstrap import Coffre
 from keys.checkpoint import CheckpointSigner
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.trail import TrailProjection
@@ -27,8 +27,8 @@ def trail_runner(coffre: Coffre) -> ProjectionRunner:
 
 @pytest.fixture
 def signer(coffre: Coffre) -> CheckpointSigner:
-    """The deployment's trail key, derived from its master key."""
-    return CheckpointSigner.from_master_keys(master_keys(coffre.settings))
+    """The deployment's trail key (from ``COFFRE_TRAIL_KEYS`` or ``trail.keys``)."""
+    return coffre.trail.signer
 
 
 @pytest.fixture

@@ -117,10 +117,10 @@ def story(fork: bool = False) -> list[tuple[int, Any]]:
 
 
 def migrate_sqlite(path: Path) -> None:
-    """Create the trail's tables (only: ``migrations/sqlite/0003.trail.sql`` and
-    ``0010.trail_heads.sql``) at ``path``."""
+    """Create the trail's tables (only: ``migrations/sqlite/0003.trail.sql``,
+    ``0010.trail_heads.sql`` and ``0013.trail_keys.sql``) at ``path``."""
     with closing(sqlite3.connect(path)) as db:
-        for name in ("0003.trail.sql", "0010.trail_heads.sql"):
+        for name in ("0003.trail.sql", "0010.trail_heads.sql", "0013.trail_keys.sql"):
             db.executescript((ROOT / "migrations/sqlite" / name).read_text())
 
 

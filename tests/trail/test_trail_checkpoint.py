@@ -12,6 +12,7 @@ from nacl.signing import VerifyKey
 
 from keys.checkpoint import CheckpointSigner, key_id_of
 from keys.master import MasterKey, MasterKeys
+from keys.sources import KeyEntry
 from wire.checkpoint import (
     Checkpoint,
     CheckpointFormatError,
@@ -19,7 +20,7 @@ from wire.checkpoint import (
     verify_checkpoint,
     verify_manifest,
 )
-from wire.errors import IntegrityFailure, InvalidInput
+from wire.errors import IntegrityFailure, InvalidInput, KeySourceError
 
 AT = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC)
 ROOT = hashlib.sha256(b"a root").digest()
@@ -52,12 +53,22 @@ def test_the_key_id_is_a_fingerprint_of_the_public_key() -> None:
     assert SEED.hex() not in repr(SIGNER) and "redacted" in repr(SIGNER)
 
 
-def test_the_key_follows_the_master_key() -> None:
+def test_the_legacy_key_is_the_one_older_versions_derived() -> None:
+    # what stores made before trail keys had a source of their own were signed with
     keys = MasterKeys([MasterKey("mk-1", bytes(32))])
-    same = CheckpointSigner.from_master_keys(MasterKeys([MasterKey("mk-1", bytes(32))]))
-    assert CheckpointSigner.from_master_keys(keys).public_key == same.public_key
-    other = CheckpointSigner.from_master_keys(MasterKeys([MasterKey("mk-2", b"\x01" * 32)]))
-    assert other.public_key != same.public_key
+    legacy = CheckpointSigner.legacy(keys)
+    assert legacy.secret == keys.derive("trail-checkpoints")
+    assert CheckpointSigner.from_entry(legacy).key_id == legacy.key_id
+    other = CheckpointSigner.legacy(MasterKeys([MasterKey("mk-2", b"\x01" * 32)]))
+    assert other.secret != legacy.secret
+
+
+def test_a_trail_key_is_named_by_its_fingerprint() -> None:
+    fresh = CheckpointSigner.generate()
+    assert fresh.key_id == CheckpointSigner(fresh.secret).key_id
+    assert fresh.secret != CheckpointSigner.generate().secret
+    with pytest.raises(KeySourceError, match="fingerprint"):
+        CheckpointSigner.from_entry(KeyEntry("0123456789abcdef", fresh.secret))
 
 
 @pytest.mark.parametrize(

@@ -67,11 +67,12 @@ def test_patient_professional_and_window_exports_verify(
     assert got == [e for e in everything if e["space_id"] == space_id]
     assert report.entries == len(got) and report.key_checked and report.kind == "space"
     assert got[0]["event"] == "Space.Provisioned"
-    # One professional: their key registration, read and refused read.
+    # One professional: their device's request (its approval is the enrolment service's
+    # act), read and refused read.
     lines = export(trail, TrailQuery(actor_id=cast.doctor.actor.id))
     assert [e["event"] for e in entries(lines)] == [
         "Reader.Created",
-        "Reader.KeyRegistered",
+        "Reader.DeviceRequested",
         "Access.Read",
         "Access.Refused",
     ]

@@ -29,6 +29,7 @@ from domain.values import Actor, patient_id_from_number, professional_id_from_nu
 from keys.keyring import Keyring
 from keys.keystore import MemoryKeyStore
 from keys.master import MasterKeys
+from tests.devices import ENROLMENT_SERVICES, enrol
 from vault.blobstore_memory import MemoryBlobStore
 from vault.clock import ManualClock
 from vault.service import Vault
@@ -51,7 +52,7 @@ def professional(number: str, name: str, profession: Profession = Profession.DOC
 
 @dataclass
 class Person:
-    """An actor and the reader key pair it registered with the vault."""
+    """An actor and the secret of its approved reader device."""
 
     actor: Actor
     secret: PrivateKey
@@ -73,10 +74,8 @@ class World:
         return self.patient.actor.id
 
     def person(self, actor: Actor) -> Person:
-        """Register a reader key for ``actor``."""
-        secret = PrivateKey.generate()
-        key_id = self.vault.register_reader_key(actor, bytes(secret.public_key))
-        return Person(actor, secret, key_id)
+        """An approved reader device for ``actor`` (``tests.devices.enrol``)."""
+        return Person(actor, *enrol(self.vault, actor))
 
     def deposit(
         self,
@@ -126,6 +125,7 @@ def memory_vault(clock: ManualClock, periods: Periods | None = None) -> Vault:
         clock=clock,
         periods=periods,
         registry=Registry(frozenset({REGISTRY.id})),
+        enrolment=ENROLMENT_SERVICES,
     )
 
 
