@@ -127,11 +127,12 @@ def authorise_log(core: VaultCore, patient_id: str, actor: Actor) -> UUID:
     says reading the log is itself recorded. The log never lists a document invisible
     to the patient (``projections.access_log``).
     """
-    space = core.space(patient_id, actor)
-    if not space.is_patient(actor):
-        raise Forbidden("only the patient reads their access log")
-    core.commit(Access.record_log_read(space.id, actor, core.clock.now()))
-    return space.id
+    with core.held_space(patient_id, actor) as space:
+        if not space.is_patient(actor):
+            raise Forbidden("only the patient reads their access log")
+        space_id = space.id
+    core.commit(Access.record_log_read(space_id, actor, core.clock.now()))
+    return space_id
 
 
 def authorise_readers(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:
@@ -141,9 +142,9 @@ def authorise_readers(core: VaultCore, patient_id: str, document_id: UUID, actor
     A document of another space, deleted, or invisible to the patient is answered as
     unknown: the list of readers never reveals a document the patient may not see.
     """
-    space = core.space(patient_id, actor)
-    if not space.is_patient(actor):
-        raise Forbidden("only the patient lists who may read their documents")
-    document = space.documents.get(document_id)
-    if document is None or not may_list(space, document, actor, core.clock.now()):
-        raise UnknownDocument("no such document in this space")
+    with core.held_space(patient_id, actor) as space:
+        if not space.is_patient(actor):
+            raise Forbidden("only the patient lists who may read their documents")
+        document = space.documents.get(document_id)
+        if document is None or not may_list(space, document, actor, core.clock.now()):
+            raise UnknownDocument("no such document in this space")
