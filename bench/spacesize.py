@@ -70,6 +70,7 @@ def _grow(coffre: Any, patient_id: str, size: int, sealed: bytes, hospital: Acto
 def run(env: BenchEnv, report: Report, opts: Options) -> None:
     """Rows 12 and 13."""
     from coffre.bootstrap import build
+    from tests.devices import enrol
 
     dbname = env.create_db(env.scratch_name("spacesize"))
     clock = OffsetClock()
@@ -77,7 +78,7 @@ def run(env: BenchEnv, report: Report, opts: Options) -> None:
     vault = coffre.vault
     hospital = Actor(Role.SERVICE, "chu-bench", "CHU de Bench", organisation="CHU de Bench")
     doctor = Actor(Role.PROFESSIONAL, pro_id("1000000001"), "Dr Bench", Profession.DOCTOR, "Cab")
-    reader_key = vault.register_reader_key(doctor, os.urandom(32))
+    _, reader_key = enrol(vault, doctor)  # an approved reader device, as row 4 does
     sizes = (SMALL, *_sizes(opts))
     spaces: dict[int, tuple[str, Actor, uuid.UUID]] = {}
     try:
