@@ -22,8 +22,9 @@ from typing import Any
 from urllib.parse import quote
 
 from client.transport import Transport
-from wire.devices import approval_message, device_request
+from wire.devices import approval_message, device_key_id, device_request
 from wire.dto import DeviceInfo
+from wire.envelope import reader_key_id
 from wire.errors import IntegrityFailure, UnknownReaderKey
 
 __all__ = ["DeviceMethods", "parse_device"]
@@ -61,6 +62,7 @@ class DeviceMethods(Transport):
             )
             if target is None:
                 raise UnknownReaderKey("no device of yours has this key id")
+            _require_consistent(target)
             message = approval_message(
                 listed["role"], listed["id"], target.key_id, target.public_key, target.signing_key
             )
@@ -127,6 +129,17 @@ def parse_device(data: Mapping[str, Any]) -> DeviceInfo:
         approver=data.get("approver"),
         revoked_at=instant("revoked_at"),
     )
+
+
+def _require_consistent(device: DeviceInfo) -> None:
+    # Sign only keys that are the key id the owner was shown: a server that swapped a
+    # device's keys in the list would otherwise get another key approved.
+    public = base64.b64decode(device.public_key)
+    signing = base64.b64decode(device.signing_key) if device.signing_key else None
+    if reader_key_id(public) != device.key_id or (
+        signing is not None and device_key_id(signing) != device.key_id
+    ):
+        raise IntegrityFailure("the server listed keys that are not this key id's")
 
 
 def _member(role: str, actor_id: str) -> str:

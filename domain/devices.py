@@ -34,9 +34,9 @@ from typing import Any
 from domain.key_bytes import decode_key_bytes
 from domain.life import MAX_CODE_FAILURES
 from domain.records import CodeCheck
-from domain.values import Actor
+from domain.values import Actor, AuthorisedServices
 from wire import devices as wire_devices
-from wire.errors import Conflict, DeviceNotApproved, DeviceRevoked, Forbidden
+from wire.errors import Conflict, DeviceNotApproved, DeviceRevoked
 from wire.values import NAME_MAX, Role, clean_text
 
 #: how long a device's challenge may be answered
@@ -171,7 +171,7 @@ Approval = ByDevice | ByCode | ByService
 
 
 @dataclass(frozen=True)
-class Enrolment:
+class Enrolment(AuthorisedServices):
     """Who may approve the devices of professionals, services and regulators, and
     issue enrolment codes to people: the services the deployment named
     (``COFFRE_ENROLMENT_SERVICES``), and nobody else.
@@ -180,16 +180,7 @@ class Enrolment:
     device approval lets its holder receive data keys.
     """
 
-    services: frozenset[str] = frozenset()
-
-    def authorises(self, actor: Actor) -> bool:
-        """True for a service the deployment named as an enrolment service."""
-        return actor.role is Role.SERVICE and actor.id in self.services
-
-    def require(self, actor: Actor) -> None:
-        """``Forbidden`` unless ``actor`` is an enrolment service."""
-        if not self.authorises(actor):
-            raise Forbidden("devices are enrolled by an authorised enrolment service")
+    refusal: str = "devices are enrolled by an authorised enrolment service"
 
 
 def device_name(name: object) -> str:

@@ -17,8 +17,8 @@ from eventsourcing.domain import Aggregate
 from domain.periods import Periods
 from domain.records import Representation, RepresentativeKind, SpaceStatus
 from domain.space_state import SpaceState
-from domain.values import Actor
-from wire.errors import Conflict, Forbidden, InvalidInput, UnknownRepresentative
+from domain.values import Actor, AuthorisedServices
+from wire.errors import Conflict, InvalidInput, UnknownRepresentative
 from wire.values import Role, clean_text, require_aware
 
 #: the longest reference of an appointment's act (a court decision's docket number...)
@@ -32,7 +32,7 @@ BASIS_ACTS = {
 
 
 @dataclass(frozen=True)
-class Registry:
+class Registry(AuthorisedServices):
     """Who may appoint and end legal representatives: the registry services the
     deployment authorised (``COFFRE_REGISTRY_SERVICES``), and nobody else.
 
@@ -40,16 +40,7 @@ class Registry:
     appointment gives its holder every document of the space.
     """
 
-    services: frozenset[str] = frozenset()
-
-    def authorises(self, actor: Actor) -> bool:
-        """True for a service the deployment named as a registry."""
-        return actor.role is Role.SERVICE and actor.id in self.services
-
-    def require(self, actor: Actor) -> None:
-        """``Forbidden`` unless ``actor`` is an authorised registry service."""
-        if not self.authorises(actor):
-            raise Forbidden("legal representatives are appointed by an authorised registry")
+    refusal: str = "legal representatives are appointed by an authorised registry"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from wire.errors import InvalidInput
+from wire.errors import Forbidden, InvalidInput
 from wire.values import (
     NAME_MAX,
     DocumentType,
@@ -196,6 +196,25 @@ class Actor:
         fields["profession"] = _PROFESSIONS[profession] if profession else None
         fields["organisation"] = data.get("organisation")
         return actor
+
+
+@dataclass(frozen=True)
+class AuthorisedServices:
+    """The ``service`` callers a deployment names for a task (``refusal`` says which), and
+    nobody else: a service token alone is not enough, since hospitals deposit with it."""
+
+    services: frozenset[str] = frozenset()
+    #: what a caller not named is told
+    refusal: str = "only an authorised service may do this"
+
+    def authorises(self, actor: Actor) -> bool:
+        """True for a service the deployment named."""
+        return actor.role is Role.SERVICE and actor.id in self.services
+
+    def require(self, actor: Actor) -> None:
+        """``Forbidden`` unless the deployment named ``actor``."""
+        if not self.authorises(actor):
+            raise Forbidden(self.refusal)
 
 
 class ScopeKind(StrEnum):

@@ -50,9 +50,9 @@ ACTION_LABELS = {
     "end_representation": "representation ended",
     "emergency_access": "emergency access",
     "announcement_pending": "a document awaits a consultation",
-    "device_request": "asked to add a device",
-    "device_approve": "approved a device",
-    "device_revoke": "revoked a device",
+    "device_request": "asked to add the device",
+    "device_approve": "approved the device",
+    "device_revoke": "revoked the device",
     "device_code": "sent an enrolment code",
 }
 
@@ -98,9 +98,11 @@ def what(entry: Mapping[str, Any]) -> Text:
         text.append(f" {person.get('name') or person.get('id')}")
         text.append(f" ({detail.get('appointment') or detail.get('kind')})", style="dim")
     device = entry.get("device")
-    if isinstance(device, Mapping):  # the device a read was made with, or one being added
+    if isinstance(device, Mapping):  # one being added or revoked, or the one a read used
         label = device.get("name") or str(device.get("key_id", ""))[:8] + "…"
-        text.append(" with device ", style="dim").append(f"«{label}»", style="dim")
+        if not action.startswith("device_"):
+            text.append(" with device", style="dim")
+        text.append(f" «{label}»", style="dim")
     grantee = detail.get("grantee") if isinstance(detail, Mapping) else None
     if isinstance(grantee, Mapping):
         name = grantee.get("name") or grantee.get("grantee_name") or grantee.get("id")

@@ -34,7 +34,8 @@ def test_the_demo_tells_the_whole_story(coffre_cli: Invoke, server: Server) -> N
     assert re.search(r"read «Compte rendu\s+d'hospitalisation».*allowed", log, re.S)
     assert log.count("REFUSED: not authorised") == 2
     assert log.count("REFUSED: device not approved") == 1
-    assert "revoked a device" in log and "asked to add a device" in log
+    assert "revoked the device «unknown laptop»" in log
+    assert "asked to add the device «unknown laptop»" in log
     assert "revoked access of Dr Alice Martin" in log
     assert "2 read(s), 3 refused read(s), 1 revocation(s)" in out
 

@@ -7,13 +7,14 @@ import io
 from collections.abc import Callable
 from datetime import date
 
+import httpx
 import pytest
 
 from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from tests.devices import ENROLMENT
-from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT
-from wire.errors import DeviceNotApproved, DeviceRevoked, InvalidKey, Refused
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT
+from wire.errors import DeviceNotApproved, DeviceRevoked, IntegrityFailure, InvalidKey, Refused
 
 Connect = Callable[..., CoffreClient]
 
@@ -78,3 +79,33 @@ def test_a_client_without_a_signing_key_cannot_add_a_device(connect: Connect) ->
     client.reader_key = ReaderKey.legacy(bytes(32 * [5]))
     with pytest.raises(InvalidKey, match="legacy"):
         client.add_device("old")
+
+
+def test_the_sdk_signs_only_the_keys_of_the_key_id_it_approves() -> None:
+    # A server that swaps a pending device's keys in the list gets no signature.
+    approver, shown, swapped = ReaderKey.generate(), ReaderKey.generate(), ReaderKey.generate()
+    listed = {
+        "role": "patient",
+        "id": PATIENT.id,
+        "devices": [
+            {
+                "key_id": shown.key_id,
+                "name": "phone",
+                "status": "pending",
+                "public_key": swapped.public_key_b64,
+                "signing_key": swapped.signing_key_b64,
+                "requested_at": "2026-11-02T09:00:00+00:00",
+            }
+        ],
+    }
+    posted: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        posted.append(request)
+        return httpx.Response(200, json=listed)
+
+    transport = httpx.MockTransport(server)
+    client = CoffreClient(BASE_URL, "tok", reader_key=approver, transport=transport)
+    with client, pytest.raises(IntegrityFailure):
+        client.approve_device(shown.key_id)
+    assert [r.method for r in posted] == ["GET"]  # nothing was signed nor sent

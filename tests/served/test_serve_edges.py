@@ -173,6 +173,9 @@ def test_413_is_declared_on_every_operation_that_can_answer_it(tmp_path: Path) -
                     professional_id="x",
                     setting="x",
                     ticket="x",
+                    key_id="x",
+                    role="professional",
+                    actor_id="x",
                 )
                 for method, operation in operations.items():
                     declared = "413" in operation["responses"]
