@@ -45,7 +45,7 @@ class Family:
 
 
 def _families() -> list[Family]:
-    from bench import accesslog, crypto, eventstore, projection, reads, trail, transfers
+    from bench import accesslog, crypto, eventstore, projection, reads, spacesize, trail, transfers
 
     return [
         Family(("1", "2"), transfers.run_throughput, transfers.DESCRIBE),
@@ -57,6 +57,7 @@ def _families() -> list[Family]:
         Family(("9",), trail.run_verify, trail.DESCRIBE_VERIFY),
         Family(("10",), trail.run_proofs, trail.DESCRIBE_PROOFS),
         Family(("11",), transfers.run_memory, transfers.DESCRIBE_MEMORY),
+        Family(("12", "13"), spacesize.run, spacesize.DESCRIBE),
         Family(("14",), eventstore.run, eventstore.DESCRIBE),
     ]
 

@@ -53,6 +53,11 @@ class DepositOutcome:
     blob: str
 
 
+#: stored type names to their members: a dict lookup, where ``DocumentType(name)``
+#: went through the enum machinery for every replayed deposit
+_TYPES: dict[str, DocumentType] = {t.value: t for t in DocumentType}
+
+
 class Documents(dict[UUID, Document]):
     """A space's documents by id, deleted ones included (their history stays)."""
 
@@ -60,12 +65,16 @@ class Documents(dict[UUID, Document]):
         super().__init__()
         #: which document each depositor's source identifier names
         self.sources: dict[SourceKey, UUID] = {}
+        #: the document and version each blob was deposited in: a deposit checks it,
+        #: and scanning every version made a deposit's cost grow with the space
+        self.blobs: dict[str, tuple[UUID, DocumentVersion]] = {}
 
     def add_version(self, document_id: UUID, version: DocumentVersion, type: DocumentType) -> None:
         """Apply a deposit: a new document at version 1, else one more version."""
         if version.number == 1:
             self[document_id] = Document(document_id, type, version.author)
         self[document_id].versions.append(version)
+        self.blobs.setdefault(version.ciphertext.blob, (document_id, version))
         if version.source is not None:
             self.sources[source_key(version.author, version.source)] = document_id
 
@@ -82,11 +91,7 @@ class Documents(dict[UUID, Document]):
 
     def holding(self, blob: str) -> tuple[UUID, DocumentVersion] | None:
         """The document and version deposited from ``blob``, if any."""
-        for document in self.values():
-            for version in document.versions:
-                if version.ciphertext.blob == blob:
-                    return document.id, version
-        return None
+        return self.blobs.get(blob)
 
 
 class DocumentCommands(SpaceState):
@@ -231,13 +236,13 @@ class DocumentCommands(SpaceState):
                 number=self.version,
                 title=self.title,
                 date=date.fromisoformat(self.date),
-                ciphertext=Ciphertext(blob=self.blob, size=self.size, sha256=self.sha256),
+                ciphertext=Ciphertext.from_stored(self.blob, self.size, self.sha256),
                 sealed_key=self.sealed_key,
                 author=by,
                 deposited_at=self.at,
                 source=None if self.source is None else SourceId.from_dict(self.source),
             )
-            aggregate.documents.add_version(self.document_id, version, DocumentType(self.type))
+            aggregate.documents.add_version(self.document_id, version, _TYPES[self.type])
 
     def delete_document(self, document_id: UUID, actor: Actor, at: datetime) -> None:
         """The holder deletes a document; its events stay, its content is unreadable."""

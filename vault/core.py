@@ -31,7 +31,8 @@ Order of operations is what makes the invariants hold:
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -54,6 +55,7 @@ from keys.keyring import Keyring
 from vault.blobstore import BlobStore
 from vault.clock import Clock, SystemClock
 from vault.groupcommit import GroupCommit
+from vault.spacecache import SpaceCache
 from vault.tickets import TicketSigner
 from wire.dto import DocumentSummary, SpaceKeyInfo
 from wire.errors import Conflict, Unavailable, UnknownSpace
@@ -70,9 +72,9 @@ class VaultCore(Application):
 
     name = "vault"  # pinned: the table prefix must survive a class rename
     # No snapshots: a space's in-memory state (documents, grants, representatives...)
-    # is made of records no transcoding is registered for, so a snapshot could not be
-    # stored (it failed at the 100th event); and reads, the bulk of a space's activity,
-    # are separate aggregates, so a space's own stream stays short.
+    # is made of records no transcoding is registered for, and a snapshot of a large
+    # space would still be decoded whole on every load. Loaded spaces are cached per
+    # process instead, checked by a probe before each use (vault.spacecache).
 
     def __init__(
         self,
@@ -112,6 +114,8 @@ class VaultCore(Application):
         self.device_challenges = TicketSigner(ticket_key, "device-challenge")
         # Access records of concurrent reads share one transaction (vault.groupcommit).
         self.access_commits: GroupCommit[Access] = GroupCommit(self._store)
+        # Loaded spaces, checked against the store before each use (vault.spacecache).
+        self.spaces = SpaceCache(self.recorder, self.mapper, _replay)
 
     # -- loading -----------------------------------------------------------------
 
@@ -128,6 +132,23 @@ class VaultCore(Application):
         if actor is not None and not may_know_space(space, actor, self.clock.now()):
             raise UnknownSpace("no space for this patient")
         return space
+
+    @contextmanager
+    def held_space(self, patient_id: str, actor: Actor | None = None) -> Iterator[Space]:
+        """The patient's space as stored now, held alone until the block ends.
+
+        Like ``space`` (same answers for a missing space or a caller who may not know
+        it), but served from the process's cache of loaded spaces (``vault.spacecache``)
+        after a probe for newer events, so the cost does not grow with the space. The
+        space is shared: use it only inside the block, and commit any change before
+        leaving it (``on_space`` does).
+        """
+        with self.spaces.hold(_space_id(patient_id)) as space:
+            if space is None:
+                raise UnknownSpace("no space for this patient")
+            if actor is not None and not may_know_space(space, actor, self.clock.now()):
+                raise UnknownSpace("no space for this patient")
+            yield space
 
     def exists(self, aggregate_id: UUID) -> bool:
         """Whether any event is stored for ``aggregate_id``."""
@@ -180,11 +201,17 @@ class VaultCore(Application):
         """One command on one space by ``actor``: load it as ``actor`` may see it,
         apply ``command`` at the clock's now, save, and retry on a concurrent change."""
 
-        def change() -> tuple[Space, T]:
-            space = self.space(patient_id, actor)
-            return space, command(space, self.clock.now())
-
-        return self.retry(change)
+        for _ in range(COMMAND_ATTEMPTS):
+            try:
+                # The space stays held until its change is committed: nobody sees an
+                # event that was not (vault.spacecache).
+                with self.held_space(patient_id, actor) as space:
+                    result = command(space, self.clock.now())
+                    self.commit(space)
+            except IntegrityError:
+                continue
+            return result
+        raise Conflict("the space kept changing; try again")
 
     def retry(self, change: Callable[[], tuple[Aggregate, T]]) -> T:
         """Apply ``change`` and save its aggregate; on a conflict (another writer got

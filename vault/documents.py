@@ -12,7 +12,7 @@ records nothing, and the blob it uploaded, if another, is deleted at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
@@ -41,10 +41,10 @@ def space_key(core: VaultCore, patient_id: str, actor: Actor | None = None) -> S
     With ``actor``, only a depositor of this space may ask (``Forbidden`` otherwise):
     not a regulator, and a patient only for their own space. Without, anyone may.
     """
-    space = core.space(patient_id, actor)
-    if actor is not None:
-        core.require_depositor(space, actor)
-    return key_info(space)
+    with core.held_space(patient_id, actor) as space:
+        if actor is not None:
+            core.require_depositor(space, actor)
+        return key_info(space)
 
 
 def upload(
@@ -55,10 +55,11 @@ def upload(
     The stream must be a Coffre envelope (checked on its first bytes) of at most
     ``max_document_size`` bytes; otherwise nothing is stored.
     """
-    space = core.space(patient_id, actor)
-    core.require_depositor(space, actor)
-    if not space.is_open(core.clock.now()):
-        raise Conflict("the space is not open")  # before storing a blob for nothing
+    with core.held_space(patient_id, actor) as space:
+        core.require_depositor(space, actor)
+        if not space.is_open(core.clock.now()):
+            raise Conflict("the space is not open")  # before storing a blob for nothing
+        space_id = space.id
     blob = uuid4().hex
     info = core.blobs.put(blob, _checked_envelope(chunks, core.max_document_size))
     expires_at = core.clock.now() + core.upload_ttl
@@ -67,7 +68,7 @@ def upload(
             "blob": info.name,
             "size": info.size,
             "sha256": info.sha256,
-            "space": str(space.id),
+            "space": str(space_id),
             "by": actor.id,
         },
         expires_at,
@@ -95,15 +96,14 @@ def deposit(
     ``source`` is the depositor's identifier of the document: a deposit repeating an
     earlier one (same identifier, same ciphertext) answers that document with
     ``created`` false and records nothing, its codes included. The decision is taken
-    on the space as stored, again after every concurrent change (``VaultCore.retry``),
+    on the space as stored, again after every concurrent change (``VaultCore.on_space``),
     so concurrent retries record one document and all answer it.
     """
     payload = core.upload_tickets.verify(receipt, core.clock.now())
     ciphertext = Ciphertext(payload["blob"], int(payload["size"]), payload["sha256"])
     target = document_id or uuid4()
 
-    def change() -> tuple[Space, Deposit]:
-        space = core.space(patient_id, actor)
+    def command(space: Space, now: datetime) -> Deposit:
         if payload["space"] != str(space.id) or payload["by"] != actor.id:
             raise InvalidInput(
                 "the upload receipt is for another space or depositor", field="receipt"
@@ -111,13 +111,12 @@ def deposit(
         core.require_depositor(space, actor)
         if document_id is not None and document_id not in space.documents:
             raise UnknownDocument("no such document in this space")
-        now = core.clock.now()
         outcome = space.deposit(target, metadata, ciphertext, sealed_key, actor, now, source)
         if outcome.recorded and confidentiality is not None:
             confidentiality.apply(space, target, core.periods, actor, now)
-        return space, outcome
+        return outcome
 
-    outcome = core.retry(change)
+    outcome = core.on_space(patient_id, actor, command)
     if outcome.blob != ciphertext.blob:
         # A repeat whose ciphertext was uploaded again: no deposit names this copy.
         _discard(core, ciphertext.blob)

@@ -71,11 +71,11 @@ def grants(core: VaultCore, patient_id: str, actor: Actor) -> list[GrantSummary]
     A documents scope lists only the documents the asker may see: a grant must not
     reveal a document kept from them.
     """
-    space = core.space(patient_id, actor)
-    now = core.clock.now()
-    if not space.is_holder(actor, now):
-        raise Forbidden("only the patient sees their grants")
-    return [grant_summary(space, g, actor, now) for g in space.grants.values()]
+    with core.held_space(patient_id, actor) as space:
+        now = core.clock.now()
+        if not space.is_holder(actor, now):
+            raise Forbidden("only the patient sees their grants")
+        return [grant_summary(space, g, actor, now) for g in space.grants.values()]
 
 
 def grant_summary(space: Space, one: Grant, actor: Actor, now: datetime) -> GrantSummary:

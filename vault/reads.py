@@ -25,13 +25,13 @@ from wire.errors import DeviceNotApproved, Forbidden, UnknownDocument, UnknownSp
 
 def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSummary]:
     """The documents ``actor`` may read; others are not even counted."""
-    space = core.space(patient_id, actor)
-    now = core.clock.now()
-    return [
-        summary(document)
-        for document in space.documents.values()
-        if may_list(space, document, actor, now)
-    ]
+    with core.held_space(patient_id, actor) as space:
+        now = core.clock.now()
+        return [
+            summary(document)
+            for document in space.documents.values()
+            if may_list(space, document, actor, now)
+        ]
 
 
 def read(
@@ -47,34 +47,38 @@ def read(
     except DeviceNotApproved as refused:
         _refuse_device(core, patient_id, document_id, actor, Rule(refused.rule))
         raise
-    space = core.space(patient_id)
-    now = core.clock.now()
-    decision = decide_read(space, document_id, actor, now)
+    # Decided on the space held as stored now; recorded after letting go of it, so
+    # that concurrent reads of the space still share one transaction.
+    with core.held_space(patient_id) as space:
+        now = core.clock.now()
+        space_id, space_version, key_id = space.id, space.version, space.key_id
+        decision = decide_read(space, document_id, actor, now)
+        if decision.allowed:
+            document = summary(space.documents[document_id])
+            version = space.documents[document_id].current
+        else:
+            known = may_know_space(space, actor, now)
     if not decision.allowed:
         # Recorded even for a caller who may not know the space: its patient sees
         # the attempt, while the caller's answer is the one a missing space gets.
         core.commit(
-            Access.record_refusal(space.id, document_id, actor, decision, space.version, now)
+            Access.record_refusal(space_id, document_id, actor, decision, space_version, now)
         )
-        if not may_know_space(space, actor, now):
+        if not known:
             raise UnknownSpace("no space for this patient")
         raise UnknownDocument("no such document in this space")
-    document = space.documents[document_id]
-    version = document.current
     access = Access.record_read(
-        space.id,
+        space_id,
         document_id,
         version.number,
         actor,
         reader_key_id,
         decision,
-        space.version,
+        space_version,
         now,
     )
     core.commit(access)  # raises before any key is touched if the record cannot be stored
-    sealed = core.keyring.reseal(
-        space.id, space.key_id, base64.b64decode(version.sealed_key), reader_key
-    )
+    sealed = core.keyring.reseal(space_id, key_id, base64.b64decode(version.sealed_key), reader_key)
     expires_at = now + core.content_ttl
     ticket = core.content_tickets.sign(
         {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
@@ -84,7 +88,7 @@ def read(
     )
     return Release(
         access_id=access.id,
-        document=summary(document),
+        document=document,
         sha256=version.ciphertext.sha256,
         sealed_key=base64.b64encode(sealed).decode("ascii"),
         content_ticket=ticket,
@@ -99,11 +103,13 @@ def _refuse_device(
     # A read by a device that may not receive data keys (pending, legacy, revoked) is a
     # refused read of the space: recorded, so its patient sees the attempt. Nothing
     # about the document is looked at, so the answer reveals nothing of it.
-    space = core.space(patient_id)
-    now = core.clock.now()
+    with core.held_space(patient_id) as space:
+        now = core.clock.now()
+        space_id, space_version = space.id, space.version
+        known = may_know_space(space, actor, now)
     refusal = Decision.refuse(rule)
-    core.commit(Access.record_refusal(space.id, document_id, actor, refusal, space.version, now))
-    if not may_know_space(space, actor, now):
+    core.commit(Access.record_refusal(space_id, document_id, actor, refusal, space_version, now))
+    if not known:
         raise UnknownSpace("no space for this patient")
 
 
@@ -121,11 +127,12 @@ def authorise_log(core: VaultCore, patient_id: str, actor: Actor) -> UUID:
     says reading the log is itself recorded. The log never lists a document invisible
     to the patient (``projections.access_log``).
     """
-    space = core.space(patient_id, actor)
-    if not space.is_patient(actor):
-        raise Forbidden("only the patient reads their access log")
-    core.commit(Access.record_log_read(space.id, actor, core.clock.now()))
-    return space.id
+    with core.held_space(patient_id, actor) as space:
+        if not space.is_patient(actor):
+            raise Forbidden("only the patient reads their access log")
+        space_id = space.id
+    core.commit(Access.record_log_read(space_id, actor, core.clock.now()))
+    return space_id
 
 
 def authorise_readers(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:
@@ -135,9 +142,9 @@ def authorise_readers(core: VaultCore, patient_id: str, document_id: UUID, actor
     A document of another space, deleted, or invisible to the patient is answered as
     unknown: the list of readers never reveals a document the patient may not see.
     """
-    space = core.space(patient_id, actor)
-    if not space.is_patient(actor):
-        raise Forbidden("only the patient lists who may read their documents")
-    document = space.documents.get(document_id)
-    if document is None or not may_list(space, document, actor, core.clock.now()):
-        raise UnknownDocument("no such document in this space")
+    with core.held_space(patient_id, actor) as space:
+        if not space.is_patient(actor):
+            raise Forbidden("only the patient lists who may read their documents")
+        document = space.documents.get(document_id)
+        if document is None or not may_list(space, document, actor, core.clock.now()):
+            raise UnknownDocument("no such document in this space")

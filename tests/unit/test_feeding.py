@@ -1,6 +1,6 @@
 """Idempotent feeding through the vault's use case, on the in-memory fakes: a repeat
 records nothing and keeps no second blob, and a deposit that lost a race to the same
-source identifier is decided again on the new state (``VaultCore.retry``)."""
+source identifier is decided again on the new state (``VaultCore.on_space``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import base64
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from domain.confidentiality import Confidentiality
-from domain.space import Space
+from domain.documents import DepositOutcome
+from domain.values import Ciphertext
 from tests.unit.conftest import HOSPITAL, World
 from vault.blobstore_memory import MemoryBlobStore
 from wire.dto import Deposit, UploadReceipt
@@ -111,23 +114,32 @@ def test_a_deposit_that_lost_the_race_is_decided_again_and_answers_the_winner(
 ) -> None:
     feeder = Feeder(world)
     mine, theirs = feeder.upload(), feeder.upload()
-    winner: list[Deposit] = []
-    loads: list[Space] = []
-    load: Callable[..., Space] = world.vault.space
+    winner: list[DepositOutcome] = []
+    conflicts: list[IntegrityError] = []
+    commit: Callable[..., None] = world.vault.commit
 
-    def load_then_lose(*args: Any) -> Space:
-        # This deposit loads the space, then the other commits first: its own save
-        # conflicts, and the retry must decide on the state the winner left.
-        space = load(*args)
-        loads.append(space)
-        if len(loads) == 1:
-            winner.append(feeder.deposit(theirs))
-        return space
+    def lose_to_another_process(*aggregates: Any) -> None:
+        # This deposit decided on the space it loaded; before its save, another process
+        # (a fresh load, no shared cache) records the same source identifier first: the
+        # save conflicts, and the retry must decide on the state the winner left.
+        if not winner:
+            space = world.vault.space(world.pid)
+            ciphertext = Ciphertext(theirs.blob, theirs.size, theirs.sha256)
+            now = world.clock.now()
+            winner.append(
+                space.deposit(uuid4(), METADATA, ciphertext, feeder.sealed, HOSPITAL, now, SOURCE)
+            )
+            commit(space)
+        try:
+            commit(*aggregates)
+        except IntegrityError as error:
+            conflicts.append(error)
+            raise
 
-    monkeypatch.setattr(world.vault, "space", load_then_lose)
+    monkeypatch.setattr(world.vault, "commit", lose_to_another_process)
     loser = feeder.deposit(mine)
-    assert winner[0].created and not loser.created
-    assert len(loads) == 3  # the loser's first load, the winner's, the loser's retry
+    assert winner[0].recorded and not loser.created
+    assert len(conflicts) == 1  # the loser's first save; its retry recorded nothing
     assert loser.document_id == winner[0].document_id
     assert deposits(world) == 1
     assert blobs(world) == {theirs.blob}
