@@ -36,10 +36,10 @@ from keys.master import MasterKeys
 from keys.sources import FileKeySource
 from projections.trail_export import TrailQuery
 from tests.devices import enrol
-from tests.scenarios.conftest import Person, read
+from tests.scenarios.conftest import Person, postgres_s3_settings, read
 from vault.blobstore_s3 import S3BlobStore
 from vault.clock import ManualClock
-from vault.settings import DEMO_ENROLMENT, Settings
+from vault.settings import Settings
 from vault.tokens import TokenAuthority
 from wire.checkpoint import Checkpoint, verify_checkpoint
 from wire.errors import CoffreError
@@ -99,22 +99,10 @@ def postgres_copy(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     client = Minio(s3["endpoint"], s3["access_key"], s3["secret_key"], secure=False)
     for blob in sorted((source / "blobs").iterdir()):
         client.fput_object(bucket, blob.name, str(blob))
-    return Settings(
-        data_dir=tmp_path / "data",
-        database="postgres",
-        pg_host=pg["host"],
-        pg_port=int(pg["port"]),
-        pg_user=pg["user"],
-        pg_dbname=pg["dbname"],
-        blob_store="s3",
-        s3_endpoint=s3["endpoint"],
-        s3_access_key=s3["access_key"],
-        s3_secret_key=s3["secret_key"],
-        s3_bucket=bucket,
-        master_keys=(source / "master_keys.txt").read_text().strip(),
-        # readers of an older store add a device (``person``): this service approves them
-        enrolment_services=DEMO_ENROLMENT,
-    )
+    # readers of an older store add a device (``person``): the test enrolment service
+    # of these settings approves them
+    master = (source / "master_keys.txt").read_text().strip()
+    return postgres_s3_settings(tmp_path / "data", pg, s3, bucket, master_keys=master)
 
 
 @pytest.fixture(

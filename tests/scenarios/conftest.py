@@ -33,9 +33,25 @@ def backend_settings(request: pytest.FixtureRequest, backend: str, data_dir: Pat
     """Settings for one backend pairing, using the real servers for postgres-s3."""
     if backend == "sqlite-fs":
         return Settings(data_dir=data_dir)  # the demo's enrolment service by default
-    pg = request.getfixturevalue("pg_database")
-    s3 = request.getfixturevalue("s3_server")
-    bucket = request.getfixturevalue("s3_bucket")
+    return postgres_s3_settings(
+        data_dir,
+        request.getfixturevalue("pg_database"),
+        request.getfixturevalue("s3_server"),
+        request.getfixturevalue("s3_bucket"),
+        master_keys=MasterKeys.generate().current.to_line(),
+    )
+
+
+def postgres_s3_settings(
+    data_dir: Path,
+    pg: dict[str, str],
+    s3: dict[str, str],
+    bucket: str,
+    *,
+    master_keys: str,
+) -> Settings:
+    """Settings of a (PostgreSQL, S3) deployment on the test servers, with the test
+    enrolment service (which approves the readers' devices)."""
     return Settings(
         data_dir=data_dir,
         database="postgres",
@@ -48,7 +64,7 @@ def backend_settings(request: pytest.FixtureRequest, backend: str, data_dir: Pat
         s3_access_key=s3["access_key"],
         s3_secret_key=s3["secret_key"],
         s3_bucket=bucket,
-        master_keys=MasterKeys.generate().current.to_line(),
+        master_keys=master_keys,
         enrolment_services=ENROLMENT.id,
     )
 
