@@ -23,7 +23,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.key_bytes import SEALED_KEY_SIZE, b64, decode_key_bytes
+from domain.key_bytes import (
+    DOCUMENT_SEALED_KEY_SIZE,
+    SEALED_KEY_SIZE,
+    DocumentSeal,
+    SealedText,
+    b64,
+    decode_key_bytes,
+)
 from domain.reads import decide_read, require_depositor
 from domain.records import Document, DocumentVersion
 from domain.space_state import SpaceState
@@ -109,7 +116,7 @@ class DocumentCommands(SpaceState):
         document_id: UUID,
         metadata: DocumentMetadata,
         ciphertext: Ciphertext,
-        sealed_key: bytes | str,
+        sealed_key: DocumentSeal | bytes | str,
         author: Actor,
         at: datetime,
         source: SourceId | None = None,
@@ -123,8 +130,20 @@ class DocumentCommands(SpaceState):
         not exist. An upload is deposited once, and a source identifier names one
         document (``prior_deposit``): a retry records nothing and answers the deposit
         it repeats.
+
+        ``sealed_key`` is a :class:`DocumentSeal` (the vault's deposits: the data key and
+        the title sealed again to the version's own key, so ``metadata.title`` is not
+        recorded) or, for a deposit without a document key, the depositor's sealed data
+        key, recorded with the title in clear as deposits were before document keys.
         """
-        sealed = decode_key_bytes(sealed_key, size=SEALED_KEY_SIZE, field="sealed_key")
+        if isinstance(sealed_key, DocumentSeal):
+            sealed = decode_key_bytes(
+                sealed_key.sealed_key, size=DOCUMENT_SEALED_KEY_SIZE, field="sealed_key"
+            )
+            title, document_key = sealed_key.title, sealed_key.key_id
+        else:
+            sealed = decode_key_bytes(sealed_key, size=SEALED_KEY_SIZE, field="sealed_key")
+            title, document_key = metadata.title, None
         require_aware(at, field="at")
         require_depositor(self, author, at)
         self._require_open(at)
@@ -148,7 +167,7 @@ class DocumentCommands(SpaceState):
             document_id=document_id,
             version=version,
             type=metadata.type.value,
-            title=metadata.title,
+            title=title,
             date=metadata.date.isoformat(),
             blob=ciphertext.blob,
             size=ciphertext.size,
@@ -157,6 +176,7 @@ class DocumentCommands(SpaceState):
             author=author.to_dict(),
             at=at,
             source=None if source is None else source.to_dict(),
+            document_key=document_key,
         )
         return DepositOutcome(document_id, version, recorded=True, blob=ciphertext.blob)
 
@@ -221,26 +241,33 @@ class DocumentCommands(SpaceState):
         #: the depositor's source identifier ``{system, value}``; None for deposits
         #: without one, and absent from events recorded before it existed
         source: dict[str, str] | None = None
+        #: the version's own key id; when set, ``title`` is the base64 of the title
+        #: sealed to it and ``sealed_key`` the data key sealed again to it (absent from
+        #: events recorded before document keys existed, whose title is clear text)
+        document_key: str | None = None
 
         def __post_init__(self) -> None:
             super().__post_init__()
-            # Without an identifier, the event holds exactly the fields every earlier
-            # deposit holds: its stored state and its trail digest (``event_digest``
-            # binds the optional fields an event holds) are shaped as they always were.
-            if self.source is None:
-                del self.__dict__["source"]
+            # Without them, the event holds exactly the fields every earlier deposit
+            # holds: its stored state and its trail digest (``event_digest`` binds the
+            # optional fields an event holds) are shaped as they always were.
+            for optional in ("source", "document_key"):
+                if self.__dict__.get(optional) is None:
+                    self.__dict__.pop(optional, None)
 
         def apply(self, aggregate: Any) -> None:
             by = Actor.from_dict(self.author)
+            document_key = self.__dict__.get("document_key")
             version = DocumentVersion(
                 number=self.version,
-                title=self.title,
+                title=self.title if document_key is None else SealedText(document_key, self.title),
                 date=date.fromisoformat(self.date),
                 ciphertext=Ciphertext.from_stored(self.blob, self.size, self.sha256),
                 sealed_key=self.sealed_key,
                 author=by,
                 deposited_at=self.at,
                 source=None if self.source is None else SourceId.from_dict(self.source),
+                document_key=document_key,
             )
             aggregate.documents.add_version(self.document_id, version, _TYPES[self.type])
 

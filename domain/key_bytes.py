@@ -4,12 +4,44 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass, field
 
 from wire.errors import InvalidInput
 
-#: crypto_box_seal of a 32-byte key: 32 (ephemeral public key) + 16 (MAC) + 32
-SEALED_KEY_SIZE = 80
+#: what crypto_box_seal adds to what it seals: 32 (ephemeral public key) + 16 (MAC)
+SEAL_OVERHEAD = 48
+#: crypto_box_seal of a 32-byte key
+SEALED_KEY_SIZE = SEAL_OVERHEAD + 32
+#: a depositor's sealed data key, sealed again to its document's own key
+DOCUMENT_SEALED_KEY_SIZE = SEAL_OVERHEAD + SEALED_KEY_SIZE
 PUBLIC_KEY_SIZE = 32
+
+
+@dataclass(frozen=True)
+class SealedText:
+    """Free text (a title, a justification) sealed to a key pair of the key store.
+
+    ``box`` is the base64 of a ``crypto_box_seal`` to the key ``key_id`` names: only
+    the keyring opens it, and destroying that key (a document's deletion, a space's
+    shredding) destroys the text for good, in every event and copy that holds it.
+    """
+
+    key_id: str
+    box: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DocumentSeal:
+    """What a deposit records of its secrets, all sealed to a document key of its own.
+
+    ``sealed_key`` is the depositor's sealed data key sealed again to the document key
+    (:data:`DOCUMENT_SEALED_KEY_SIZE` bytes) and ``title`` the sealed title: destroying
+    the document key (``key_id``) makes both unreadable, whoever holds the rest.
+    """
+
+    key_id: str
+    sealed_key: bytes = field(repr=False)
+    title: str = field(repr=False)
 
 
 def decode_key_bytes(value: str | bytes, *, size: int, field: str) -> bytes:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from domain.key_bytes import SealedText
 from domain.values import Actor, Ciphertext, Scope
 from wire.values import DocumentType, SourceId
 
@@ -62,7 +63,9 @@ class DocumentVersion:
     """One deposited version of a document: its ciphertext and its sealed data key."""
 
     number: int
-    title: str
+    #: sealed to ``document_key``; clear text only in deposits recorded before
+    #: document keys existed
+    title: str | SealedText
     date: date
     ciphertext: Ciphertext
     sealed_key: str
@@ -70,6 +73,9 @@ class DocumentVersion:
     deposited_at: datetime
     #: the depositor's identifier of this version (DMP uniqueId, FHIR masterIdentifier)
     source: SourceId | None = None
+    #: the version's own key, to which ``sealed_key`` and ``title`` are sealed again:
+    #: destroying it is the version's crypto-shredding (None before document keys)
+    document_key: str | None = None
 
 
 @dataclass

@@ -1,28 +1,51 @@
 """The keyring: the only code that ever opens a space's secret key.
 
-It makes space key pairs, re-seals document data keys from a space's key to a
-reader's key (the heart of key release), shreds space keys and rotates the master
-key. Opened secret keys live only inside one method call and are never returned,
-logged or stored unwrapped. (Python cannot wipe ``bytes`` from memory; keeping their
+It makes space key pairs and document key pairs, re-seals document data keys from a
+space's key to a reader's key (the heart of key release), seals and opens free text
+(titles, justifications), shreds keys and rotates the master key.
+
+A document key is a key pair of its own per deposited version, kept in the same store
+under the same master keys: the deposit's sealed data key and its title are sealed
+again to it, so destroying it (the document's deletion) makes both unreadable even to
+someone holding the space key, every master key and the events. A space's shredding
+destroys the space key and every document key of the space.
+
+Opened secret keys live only inside one method call and are never returned, logged or
+stored unwrapped. (Python cannot wipe ``bytes`` from memory; keeping their
 lifetime short is what we can do.)
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from nacl.public import PrivateKey
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
 
+from domain.key_bytes import DocumentSeal, SealedText, b64
 from keys.keystore import KeyRecord, KeyStore, Rewrap
 from keys.master import MasterKeys
 from wire.envelope import seal, unseal
-from wire.errors import InvalidInput, InvalidKey, KeyDestroyed, UnknownKey, UnknownMasterKey
+from wire.errors import (
+    DecryptionError,
+    InvalidInput,
+    InvalidKey,
+    KeyDestroyed,
+    UnknownKey,
+    UnknownMasterKey,
+)
 
 __all__ = ["Keyring", "SpaceKey", "space_key_aad"]
+
+#: key id prefixes: a space's key pair, a deposited version's own key pair
+SPACE_KEY_PREFIX = "spk_"
+DOCUMENT_KEY_PREFIX = "dok_"
+_OPEN_FAILED = "a sealed value does not open with its key"
 
 _PUBLIC_KEY_SIZE = 32
 #: key-store rows rewrapped per transaction by a rotation
@@ -64,14 +87,48 @@ class Keyring:
         The secret key is wrapped under the current master key, bound to
         ``space_id`` and the new key id, and never leaves this method unwrapped.
         """
-        if not isinstance(space_id, UUID):
-            raise InvalidInput("space_id must be a UUID", field="space_id")
-        key_id = f"spk_{uuid.uuid4().hex}"
-        private_key = PrivateKey.generate()
-        wrapped = self._master.wrap(bytes(private_key), space_key_aad(space_id, key_id))
-        public_key = bytes(private_key.public_key)
-        self._store.add(KeyRecord(key_id, space_id, public_key, wrapped))
-        return SpaceKey(key_id, public_key)
+        return self._create_pair(space_id, SPACE_KEY_PREFIX)
+
+    def seal_deposit(self, space_id: UUID, sealed_key: bytes, title: str) -> DocumentSeal:
+        """Make a document key pair for one deposit and seal its secrets to it.
+
+        ``sealed_key`` is the depositor's data key as sealed to the space key; it is
+        sealed again to the new key, and so is ``title``. Only the public half is used
+        here: nothing is unwrapped. A deposit that records nothing (a retry) should
+        :meth:`destroy` the key it did not use.
+        """
+        key = self._create_pair(space_id, DOCUMENT_KEY_PREFIX)
+        box = SealedBox(PublicKey(key.public_key))
+        return DocumentSeal(
+            key.key_id, box.encrypt(sealed_key), b64(box.encrypt(title.encode("utf-8")))
+        )
+
+    def seal_text(self, space_id: UUID, key_id: str, text: str) -> SealedText:
+        """Seal free text to a key of ``space_id`` (its space key, usually)."""
+        record = self._record(space_id, key_id)
+        box = SealedBox(PublicKey(record.public_key)).encrypt(text.encode("utf-8"))
+        return SealedText(key_id, b64(box))
+
+    def open_texts(self, space_id: UUID, texts: Sequence[SealedText]) -> list[str | None]:
+        """Open sealed texts of one space, in order; None where the key was destroyed.
+
+        Each key is fetched (one query for all) and unwrapped once, however many texts
+        it opens. Raises :class:`UnknownKey` for a key of another space and
+        :class:`DecryptionError` for a box that does not open with its key.
+        """
+        wanted = sorted({text.key_id for text in texts})
+        records = self._store.get_many(wanted)
+        boxes: dict[str, SealedBox | None] = {}
+        for key_id in wanted:
+            record = records.get(key_id)
+            if record is None or record.space_id != space_id:
+                raise UnknownKey(f"no key {key_id!r} in this space")
+            boxes[key_id] = None if record.wrapped is None else SealedBox(self._secret(record))
+        opened: list[str | None] = []
+        for text in texts:
+            box = boxes[text.key_id]
+            opened.append(None if box is None else _open(box, base64.b64decode(text.box)).decode())
+        return opened
 
     def public_key(self, key_id: str) -> bytes:
         """The public key of a space key (still known after destruction)."""
@@ -83,8 +140,13 @@ class Keyring:
         key_id: str,
         sealed_data_key: bytes,
         reader_public_key: bytes,
+        document_key: str | None = None,
     ) -> bytes:
         """Re-seal a document's data key from the space's key to a reader's key.
+
+        ``document_key`` names the deposit's own key when the sealed data key was
+        sealed again to it (every deposit since document keys exist; None for older
+        ones): it is opened first, then the space key.
 
         Call only after the read event is durably recorded (DESIGN invariant 2).
 
@@ -95,19 +157,45 @@ class Keyring:
         """
         if not isinstance(reader_public_key, bytes) or len(reader_public_key) != _PUBLIC_KEY_SIZE:
             raise InvalidKey(f"a reader public key is exactly {_PUBLIC_KEY_SIZE} bytes")
-        record = self._store.get(key_id)
-        if record.space_id != space_id:
-            raise UnknownKey(f"no key {key_id!r} in this space")
-        if record.wrapped is None:
-            raise KeyDestroyed(f"the key {key_id!r} of this space was destroyed")
-        # the AAD is rebuilt from what the caller asked for, not read from the row,
-        # so a row whose wrapped secret was swapped in from elsewhere fails here
-        secret = self._master.unwrap(record.wrapped, space_key_aad(space_id, key_id))
+        if document_key is not None:
+            # the outer seal first: once the document key is destroyed, nothing opens
+            box = SealedBox(self._secret(self._live(space_id, document_key)))
+            sealed_data_key = _open(box, sealed_data_key)
+        secret = bytes(self._secret(self._live(space_id, key_id)))
         data_key = unseal(sealed_data_key, secret)
         return seal(data_key, reader_public_key)
 
+    def _record(self, space_id: UUID, key_id: str) -> KeyRecord:
+        record = self._store.get(key_id)
+        if record.space_id != space_id:
+            raise UnknownKey(f"no key {key_id!r} in this space")
+        return record
+
+    def _live(self, space_id: UUID, key_id: str) -> KeyRecord:
+        record = self._record(space_id, key_id)
+        if record.wrapped is None:
+            raise KeyDestroyed(f"the key {key_id!r} of this space was destroyed")
+        return record
+
+    def _secret(self, record: KeyRecord) -> PrivateKey:
+        assert record.wrapped is not None  # callers check for destruction first
+        # the AAD is rebuilt from the row's space and id: a wrapped secret swapped in
+        # from another row fails to unwrap here
+        aad = space_key_aad(record.space_id, record.key_id)
+        return PrivateKey(self._master.unwrap(record.wrapped, aad))
+
+    def _create_pair(self, space_id: UUID, prefix: str) -> SpaceKey:
+        if not isinstance(space_id, UUID):
+            raise InvalidInput("space_id must be a UUID", field="space_id")
+        key_id = f"{prefix}{uuid.uuid4().hex}"
+        private_key = PrivateKey.generate()
+        wrapped = self._master.wrap(bytes(private_key), space_key_aad(space_id, key_id))
+        public_key = bytes(private_key.public_key)
+        self._store.add(KeyRecord(key_id, space_id, public_key, wrapped))
+        return SpaceKey(key_id, public_key)
+
     def destroy(self, key_id: str, at: datetime) -> None:
-        """Crypto-shred a space key: every document sealed to it becomes unreadable.
+        """Crypto-shred a key: every document or text sealed to it becomes unreadable.
 
         Irreversible and idempotent. Record the destruction event before calling.
         """
@@ -177,3 +265,10 @@ class Keyring:
         aad = space_key_aad(record.space_id, record.key_id)
         secret = master.unwrap(record.wrapped, aad)
         return Rewrap(record.key_id, record.wrapped.master_key_id, master.wrap(secret, aad))
+
+
+def _open(box: SealedBox, sealed: bytes) -> bytes:
+    try:
+        return box.decrypt(sealed)
+    except CryptoError:
+        raise DecryptionError(_OPEN_FAILED) from None

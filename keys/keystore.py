@@ -108,6 +108,16 @@ class KeyStore(ABC):
     def get(self, key_id: str) -> KeyRecord:
         """Returns the record for key_id; raises UnknownKey."""
 
+    def get_many(self, key_ids: Sequence[str]) -> dict[str, KeyRecord]:
+        """The records of ``key_ids`` that exist, by key id (unknown ids are absent)."""
+        found: dict[str, KeyRecord] = {}
+        for key_id in key_ids:
+            try:
+                found[key_id] = self.get(key_id)
+            except UnknownKey:
+                continue
+        return found
+
     @abstractmethod
     def destroy(self, key_id: str, at: datetime) -> None:
         """Irreversibly drops the wrapped secret; idempotent (keeps the first date)."""

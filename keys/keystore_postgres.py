@@ -77,6 +77,17 @@ class PostgresKeyStore(KeyStore):
             raise UnknownKey(f"no key {key_id!r}")
         return _record(rows[0])
 
+    def get_many(self, key_ids: Sequence[str]) -> dict[str, KeyRecord]:
+        for key_id in key_ids:
+            check_key_id(key_id)
+        if not key_ids:
+            return {}
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id = ANY(%s)",  # noqa: S608
+            (list(key_ids),),
+        )
+        return {row[0]: _record(row) for row in rows}
+
     def destroy(self, key_id: str, at: datetime) -> None:
         check_key_id(key_id)
         check_aware(at)

@@ -25,6 +25,8 @@ from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, UnknownKey
 
 __all__ = ["SQLiteKeyStore"]
 
+#: key ids bound per ``IN (...)`` statement
+_IN_PAGE = 500
 _COLUMNS = "key_id, space_id, public_key, master_key_id, wrapped_secret, destroyed_at"
 
 
@@ -75,6 +77,26 @@ class SQLiteKeyStore(KeyStore):
         if row is None:
             raise UnknownKey(f"no key {key_id!r}")
         return _record(row)
+
+    def get_many(self, key_ids: Sequence[str]) -> dict[str, KeyRecord]:
+        for key_id in key_ids:
+            check_key_id(key_id)
+        found: dict[str, KeyRecord] = {}
+        with self._translate():
+            # in pages: SQLite caps the number of bound parameters per statement
+            for start in range(0, len(key_ids), _IN_PAGE):
+                page = list(key_ids[start : start + _IN_PAGE])
+                marks = ", ".join("?" * len(page))
+                rows = (
+                    self._conn()
+                    .execute(
+                        f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id IN ({marks})",  # noqa: S608
+                        page,
+                    )
+                    .fetchall()
+                )
+                found.update((row[0], _record(row)) for row in rows)
+        return found
 
     def destroy(self, key_id: str, at: datetime) -> None:
         check_key_id(key_id)

@@ -1,9 +1,14 @@
 """The patient's access log: every action on their space, refused reads included.
 
 One row per event that concerns a space, keyed by the event's notification id (which is
-also the paging cursor: newest first). Document titles and grantees are kept in small
-side tables so that a log line can say "Dr Martin read 'Bilan sanguin'" without
-reloading aggregates.
+also the paging cursor: newest first). Documents and grantees are kept in small side
+tables so that a log line can say "Dr Martin read 'Bilan sanguin'".
+
+Titles are sealed to their document's key in the events, and never copied here (''): the
+vault opens them for a page (``vault.reads.log_titles``), so a document's deletion or a
+space's shredding leaves no title in these tables. Deposits recorded before document
+keys existed hold a clear title, which is kept here until that document is deleted or
+its space shredded.
 """
 
 from __future__ import annotations
@@ -57,6 +62,11 @@ INSERT INTO access_log_documents (document_id, space_id, title, type)
 VALUES (%(document_id)s, %(space_id)s, %(title)s, %(type)s)
 ON CONFLICT (document_id) DO UPDATE SET title = excluded.title
 """
+#: '' is "no clear title here" (the column predates document keys and is NOT NULL)
+FORGET_TITLE = "UPDATE access_log_documents SET title = '' WHERE document_id = %(document_id)s"
+FORGET_SPACE_TITLES = """
+UPDATE access_log_documents SET title = '' WHERE space_id = %(space_id)s AND title <> ''
+"""
 INSERT_GRANT = """
 INSERT INTO access_log_grants (grant_id, space_id, grantee_id, grantee_name)
 VALUES (%(grant_id)s, %(space_id)s, %(grantee_id)s, %(grantee_name)s)
@@ -90,7 +100,8 @@ class AccessLogProjection(Projection):
                 {
                     "document_id": event.document_id,
                     "space_id": event.originator_id,
-                    "title": event.title,
+                    # a clear title only from deposits made before document keys
+                    "title": "" if event.document_key else event.title,
                     "type": event.type,
                 },
             )
@@ -105,6 +116,7 @@ class AccessLogProjection(Projection):
                 detail={"version": event.version},
             )
         if isinstance(event, Space.DocumentDeleted):
+            cursor.execute(FORGET_TITLE, {"document_id": event.document_id})
             return _row(
                 entry_id,
                 event.originator_id,
@@ -184,6 +196,8 @@ class AccessLogProjection(Projection):
                 reason=event.rule,
             )
         if isinstance(event, Space.Event):
+            if isinstance(event, Space.Shredded):
+                cursor.execute(FORGET_SPACE_TITLES, {"space_id": event.originator_id})
             return space_entry(cursor, entry_id, event, _row)
         if is_device_event(event):
             return device_entry(cursor, entry_id, event, _row)

@@ -25,6 +25,8 @@ AUDIT_FIELDS = frozenset(
     {
         "patient_id",  # Space.Provisioned: links the space to the INS
         "key_id",
+        "document_key",  # a deposit's own key id (its title and data key are sealed to it)
+        "text_key",  # the key free text (a justification) is sealed to
         "document_id",
         "version",
         "type",

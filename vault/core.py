@@ -44,6 +44,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.access import Access
 from domain.devices import Enrolment
+from domain.key_bytes import SealedText
 from domain.periods import Periods
 from domain.reader import Reader
 from domain.reads import may_know_space, require_depositor
@@ -231,13 +232,27 @@ def key_info(space: Space) -> SpaceKeyInfo:
     return SpaceKeyInfo(space.patient_id, space.id, space.key_id, space.public_key)
 
 
-def summary(document: Document) -> DocumentSummary:
-    """A document as listed: its current version's metadata, never its content."""
+def open_titles(keyring: Keyring, space_id: UUID, documents: Sequence[Document]) -> list[str]:
+    """The current titles of documents of one space, opened, in order.
+
+    Titles are sealed to each version's document key (older deposits hold them in
+    clear); the server opens them for listings, as it holds the space's keys anyway.
+    A document whose key was destroyed (deleted, shredded) has an empty title.
+    """
+    titles = [document.current.title for document in documents]
+    sealed = [title for title in titles if isinstance(title, SealedText)]
+    opened = iter(keyring.open_texts(space_id, sealed) if sealed else ())
+    return [title if isinstance(title, str) else (next(opened) or "") for title in titles]
+
+
+def summary(document: Document, title: str) -> DocumentSummary:
+    """A document as listed: its current version's metadata (``title`` opened by
+    ``open_titles``), never its content."""
     version = document.current
     return DocumentSummary(
         document_id=document.id,
         type=document.type.value,
-        title=version.title,
+        title=title,
         date=version.date,
         version=version.number,
         author_name=version.author.name,

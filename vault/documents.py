@@ -18,6 +18,8 @@ from uuid import UUID, uuid4
 import structlog
 
 from domain.confidentiality import Confidentiality
+from domain.key_bytes import SEALED_KEY_SIZE, decode_key_bytes
+from domain.records import Document
 from domain.space import Space
 from domain.values import Actor, Ciphertext
 from vault.core import VaultCore, key_info
@@ -102,6 +104,10 @@ def deposit(
     payload = core.upload_tickets.verify(receipt, core.clock.now())
     ciphertext = Ciphertext(payload["blob"], int(payload["size"]), payload["sha256"])
     target = document_id or uuid4()
+    sealed = decode_key_bytes(sealed_key, size=SEALED_KEY_SIZE, field="sealed_key")
+    # The version's own key, made before the space is held (a key-store write): a
+    # deposit that records nothing destroys it again below.
+    seal = core.keyring.seal_deposit(UUID(payload["space"]), sealed, metadata.title)
 
     def command(space: Space, now: datetime) -> Deposit:
         if payload["space"] != str(space.id) or payload["by"] != actor.id:
@@ -111,16 +117,30 @@ def deposit(
         core.require_depositor(space, actor)
         if document_id is not None and document_id not in space.documents:
             raise UnknownDocument("no such document in this space")
-        outcome = space.deposit(target, metadata, ciphertext, sealed_key, actor, now, source)
+        outcome = space.deposit(target, metadata, ciphertext, seal, actor, now, source)
         if outcome.recorded and confidentiality is not None:
             confidentiality.apply(space, target, core.periods, actor, now)
         return outcome
 
-    outcome = core.on_space(patient_id, actor, command)
+    try:
+        outcome = core.on_space(patient_id, actor, command)
+    except BaseException:
+        _destroy_unused(core, seal.key_id)
+        raise
+    if not outcome.recorded:
+        _destroy_unused(core, seal.key_id)
     if outcome.blob != ciphertext.blob:
         # A repeat whose ciphertext was uploaded again: no deposit names this copy.
         _discard(core, ciphertext.blob)
     return Deposit(outcome.document_id, outcome.version, created=outcome.recorded)
+
+
+def _destroy_unused(core: VaultCore, key_id: str) -> None:
+    # Best effort: a key no event names seals nothing anyone holds.
+    try:
+        core.keyring.destroy(key_id, core.clock.now())
+    except Unavailable as error:
+        log.warning("unused_document_key_left", error=error.code)
 
 
 def _discard(core: VaultCore, blob: str) -> None:
@@ -132,8 +152,31 @@ def _discard(core: VaultCore, blob: str) -> None:
 
 
 def delete_document(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:
-    """The patient deletes a document from their space."""
-    core.on_space(patient_id, actor, lambda s, now: s.delete_document(document_id, actor, now))
+    """The patient deletes a document from their space, for good.
+
+    ``DocumentDeleted`` is recorded first; then every version's document key is
+    destroyed and its blob deleted (``shred_document``), so that nobody can open it
+    again, whoever holds the events, the key store, the master keys or a copy of the
+    blob. Should that be cut short, the scheduler's sweep finishes it.
+    """
+
+    def command(space: Space, now: datetime) -> Document:
+        space.delete_document(document_id, actor, now)
+        return space.documents[document_id]
+
+    shred_document(core, core.on_space(patient_id, actor, command), core.clock.now())
+
+
+def shred_document(core: VaultCore, document: Document, at: datetime) -> None:
+    """Destroy a deleted document's keys and blobs; idempotent, so a sweep may redo it.
+
+    A deposit recorded before document keys existed has no key of its own: its blob
+    goes, but its data key stays sealed to the space key until the space is shredded.
+    """
+    for version in document.versions:
+        if version.document_key is not None:
+            core.keyring.destroy(version.document_key, at)
+        core.blobs.delete(version.ciphertext.blob)
 
 
 def referenced_blobs(core: VaultCore) -> set[str]:

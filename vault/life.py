@@ -23,6 +23,7 @@ from domain.space import Space, b64
 from domain.values import Actor, parse_patient_id
 from keys.codes import new_code, verify_code
 from vault.core import VaultCore
+from vault.documents import shred_document
 from wire.dto import ProvisionedSpace, RegisterEntry, RegisterReport, SpaceState
 from wire.errors import Conflict, Forbidden, InvalidInput, Refused, SpaceAlreadyExists
 from wire.values import Role
@@ -293,8 +294,9 @@ def apply_due(core: VaultCore, space_id: UUID, now: datetime | None = None) -> l
     """Record what fell due in one space by ``now``; returns the events' names.
 
     After a shredding is recorded, destroys the shredded keys and removes the
-    blobs; both steps are idempotent and redone on every visit, so a crash between
-    recording and destroying is finished by the next run.
+    blobs, and does the same for every document the holder deleted; these steps are
+    idempotent and redone on every visit, so a crash between recording and destroying
+    is finished by the next run.
     """
     moment = now or core.clock.now()
 
@@ -303,15 +305,9 @@ def apply_due(core: VaultCore, space_id: UUID, now: datetime | None = None) -> l
         return space, (space, space.apply_due(moment))
 
     space, names = core.retry(change)
-    if space.shredded_keys:
-        _finish_shredding(core, space, moment)
-    return names
-
-
-def _finish_shredding(core: VaultCore, space: Space, at: datetime) -> None:
     for key_id in space.shredded_keys:
-        core.keyring.destroy(key_id, at)
+        core.keyring.destroy(key_id, moment)
     for document in space.documents.values():
-        if document.shredded:
-            for version in document.versions:
-                core.blobs.delete(version.ciphertext.blob)
+        if document.deleted:
+            shred_document(core, document, moment)
+    return names

@@ -12,13 +12,13 @@ key is resealed: if recording fails, no key leaves.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from uuid import UUID
 
 from domain.access import Access
 from domain.reads import Decision, Rule, decide_read, may_know_space, may_list
 from domain.values import Actor
-from vault.core import VaultCore, summary
+from vault.core import VaultCore, open_titles, summary
 from wire.dto import DocumentSummary, Release
 from wire.errors import DeviceNotApproved, Forbidden, UnknownDocument, UnknownSpace
 
@@ -27,11 +27,13 @@ def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSu
     """The documents ``actor`` may read; others are not even counted."""
     with core.held_space(patient_id, actor) as space:
         now = core.clock.now()
-        return [
-            summary(document)
+        listed = [
+            document
             for document in space.documents.values()
             if may_list(space, document, actor, now)
         ]
+        titles = open_titles(core.keyring, space.id, listed)
+        return [summary(document, title) for document, title in zip(listed, titles, strict=True)]
 
 
 def read(
@@ -54,8 +56,8 @@ def read(
         space_id, space_version, key_id = space.id, space.version, space.key_id
         decision = decide_read(space, document_id, actor, now)
         if decision.allowed:
-            document = summary(space.documents[document_id])
-            version = space.documents[document_id].current
+            held = space.documents[document_id]
+            version = held.current
         else:
             known = may_know_space(space, actor, now)
     if not decision.allowed:
@@ -78,7 +80,14 @@ def read(
         now,
     )
     core.commit(access)  # raises before any key is touched if the record cannot be stored
-    sealed = core.keyring.reseal(space_id, key_id, base64.b64decode(version.sealed_key), reader_key)
+    sealed = core.keyring.reseal(
+        space_id,
+        key_id,
+        base64.b64decode(version.sealed_key),
+        reader_key,
+        document_key=version.document_key,
+    )
+    document = summary(held, open_titles(core.keyring, space_id, [held])[0])
     expires_at = now + core.content_ttl
     ticket = core.content_tickets.sign(
         {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
@@ -133,6 +142,25 @@ def authorise_log(core: VaultCore, patient_id: str, actor: Actor) -> UUID:
         space_id = space.id
     core.commit(Access.record_log_read(space_id, actor, core.clock.now()))
     return space_id
+
+
+def log_titles(
+    core: VaultCore, patient_id: str, document_ids: Iterable[UUID | str]
+) -> dict[UUID, str]:
+    """The titles of the documents a page of the access log names, opened.
+
+    Only ``authorise_log``'s caller asks, for the page it was allowed to read. A
+    deleted or shredded document has no title any more (absent from the answer).
+    """
+    wanted = {UUID(str(document_id)) for document_id in document_ids}
+    with core.held_space(patient_id) as space:
+        present = [
+            document
+            for document_id, document in space.documents.items()
+            if document_id in wanted and not document.deleted
+        ]
+        titles = open_titles(core.keyring, space.id, present)
+    return {document.id: title for document, title in zip(present, titles, strict=True)}
 
 
 def authorise_readers(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:

@@ -3,7 +3,8 @@
 RULES.md's time-based rules already hold at their instant without it (the policy
 compares instants, see ``domain.reads``); the scheduler records that the moment came
 (``Opened``, ``AnnouncementNoticeSent``, ``ReleasedToPatient``, ``RepresentationEnded``)
-and performs the one rule that must act: shredding an archive whose deletion came due.
+and performs the rules that must act: shredding an archive whose deletion came due, and
+finishing the shredding of a deleted document (its keys and blobs) if it was cut short.
 
 It knows when to come back without loading every space: it follows the events that
 set a deadline (``OpeningScheduled``, ``HeldForAnnouncement``, ``RepresentativeAdded``,
@@ -45,6 +46,8 @@ def _deadlines(event: Any) -> list[datetime]:
         return [event.until] if event.until is not None else []
     if isinstance(event, Space.Closed | Space.DeletionRequested):
         return [event.deletion_due_at]
+    if isinstance(event, Space.DocumentDeleted):
+        return [event.at]  # due at once: finishes a document's shredding cut short
     return []
 
 
@@ -57,6 +60,7 @@ TOPICS = [
         Space.RepresentativeAppointed,
         Space.Closed,
         Space.DeletionRequested,
+        Space.DocumentDeleted,
     )
 ]
 

@@ -81,6 +81,7 @@ class Vault(VaultCore):
     read = reads.read
     open_content = reads.open_content
     authorise_log = reads.authorise_log
+    log_titles = reads.log_titles
     authorise_readers = reads.authorise_readers
 
     # -- grants and the care team ------------------------------------------------------

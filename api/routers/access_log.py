@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query
 
@@ -40,6 +41,20 @@ def read_access_log(
             until=query.until,
         ),
     )
-    return LogPage(
-        entries=[LogEntry.from_row(row) for row in page.entries], next_cursor=page.next_cursor
-    )
+    # titles are sealed in the events: the vault opens those of this page's documents
+    sealed = {UUID(str(row["document_id"])) for row in page.entries if _needs_title(row)}
+    titles = vault.log_titles(patient_id, sealed) if sealed else {}
+    entries = [
+        LogEntry.from_row(
+            {**row, "document_title": titles.get(UUID(str(row["document_id"])))}
+            if _needs_title(row)
+            else row
+        )
+        for row in page.entries
+    ]
+    return LogPage(entries=entries, next_cursor=page.next_cursor)
+
+
+def _needs_title(row: dict[str, Any]) -> bool:
+    # '' in the projection: no clear title kept there (see projections.access_log)
+    return row.get("document_id") is not None and row.get("document_title") == ""

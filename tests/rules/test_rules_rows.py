@@ -311,8 +311,11 @@ def test_life_row_8_deletion_is_crypto_shredding_events_stay(coffre: Coffre, cas
     assert len(events) > before
     shredded = [e for e in events if type(e).__name__ == "Shredded"]
     assert [e.key_id for e in shredded] == [key_id]
+    # Its title is sealed to the document's key, which the shredding destroyed too.
     deposited = next(e for e in events if type(e).__name__ == "Deposited")
-    assert deposited.title == "Bilan sanguin"
+    assert deposited.type == "lab_result" and deposited.document_id == document_id
+    assert "Bilan" not in deposited.title
+    assert coffre.keyring._store.get(deposited.document_key).destroyed
 
 
 # -- Who may read a document --------------------------------------------------------------

@@ -1,5 +1,6 @@
 """After crypto-shredding, nobody can decrypt the space's documents — not even someone
-holding the whole database, the key store, every blob and the master keys.
+holding the whole database, the key store, every blob and the master keys — nor read
+their titles.
 
 RULES.md, Life of a space: "Deletion is crypto-shredding: the patient's key is
 destroyed; events stay, readable only as metadata". The attack below takes everything
@@ -12,14 +13,17 @@ from __future__ import annotations
 import base64
 import sqlite3
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, SealedBox
 
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number
 from keys.keyring import space_key_aad
 from keys.master import WrappedSecret
+from projections.runner import wait_for
 from tests.scenarios.conftest import deposit
 from tests.scenarios.test_confidentiality import blobs_dump, database_dump, forms
 from vault.clock import ManualClock
@@ -78,18 +82,47 @@ def recovered_secrets(coffre: Coffre) -> list[bytes]:
     return secrets
 
 
-def opened_data_keys(coffre: Coffre, space_id: UUID, secrets: list[bytes]) -> list[DataKey]:
-    """Every data key of ``space_id`` that any recovered secret unseals."""
+def opened_boxes(box: bytes, secrets: list[bytes]) -> list[bytes]:
+    """What every recovered secret opens of a sealed box (none, usually)."""
+    opened = []
+    for secret in secrets:
+        try:
+            opened.append(SealedBox(PrivateKey(secret)).decrypt(box))
+        except CryptoError:
+            continue
+    return opened
+
+
+def opened_data_keys(
+    coffre: Coffre, space_id: UUID, secrets: list[bytes], document_id: UUID | None = None
+) -> list[DataKey]:
+    """Every data key of ``space_id`` (of ``document_id`` alone, if given) that the
+    recovered secrets unseal, through the document key's seal when there is one."""
     opened = []
     for event in every_event(coffre):
         if type(event).__name__ != "Deposited" or event.originator_id != space_id:
             continue
-        for secret in secrets:
-            try:
-                opened.append(unseal(base64.b64decode(event.sealed_key), secret))
-            except DecryptionError:
-                continue
+        if document_id is not None and event.document_id != document_id:
+            continue
+        sealed = base64.b64decode(event.sealed_key)
+        # a deposit's data key is sealed to the space key, then to its document key
+        inner = opened_boxes(sealed, secrets) if getattr(event, "document_key", None) else [sealed]
+        for box in inner:
+            for secret in secrets:
+                try:
+                    opened.append(unseal(box, secret))
+                except DecryptionError:
+                    continue
     return opened
+
+
+def opened_titles(coffre: Coffre, space_id: UUID, secrets: list[bytes]) -> list[bytes]:
+    """Every sealed title of ``space_id`` that the recovered secrets open."""
+    titles = []
+    for event in every_event(coffre):
+        if type(event).__name__ == "Deposited" and event.originator_id == space_id:
+            titles += opened_boxes(base64.b64decode(event.title), secrets)
+    return titles
 
 
 def test_after_shredding_nothing_opens_even_with_everything_the_server_has(
@@ -104,10 +137,12 @@ def test_after_shredding_nothing_opens_even_with_everything_the_server_has(
     clock.advance(opens_at - clock.now())
     victim_keys = [DataKey.generate() for _ in range(3)]
     plaintexts = [f"compte rendu {i} du patient".encode() for i in range(3)]
-    for key, plaintext in zip(victim_keys, plaintexts, strict=True):
-        deposit(coffre, victim, plaintext, HOSPITAL, data_key=key)
+    titles = [f"IRM cérébrale {uuid4().hex[:12]} suspicion de SEP" for _ in range(3)]
+    for key, plaintext, title in zip(victim_keys, plaintexts, titles, strict=True):
+        deposit(coffre, victim, plaintext, HOSPITAL, data_key=key, title=title)
     control_key = DataKey.generate()
-    deposit(coffre, control, b"still here", HOSPITAL, data_key=control_key)
+    control_title = f"Bilan {uuid4().hex[:12]}"
+    deposit(coffre, control, b"still here", HOSPITAL, data_key=control_key, title=control_title)
     victim_space = coffre.vault.space_key(victim).space_id
     control_space = coffre.vault.space_key(control).space_id
     blobs_before = set(coffre.blobs.names())
@@ -124,16 +159,24 @@ def test_after_shredding_nothing_opens_even_with_everything_the_server_has(
     # The attack works on live data (the control's key opens, and its document)...
     (opened,) = opened_data_keys(coffre, control_space, secrets)
     assert bytes(opened) == bytes(control_key)
-    # ...and opens nothing of the shredded space.
+    assert opened_titles(coffre, control_space, secrets) == [control_title.encode()]
+    # ...and opens nothing of the shredded space, titles included.
     assert opened_data_keys(coffre, victim_space, secrets) == []
-    # Its key row holds no secret any more; its blobs are gone.
-    (row,) = [r for r in key_rows(coffre) if r["space_id"] == victim_space]
-    assert row["wrapped"] is None and row["master_key_id"] is None
+    assert opened_titles(coffre, victim_space, secrets) == []
+    # Its key rows (the space key, a key per document) hold no secret any more; its
+    # blobs are gone.
+    rows = [r for r in key_rows(coffre) if r["space_id"] == victim_space]
+    assert len(rows) == 4
+    assert all(r["wrapped"] is None and r["master_key_id"] is None for r in rows)
     victim_blobs = blobs_before - set(coffre.blobs.names())
     assert len(victim_blobs) == 3
-    # And no data key or plaintext of the victim is anywhere to be found.
+    # And no data key, plaintext or title of the victim is anywhere to be found, the
+    # projections' tables included.
+    wait_for(coffre.runner)
     haystack = database_dump(coffre) + blobs_dump(coffre)
-    for secret in [*(bytes(k) for k in victim_keys), *plaintexts]:
+    assert control_title.encode() not in haystack  # titles are sealed even while live
+    victim_text = [title.encode() for title in titles]
+    for secret in [*(bytes(k) for k in victim_keys), *plaintexts, *victim_text]:
         for form in forms(secret):
             assert form not in haystack
     # The copies stay shut to every data key the attacker could open anywhere.
