@@ -27,9 +27,9 @@ from domain.key_bytes import (
     DOCUMENT_SEALED_KEY_SIZE,
     SEALED_KEY_SIZE,
     DocumentSeal,
-    SealedText,
     b64,
     decode_key_bytes,
+    stored_text,
 )
 from domain.reads import decide_read, require_depositor
 from domain.records import Document, DocumentVersion
@@ -260,7 +260,7 @@ class DocumentCommands(SpaceState):
             document_key = self.__dict__.get("document_key")
             version = DocumentVersion(
                 number=self.version,
-                title=self.title if document_key is None else SealedText(document_key, self.title),
+                title=stored_text(self.title, document_key),
                 date=date.fromisoformat(self.date),
                 ciphertext=Ciphertext.from_stored(self.blob, self.size, self.sha256),
                 sealed_key=self.sealed_key,

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.key_bytes import SealedText, stored_text
 from domain.periods import Periods
 from domain.records import EmergencyAccess, Setting
 from domain.space_state import SpaceState
@@ -84,6 +86,7 @@ class EmergencyCommands(SpaceState):
         periods: Periods,
         actor: Actor,
         at: datetime,
+        seal: Callable[[str], SealedText] | None = None,
     ) -> EmergencyDecision:
         """A professional declares an emergency access (bris de glace, CSP L1111-17).
 
@@ -91,6 +94,9 @@ class EmergencyCommands(SpaceState):
         professional or when the patient forbade emergency access (in that order).
         The patient, their representatives and the attending physician are named on the
         event as the people to notify (CSP R1111-48).
+
+        ``seal`` seals the checked justification (the vault seals it to the space key,
+        so the space's shredding destroys it); without, it is recorded in clear.
         """
         require_aware(at, field="at")
         if actor.role is not Role.PROFESSIONAL:
@@ -103,6 +109,10 @@ class EmergencyCommands(SpaceState):
         self._require_open(at)
         if access_id in self.emergency:
             raise Conflict("an emergency access with this id exists")
+        recorded = {"justification": text}
+        if seal is not None:
+            sealed = seal(text)
+            recorded = {"justification": sealed.box, "text_key": sealed.key_id}
         refusal = self._emergency_refusal(actor)
         if refusal is not None:
             refused = {
@@ -110,17 +120,17 @@ class EmergencyCommands(SpaceState):
                 EmergencyRefusal.FORBIDDEN_BY_PATIENT: self.EmergencyAccessRefused,
             }[refusal]
             self.trigger_event(
-                refused, access_id=access_id, justification=text, actor=actor.to_dict(), at=at
+                refused, access_id=access_id, actor=actor.to_dict(), at=at, **recorded
             )
             return EmergencyDecision(refusal)
         self.trigger_event(
             self.EmergencyAccessInvoked,
             access_id=access_id,
-            justification=text,
             expires_at=at + periods.emergency,
             notify=self._emergency_recipients(at),
             actor=actor.to_dict(),
             at=at,
+            **recorded,
         )
         return EmergencyDecision()
 
@@ -153,12 +163,19 @@ class EmergencyCommands(SpaceState):
         notify: list[dict[str, Any]]
         actor: dict[str, Any]
         at: datetime
+        #: the key ``justification`` is sealed to (absent from events recorded before
+        #: justifications were sealed, whose justification is clear text)
+        text_key: str | None = None
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            _keep_earlier_shape(self.__dict__)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.emergency[self.access_id] = EmergencyAccess(
                 id=self.access_id,
                 professional=Actor.from_dict(self.actor),
-                justification=self.justification,
+                justification=stored_text(self.justification, self.text_key),
                 started_at=self.at,
                 expires_at=self.expires_at,
             )
@@ -170,6 +187,12 @@ class EmergencyCommands(SpaceState):
         justification: str
         actor: dict[str, Any]
         at: datetime
+        #: as on ``EmergencyAccessInvoked``
+        text_key: str | None = None
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            _keep_earlier_shape(self.__dict__)
 
         def apply(self, aggregate: Any) -> None:
             pass  # a record for the patient's log; it changes no state
@@ -180,3 +203,10 @@ class EmergencyCommands(SpaceState):
         A class of its own rather than a reason on ``EmergencyAccessRefused``: a field
         added to stored events would change their digests in the trail.
         """
+
+
+def _keep_earlier_shape(fields: dict[str, Any]) -> None:
+    # Without a key, the event holds exactly the fields earlier ones hold, so that its
+    # stored state and its trail digest are shaped as they always were.
+    if fields.get("text_key") is None:
+        fields.pop("text_key", None)

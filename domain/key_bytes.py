@@ -29,6 +29,28 @@ class SealedText:
     key_id: str
     box: str = field(repr=False)
 
+    def to_detail(self) -> dict[str, str]:
+        """The form views keep it in (a row's JSON detail), for the vault to open."""
+        return {"sealed_to": self.key_id, "box": self.box}
+
+    @classmethod
+    def from_detail(cls, value: object) -> SealedText | None:
+        """The sealed text ``value`` holds in a view's detail, or None for plain values."""
+        if isinstance(value, dict) and set(value) == {"sealed_to", "box"}:
+            return cls(str(value["sealed_to"]), str(value["box"]))
+        return None
+
+
+def stored_text(text: str, key_id: str | None) -> str | SealedText:
+    """An event's free-text field as recorded: sealed when the event names the key it
+    was sealed to (``key_id``), clear text in events recorded before sealing."""
+    return text if key_id is None else SealedText(key_id, text)
+
+
+def as_detail(text: str | SealedText) -> str | dict[str, str]:
+    """A recorded free text as views keep it: clear text, or sealed (``to_detail``)."""
+    return text if isinstance(text, str) else text.to_detail()
+
 
 @dataclass(frozen=True)
 class DocumentSeal:

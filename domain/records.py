@@ -184,7 +184,8 @@ class EmergencyAccess:
 
     id: UUID
     professional: Actor
-    justification: str
+    #: sealed to the space key (clear in accesses recorded before sealing)
+    justification: str | SealedText
     started_at: datetime
     expires_at: datetime
     ended_at: datetime | None = None

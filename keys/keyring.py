@@ -40,7 +40,7 @@ from wire.errors import (
     UnknownMasterKey,
 )
 
-__all__ = ["Keyring", "SpaceKey", "space_key_aad"]
+__all__ = ["Keyring", "SpaceKey", "seal_text", "space_key_aad"]
 
 #: key id prefixes: a space's key pair, a deposited version's own key pair
 SPACE_KEY_PREFIX = "spk_"
@@ -103,12 +103,6 @@ class Keyring:
             key.key_id, box.encrypt(sealed_key), b64(box.encrypt(title.encode("utf-8")))
         )
 
-    def seal_text(self, space_id: UUID, key_id: str, text: str) -> SealedText:
-        """Seal free text to a key of ``space_id`` (its space key, usually)."""
-        record = self._record(space_id, key_id)
-        box = SealedBox(PublicKey(record.public_key)).encrypt(text.encode("utf-8"))
-        return SealedText(key_id, b64(box))
-
     def open_texts(self, space_id: UUID, texts: Sequence[SealedText]) -> list[str | None]:
         """Open sealed texts of one space, in order; None where the key was destroyed.
 
@@ -157,25 +151,15 @@ class Keyring:
         """
         if not isinstance(reader_public_key, bytes) or len(reader_public_key) != _PUBLIC_KEY_SIZE:
             raise InvalidKey(f"a reader public key is exactly {_PUBLIC_KEY_SIZE} bytes")
+        wanted = [key_id] if document_key is None else [key_id, document_key]
+        records = self._store.get_many(wanted)  # one round trip for both keys
         if document_key is not None:
             # the outer seal first: once the document key is destroyed, nothing opens
-            box = SealedBox(self._secret(self._live(space_id, document_key)))
+            box = SealedBox(self._secret(_live(records, space_id, document_key)))
             sealed_data_key = _open(box, sealed_data_key)
-        secret = bytes(self._secret(self._live(space_id, key_id)))
+        secret = bytes(self._secret(_live(records, space_id, key_id)))
         data_key = unseal(sealed_data_key, secret)
         return seal(data_key, reader_public_key)
-
-    def _record(self, space_id: UUID, key_id: str) -> KeyRecord:
-        record = self._store.get(key_id)
-        if record.space_id != space_id:
-            raise UnknownKey(f"no key {key_id!r} in this space")
-        return record
-
-    def _live(self, space_id: UUID, key_id: str) -> KeyRecord:
-        record = self._record(space_id, key_id)
-        if record.wrapped is None:
-            raise KeyDestroyed(f"the key {key_id!r} of this space was destroyed")
-        return record
 
     def _secret(self, record: KeyRecord) -> PrivateKey:
         assert record.wrapped is not None  # callers check for destruction first
@@ -265,6 +249,22 @@ class Keyring:
         aad = space_key_aad(record.space_id, record.key_id)
         secret = master.unwrap(record.wrapped, aad)
         return Rewrap(record.key_id, record.wrapped.master_key_id, master.wrap(secret, aad))
+
+
+def seal_text(key_id: str, public_key: bytes, text: str) -> SealedText:
+    """Seal free text to the public half of the key ``key_id`` (no secret is needed,
+    so a command may seal while it holds its space); only :meth:`Keyring.open_texts`
+    opens it."""
+    return SealedText(key_id, b64(SealedBox(PublicKey(public_key)).encrypt(text.encode("utf-8"))))
+
+
+def _live(records: dict[str, KeyRecord], space_id: UUID, key_id: str) -> KeyRecord:
+    record = records.get(key_id)
+    if record is None or record.space_id != space_id:
+        raise UnknownKey(f"no key {key_id!r} in this space")
+    if record.wrapped is None:
+        raise KeyDestroyed(f"the key {key_id!r} of this space was destroyed")
+    return record
 
 
 def _open(box: SealedBox, sealed: bytes) -> bytes:

@@ -40,6 +40,7 @@ from uuid import UUID
 
 from domain.access import Access
 from domain.inbox import Inbox
+from domain.key_bytes import as_detail, stored_text
 from domain.reader import Reader
 from domain.space import Space
 from projections.access_log import known_document_clauses
@@ -159,7 +160,11 @@ class NotificationsProjection(Projection):
         elif isinstance(event, Space.AnnouncementNoticeSent):
             self._to_patient(batch, entry_id, event, "announcement_pending", event.actor, None)
         elif isinstance(event, Space.EmergencyAccessInvoked):
-            detail = {"justification": event.justification, "expires_at": str(event.expires_at)}
+            justification = stored_text(event.justification, event.text_key)
+            detail = {
+                "justification": as_detail(justification),
+                "expires_at": str(event.expires_at),
+            }
             for recipient in event.notify:
                 self._insert(
                     batch,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from domain.records import Setting
 from domain.values import Actor
-from vault.core import VaultCore
+from vault.core import VaultCore, open_texts
 from vault.grants import grant_summary
 from wire.dto import AccessRules, EmergencySummary, RepresentativeSummary
 from wire.errors import Forbidden
@@ -54,6 +54,8 @@ def access_rules(core: VaultCore, patient_id: str, actor: Actor) -> AccessRules:
     if not space.is_holder(actor, now):
         raise Forbidden("only the patient sees who may read their space")
     physician = space.attending_physician
+    emergencies = list(space.emergency_accesses.values())
+    justifications = open_texts(core, space.id, [e.justification for e in emergencies])
     return AccessRules(
         grants=[grant_summary(space, g, actor, now) for g in space.grants.values()],
         blocked=[
@@ -83,11 +85,11 @@ def access_rules(core: VaultCore, patient_id: str, actor: Actor) -> AccessRules:
                 access_id=e.id,
                 professional_id=e.professional.id,
                 professional_name=e.professional.name,
-                justification=e.justification,
+                justification=justification,
                 started_at=e.started_at,
                 expires_at=e.expires_at,
                 active=e.active(now),
             )
-            for e in space.emergency_accesses.values()
+            for e, justification in zip(emergencies, justifications, strict=True)
         ],
     )

@@ -232,17 +232,45 @@ def key_info(space: Space) -> SpaceKeyInfo:
     return SpaceKeyInfo(space.patient_id, space.id, space.key_id, space.public_key)
 
 
-def open_titles(keyring: Keyring, space_id: UUID, documents: Sequence[Document]) -> list[str]:
-    """The current titles of documents of one space, opened, in order.
+def open_texts(core: VaultCore, space_id: UUID, texts: Sequence[str | SealedText]) -> list[str]:
+    """Free texts of one space (titles, justifications) as recorded, opened, in order.
 
-    Titles are sealed to each version's document key (older deposits hold them in
-    clear); the server opens them for listings, as it holds the space's keys anyway.
-    A document whose key was destroyed (deleted, shredded) has an empty title.
+    Sealed texts are opened with one key-store query for all (texts recorded before
+    sealing are clear already); the server opens them for its answers, as it holds the
+    space's keys anyway. A text whose key was destroyed (a deleted document, a shredded
+    space) is empty: it is gone for good.
     """
-    titles = [document.current.title for document in documents]
-    sealed = [title for title in titles if isinstance(title, SealedText)]
-    opened = iter(keyring.open_texts(space_id, sealed) if sealed else ())
-    return [title if isinstance(title, str) else (next(opened) or "") for title in titles]
+    sealed = [text for text in texts if isinstance(text, SealedText)]
+    opened = iter(core.keyring.open_texts(space_id, sealed) if sealed else ())
+    return [text if isinstance(text, str) else (next(opened) or "") for text in texts]
+
+
+def open_titles(core: VaultCore, space_id: UUID, documents: Sequence[Document]) -> list[str]:
+    """The current titles of documents of one space, opened (``open_texts``), in order."""
+    return open_texts(core, space_id, [document.current.title for document in documents])
+
+
+def open_details(core: VaultCore, rows: Sequence[dict[str, Any]]) -> None:
+    """Open in place the sealed texts views keep in their rows' ``detail`` (an emergency
+    access's justification: ``SealedText.to_detail``), grouped by the row's space.
+
+    Only for rows the caller was already allowed to read (a page of their access log,
+    their notifications); a destroyed key leaves an empty text.
+    """
+    by_space: dict[UUID, list[tuple[dict[str, Any], str, SealedText]]] = {}
+    for row in rows:
+        detail = row.get("detail")
+        if not isinstance(detail, dict) or row.get("space_id") is None:
+            continue
+        for name, value in detail.items():
+            sealed = SealedText.from_detail(value)
+            if sealed is not None:
+                space_id = UUID(str(row["space_id"]))
+                by_space.setdefault(space_id, []).append((detail, name, sealed))
+    for space_id, found in by_space.items():
+        opened = open_texts(core, space_id, [sealed for _, _, sealed in found])
+        for (detail, name, _), text in zip(found, opened, strict=True):
+            detail[name] = text
 
 
 def summary(document: Document, title: str) -> DocumentSummary:

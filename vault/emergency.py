@@ -8,10 +8,13 @@ method).
 
 from __future__ import annotations
 
+import base64
+from functools import partial
 from uuid import uuid4
 
 from domain.emergency import REFUSAL_MESSAGES
 from domain.values import Actor
+from keys.keyring import seal_text
 from vault.core import VaultCore
 from wire.dto import EmergencyGranted
 from wire.errors import Refused
@@ -32,7 +35,13 @@ def invoke_emergency_access(
         patient_id,
         actor,
         lambda s, now: s.invoke_emergency_access(
-            access_id, justification, core.periods, actor, now
+            access_id,
+            justification,
+            core.periods,
+            actor,
+            now,
+            # sealed to the space key: shredding the space destroys it with the rest
+            seal=partial(seal_text, s.key_id, base64.b64decode(s.public_key)),
         ),
     )
     if decision.refusal is not None:

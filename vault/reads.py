@@ -32,7 +32,7 @@ def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSu
             for document in space.documents.values()
             if may_list(space, document, actor, now)
         ]
-        titles = open_titles(core.keyring, space.id, listed)
+        titles = open_titles(core, space.id, listed)
         return [summary(document, title) for document, title in zip(listed, titles, strict=True)]
 
 
@@ -87,7 +87,7 @@ def read(
         reader_key,
         document_key=version.document_key,
     )
-    document = summary(held, open_titles(core.keyring, space_id, [held])[0])
+    document = summary(held, open_titles(core, space_id, [held])[0])
     expires_at = now + core.content_ttl
     ticket = core.content_tickets.sign(
         {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
@@ -159,7 +159,7 @@ def log_titles(
             for document_id, document in space.documents.items()
             if document_id in wanted and not document.deleted
         ]
-        titles = open_titles(core.keyring, space.id, present)
+        titles = open_titles(core, space.id, present)
     return {document.id: title for document, title in zip(present, titles, strict=True)}
 
 

@@ -41,7 +41,7 @@ from vault import (
     reads,
     representatives,
 )
-from vault.core import COMMAND_ATTEMPTS, VaultCore
+from vault.core import COMMAND_ATTEMPTS, VaultCore, open_details
 from vault.documents import HEADER_PREFIX
 
 __all__ = ["COMMAND_ATTEMPTS", "HEADER_PREFIX", "Vault"]
@@ -82,6 +82,7 @@ class Vault(VaultCore):
     open_content = reads.open_content
     authorise_log = reads.authorise_log
     log_titles = reads.log_titles
+    open_details = open_details
     authorise_readers = reads.authorise_readers
 
     # -- grants and the care team ------------------------------------------------------

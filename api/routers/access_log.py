@@ -44,6 +44,7 @@ def read_access_log(
     # titles are sealed in the events: the vault opens those of this page's documents
     sealed = {UUID(str(row["document_id"])) for row in page.entries if _needs_title(row)}
     titles = vault.log_titles(patient_id, sealed) if sealed else {}
+    vault.open_details(page.entries)  # an emergency access's sealed justification
     entries = [
         LogEntry.from_row(
             {**row, "document_title": titles.get(UUID(str(row["document_id"])))}

@@ -33,6 +33,7 @@ class Acknowledgement(BaseModel):
 @router.get("", name="list_notifications")
 def list_notifications(
     views: FreshViewsDep,
+    vault: VaultDep,
     actor: CurrentActor,
     before: Annotated[Position | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -42,6 +43,7 @@ def list_notifications(
     page = views.notifications().page(
         actor.role.value, actor.id, before=before, limit=limit, unread_only=unread
     )
+    vault.open_details(page.notifications)  # an emergency access's sealed justification
     return NotificationPage(
         notifications=[NotificationPublic.from_row(row) for row in page.notifications],
         unread=page.unread,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import uuid
 from datetime import UTC, datetime
@@ -9,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from nacl.public import PrivateKey
 
-from keys.keyring import Keyring, space_key_aad
+from domain.key_bytes import SealedText
+from keys.keyring import Keyring, seal_text, space_key_aad
 from keys.keystore import KeyStore, MemoryKeyStore, Rewrap
 from keys.master import MasterKey, MasterKeys
 from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
@@ -252,3 +254,71 @@ def test_keys_under_a_forgotten_master_key_cannot_be_opened(store: KeyStore) -> 
             seal(DataKey.generate(), space_key.public_key),
             bytes(PrivateKey.generate().public_key),
         )
+
+
+# -- document keys and sealed text ----------------------------------------------------
+
+
+def test_a_deposit_seals_its_data_key_and_title_to_a_document_key_of_its_own(
+    keyring: Keyring, store: KeyStore, space: uuid.UUID
+) -> None:
+    space_key = keyring.create_space_key(space)
+    data_key = DataKey.generate()
+    sealed = seal(data_key, space_key.public_key)
+    deposit = keyring.seal_deposit(space, sealed, "IRM cérébrale — suspicion de SEP")
+    assert deposit.key_id.startswith("dok_") and store.get(deposit.key_id).space_id == space
+    assert len(deposit.sealed_key) == 128 and sealed not in deposit.sealed_key
+    reader = PrivateKey.generate()
+    # without the document key the space key alone opens nothing of it
+    with pytest.raises(DecryptionError):
+        keyring.reseal(space, space_key.key_id, deposit.sealed_key, bytes(reader.public_key))
+    released = keyring.reseal(
+        space,
+        space_key.key_id,
+        deposit.sealed_key,
+        bytes(reader.public_key),
+        document_key=deposit.key_id,
+    )
+    assert unseal(released, bytes(reader)) == data_key
+    title = SealedText(deposit.key_id, deposit.title)
+    other = seal_text(space_key.key_id, space_key.public_key, "Patient inconscient")
+    assert keyring.open_texts(space, [title, other, title]) == [
+        "IRM cérébrale — suspicion de SEP",
+        "Patient inconscient",
+        "IRM cérébrale — suspicion de SEP",
+    ]
+    # destroying the document key: the title reads as gone, the data key stays shut
+    keyring.destroy(deposit.key_id, AT)
+    assert keyring.open_texts(space, [title, other]) == [None, "Patient inconscient"]
+    with pytest.raises(KeyDestroyed):
+        keyring.reseal(
+            space,
+            space_key.key_id,
+            deposit.sealed_key,
+            bytes(reader.public_key),
+            document_key=deposit.key_id,
+        )
+
+
+def test_sealed_text_opens_only_in_its_space_and_unaltered(
+    keyring: Keyring, space: uuid.UUID
+) -> None:
+    space_key = keyring.create_space_key(space)
+    text = seal_text(space_key.key_id, space_key.public_key, "justification")
+    with pytest.raises(UnknownKey):
+        keyring.open_texts(uuid.uuid4(), [text])
+    with pytest.raises(UnknownKey):
+        keyring.open_texts(space, [SealedText("spk_missing", text.box)])
+    altered = bytearray(base64.b64decode(text.box))
+    altered[-1] ^= 1
+    with pytest.raises(DecryptionError):
+        keyring.open_texts(space, [SealedText(text.key_id, base64.b64encode(altered).decode())])
+
+
+def test_get_many_answers_the_keys_that_exist(keyring: Keyring, store: KeyStore) -> None:
+    spaces = [uuid.uuid4() for _ in range(3)]
+    made = [keyring.create_space_key(space).key_id for space in spaces]
+    found = store.get_many([*made, "spk_unknown"])
+    assert sorted(found) == sorted(made)
+    assert [found[key_id].space_id for key_id in made] == spaces
+    assert store.get_many([]) == {}

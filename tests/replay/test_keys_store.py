@@ -34,9 +34,10 @@ from coffre.keysources import LEGACY_TOKEN_KEY
 from domain.values import Actor
 from keys.master import MasterKeys
 from keys.sources import FileKeySource
+from projections.runner import wait_for
 from projections.trail_export import TrailQuery
 from tests.devices import enrol
-from tests.scenarios.conftest import Person, postgres_s3_settings, read
+from tests.scenarios.conftest import Person, deposit, postgres_s3_settings, read
 from vault.blobstore_s3 import S3BlobStore
 from vault.clock import ManualClock
 from vault.settings import Settings
@@ -244,3 +245,43 @@ def test_checkpoints_of_that_day_still_verify_and_the_trail_goes_on(
     assert verify_export(out.getvalue().splitlines(), new_key).entries == report.entries
     assert report.entries > expected["checkpoints"][-1]["size"]
     assert report.consistency_from == expected["checkpoints"][-1]["size"]
+
+
+def test_a_document_of_that_day_lists_deletes_and_lives_beside_sealed_ones(
+    legacy: Legacy, opened: Coffre
+) -> None:
+    """Deposits of that day hold a clear title and no document key: they are listed and
+    deleted as before (the blob goes, the log forgets the title), and a new deposit in
+    the same space gets a key of its own and a sealed title."""
+    expected = legacy.expected
+    document = next(
+        d for d in expected["documents"] if d["patient_id"] != expected["shredded_patient"]
+    )
+    patient = person(opened, expected, document["patient_id"])
+    old_id = UUID(document["id"])
+    space_id = opened.vault.space_key(patient.actor.id).space_id
+    old = opened.vault.repository.get(space_id).documents[old_id].current
+    assert old.document_key is None and isinstance(old.title, str)
+    titles = {
+        d.document_id: d.title for d in opened.vault.documents(patient.actor.id, patient.actor)
+    }
+    assert titles[old_id] == old.title
+    hospital = Actor(Role.SERVICE, "chu-replay", "CHU", organisation="CHU")
+    new_id = deposit(opened, patient.actor.id, b"new", hospital, title="Nouveau compte rendu")
+    new = opened.vault.repository.get(space_id).documents[new_id].current
+    assert new.document_key is not None and not isinstance(new.title, str)
+    opened.vault.delete_document(patient.actor.id, old_id, patient.actor)
+    assert old.ciphertext.blob not in set(opened.blobs.names())
+    wait_for(opened.runner)
+    # (its event keeps the clear title of that day: events are never rewritten)
+    kept = opened.access_log.store.query(
+        "SELECT document_id, title FROM access_log_documents WHERE space_id = %(s)s",
+        {"s": space_id},
+    )
+    titles_kept = {UUID(str(row["document_id"])): row["title"] for row in kept}
+    assert titles_kept[old_id] == "" and titles_kept[new_id] == ""
+    listed = {
+        d.document_id: d.title for d in opened.vault.documents(patient.actor.id, patient.actor)
+    }
+    assert listed[new_id] == "Nouveau compte rendu" and old_id not in listed
+    assert read(opened, patient.actor.id, new_id, patient) == b"new"

@@ -25,8 +25,9 @@ from tests.rules.test_shredding import (
 )
 from tests.scenarios.conftest import Cast, deposit, read
 from tests.scenarios.test_confidentiality import blobs_dump, database_dump, forms
+from vault.scheduler import Scheduler
 from wire.envelope import DataKey, decrypt
-from wire.errors import DecryptionError, UnknownDocument
+from wire.errors import DecryptionError, Unavailable, UnknownDocument
 
 
 def test_a_deleted_document_opens_for_nobody_while_its_sibling_still_opens(
@@ -96,3 +97,29 @@ def test_a_deleted_document_opens_for_nobody_while_its_sibling_still_opens(
                 assert form not in haystack, f"a title is in the {where}"
     # (the scan sees text: the documents' types are there)
     assert b"lab_result" in haystacks["database"]
+
+
+def test_a_deletion_cut_short_is_finished_by_the_scheduler(
+    coffre: Coffre, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = cast.patient.actor
+    document_id = deposit(coffre, patient.id, b"gone", cast.hospital, title="Sérologie VIH")
+    space_id = coffre.vault.space_key(patient.id).space_id
+    version = coffre.vault.repository.get(space_id).documents[document_id].current
+    assert version.document_key is not None
+
+    def down(name: str) -> None:
+        raise Unavailable("the key store is down")
+
+    # The deletion is recorded, then the key store fails before anything is destroyed.
+    with monkeypatch.context() as patch:
+        patch.setattr(coffre.keyring, "destroy", lambda key_id, at: down(key_id))
+        with pytest.raises(Unavailable):
+            coffre.vault.delete_document(patient.id, document_id, patient)
+    assert coffre.keyring._store.get(version.document_key).wrapped is not None
+    # A scheduler started afterwards (a new process) follows the deletion and finishes it.
+    Scheduler(coffre.vault).run_once()
+    assert coffre.keyring._store.get(version.document_key).destroyed
+    assert version.ciphertext.blob not in set(coffre.blobs.names())
+    with pytest.raises(UnknownDocument):
+        coffre.vault.read(patient.id, document_id, patient, cast.patient.key_id)

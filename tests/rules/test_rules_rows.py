@@ -625,6 +625,9 @@ def test_emergency_row_2_time_limited_justified_recorded_and_notified(
     entries = log(coffre, me, actor_id=samu.actor.id)
     declared = next(e for e in entries if e["action"] == "emergency_access")
     assert declared["how"] == "emergency"
+    # kept sealed to the space key; the vault opens it for the patient's log
+    assert declared["detail"]["justification"] != "Inconscient, allergies inconnues"
+    coffre.vault.open_details([declared])
     assert declared["detail"]["justification"] == "Inconscient, allergies inconnues"
     assert ("read", "emergency", "allowed") in [
         (e["action"], e["how"], e["outcome"]) for e in entries

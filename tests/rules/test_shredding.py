@@ -11,11 +11,13 @@ shredded shows that the same attack does open live data, so the test can fail.
 from __future__ import annotations
 
 import base64
+import logging
 import sqlite3
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
@@ -24,7 +26,7 @@ from domain.values import Actor, patient_id_from_number
 from keys.keyring import space_key_aad
 from keys.master import WrappedSecret
 from projections.runner import wait_for
-from tests.scenarios.conftest import deposit
+from tests.scenarios.conftest import Cast, deposit
 from tests.scenarios.test_confidentiality import blobs_dump, database_dump, forms
 from vault.clock import ManualClock
 from wire.envelope import DataKey, decrypt, unseal
@@ -197,3 +199,51 @@ def _opens(ciphertext: bytes, key: DataKey) -> bool:
     except DecryptionError:
         return False
     return True
+
+
+def test_an_emergency_justification_is_sealed_and_goes_with_the_space(
+    coffre: Coffre,
+    cast: Cast,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    patient = cast.patient.actor
+    justification = f"Patient inconscient, suspicion d'AVC {uuid4().hex}"
+    coffre.vault.invoke_emergency_access(patient.id, justification, cast.doctor.actor)
+    wait_for(coffre.runner)
+    # The patient is shown it in clear: their rules, their log, their notifications.
+    (access,) = coffre.vault.access_rules(patient.id, patient).emergency_accesses
+    assert access.justification == justification
+    space_id = coffre.vault.authorise_log(patient.id, patient)
+    (entry,) = [
+        e for e in coffre.access_log.page(space_id).entries if e["action"] == "emergency_access"
+    ]
+    coffre.vault.open_details([entry])
+    assert entry["detail"]["justification"] == justification
+    notices = coffre.notifications.page("patient", patient.id).notifications
+    (notice,) = [n for n in notices if n["kind"] == "emergency_access"]
+    coffre.vault.open_details([notice])
+    assert notice["detail"]["justification"] == justification
+
+    def nowhere() -> None:
+        haystack = (
+            database_dump(coffre)
+            + blobs_dump(coffre)
+            + (caplog.text + "".join(capfd.readouterr())).encode()
+        )
+        assert b"lab_result" in haystack or b"provision" in haystack  # the scan sees text
+        for form in forms(justification.encode()):
+            assert form not in haystack
+
+    # Stored sealed to the space key: in no row, event, file or log line...
+    nowhere()
+    # ...and after the space's shredding, nothing opens it any more.
+    assert coffre.vault.close_space(patient.id, patient, express_deletion=True).status == "deleted"
+    wait_for(coffre.runner)
+    nowhere()
+    secrets = recovered_secrets(coffre)
+    for event in every_event(coffre):
+        if type(event).__name__ == "EmergencyAccessInvoked":
+            assert event.text_key == coffre.vault.repository.get(space_id).shredded_keys[0]
+            assert opened_boxes(base64.b64decode(event.justification), secrets) == []
