@@ -305,6 +305,8 @@ def test_sealed_text_opens_only_in_its_space_and_unaltered(
 ) -> None:
     space_key = keyring.create_space_key(space)
     text = seal_text(space_key.key_id, space_key.public_key, "justification")
+    assert keyring.open_texts(space, [text]) == ["justification"]
+    # (opened once, it is remembered for its space only)
     with pytest.raises(UnknownKey):
         keyring.open_texts(uuid.uuid4(), [text])
     with pytest.raises(UnknownKey):
