@@ -1,6 +1,10 @@
-"""Documents of a space: the key depositors seal to, upload of a ciphertext, deposit
-(or a new version, with its confidentiality codes), deletion. Use cases in
-``vault.documents``; listing and reading are in ``api.routers.reads``."""
+"""Documents of a space: the key depositors seal to, upload of a ciphertext (relayed
+through the API, or direct to S3 by presigned multipart upload), deposit (or a new
+version, with its confidentiality codes), deletion. Use cases in ``vault.documents``
+and ``vault.uploads``; listing and reading are in ``api.routers.reads``.
+
+The relay upload stays for the files backend and as the fallback: a 409
+``direct-upload-unavailable`` from the direct routes says to use it."""
 
 from __future__ import annotations
 
@@ -18,6 +22,13 @@ from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
 from api.middleware import CLOSE
 from api.models import DepositCreate, DepositCreated, SpaceKey, Upload, Uuid
 from api.routers.common import PatientId, problem_responses
+from api.uploads_models import (
+    DirectUploadCompletion,
+    DirectUploadIn,
+    DirectUploadOut,
+    DirectUploadRef,
+    PartUrl,
+)
 from domain.confidentiality import Confidentiality
 from wire.errors import Unavailable
 
@@ -224,4 +235,76 @@ def delete_document(
 ) -> Response:
     """The patient deletes a document; its history stays, its content is unreadable."""
     vault.delete_document(patient_id, document_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- direct uploads (vault.uploads): the bytes go straight to S3, not through here --
+
+
+@router.post(
+    "/direct-uploads",
+    tags=_DOCUMENTS,
+    name="start_direct_upload",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **problem_responses(503),
+        409: {
+            **problem_responses(409)[409],
+            "description": "direct-upload-unavailable (upload through POST .../uploads), "
+            "or the space is not open",
+        },
+    },
+)
+def start_direct_upload(
+    patient_id: PatientId, body: DirectUploadIn, vault: VaultDep, actor: DepositorActor
+) -> DirectUploadOut:
+    """Begin a direct upload of a ciphertext of ``size`` bytes (at most the vault's
+    maximum document size): one presigned URL per part, every part but the last of
+    exactly ``part_size`` bytes, all valid until ``expires_at``."""
+    started = vault.start_direct_upload(patient_id, body.size, actor)
+    return DirectUploadOut(
+        upload=started.ticket,
+        blob=started.blob,
+        size=started.size,
+        part_size=started.part_size,
+        parts=[PartUrl(number=number, url=url) for number, url in enumerate(started.part_urls, 1)],
+        expires_at=started.expires_at,
+    )
+
+
+@router.post(
+    "/direct-uploads/complete",
+    tags=_DOCUMENTS,
+    name="complete_direct_upload",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 503),
+)
+def complete_direct_upload(
+    patient_id: PatientId, body: DirectUploadCompletion, vault: VaultDep, actor: DepositorActor
+) -> Upload:
+    """Complete a direct upload once every part was sent; the vault checks the parts'
+    sizes, the stored object's size and its envelope header, and answers the receipt
+    the deposit names. A refused upload is removed (422)."""
+    receipt = vault.complete_direct_upload(patient_id, body.upload, body.sha256, actor)
+    return Upload(
+        blob=receipt.blob,
+        size=receipt.size,
+        sha256=receipt.sha256,
+        receipt=receipt.ticket,
+        expires_at=receipt.expires_at,
+    )
+
+
+@router.post(
+    "/direct-uploads/abort",
+    tags=_DOCUMENTS,
+    name="abort_direct_upload",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400, 503),
+)
+def abort_direct_upload(
+    patient_id: PatientId, body: DirectUploadRef, vault: VaultDep, actor: DepositorActor
+) -> Response:
+    """Abandon a direct upload: its parts (and its object, if completed) are removed."""
+    vault.abort_direct_upload(patient_id, body.upload, actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
