@@ -173,12 +173,15 @@ def complete_direct_upload(
 
 
 def abort_direct_upload(core: VaultCore, patient_id: str, ticket: str, actor: Actor) -> None:
-    """Abandon a direct upload: its parts are discarded, and its object if it was
-    completed (a receipt already given for it then names nothing). Idempotent."""
+    """Abandon a direct upload: its parts are discarded. Idempotent.
+
+    An upload already completed is left alone: its object may be deposited by now,
+    and a depositor may not remove a document's content (only the patient deletes);
+    never deposited, it is an orphan the collector removes.
+    """
     direct = _direct(core)
     payload = _ticket(core, patient_id, ticket, actor)
     direct.abort(payload["blob"], payload["upload"])
-    core.blobs.delete(payload["blob"])
 
 
 def _who(actor: Actor) -> str:
@@ -218,15 +221,17 @@ def _stored(core: VaultCore, blob: str) -> bool:
 
 def _check_object(core: VaultCore, direct: DirectUploads, blob: str, size: int) -> None:
     # The completed object, as the store holds it: the announced size (which start
-    # bounded by max_document_size) and an envelope's first bytes. On failure it goes.
-    try:
-        if core.blobs.size(blob) != size:
-            raise InvalidInput("the stored object is not of the announced size", field="parts")
-        if direct.head(blob, len(HEADER_PREFIX)) != HEADER_PREFIX:
-            raise InvalidInput("the body is not a Coffre envelope", field="body")
-    except CoffreError:
+    # bounded by max_document_size) and an envelope's first bytes. What fails them goes
+    # (it never had a receipt); a store failure leaves it (a completion retried after
+    # its deposit must not remove a document's content), for the orphan collector.
+    refusal: InvalidInput | None = None
+    if core.blobs.size(blob) != size:
+        refusal = InvalidInput("the stored object is not of the announced size", field="parts")
+    elif direct.head(blob, len(HEADER_PREFIX)) != HEADER_PREFIX:
+        refusal = InvalidInput("the body is not a Coffre envelope", field="body")
+    if refusal is not None:
         _best_effort(lambda: core.blobs.delete(blob))
-        raise
+        raise refusal
 
 
 def _best_effort(removal: Callable[[], None]) -> None:

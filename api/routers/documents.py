@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import anyio.from_thread
@@ -30,6 +30,7 @@ from api.uploads_models import (
     PartUrl,
 )
 from domain.confidentiality import Confidentiality
+from wire.dto import UploadReceipt
 from wire.errors import Unavailable
 
 # Tags per route: the operation ids (``<tag>-<name>``) predate this module and stay.
@@ -166,6 +167,11 @@ async def upload_ciphertext(
         receipt = await anyio.to_thread.run_sync(
             vault.upload, patient_id, chunks, actor, limiter=slots.threads
         )
+    return _upload_answer(receipt)
+
+
+def _upload_answer(receipt: UploadReceipt) -> Upload:
+    # What a relayed and a direct upload both answer: the receipt the deposit names.
     return Upload(
         blob=receipt.blob,
         size=receipt.size,
@@ -272,12 +278,15 @@ def start_direct_upload(
     )
 
 
+#: what the routes on a begun upload share: a forged or expired ticket is a 400
+_ON_UPLOAD: dict[str, Any] = {"tags": _DOCUMENTS, "responses": problem_responses(400, 503)}
+
+
 @router.post(
     "/direct-uploads/complete",
-    tags=_DOCUMENTS,
     name="complete_direct_upload",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(400, 503),
+    **_ON_UPLOAD,
 )
 def complete_direct_upload(
     patient_id: PatientId, body: DirectUploadCompletion, vault: VaultDep, actor: DepositorActor
@@ -285,26 +294,19 @@ def complete_direct_upload(
     """Complete a direct upload once every part was sent; the vault checks the parts'
     sizes, the stored object's size and its envelope header, and answers the receipt
     the deposit names. A refused upload is removed (422)."""
-    receipt = vault.complete_direct_upload(patient_id, body.upload, body.sha256, actor)
-    return Upload(
-        blob=receipt.blob,
-        size=receipt.size,
-        sha256=receipt.sha256,
-        receipt=receipt.ticket,
-        expires_at=receipt.expires_at,
-    )
+    return _upload_answer(vault.complete_direct_upload(patient_id, body.upload, body.sha256, actor))
 
 
 @router.post(
     "/direct-uploads/abort",
-    tags=_DOCUMENTS,
     name="abort_direct_upload",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(400, 503),
+    **_ON_UPLOAD,
 )
 def abort_direct_upload(
     patient_id: PatientId, body: DirectUploadRef, vault: VaultDep, actor: DepositorActor
 ) -> Response:
-    """Abandon a direct upload: its parts (and its object, if completed) are removed."""
+    """Abandon a direct upload: its parts are removed. A completed upload is left
+    alone (it may be deposited by now); never deposited, it is collected as an orphan."""
     vault.abort_direct_upload(patient_id, body.upload, actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

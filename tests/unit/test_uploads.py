@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import date, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -95,25 +96,29 @@ def send(direct: FakeDirect, started: DirectUpload, data: bytes) -> None:
         direct.put(url, data[(number - 1) * PART : number * PART])
 
 
-def test_a_direct_upload_gives_the_receipt_a_deposit_accepts(
-    world: World, direct: FakeDirect
-) -> None:
+def deposited(world: World, direct: FakeDirect, plaintext: bytes) -> tuple[DirectUpload, UUID]:
+    """Encrypt, upload directly and deposit ``plaintext``; the upload and the document."""
     key = DataKey.generate()
-    data = b"".join(encrypt([b"x" * 3000], key, chunk_size=512))
+    data = b"".join(encrypt([plaintext], key, chunk_size=512))
     started = world.vault.start_direct_upload(world.pid, len(data), HOSPITAL)
     assert started.part_size == PART
     assert len(started.part_urls) == -(-len(data) // PART)
     send(direct, started, data)
     digest = hashlib.sha256(data).hexdigest()
-
     receipt = world.vault.complete_direct_upload(world.pid, started.ticket, digest, HOSPITAL)
-
     assert (receipt.size, receipt.sha256) == (len(data), digest)
     assert receipt.expires_at == started.expires_at  # never later than the upload's own
     sealed = seal(key, base64.b64decode(world.vault.space_key(world.pid).public_key))
     metadata = DocumentMetadata(DocumentType.LAB_RESULT, "Bilan", date(2026, 10, 30))
     made = world.vault.deposit(world.pid, receipt.ticket, metadata, sealed, HOSPITAL)
-    assert world.read(made.document_id, world.patient) == b"x" * 3000
+    return started, made.document_id
+
+
+def test_a_direct_upload_gives_the_receipt_a_deposit_accepts(
+    world: World, direct: FakeDirect
+) -> None:
+    _, document_id = deposited(world, direct, b"x" * 3000)
+    assert world.read(document_id, world.patient) == b"x" * 3000
     assert direct.uploads == {}
 
 
@@ -214,6 +219,17 @@ def test_an_aborted_upload_leaves_nothing(world: World, direct: FakeDirect) -> N
     world.vault.abort_direct_upload(world.pid, started.ticket, HOSPITAL)  # idempotent
     assert direct.uploads == {}
     assert list(world.vault.blobs.names()) == []
+
+
+def test_aborting_a_completed_upload_never_removes_a_document(
+    world: World, direct: FakeDirect
+) -> None:
+    # A depositor may not remove a document's content: only the patient deletes.
+    started, document_id = deposited(world, direct, b"y" * 2000)
+
+    world.vault.abort_direct_upload(world.pid, started.ticket, HOSPITAL)
+
+    assert world.read(document_id, world.patient) == b"y" * 2000
 
 
 def test_a_store_without_direct_uploads_says_so(world: World) -> None:
