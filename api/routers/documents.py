@@ -278,8 +278,9 @@ def start_direct_upload(
     )
 
 
-#: what the routes on a begun upload share: a forged or expired ticket is a 400
-_ON_UPLOAD: dict[str, Any] = {"tags": _DOCUMENTS, "responses": problem_responses(400, 503)}
+#: what the routes on a begun upload share: a forged or expired ticket is a 400, no
+#: direct uploads here a 409
+_ON_UPLOAD: dict[str, Any] = {"tags": _DOCUMENTS, "responses": problem_responses(400, 409, 503)}
 
 
 @router.post(
