@@ -87,6 +87,11 @@ class UploadMethods(Transport):
                 raise
             self.direct_uploads = False  # an older server, without the route
             return None
+        except CoffreError as error:
+            if getattr(error, "status", None) != 405:  # a route that takes no POST
+                raise
+            self.direct_uploads = False
+            return None
 
     def _send_direct(
         self,

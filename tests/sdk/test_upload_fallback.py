@@ -72,3 +72,29 @@ def test_the_direct_route_says_why_it_refuses(
     client = connect(HOSPITAL)
     with pytest.raises(DirectUploadUnavailable):
         client._request("POST", f"/v1/spaces/{space}/direct-uploads", json={"size": 1000})
+
+
+class OlderServer(Paths):
+    """A server from before direct uploads: no such route."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/direct-uploads"):
+            self.seen.append("POST direct-uploads")
+            problem = {"type": "https://coffre.invalid/problems/not-found", "status": 404}
+            return httpx.Response(404, json=problem)
+        return super().handle_request(request)
+
+
+def test_a_server_without_the_route_is_relayed_to(
+    coffre: Coffre, transport: InProcessTransport, space: str
+) -> None:
+    older = OlderServer(transport)
+    token = coffre.tokens.mint(HOSPITAL, timedelta(minutes=10))
+    with CoffreClient(BASE_URL, token, transport=older) as client:
+        _deposit(client, space, b"first")
+        _deposit(client, space, b"second")
+    assert [p for p in older.seen if "upload" in p] == [
+        "POST direct-uploads",
+        "POST uploads",
+        "POST uploads",
+    ]
