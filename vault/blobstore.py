@@ -195,9 +195,9 @@ class DirectUploads(ABC):
         """Discard the upload and its parts; does nothing if there is none (idempotent)."""
 
     @abstractmethod
-    def head(self, name: str, length: int) -> bytes:
-        """The first ``length`` bytes of the blob (fewer if it is shorter), by a ranged
-        read; raises BlobNotFound."""
+    def head(self, name: str, length: int) -> tuple[bytes, int]:
+        """The first ``length`` bytes of the blob (fewer if it is shorter) and its whole
+        size, by one ranged read; raises BlobNotFound."""
 
 
 class BlobStore(ABC):

@@ -11,6 +11,7 @@ against Ceph RGW by the tests.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from minio.datatypes import Part
@@ -27,6 +28,9 @@ DIRECT_PART_SIZE = 16 * MIB
 
 # What S3 answers for an upload that is no more (RGW says NoSuchKey once it completed).
 _NO_UPLOAD = {"NoSuchUpload", "NoSuchKey"}
+
+# "bytes 0-6/12345": the object's whole size after the slash
+_RANGE_TOTAL = re.compile(r"/(\d+)\s*$")
 
 # ListParts answers at most 1,000 parts a page: an upload stays within one page.
 _MAX_PARTS = 1000
@@ -106,13 +110,17 @@ class S3DirectUploads(DirectUploads):
                 if exc.code not in _NO_UPLOAD:
                     raise
 
-    def head(self, name: str, length: int) -> bytes:
-        """A ranged GET of the first ``length`` bytes."""
+    def head(self, name: str, length: int) -> tuple[bytes, int]:
+        """A ranged GET of the first ``length`` bytes; the size is the total its
+        ``Content-Range`` names (one request, where a HEAD would be a second)."""
         check_name(name)
         with _translated("get", name):
             response = self._store._client.get_object(self._store.bucket, name, 0, length)
             try:
-                return bytes(response.read(length))
+                first = bytes(response.read(length))
+                whole = _RANGE_TOTAL.search(response.headers.get("Content-Range") or "")
             finally:
                 response.close()
                 response.release_conn()
+        # No Content-Range: the store sent the whole object, so it is what we read.
+        return first, int(whole.group(1)) if whole else len(first)

@@ -12,10 +12,10 @@ Three steps, each a function over a ``vault.core.VaultCore``:
 2. The client PUTs the parts to the URLs; the vault sees none of the bytes.
 3. ``complete_direct_upload``: the vault lists the parts itself (never trusting the
    client's list), checks their layout against the announced size, completes the
-   upload, then checks the stored object: its size (HEAD) and its first bytes (a ranged
-   GET: ``MAGIC`` + ``VERSION`` of ``wire.envelope``). Only then does it sign a receipt,
-   carrying the SHA-256 *the depositor declares*. Whatever fails a check is aborted or
-   deleted before the error is raised.
+   upload, then checks the stored object with one ranged GET: its first bytes
+   (``MAGIC`` + ``VERSION`` of ``wire.envelope``) and its size (``Content-Range``).
+   Only then does it sign a receipt, carrying the SHA-256 *the depositor declares*.
+   Whatever fails a check is aborted or deleted before the error is raised.
 
 What the vault trusts (docs/architecture.md, "Direct uploads"): the SHA-256. Computing
 it would mean reading the whole object back through the API, which is what direct
@@ -224,10 +224,11 @@ def _check_object(core: VaultCore, direct: DirectUploads, blob: str, size: int) 
     # bounded by max_document_size) and an envelope's first bytes. What fails them goes
     # (it never had a receipt); a store failure leaves it (a completion retried after
     # its deposit must not remove a document's content), for the orphan collector.
+    first, stored = direct.head(blob, len(HEADER_PREFIX))
     refusal: InvalidInput | None = None
-    if core.blobs.size(blob) != size:
+    if stored != size:
         refusal = InvalidInput("the stored object is not of the announced size", field="parts")
-    elif direct.head(blob, len(HEADER_PREFIX)) != HEADER_PREFIX:
+    elif first != HEADER_PREFIX:
         refusal = InvalidInput("the body is not a Coffre envelope", field="body")
     if refusal is not None:
         _best_effort(lambda: core.blobs.delete(blob))

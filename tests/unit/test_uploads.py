@@ -72,8 +72,9 @@ class FakeDirect(DirectUploads):
     def abort(self, name: str, upload_id: str) -> None:
         self.uploads.pop((name, upload_id), None)
 
-    def head(self, name: str, length: int) -> bytes:
-        return self.store._get(name)[:length]
+    def head(self, name: str, length: int) -> tuple[bytes, int]:
+        whole = self.store._get(name)
+        return whole[:length], len(whole)
 
 
 @pytest.fixture
