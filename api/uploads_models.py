@@ -9,7 +9,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from api.models import TICKET_MAX, RequestModel, ResponseModel
+from api.models import TICKET_MAX, RequestModel, ResponseModel, SpaceKey
 
 
 class DirectUploadIn(RequestModel):
@@ -34,6 +34,7 @@ class DirectUploadOut(ResponseModel):
     part_size: int
     parts: list[PartUrl]
     expires_at: dt.datetime
+    space_key: SpaceKey = Field(description="the key to seal the data key to, as .../key")
 
 
 class DirectUploadCompletion(RequestModel):

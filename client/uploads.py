@@ -1,11 +1,12 @@
 """Uploading a deposit's ciphertext: straight to the blob store when the server offers
 it, else through the API (``api.routers.documents``, ``vault.uploads``).
 
-Direct: the SDK announces the ciphertext's size, receives one presigned URL per part
-(every part but the last of the server's ``part_size``), PUTs each part to S3 as it is
-encrypted, then asks the server to complete the upload with the SHA-256 it computed on
-the way. The server checks the parts, the size and the envelope header, and answers
-the same receipt as the relay. Memory stays at one envelope record whatever the size.
+Direct: the SDK announces the ciphertext's size, receives the space's key and one
+presigned URL per part (every part but the last of the server's ``part_size``), PUTs
+each part to S3 as it is encrypted, then asks the server to complete the upload with
+the SHA-256 it computed on the way. The server checks the parts, the size and the
+envelope header, and answers the same receipt as the relay. Memory stays at one
+envelope record whatever the size.
 
 The relay (one streamed POST to the API) is used when the source's size is unknown
 (an iterable of bytes), when the server answers ``direct-upload-unavailable`` (the
@@ -24,8 +25,9 @@ from typing import Any
 import httpx
 
 from client.io import space_path
-from client.shapes import Meter, Progress
+from client.shapes import Meter, Progress, parse_space_key
 from client.transport import Transport
+from wire.dto import SpaceKeyInfo
 from wire.envelope import DataKey, ciphertext_size, encrypt
 from wire.errors import (
     CoffreError,
@@ -54,24 +56,29 @@ class UploadMethods(Transport):
         size: int | None,
         data_key: DataKey,
         progress: Progress | None,
-    ) -> tuple[dict[str, Any], Meter]:
+    ) -> tuple[dict[str, Any], Meter, SpaceKeyInfo]:
         """Encrypt ``pieces`` (``size`` plaintext bytes, if known) under ``data_key`` and
-        upload the ciphertext; returns the server's upload answer and the meter that
-        counted and hashed what was sent."""
+        upload the ciphertext; returns the server's upload answer, the meter that
+        counted and hashed what was sent, and the space's key (to seal ``data_key`` to).
+        """
         total = None if size is None else ciphertext_size(size)
         meter = Meter(progress, total)
         if total is not None and self.direct_uploads:
             started = self._start_direct(patient_id, total)
             if started is not None:
+                space = parse_space_key(started["space_key"])
                 chunks = meter.wrap(encrypt(pieces, data_key))
-                return self._send_direct(patient_id, started, chunks, total, meter), meter
+                return self._send_direct(patient_id, started, chunks, total, meter), meter, space
+        # The key first, as before direct uploads: a caller who may not deposit learns it
+        # before sending a byte.
+        space = parse_space_key(self._request("GET", f"{space_path(patient_id)}/key"))
         upload = self._request(
             "POST",
             f"{space_path(patient_id)}/uploads",
             content=meter.wrap(encrypt(pieces, data_key)),  # a generator: chunked upload
             headers={"Content-Type": "application/octet-stream"},
         )
-        return upload, meter
+        return upload, meter, space
 
     def _start_direct(self, patient_id: str, total: int) -> dict[str, Any] | None:
         # None: this server takes no direct uploads (say so once, then relay).

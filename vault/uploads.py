@@ -8,7 +8,8 @@ Three steps, each a function over a ``vault.core.VaultCore``:
    size (at most ``max_document_size``); the vault begins a multipart upload under a
    fresh blob name and answers one presigned URL per part, every part but the last of
    the store's fixed ``part_size``, and a signed *upload ticket* binding the upload to
-   the space, the depositor, the size and a deadline (``upload_ttl``).
+   the space, the depositor, the size and a deadline (``upload_ttl``), with the space's
+   public key (so the depositor needs no call of its own for it).
 2. The client PUTs the parts to the URLs; the vault sees none of the bytes.
 3. ``complete_direct_upload``: the vault lists the parts itself (never trusting the
    client's list), checks their layout against the announced size, completes the
@@ -49,9 +50,9 @@ import structlog
 from domain.space import Space
 from domain.values import Actor
 from vault.blobstore import DirectUploads, UploadedPart, is_valid_name, new_name
-from vault.core import VaultCore
+from vault.core import VaultCore, key_info
 from vault.documents import HEADER_PREFIX
-from wire.dto import UploadReceipt
+from wire.dto import SpaceKeyInfo, UploadReceipt
 from wire.errors import (
     CoffreError,
     Conflict,
@@ -77,6 +78,9 @@ class DirectUpload:
     part_size: int
     part_urls: tuple[str, ...]  # part n (1-based) goes to part_urls[n - 1]
     expires_at: datetime
+    #: the key the depositor seals the data key to (what ``space_key`` answers): the
+    #: SDK then needs no call of its own for it
+    space_key: SpaceKeyInfo
 
 
 def _direct(core: VaultCore) -> DirectUploads:
@@ -107,6 +111,7 @@ def start_direct_upload(core: VaultCore, patient_id: str, size: int, actor: Acto
         if not space.is_open(core.clock.now()):
             raise Conflict("the space is not open")  # before beginning an upload for nothing
         space_id = space.id
+        public = key_info(space)
     blob = new_name()
     upload_id = direct.start(blob)
     now = core.clock.now()
@@ -126,7 +131,7 @@ def start_direct_upload(core: VaultCore, patient_id: str, size: int, actor: Acto
         expires_at,
     )
     log.info("direct_upload_started", parts=parts)
-    return DirectUpload(ticket, blob, size, direct.part_size, urls, expires_at)
+    return DirectUpload(ticket, blob, size, direct.part_size, urls, expires_at, public)
 
 
 def complete_direct_upload(

@@ -275,6 +275,7 @@ def start_direct_upload(
         part_size=started.part_size,
         parts=[PartUrl(number=number, url=url) for number, url in enumerate(started.part_urls, 1)],
         expires_at=started.expires_at,
+        space_key=SpaceKey.model_validate(started.space_key),
     )
 
 
