@@ -94,6 +94,9 @@ def _prepare_schema(env: BenchEnv, dbname: str) -> None:
 class _NoBlobs:
     """A blob store that is never used: datasets hold no documents' content."""
 
+    #: no direct uploads either (read by the blob collector ``build`` makes)
+    direct = None
+
     def __getattr__(self, name: str) -> Any:
         raise RuntimeError(f"the dataset builder does not store blobs ({name})")
 

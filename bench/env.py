@@ -4,6 +4,8 @@
 user=postgres``) is a libpq conninfo of a server we may create databases on.
 ``COFFRE_BENCH_S3_*`` (else ``COFFRE_TEST_S3_*``, else the file ``scripts/s3-server``
 writes in ``.test-services/s3/env``) gives the S3 endpoint and credentials.
+``COFFRE_BENCH_RELAY`` (any value) serves with direct uploads off, so deposits are
+relayed through the API as before issue 12.
 """
 
 from __future__ import annotations
@@ -233,6 +235,10 @@ class BenchEnv:
         }
         if pg.get("password"):
             env["COFFRE_PG_PASSWORD"] = pg["password"]
+        if os.environ.get("COFFRE_BENCH_RELAY"):
+            # Every upload relayed through the API, as before direct uploads (rows 1, 11):
+            # to compare the two paths on the same code.
+            env["COFFRE_S3_DIRECT_UPLOADS"] = "false"
         env.update(extra)
         return env
 

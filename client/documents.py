@@ -8,7 +8,8 @@ stream), delete (``api.routers.documents``, ``vault.documents``).
                                               title="Bilan sanguin", date=date.today())
 
 The server never sees a plaintext document or a bare data key: ``deposit`` encrypts as
-a stream into a chunked upload and seals the data key to the space's public key.
+a stream, uploads the ciphertext (straight to S3 when the server offers it, else through
+the API: ``client.uploads``) and seals the data key to the space's public key.
 Memory stays flat at any size.
 """
 
@@ -22,17 +23,17 @@ from uuid import UUID
 
 from client.feeding import SourceIdLike, as_source_id, retrying
 from client.io import as_uuid, document_path, space_path
-from client.shapes import Meter, Progress, Source, as_date, open_source, parse_space_key
-from client.transport import Transport
+from client.shapes import Progress, Source, as_date, open_source, parse_space_key
+from client.uploads import UploadMethods
 from wire.dto import SpaceKeyInfo
-from wire.envelope import DataKey, ciphertext_size, encrypt, seal
+from wire.envelope import DataKey, seal
 from wire.errors import IntegrityFailure
 from wire.values import DocumentMetadata
 
 __all__ = ["DocumentMethods"]
 
 
-class DocumentMethods(Transport):
+class DocumentMethods(UploadMethods):
     """Calls that put documents into a space, or take them out."""
 
     def space_key(self, patient_id: str) -> SpaceKeyInfo:
@@ -74,17 +75,12 @@ class DocumentMethods(Transport):
         """
         metadata = DocumentMetadata(type=type, title=title, date=as_date(date))  # type: ignore[arg-type]
         identifier = as_source_id(source_id)
-        space = self.space_key(patient_id)
         data_key = DataKey.generate()
-        sealed = seal(data_key, base64.b64decode(space.public_key))
         with open_source(source) as (pieces, size):
-            meter = Meter(progress, None if size is None else ciphertext_size(size))
-            upload = self._request(
-                "POST",
-                f"{space_path(patient_id)}/uploads",
-                content=meter.wrap(encrypt(pieces, data_key)),  # a generator: chunked upload
-                headers={"Content-Type": "application/octet-stream"},
-            )
+            # straight to S3 when the server offers it, else through the API; either way
+            # with the space's key (a direct upload's start answers it: one call fewer)
+            upload, meter, space = self._upload(patient_id, pieces, size, data_key, progress)
+        sealed = seal(data_key, base64.b64decode(space.public_key))
         # The receipt must name exactly the bytes we sent, or the deposit would seal a key
         # to a ciphertext that is not ours.
         same_hash = hmac.compare_digest(str(upload["sha256"]), meter.hexdigest())

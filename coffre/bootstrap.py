@@ -183,6 +183,11 @@ def blob_store(settings: Settings) -> BlobStore:
         public_endpoint=settings.s3_public_endpoint,
     )
     store.ensure_bucket()
+    if settings.s3_direct_uploads:
+        from vault.blobstore_s3_direct import S3DirectUploads
+
+        # Depositors then PUT their ciphertext straight to S3 (vault.uploads).
+        store.direct = S3DirectUploads(store)
     return store
 
 

@@ -7,6 +7,10 @@ event is saved, so a crash leaves at worst an orphan blob, which :meth:`BlobStor
 lets a collector find, and a put interrupted midway leaves at worst a temporary, which
 :meth:`BlobStore.collect_temporaries` removes (``vault.scheduler.BlobCollector`` runs both).
 
+A store may also let clients upload straight to it (:class:`DirectUploads`, offered by
+:attr:`BlobStore.direct`: S3's presigned multipart uploads, ``vault.blobstore_s3_direct``);
+the vault then never relays the bytes (``vault.uploads``).
+
 Implementations: :class:`vault.blobstore_memory.MemoryBlobStore` (the shipped fake),
 :class:`vault.blobstore_fs.FilesystemBlobStore`, :class:`vault.blobstore_s3.S3BlobStore`.
 All of them pass ``tests/blobstore/test_contract.py``.
@@ -145,8 +149,62 @@ class BlobStream(Iterator[bytes]):
             self.close()
 
 
+@dataclass(frozen=True)
+class UploadedPart:
+    """One part of a direct upload, as the store holds it."""
+
+    number: int
+    size: int
+    etag: str
+
+
+class DirectUploads(ABC):
+    """Uploads that clients send straight to the store, one presigned URL per part.
+
+    The vault starts an upload under a fresh blob name, hands out the part URLs,
+    and completes it once the client is done (after checking the parts it lists here
+    itself, never the client's word for them). Nothing is visible under the name
+    before :meth:`complete`; an upload never completed is removed by :meth:`abort` or,
+    once older than the collector's grace, by :meth:`BlobStore.collect_temporaries`.
+    """
+
+    #: every part but the last has exactly this many bytes
+    part_size: int
+    #: the most parts one upload may have (the store's single-page listing bound)
+    max_parts: int
+
+    @abstractmethod
+    def start(self, name: str) -> str:
+        """Begin an upload under ``name``; returns its upload id."""
+
+    @abstractmethod
+    def part_url(self, name: str, upload_id: str, number: int, expires: timedelta) -> str:
+        """A presigned URL to PUT part ``number`` (1-based) of the upload."""
+
+    @abstractmethod
+    def parts(self, name: str, upload_id: str) -> list[UploadedPart] | None:
+        """The parts received so far, by number; None when there is no such upload
+        (completed, aborted, or never begun)."""
+
+    @abstractmethod
+    def complete(self, name: str, upload_id: str, parts: list[UploadedPart]) -> None:
+        """Make the upload visible under ``name`` as the concatenation of ``parts``."""
+
+    @abstractmethod
+    def abort(self, name: str, upload_id: str) -> None:
+        """Discard the upload and its parts; does nothing if there is none (idempotent)."""
+
+    @abstractmethod
+    def head(self, name: str, length: int) -> tuple[bytes, int]:
+        """The first ``length`` bytes of the blob (fewer if it is shorter) and its whole
+        size, by one ranged read; raises BlobNotFound."""
+
+
 class BlobStore(ABC):
     """Stores opaque blobs by name. Implementations must be safe to share between threads."""
+
+    #: direct uploads, when the store offers them (S3); None: uploads go through the API
+    direct: DirectUploads | None = None
 
     @abstractmethod
     def put(self, name: str, chunks: Iterable[bytes]) -> BlobInfo:

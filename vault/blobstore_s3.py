@@ -1,8 +1,9 @@
 """A blob store on S3 (Ceph RGW in tests; MinIO or AWS S3 in production).
 
-The only module that imports ``minio``. Every call goes through :func:`_translated`, which
-turns the SDK's and urllib3's exceptions into the port's, keeping the S3 error code and
-message but never the request's headers (the signature) or the credentials.
+With ``vault.blobstore_s3_direct`` (direct uploads), the only module that imports
+``minio``. Every call goes through :func:`_translated`, which turns the SDK's and
+urllib3's exceptions into the port's, keeping the S3 error code and message but never
+the request's headers (the signature) or the credentials.
 """
 
 from __future__ import annotations

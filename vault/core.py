@@ -111,6 +111,7 @@ class VaultCore(Application):
         self.max_document_size = max_document_size
         self.presign = presign
         self.upload_tickets = TicketSigner(ticket_key, "upload")
+        self.direct_upload_tickets = TicketSigner(ticket_key, "direct-upload")
         self.content_tickets = TicketSigner(ticket_key, "content")
         self.device_challenges = TicketSigner(ticket_key, "device-challenge")
         # Access records of concurrent reads share one transaction (vault.groupcommit).

@@ -130,7 +130,8 @@ class BlobCollector:
     projection thread, ``coffre scheduler run``) every ``interval`` (zero: never) and by
     ``coffre blobs collect``. Orphans are collected only after ``orphan_grace`` (which
     must exceed the upload receipts' lifetime), temporaries after ``temporary_grace``
-    (which must exceed the longest upload still running). Both removals are idempotent,
+    (which must exceed the longest upload still running: with direct uploads, their
+    lifetime, ``upload_ttl``). Both removals are idempotent,
     so two processes collecting at once do no harm.
 
     Ages are measured on the wall clock (``clock``), never the vault's: the stores stamp
@@ -153,6 +154,14 @@ class BlobCollector:
                 f"blob_orphan_grace ({orphan_grace}) must be at least the upload receipt "
                 f"lifetime ({vault.upload_ttl})",
                 field="blob_orphan_grace",
+            )
+        if vault.blobs.direct is not None and temporary_grace < vault.upload_ttl:
+            # A direct upload may run until its ticket expires (vault.uploads): aborting
+            # it sooner would break a deposit in progress.
+            raise InvalidInput(
+                f"blob_temporary_grace ({temporary_grace}) must be at least the direct "
+                f"upload lifetime ({vault.upload_ttl})",
+                field="blob_temporary_grace",
             )
         if temporary_grace <= timedelta(0):
             raise InvalidInput("blob_temporary_grace must be positive", field="temporary_grace")

@@ -9,6 +9,7 @@ methods. Each concept has one module, a set of functions over a ``VaultCore``:
                               activate, close, delete on request, reopen, new codes,
                               what falls due
 ``vault.documents``           the space key, upload, deposit, delete, orphan blobs
+``vault.uploads``             direct uploads to the blob store: start, complete, abort
 ``vault.reads``               listing, read, content, the patient's views
 ``vault.devices``             reader devices: challenge, request, approval, revocation,
                               listing, enrolment codes
@@ -40,6 +41,7 @@ from vault import (
     notifications,
     reads,
     representatives,
+    uploads,
 )
 from vault.core import COMMAND_ATTEMPTS, VaultCore, open_details
 from vault.documents import HEADER_PREFIX
@@ -69,6 +71,9 @@ class Vault(VaultCore):
     delete_document = documents.delete_document
     referenced_blobs = documents.referenced_blobs
     collect_orphans = documents.collect_orphans
+    start_direct_upload = uploads.start_direct_upload
+    complete_direct_upload = uploads.complete_direct_upload
+    abort_direct_upload = uploads.abort_direct_upload
 
     # -- reader devices ----------------------------------------------------------------
     device_challenge = devices.device_challenge

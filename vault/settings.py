@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         "s3_endpoint: presigned URLs are signed for this address",
     )
 
+    s3_direct_uploads: bool = Field(
+        True,
+        description="let depositors upload straight to S3 by presigned multipart upload "
+        "(the API's relay stays as a fallback)",
+    )
+
     master_keys: SecretStr | None = Field(
         None, description="'keyid:base64,...' (first is current); else a file in data_dir"
     )

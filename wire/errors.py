@@ -20,7 +20,8 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   ├── SpaceAlreadyExists
     │   ├── AlreadyDeposited    the upload or source identifier is a document already:
     │   │                       ``document_id`` names it
-    │   └── KeyAlreadyExists    a space key with this id is already stored
+    │   ├── KeyAlreadyExists    a space key with this id is already stored
+    │   └── DirectUploadUnavailable  no direct uploads here: upload through the API
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
@@ -121,6 +122,13 @@ class AlreadyDeposited(Conflict):
     def __init__(self, detail: str, *, document_id: object) -> None:
         super().__init__(detail)
         self.document_id = str(document_id)
+
+
+class DirectUploadUnavailable(Conflict):
+    """This vault's blob store takes no direct uploads (the files backend, or direct
+    uploads turned off): upload through the API instead."""
+
+    code = "direct-upload-unavailable"
 
 
 class Refused(CoffreError):

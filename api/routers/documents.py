@@ -1,12 +1,16 @@
-"""Documents of a space: the key depositors seal to, upload of a ciphertext, deposit
-(or a new version, with its confidentiality codes), deletion. Use cases in
-``vault.documents``; listing and reading are in ``api.routers.reads``."""
+"""Documents of a space: the key depositors seal to, upload of a ciphertext (relayed
+through the API, or direct to S3 by presigned multipart upload), deposit (or a new
+version, with its confidentiality codes), deletion. Use cases in ``vault.documents``
+and ``vault.uploads``; listing and reading are in ``api.routers.reads``.
+
+The relay upload stays for the files backend and as the fallback: a 409
+``direct-upload-unavailable`` from the direct routes says to use it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import anyio.from_thread
@@ -18,7 +22,15 @@ from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
 from api.middleware import CLOSE
 from api.models import DepositCreate, DepositCreated, SpaceKey, Upload, Uuid
 from api.routers.common import PatientId, problem_responses
+from api.uploads_models import (
+    DirectUploadCompletion,
+    DirectUploadIn,
+    DirectUploadOut,
+    DirectUploadRef,
+    PartUrl,
+)
 from domain.confidentiality import Confidentiality
+from wire.dto import UploadReceipt
 from wire.errors import Unavailable
 
 # Tags per route: the operation ids (``<tag>-<name>``) predate this module and stay.
@@ -155,6 +167,11 @@ async def upload_ciphertext(
         receipt = await anyio.to_thread.run_sync(
             vault.upload, patient_id, chunks, actor, limiter=slots.threads
         )
+    return _upload_answer(receipt)
+
+
+def _upload_answer(receipt: UploadReceipt) -> Upload:
+    # What a relayed and a direct upload both answer: the receipt the deposit names.
     return Upload(
         blob=receipt.blob,
         size=receipt.size,
@@ -224,4 +241,74 @@ def delete_document(
 ) -> Response:
     """The patient deletes a document; its history stays, its content is unreadable."""
     vault.delete_document(patient_id, document_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- direct uploads (vault.uploads): the bytes go straight to S3, not through here --
+
+
+@router.post(
+    "/direct-uploads",
+    tags=_DOCUMENTS,
+    name="start_direct_upload",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **problem_responses(503),
+        409: {
+            **problem_responses(409)[409],
+            "description": "direct-upload-unavailable (upload through POST .../uploads), "
+            "or the space is not open",
+        },
+    },
+)
+def start_direct_upload(
+    patient_id: PatientId, body: DirectUploadIn, vault: VaultDep, actor: DepositorActor
+) -> DirectUploadOut:
+    """Begin a direct upload of a ciphertext of ``size`` bytes (at most the vault's
+    maximum document size): one presigned URL per part, every part but the last of
+    exactly ``part_size`` bytes, all valid until ``expires_at``."""
+    started = vault.start_direct_upload(patient_id, body.size, actor)
+    return DirectUploadOut(
+        upload=started.ticket,
+        blob=started.blob,
+        size=started.size,
+        part_size=started.part_size,
+        parts=[PartUrl(number=number, url=url) for number, url in enumerate(started.part_urls, 1)],
+        expires_at=started.expires_at,
+        space_key=SpaceKey.model_validate(started.space_key),
+    )
+
+
+#: what the routes on a begun upload share: a forged or expired ticket is a 400, no
+#: direct uploads here a 409
+_ON_UPLOAD: dict[str, Any] = {"tags": _DOCUMENTS, "responses": problem_responses(400, 409, 503)}
+
+
+@router.post(
+    "/direct-uploads/complete",
+    name="complete_direct_upload",
+    status_code=status.HTTP_201_CREATED,
+    **_ON_UPLOAD,
+)
+def complete_direct_upload(
+    patient_id: PatientId, body: DirectUploadCompletion, vault: VaultDep, actor: DepositorActor
+) -> Upload:
+    """Complete a direct upload once every part was sent; the vault checks the parts'
+    sizes, the stored object's size and its envelope header, and answers the receipt
+    the deposit names. A refused upload is removed (422)."""
+    return _upload_answer(vault.complete_direct_upload(patient_id, body.upload, body.sha256, actor))
+
+
+@router.post(
+    "/direct-uploads/abort",
+    name="abort_direct_upload",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **_ON_UPLOAD,
+)
+def abort_direct_upload(
+    patient_id: PatientId, body: DirectUploadRef, vault: VaultDep, actor: DepositorActor
+) -> Response:
+    """Abandon a direct upload: its parts are removed. A completed upload is left
+    alone (it may be deposited by now); never deposited, it is collected as an orphan."""
+    vault.abort_direct_upload(patient_id, body.upload, actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -41,19 +41,30 @@ STRANGER = Actor(
 
 
 class InProcessTransport(httpx.BaseTransport):
-    """A synchronous httpx transport over an ASGI app (buffers bodies)."""
+    """A synchronous httpx transport over an ASGI app (buffers bodies).
+
+    Requests for another host than the API's (presigned S3 URLs: a direct upload's
+    parts, a read's ciphertext) go over the network, as they would from a client.
+    """
 
     def __init__(self, app: object, portal: anyio.from_thread.BlockingPortal) -> None:
         self._asgi = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         self._portal = portal
+        self._network = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != httpx.URL(BASE_URL).host:
+            return self._network.handle_request(request)
         # the SDK streams its body from a sync generator: read it here, replay it async
         body = request.read()
         replay = httpx.Request(request.method, request.url, headers=request.headers, content=body)
         response = self._portal.call(self._asgi.handle_async_request, replay)
         content = self._portal.call(_read_async, response)
         return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+    def close(self) -> None:
+        """Close the network connections."""
+        self._network.close()
 
 
 async def _read_async(response: httpx.Response) -> bytes:

@@ -48,7 +48,8 @@ TEMPORARY_GRACE = timedelta(seconds=2)
 def coffre(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Coffre]:
     """A Coffre on one backend pairing, collecting temporaries after two seconds."""
     settings = backend_settings(request, request.param, tmp_path / "data").model_copy(
-        update={"blob_temporary_grace": TEMPORARY_GRACE}
+        # direct uploads off: they would need a grace of their lifetime (an hour)
+        update={"blob_temporary_grace": TEMPORARY_GRACE, "s3_direct_uploads": False}
     )
     built = build(settings, clock=ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC)))
     try:
@@ -155,7 +156,7 @@ def test_an_orphan_grace_shorter_than_the_receipts_is_refused(coffre: Coffre) ->
 @pytest.fixture(params=BACKENDS)
 def killed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]:
     """A server SIGKILLed while an upload had sent 6 MiB: its partial blob is left."""
-    extra = {"COFFRE_BLOB_TEMPORARY_GRACE": "PT2S"}
+    extra = {"COFFRE_BLOB_TEMPORARY_GRACE": "PT2S", "COFFRE_S3_DIRECT_UPLOADS": "false"}
     with running(request, request.param, tmp_path, extra) as served:
         token = served.tokens.mint(HOSPITAL)
         sock = open_upload(served.url, token, PATIENT.id, envelope_prefix(6 * MIB), 2**31)
@@ -203,7 +204,7 @@ def test_coffre_blobs_collect_removes_temporaries_too(killed: Running) -> None:
 def test_the_restarted_embedded_server_collects_on_its_own(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    extra = {"COFFRE_BLOB_TEMPORARY_GRACE": "PT2S"}
+    extra = {"COFFRE_BLOB_TEMPORARY_GRACE": "PT2S", "COFFRE_S3_DIRECT_UPLOADS": "false"}
     with running(request, "sqlite-fs", tmp_path, extra) as served:
         token = served.tokens.mint(HOSPITAL)
         sock = open_upload(served.url, token, PATIENT.id, envelope_prefix(6 * MIB), 2**31)
