@@ -22,9 +22,9 @@ from api.app import create_app
 from coffre.bootstrap import Coffre, build
 from tests.devices import ENROLMENT
 from tests.panva import PanvaProvider, available
+from tests.scenarios.conftest import BACKENDS, backend_settings
 from vault.claims import ClaimsMapping
 from vault.issuers import IssuerSettings
-from vault.settings import Settings
 
 AUDIENCE = "coffre"
 FEEDER, FEEDER_SECRET = "feeder-7f3a", "feeder-secret-0123456789abcdef0123456789abcdef"
@@ -58,9 +58,12 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanvaProvider
     panva.stop()
 
 
-@pytest.fixture
-def coffre(tmp_path: Path, provider: PanvaProvider) -> Iterator[Coffre]:
-    """An embedded Coffre trusting the provider for professionals and services."""
+@pytest.fixture(params=BACKENDS)
+def coffre(
+    request: pytest.FixtureRequest, tmp_path: Path, provider: PanvaProvider
+) -> Iterator[Coffre]:
+    """A Coffre on each backend pairing, trusting the provider for professionals and
+    services (and its own development issuer, for the patient and enrolment)."""
     issuer = IssuerSettings(
         issuer=provider.issuer,
         audience=AUDIENCE,
@@ -69,10 +72,10 @@ def coffre(tmp_path: Path, provider: PanvaProvider) -> Iterator[Coffre]:
         clients={FEEDER: HOSPITAL.id},
         jwks_min_refresh=0,
     )
-    settings = Settings(
-        data_dir=tmp_path / "data", opposition_period=timedelta(0), oidc_issuers=[issuer]
+    settings = backend_settings(request, request.param, tmp_path / "data")
+    built = build(
+        settings.model_copy(update={"opposition_period": timedelta(0), "oidc_issuers": [issuer]})
     )
-    built = build(settings)
     yield built
     built.close()
 
@@ -114,6 +117,7 @@ def test_a_service_deposits_and_a_professional_reads_with_the_providers_tokens(
     assert release.status_code == 200, release.text
     assert doctor.open_release(release.json()) == b"compte rendu d'hospitalisation"
 
+    coffre.runner.catch_up()  # PostgreSQL: the projections run in workers, caught up here
     entries = alice.get(f"/v1/spaces/{ALICE.id}/access-log").json()["entries"]
     by_action = {entry["action"]: entry["actor"] for entry in entries}
     assert by_action["read"] == {

@@ -53,8 +53,17 @@ def fc() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def coffre(tmp_path: Path, psc: FakeProvider, fc: FakeProvider) -> Iterator[Coffre]:
-    """An embedded Coffre trusting both providers besides its own issuer."""
+def cnil() -> Iterator[FakeProvider]:
+    """The regulators' provider, serving over HTTP."""
+    with FakeProvider(algorithm="RS256").serve() as provider:
+        yield provider
+
+
+@pytest.fixture
+def coffre(
+    tmp_path: Path, psc: FakeProvider, fc: FakeProvider, cnil: FakeProvider
+) -> Iterator[Coffre]:
+    """An embedded Coffre trusting the three providers besides its own issuer."""
     settings = Settings(
         data_dir=tmp_path / "data",
         opposition_period=timedelta(0),
@@ -68,6 +77,7 @@ def coffre(tmp_path: Path, psc: FakeProvider, fc: FakeProvider) -> Iterator[Coff
                 roles=["patient", "representative"],
                 claims=ClaimsMapping(role="coffre_role"),
             ),
+            IssuerSettings(issuer=cnil.issuer, audience="coffre-audit", roles=["regulator"]),
         ],
     )
     built = build(settings)
@@ -242,3 +252,16 @@ def test_an_unreachable_provider_is_a_503_problem_never_a_pass(
     # the other provider and the embedded issuer still work
     assert world["alice"].get(f"/v1/spaces/{ALICE.id}/access-log").status_code == 200
     assert world["hospital"].get(f"/v1/spaces/{ALICE.id}/key").status_code == 200
+
+
+def test_a_regulator_of_its_own_provider_exports_the_trail(
+    client: TestClient, cnil: FakeProvider, world: dict[str, Any]
+) -> None:
+    token = cnil.token({"aud": "coffre-audit", "sub": "cnil-audit", "scope": "user/AuditEvent.rs"})
+    answer = client.get("/v1/trail/export", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.content.count(b"\n") >= 1  # the provisioning, at least
+    # the same authority without the export's scope (search)
+    narrow = cnil.token({"aud": "coffre-audit", "sub": "cnil-audit", "scope": "user/AuditEvent.r"})
+    refused = client.get("/v1/trail/export", headers={"Authorization": f"Bearer {narrow}"})
+    assert_problem(refused, 403, "insufficient-scope")

@@ -23,6 +23,7 @@ from domain.values import Actor, patient_id_from_number, professional_id_from_nu
 from tests.oidc import FakeProvider
 from vault.claims import ClaimsMapping
 from vault.issuers import Issuers, IssuerSettings, OidcIssuer
+from vault.settings import Settings
 from vault.tokens import TokenAuthority
 from wire.errors import IssuerUnavailable, Unauthenticated
 from wire.values import Profession, Role
@@ -275,3 +276,19 @@ def test_issuer_urls_must_be_https_except_on_loopback() -> None:
     with pytest.raises(ValidationError, match="https"):
         IssuerSettings(issuer="http://idp.example", audience="a", roles=["patient"])
     IssuerSettings(issuer="http://127.0.0.1:8080", audience="a", roles=["patient"])
+
+
+def test_issuers_are_configured_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    psc = {"issuer": "https://psc.test", "audience": PROS, "roles": ["professional"]}
+    monkeypatch.setenv("COFFRE_OIDC_ISSUERS", json.dumps([psc]))
+    (configured,) = Settings().oidc_issuers
+    assert configured.roles == {Role.PROFESSIONAL}
+    assert configured.claims.professional_id == "SubjectNameID"
+    assert configured.discovery == "https://psc.test/.well-known/openid-configuration"
+    monkeypatch.setenv("COFFRE_OIDC_ISSUERS", json.dumps([psc, psc]))
+    with pytest.raises(ValidationError, match="once"):
+        Settings()
+    monkeypatch.setenv("COFFRE_OIDC_ISSUERS", "[]")
+    monkeypatch.setenv("COFFRE_EMBEDDED_ISSUER", "false")
+    with pytest.raises(ValidationError, match="COFFRE_OIDC_ISSUERS"):
+        Settings()
