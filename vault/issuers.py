@@ -280,6 +280,12 @@ class Issuers:
         else, ``IssuerUnavailable`` when its issuer cannot be reached."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("missing or oversized bearer token")
+        # A token verified before (by digest, until its exp) costs no decoding at all.
+        remembered = self.verified.get(token)
+        if remembered is None and self.embedded is not None:
+            remembered = self.embedded.verified.get(token)
+        if remembered is not None:
+            return remembered
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -291,9 +297,6 @@ class Issuers:
         issuer = self._by_issuer.get(named) if isinstance(named, str) else None
         if issuer is None:
             raise Unauthenticated("the bearer token's issuer is not trusted here")
-        remembered = self.verified.get(token)
-        if remembered is not None:
-            return remembered
         principal, expires_at = issuer.authenticate(token, header)
         self.verified.put(token, principal, expires_at)
         return principal
