@@ -9,16 +9,15 @@ Coffre knows only the provider's issuer URL, and finds the rest by discovery.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller, events
+from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller, events, grant_space
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 from test_api_problems import assert_problem
 
-from api.app import create_app
 from coffre.bootstrap import Coffre, build
 from tests.devices import ENROLMENT
 from tests.panva import PanvaProvider, available
@@ -80,13 +79,6 @@ def coffre(
     built.close()
 
 
-@pytest.fixture
-def client(coffre: Coffre) -> Iterator[TestClient]:
-    """The app over ``coffre``."""
-    with TestClient(create_app(coffre)) as test_client:
-        yield test_client
-
-
 def test_a_service_deposits_and_a_professional_reads_with_the_providers_tokens(
     client: TestClient, coffre: Coffre, provider: PanvaProvider
 ) -> None:
@@ -100,15 +92,7 @@ def test_a_service_deposits_and_a_professional_reads_with_the_providers_tokens(
 
     # Alice (embedded development issuer) grants her doctor
     alice = Caller(client, ALICE, coffre.tokens.mint(ALICE), SigningKey.generate(), enrolment)
-    granted = alice.post(
-        f"/v1/spaces/{ALICE.id}/grants",
-        json={
-            "grantee": {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"},
-            "scope": {"kind": "space"},
-            "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
-        },
-    )
-    assert granted.status_code == 201, granted.text
+    grant_space(alice, DOCTOR)
 
     # the doctor logs in at the provider (authorization code + PKCE) and reads
     token = provider.authorization_code(WEBAPP, WEBAPP_SECRET, "claire", f"openid {DOCTOR_SCOPES}")

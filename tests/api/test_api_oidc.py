@@ -14,18 +14,17 @@ import base64
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller, events
+from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller, events, grant_space
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 from test_api_problems import assert_problem
 
-from api.app import create_app
 from coffre.bootstrap import Coffre, build
 from tests.devices import ENROLMENT
 from tests.oidc import FakeProvider
@@ -85,13 +84,6 @@ def coffre(
     built.close()
 
 
-@pytest.fixture
-def client(coffre: Coffre) -> Iterator[TestClient]:
-    """The app over ``coffre``."""
-    with TestClient(create_app(coffre)) as test_client:
-        yield test_client
-
-
 def doctor_token(psc: FakeProvider, **overrides: Any) -> str:
     """Dr Bernard's access token, with Pro Santé Connect's claim names."""
     claims = {
@@ -138,15 +130,7 @@ def test_a_professional_of_an_external_provider_reads_a_granted_document_and_is_
 ) -> None:
     alice: Caller = world["alice"]
     deposit = alice.deposit(ALICE.id, b"compte rendu", type="imaging_report")
-    granted = alice.post(
-        f"/v1/spaces/{ALICE.id}/grants",
-        json={
-            "grantee": {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"},
-            "scope": {"kind": "space"},
-            "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
-        },
-    )
-    assert granted.status_code == 201, granted.text
+    grant_space(alice, DOCTOR)
     doctor = Caller(client, DOCTOR, doctor_token(psc), SigningKey.generate(), world["enrolment"])
     release = doctor.read(ALICE.id, deposit["document_id"])
     assert release.status_code == 200, release.text
