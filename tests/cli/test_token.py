@@ -94,6 +94,20 @@ def test_an_external_issuer_cannot_be_minted_for(run) -> None:
     assert result.exit_code == 1 and "external issuer" in result.stderr
 
 
+def test_no_token_is_minted_where_the_embedded_issuer_is_off(run) -> None:
+    providers = '[{"issuer": "https://psc.test", "audience": "a", "roles": ["professional"]}]'
+    result = run(
+        "token",
+        "service",
+        "hopital-nord",
+        "--name",
+        "X",
+        COFFRE_EMBEDDED_ISSUER="false",
+        COFFRE_OIDC_ISSUERS=providers,
+    )
+    assert result.exit_code == 1 and "COFFRE_EMBEDDED_ISSUER" in result.stderr
+
+
 def test_client_commands_need_a_token(run) -> None:
     result = run("documents", "285077512345655", COFFRE_TOKEN=None)
     assert result.exit_code == 1 and "no token" in result.stderr
