@@ -118,6 +118,8 @@ def declare_security(schema: dict[str, Any], discovery_url: str, token_url: str)
     which scope a token of an OpenID provider (or a service's client credentials) needs.
     """
     schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    # client credentials are for services, whose scopes are the system/ ones
+    system = {scope: text for scope, text in all_scopes().items() if scope.startswith("system/")}
     schemes[OPENID] = {
         "type": "openIdConnect",
         "openIdConnectUrl": discovery_url,
@@ -126,7 +128,7 @@ def declare_security(schema: dict[str, Any], discovery_url: str, token_url: str)
     schemes[OAUTH2] = {
         "type": "oauth2",
         "description": "services: OAuth2 client credentials with system/ scopes",
-        "flows": {"clientCredentials": {"tokenUrl": token_url, "scopes": all_scopes()}},
+        "flows": {"clientCredentials": {"tokenUrl": token_url, "scopes": system}},
     }
     for path in schema.get("paths", {}).values():
         for operation in path.values():
@@ -136,5 +138,5 @@ def declare_security(schema: dict[str, Any], discovery_url: str, token_url: str)
             if need is None:
                 continue
             alternatives = [{OPENID: [scope]} for scope in need.all_scopes()]
-            system = [scope for scope in need.all_scopes() if scope.startswith("system/")]
-            operation["security"] = [*operation["security"], *alternatives, {OAUTH2: system}]
+            services = [scope for scope in need.all_scopes() if scope in system]
+            operation["security"] = [*operation["security"], *alternatives, {OAUTH2: services}]

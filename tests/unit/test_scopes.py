@@ -79,3 +79,4 @@ def test_every_route_taking_a_token_names_its_scope_and_the_document_says_it() -
     assert schemes[OPENID]["type"] == "openIdConnect"
     flow = schemes[OAUTH2]["flows"]["clientCredentials"]
     assert flow["scopes"]["system/DocumentReference.c"] == "create DocumentReference"
+    assert all(scope.startswith("system/") for scope in flow["scopes"])
