@@ -14,7 +14,6 @@ import anyio.to_thread
 import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from api import problems
 from api.deps import Services
@@ -36,16 +35,12 @@ from api.routers import (
     representatives,
     trail,
 )
+from api.scopes import declare_security, operation_id
 
 log = structlog.get_logger(__name__)
 
 #: how long shutdown waits for the projection thread to finish its batch
 PROJECTIONS_STOP_TIMEOUT = 10.0
-
-
-def operation_id(route: APIRoute) -> str:
-    """Stable operation ids for generated clients: ``<tag>-<route name>``."""
-    return f"{route.tags[0]}-{route.name}"
 
 
 @asynccontextmanager
@@ -111,6 +106,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         )
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         _declare_body_limit(schema)
+        declare_security(schema, *_identity_urls(app))
         for operation in _operations(schema):
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
@@ -120,6 +116,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             components.pop(unused, None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _identity_urls(app: FastAPI) -> tuple[str, str]:
+    # The first configured OpenID provider's discovery document and token endpoint;
+    # without one, the paths where an embedded provider serves them on this server.
+    issuers = getattr(app.state.services.settings, "oidc_issuers", None) or []
+    if issuers:
+        return issuers[0].discovery, issuers[0].token_url or "/oauth2/token"
+    return "/.well-known/openid-configuration", "/oauth2/token"
 
 
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,7 +5,9 @@ Queries over the projections come from the composition root too, through
 ``FreshViewsDep``: in embedded mode it catches the projections up before handing a
 query object out, so no route decides about freshness.
 Role checks here are coarse ("this role may not call this route"); whether *this*
-patient may act on *that* space is the vault's decision, never a route's.
+patient may act on *that* space is the vault's decision, never a route's. The bearer
+token is verified by the issuer that signed it (``vault.issuers``) and must carry the
+OAuth scope the route needs (``api.scopes``), checked before the role.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.scopes import need_of
 from domain.values import Actor
 from projections.access_log import AccessLog
 from projections.access_views import AccessViews
 from projections.notifications import Notifications
 from projections.runner import ProjectionRunner
 from projections.trail_query import Trail
+from vault import scopes
+from vault.issuers import Issuers
 from vault.service import Vault
-from vault.tokens import TokenAuthority
-from wire.errors import Forbidden, Unauthenticated
+from vault.tokens import Principal, TokenAuthority
+from wire.errors import Forbidden, InsufficientScope, Unauthenticated
 from wire.values import Role
 
 
@@ -48,6 +53,7 @@ class Services(Protocol):
 
     vault: Vault
     tokens: TokenAuthority
+    issuers: Issuers
     access_log: AccessLog
     access_views: AccessViews
     notifications: Notifications
@@ -130,17 +136,35 @@ FreshViewsDep = Annotated[FreshViews, Depends(fresh_views)]
 NowDep = Annotated[datetime, Depends(current_time)]
 
 # auto_error=False: a missing header must become our 401 problem, not FastAPI's 403.
-bearer = HTTPBearer(auto_error=False, description="An EdDSA JWT naming the caller")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A JWT access token (RS256, ES256 or EdDSA) of a trusted issuer",
+)
 
 
 def current_actor(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    """The actor the bearer token asserts; ``Unauthenticated`` without a valid one."""
+    """The actor the bearer token asserts, if it carries the scope this route needs;
+    ``Unauthenticated`` without a valid token, ``InsufficientScope`` without the scope."""
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
-    return services.tokens.verify(credentials.credentials)
+    principal = services.issuers.authenticate(credentials.credentials)
+    require_scope(principal, request.scope.get("route"))
+    return principal.actor
+
+
+def require_scope(principal: Principal, route: object) -> None:
+    """``InsufficientScope`` unless ``principal``'s token covers what ``route`` needs."""
+    need = need_of(route)
+    if need is None:
+        # fail closed: a route taking a token must say which scope it needs
+        raise Forbidden("this operation declares no scope")
+    if not scopes.allows(principal.scopes, principal.actor.role, need):
+        wanted = need.scope_for(principal.actor.role)
+        raise InsufficientScope(f"this operation needs the scope {wanted}", scope=wanted)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -101,6 +101,9 @@ class Problem(BaseModel):
     document_id: UUID | None = Field(
         None, description="already-deposited: the document the deposit repeats or collides with"
     )
+    scope: str | None = Field(
+        None, description="insufficient-scope: the OAuth scope the operation needs"
+    )
 
 
 class Health(BaseModel):

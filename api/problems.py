@@ -31,6 +31,7 @@ from wire.errors import (
     Conflict,
     DeviceNotApproved,
     Forbidden,
+    InsufficientScope,
     IntegrityFailure,
     InvalidInput,
     KeyDestroyed,
@@ -134,6 +135,9 @@ async def _coffre_error(request: Request, error: Exception) -> ProblemResponse:
     headers: dict[str, str] = {}
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, InsufficientScope):
+        # RFC 6750 section 3.1: say which scope would do
+        headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{error.scope}"'
     if isinstance(error, Unavailable):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
     if status >= 500:
@@ -156,6 +160,8 @@ def _extensions(error: CoffreError) -> dict[str, str] | None:
     # a repeated or colliding deposit names the depositor's own document
     if isinstance(error, AlreadyDeposited):
         return {"document_id": error.document_id}
+    if isinstance(error, InsufficientScope):
+        return {"scope": error.scope}
     return None
 
 

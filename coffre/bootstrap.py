@@ -32,6 +32,7 @@ from projections.trail_query import Trail
 from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
+from vault.issuers import Issuers, OidcIssuer
 from vault.migrations import migrate
 from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
@@ -52,6 +53,7 @@ class Coffre:
     keyring: Keyring
     blobs: BlobStore
     tokens: TokenAuthority
+    issuers: Issuers
     views: ViewStore
     runner: ProjectionRunner
     access_log: AccessLog
@@ -164,6 +166,13 @@ def token_authority(settings: Settings, keys: MasterKeys | None = None) -> Token
     if settings.token_public_key:
         return keysources.token_authority(settings)
     return keysources.token_authority(settings, keys or master_keys(settings))
+
+
+def issuers(settings: Settings, tokens: TokenAuthority) -> Issuers:
+    """The issuers whose tokens this deployment accepts: the configured OpenID providers,
+    and the embedded issuer ``tokens`` unless ``COFFRE_EMBEDDED_ISSUER`` is off."""
+    configured = [OidcIssuer(issuer) for issuer in settings.oidc_issuers]
+    return Issuers(configured, tokens if settings.embedded_issuer else None)
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -284,6 +293,7 @@ def build(
         keyring=vault.keyring,
         blobs=vault_blobs,
         tokens=tokens,
+        issuers=issuers(settings, tokens),
         views=views,
         runner=runner,
         access_log=AccessLog(views),

@@ -56,6 +56,12 @@ def token_authority(config: Settings) -> TokenAuthority:
     """The token issuer of this deployment (minting works only for the embedded one)."""
     if config.token_public_key:
         raise InvalidInput("tokens come from an external issuer here (COFFRE_TOKEN_PUBLIC_KEY)")
+    if not config.embedded_issuer:
+        # the server would refuse what we mint: its tokens come from its OpenID providers
+        raise InvalidInput(
+            "the embedded issuer is off here (COFFRE_EMBEDDED_ISSUER=false): tokens come "
+            "from the OpenID providers of COFFRE_OIDC_ISSUERS"
+        )
     return bootstrap.token_authority(config)
 
 

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.periods import Periods
+from vault.issuers import IssuerSettings
 
 #: the registry service of ``coffre demo``, authorised by default in the embedded mode only
 DEMO_REGISTRY = "etat-civil.demo"
@@ -78,6 +79,16 @@ class Settings(BaseSettings):
         None, description="base64 Ed25519 key of an external token issuer; else embedded"
     )
     token_ttl_minutes: int = 60
+    embedded_issuer: bool = Field(
+        True,
+        description="trust the embedded development issuer (token_keys, `coffre token`); "
+        "turn off in production, where only oidc_issuers are trusted",
+    )
+    oidc_issuers: list[IssuerSettings] = Field(
+        default_factory=list,
+        description="the OpenID providers whose access tokens are accepted, as a JSON list "
+        "(docs/configuration.md, 'Identity providers')",
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -151,6 +162,11 @@ class Settings(BaseSettings):
         if self.database == "postgres" and self.master_keys is None:
             # A server deployment must not silently mint a key file next to the code.
             raise ValueError("COFFRE_MASTER_KEYS is required with postgres")
+        names = [issuer.issuer for issuer in self.oidc_issuers]
+        if len(set(names)) != len(names) or (self.embedded_issuer and self.token_issuer in names):
+            raise ValueError("each token issuer is configured once (COFFRE_OIDC_ISSUERS)")
+        if not self.embedded_issuer and not self.oidc_issuers:
+            raise ValueError("with COFFRE_EMBEDDED_ISSUER=false, configure COFFRE_OIDC_ISSUERS")
         return self
 
     def periods(self) -> Periods:

@@ -12,6 +12,12 @@ uses the wall clock, never the vault's (possibly simulated) clock.
 Verifying an EdDSA signature and the claims took about a quarter of the API's time per
 request, so a verified token is remembered (``VerifiedTokens``) until its own ``exp``,
 never longer: a cached answer is one the full verification would give at that instant.
+
+The embedded issuer is one issuer among others (``vault.issuers.Issuers``). Its tokens
+carry the role's full SMART scopes (``vault.scopes.full_scopes``): it is a development
+issuer whose tokens have always been good for everything the role may do, and the rules
+of the space, not the scope, are what limit them; a token of it minted before scopes
+existed (no ``scope`` claim) is read the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from domain.values import Actor
+from vault import scopes
 from wire.errors import InvalidInput, Unauthenticated
 from wire.values import Profession, Role
 
@@ -40,6 +48,16 @@ MAX_TOKEN_LENGTH = 8192
 LEEWAY_SECONDS = 30
 #: verified tokens remembered at most (a few hundred bytes each)
 TOKEN_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified token names, what it lets them ask for, and who vouched for it."""
+
+    actor: Actor
+    scopes: frozenset[scopes.ScopeGrant]
+    #: the ``iss`` of the token
+    issuer: str
 
 
 class VerifiedTokens:
@@ -54,30 +72,30 @@ class VerifiedTokens:
 
     def __init__(self, size: int = TOKEN_CACHE_SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[bytes, tuple[Actor, float]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> Actor | None:
-        """The actor ``token`` was verified to assert, if remembered and not expired."""
+    def get(self, token: str) -> Principal | None:
+        """The principal ``token`` was verified to assert, if remembered and not expired."""
         key = _digest(token)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            actor, expires_at = entry
+            principal, expires_at = entry
             if time.time() >= expires_at:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return actor
+            return principal
 
-    def put(self, token: str, actor: Actor, expires_at: float) -> None:
-        """Remember that ``token`` asserts ``actor`` until ``expires_at`` (epoch seconds)."""
+    def put(self, token: str, principal: Principal, expires_at: float) -> None:
+        """Remember that ``token`` asserts ``principal`` until ``expires_at`` (epoch s)."""
         if self.size <= 0 or time.time() >= expires_at:
             return
         key = _digest(token)
         with self._lock:
-            self._entries[key] = (actor, expires_at)
+            self._entries[key] = (principal, expires_at)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -168,6 +186,7 @@ class TokenAuthority:
             "iat": now,
             "exp": now + int(ttl.total_seconds()),
             "jti": uuid.uuid4().hex,
+            "scope": scopes.full_scopes(actor.role),
         }
         if actor.profession:
             claims["profession"] = actor.profession.value
@@ -177,7 +196,11 @@ class TokenAuthority:
         return jwt.encode(claims, self._signing_key, algorithm=ALGORITHM, headers=headers)
 
     def verify(self, token: str) -> Actor:
-        """The actor a valid token asserts; ``Unauthenticated`` for anything else.
+        """The actor a valid token asserts (see :meth:`authenticate`)."""
+        return self.authenticate(token).actor
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal a valid token asserts; ``Unauthenticated`` for anything else.
 
         Only EdDSA is accepted, so an unsigned (``alg: none``) or HMAC-confused token
         fails; the message never echoes the token. A token verified before is answered
@@ -213,8 +236,10 @@ class TokenAuthority:
             )
         except (KeyError, ValueError, InvalidInput):
             raise Unauthenticated("the bearer token's claims are incomplete") from None
-        self.verified.put(token, actor, float(claims["exp"]))
-        return actor
+        granted = claims.get("scope", scopes.full_scopes(actor.role))
+        principal = Principal(actor, scopes.parse(granted), self.issuer)
+        self.verified.put(token, principal, float(claims["exp"]))
+        return principal
 
     def _key_for(self, token: str) -> Ed25519PublicKey:
         """The key a token names in its ``kid``: the current one, or an older one still

@@ -25,6 +25,7 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
+    │   ├── InsufficientScope   the token lacks the OAuth scope the route needs
     │   └── DeviceNotApproved   a read named a device not approved (pending, legacy)
     │       └── DeviceRevoked   a read named a revoked device
     ├── IntegrityFailure        a ciphertext or receipt failed verification
@@ -32,6 +33,7 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     ├── KeyDestroyed            the space's key was shredded: nothing can be opened
     └── Unavailable             a backend (event store, key store, blob store) failed
         ├── KeyStoreUnavailable the key store's database failed
+        ├── IssuerUnavailable   a token issuer's discovery or key set could not be fetched
         └── KeySourceError      keys missing, malformed, unsafe on disk, or read-only
             ├── InsecureKeyFile a key file is readable by group or others
             └── MasterKeyError  master keys missing, malformed or unusable
@@ -153,6 +155,17 @@ class Forbidden(CoffreError):
     code = "forbidden"
 
 
+class InsufficientScope(Forbidden):
+    """The token is valid but was not granted the OAuth scope this operation needs
+    (RFC 6750 ``insufficient_scope``); ``scope`` is the scope to ask for."""
+
+    code = "insufficient-scope"
+
+    def __init__(self, detail: str, *, scope: str) -> None:
+        super().__init__(detail)
+        self.scope = scope
+
+
 class DeviceNotApproved(Forbidden):
     """A read named a reader device its owner has not approved: no data key is sealed
     to it. ``rule`` is what the refused read records."""
@@ -221,6 +234,13 @@ class KeyStoreUnavailable(Unavailable):
     """The key store's backend failed; nothing was changed or released."""
 
     code = "key-store-unavailable"
+
+
+class IssuerUnavailable(Unavailable):
+    """A configured token issuer's discovery document or key set could not be fetched:
+    the token was neither accepted nor refused."""
+
+    code = "issuer-unavailable"
 
 
 class KeySourceError(Unavailable):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -158,6 +158,24 @@ class Caller:
         assert download.status_code == 200, download.text
         assert int(download.headers["content-length"]) == len(download.content)
         return b"".join(decrypt(iter([download.content]), data_key))
+
+
+def grant_space(patient: Caller, professional: Actor, days: int = 1) -> str:
+    """``patient`` grants ``professional`` their whole space for ``days``; the grant id."""
+    granted = patient.post(
+        f"/v1/spaces/{patient.actor.id}/grants",
+        json={
+            "grantee": {
+                "id": professional.id,
+                "name": professional.name,
+                "profession": professional.profession.value if professional.profession else None,
+            },
+            "scope": {"kind": "space"},
+            "expires_at": (datetime.now(UTC) + timedelta(days=days)).isoformat(),
+        },
+    )
+    assert granted.status_code == 201, granted.text
+    return str(granted.json()["grant_id"])
 
 
 def events(coffre: Coffre) -> int:

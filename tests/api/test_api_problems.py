@@ -24,7 +24,7 @@ def assert_problem(answer: Any, status: int, code: str, field: str | None = None
     assert body["type"] == PROBLEMS + code
     assert body["status"] == status
     assert body["title"] and body["detail"]
-    assert set(body) <= {"type", "title", "status", "detail", "field", "instance", "rule"}
+    assert set(body) <= {"type", "title", "status", "detail", "field", "instance", "rule", "scope"}
     if field is not None:
         assert body["field"] == field
     assert body["instance"] == f"urn:coffre:request:{answer.headers['x-request-id']}"

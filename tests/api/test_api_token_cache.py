@@ -17,6 +17,7 @@ from test_api_problems import assert_problem
 from api.app import create_app
 from coffre.bootstrap import Coffre
 from coffre.keysources import issuer_keys
+from vault.issuers import Issuers
 from vault.tokens import TokenAuthority
 from wire.errors import Unauthenticated
 
@@ -111,6 +112,7 @@ def test_through_the_api_a_remembered_token_stops_working_at_expiry(
     # The API's authority, with no leeway so that the test need not wait 30 seconds.
     seed = issuer_keys(coffre.settings, coffre.keyring.master)[0].secret
     coffre.tokens = TokenAuthority.from_seed("coffre", seed, leeway=0)
+    coffre.issuers = Issuers(embedded=coffre.tokens)
     with TestClient(create_app(coffre)) as client:
         token = coffre.tokens.mint(ALICE, ttl=timedelta(seconds=2))
         headers = {"Authorization": f"Bearer {token}"}

@@ -82,16 +82,25 @@ def test_bad_input_is_one_line_and_a_failure(run, args: list[str], message: str)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_an_external_issuer_cannot_be_minted_for(run) -> None:
-    result = run(
-        "token",
-        "service",
-        "hopital-nord",
-        "--name",
-        "X",
-        COFFRE_TOKEN_PUBLIC_KEY="MCowBQYDK2VwAyEA",
-    )
-    assert result.exit_code == 1 and "external issuer" in result.stderr
+PROVIDERS = '[{"issuer": "https://psc.test", "audience": "a", "roles": ["professional"]}]'
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"COFFRE_TOKEN_PUBLIC_KEY": "MCowBQYDK2VwAyEA"}, "external issuer"),
+        # the server would refuse what is minted: its tokens come from OpenID providers
+        (
+            {"COFFRE_EMBEDDED_ISSUER": "false", "COFFRE_OIDC_ISSUERS": PROVIDERS},
+            "COFFRE_EMBEDDED_ISSUER",
+        ),
+    ],
+)
+def test_no_token_is_minted_where_the_embedded_issuer_does_not_sign(
+    run, env: dict[str, str], message: str
+) -> None:
+    result = run("token", "service", "hopital-nord", "--name", "X", **env)
+    assert result.exit_code == 1 and message in result.stderr
 
 
 def test_client_commands_need_a_token(run) -> None:
