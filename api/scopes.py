@@ -39,6 +39,9 @@ ROUTE_SCOPES: dict[str, Need] = {
     # documents: the space key is what a depositor encrypts to
     "spaces-space_key": Need("DocumentReference", _C),
     "documents-upload_ciphertext": Need("DocumentReference", _C),
+    "documents-start_direct_upload": Need("DocumentReference", _C),
+    "documents-complete_direct_upload": Need("DocumentReference", _C),
+    "documents-abort_direct_upload": Need("DocumentReference", _C),
     "documents-deposit_document": Need("DocumentReference", _C),
     "documents-list_documents": Need("DocumentReference", _S),
     "documents-read_document": Need("DocumentReference", _R),
