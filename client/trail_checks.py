@@ -19,6 +19,7 @@ from client.trail_format import (
     LINKS,
     TrailMismatchError,
     TrailVerificationError,
+    entry_bytes,
     entry_leaf_hash,
     fail,
     is_count,
@@ -229,9 +230,10 @@ class EntryWalker:
                 index,
             )
         text: str = obj["entry"]
-        entry = parse_entry(text, line, index)
+        data = entry_bytes(text)
+        entry = parse_entry(text, line, index, data)
         key = self.entry_chain_key(entry, line, index)
-        calculated = entry_leaf_hash(text, line, index)
+        calculated = entry_leaf_hash(text, line, index, data)
         proof = proof_hashes(obj["inclusion_proof"], "inclusion", line, index)
         try:
             self.proofs.verify(calculated, index, proof)

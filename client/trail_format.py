@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any, NoReturn
 
+from wire.canonical_fast import UNDECIDED, canonical_value
 from wire.checkpoint import (
     canonical_json,
 )
@@ -83,6 +84,18 @@ def is_count(value: Any) -> bool:
 
 
 def proof_hashes(value: Any, check: str, line: int, leaf: int | None) -> list[bytes]:
+    # One hex decoding for the whole proof (~16 hashes an entry in a whole-log export),
+    # not a pattern match and a decoding per hash: joined by spaces, the proof must be
+    # exactly its bytes' lowercase hex with a space every 32 bytes, one group per
+    # element (so no element holds a space); anything else takes the checks below.
+    if type(value) is list and value:
+        try:
+            joined = " ".join(value)
+            raw = bytes.fromhex(joined)
+        except (TypeError, ValueError):  # not all strings, or not hex
+            raw = b""
+        if len(raw) == 32 * len(value) and raw.hex(" ", 32) == joined:
+            return [raw[i : i + 32] for i in range(0, len(raw), 32)]
     if not isinstance(value, list):
         fail("a proof is a list of hex hashes", check, line, leaf)
     if not all(isinstance(h, str) and is_hash(h) for h in value):
@@ -95,8 +108,22 @@ def utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def parse_entry(text: str, line: int, index: int) -> dict[str, Any]:
-    """An entry's canonical text as an object naming ``index``, or a refusal."""
+def parse_entry(text: str, line: int, index: int, data: bytes | None = None) -> dict[str, Any]:
+    """An entry's canonical text as an object naming ``index``, or a refusal.
+
+    ``data``: the text's UTF-8 bytes when it has them (no lone surrogate): then a C
+    codec may prove the text canonical (``wire.canonical_fast``); whenever it cannot,
+    the standard library decides, as it always did."""
+    entry = UNDECIDED if data is None else canonical_value(text, data)
+    if type(entry) is not dict:
+        entry = _parse_exact(text, line, index)
+    if entry.get("leaf_index") != index or type(entry.get("leaf_index")) is not int:
+        fail(f"the entry says leaf {entry.get('leaf_index')!r}", "entry-format", line, index)
+    return entry
+
+
+def _parse_exact(text: str, line: int, index: int) -> dict[str, Any]:
+    """``parse_entry``'s canonical check by the standard library alone."""
     try:
         # raw_decode, not loads: text around the value fails the canonical check anyway
         entry = _decode(text)[0]
@@ -110,12 +137,22 @@ def parse_entry(text: str, line: int, index: int) -> dict[str, Any]:
         canonical = None
     if canonical != text:
         fail("the entry is not canonical JSON", "entry-format", line, index)
-    if entry.get("leaf_index") != index or type(entry.get("leaf_index")) is not int:
-        fail(f"the entry says leaf {entry.get('leaf_index')!r}", "entry-format", line, index)
     return entry
 
 
-def entry_leaf_hash(text: str, line: int, index: int | None) -> bytes:
+def entry_bytes(text: str) -> bytes | None:
+    """An entry's UTF-8 bytes, or None if it holds a lone surrogate (which
+    ``entry_leaf_hash`` refuses, after the canonical check)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def entry_leaf_hash(text: str, line: int, index: int | None, data: bytes | None = None) -> bytes:
+    """The leaf hash of an entry's text (``data``: its UTF-8 bytes, if already made)."""
+    if data is not None:
+        return leaf_hash(data)
     try:
         return leaf_hash(text.encode("utf-8"))
     except UnicodeEncodeError:

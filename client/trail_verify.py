@@ -44,6 +44,7 @@ from client.trail_checks import (
     TrailVerificationError,
     fail,
 )
+from wire.canonical_fast import loads
 from wire.checkpoint import Checkpoint, canonical_json, format_time
 from wire.errors import InvalidInput
 from wire.trail_fhir import INS, render_bundle, space_of_patient
@@ -111,7 +112,7 @@ def _lines(source: str | os.PathLike[str] | Iterable[str]) -> Iterator[tuple[int
 
 def _object(text: str, line: int) -> dict[str, Any]:
     try:
-        value = json.loads(text)
+        value = loads(text)  # json.loads' value or error, by a C codec where it agrees
     except (ValueError, RecursionError):  # RecursionError: nested too deeply
         value = None
     if not isinstance(value, dict):
