@@ -103,6 +103,37 @@ def proof_hashes(value: Any, check: str, line: int, leaf: int | None) -> list[by
     return [bytes.fromhex(h) for h in value]
 
 
+class ProofReader:
+    """``proof_hashes(value, "inclusion", line, index)`` for the proofs of increasing
+    leaves, as an export lists them: consecutive leaves' proofs share all their upper
+    hashes, so the hex strings equal to the previous proof's (already checked and
+    decoded) are compared, not decoded again. Same result, same refusals."""
+
+    __slots__ = ("_hashes", "_hex", "_index")
+
+    def __init__(self) -> None:
+        self._index = -1
+        self._hex: list[Any] = []
+        self._hashes: list[bytes] = []
+
+    def read(self, value: Any, index: int, line: int) -> list[bytes]:
+        """The proof's hashes; a refusal as ``proof_hashes``'."""
+        last = self._index
+        hashes: list[bytes] | None = None
+        if 0 <= last < index and type(value) is list:
+            # as wire.merkle.verify.InclusionVerifier: below the two leaves' common
+            # ancestor (level a) the proofs differ; above it they are the same hashes
+            a = (last ^ index).bit_length() - 1
+            b = len(value) - len(self._hex) + a
+            if b >= 0 and value[b + 1 :] == self._hex[a + 1 :]:
+                shared = self._hashes[a + 1 :]
+                hashes = proof_hashes(value[: b + 1], "inclusion", line, index) + shared
+        if hashes is None:
+            hashes = proof_hashes(value, "inclusion", line, index)
+        self._index, self._hex, self._hashes = index, value, hashes
+        return hashes
+
+
 def utf8(text: str) -> bytes:
     # a lone surrogate (from a JSON escape) has no UTF-8 form; hash what was given
     return text.encode("utf-8", "surrogatepass")

@@ -44,6 +44,7 @@ from client.trail_checks import (
     TrailVerificationError,
     fail,
 )
+from client.trail_ranges import verify_in_ranges
 from wire.canonical_fast import loads
 from wire.checkpoint import Checkpoint, canonical_json, format_time
 from wire.errors import InvalidInput
@@ -161,6 +162,13 @@ def verify_export(
             "the export carries a consistency proof, but no previous "
             "checkpoint was given to check it against"
         )
+    if isinstance(path_or_lines, (str, os.PathLike)):
+        done = verify_in_ranges(path_or_lines, header_raw, state, public_key, key_set)
+        if done is not None:
+            lines.close()
+            report.entries = done.count
+            report.notes.extend(state.completeness.notes)
+            return report
     walker = EntryWalker(state)
     for number, text, raw in lines:
         obj = _object(text, number)

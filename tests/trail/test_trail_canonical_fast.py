@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import domain
-from client.trail_format import TrailVerificationError, parse_entry, proof_hashes
+from client.trail_format import ProofReader, TrailVerificationError, parse_entry, proof_hashes
 from projections.trail import EntryBuilder
 from projections.trail_events import AUDIT_FIELDS, canonical_value
 from tests.trail.story import story
@@ -410,3 +410,47 @@ def test_proof_hashes_as_one_decoding(value: Any) -> None:
 def test_proof_hashes_refusals(value: list[str]) -> None:
     with pytest.raises(TrailVerificationError):
         proof_hashes(value, "inclusion", 1, None)
+
+
+def _story_proofs() -> list[tuple[int, list[str]]]:
+    from tests.trail.test_trail_ranges import EXPORTS
+
+    return [
+        (entry["leaf_index"], entry["inclusion_proof"])
+        for entry in (json.loads(line) for line in EXPORTS["log"][1:-1])
+    ]
+
+
+PROOFS = _story_proofs()
+
+
+@RELAXED
+@given(data=st.data())
+def test_proof_reader_is_proof_hashes(data: st.DataObject) -> None:
+    # increasing leaves, some proofs damaged: the reader answers as proof_hashes each time
+    steps = data.draw(st.lists(st.sampled_from(PROOFS), min_size=1, max_size=8))
+    steps.sort(key=lambda step: step[0])
+    reader = ProofReader()
+    for index, proof in steps:
+        value: Any = list(proof)
+        damage = data.draw(st.sampled_from(["none", "none", "replace", "drop", "add", "type"]))
+        where = data.draw(st.integers(0, max(len(value) - 1, 0)))
+        if damage == "replace" and value:
+            value[where] = data.draw(st.one_of(HASH, HASH.map(str.upper), texts))
+        elif damage == "drop" and value:
+            del value[where]
+        elif damage == "add":
+            value.insert(where, data.draw(HASH))
+        elif damage == "type":
+            value = data.draw(st.one_of(st.none(), texts, st.just(" ".join(proof))))
+        try:
+            want: Any = proof_hashes(value, "inclusion", 3, index)
+        except TrailVerificationError as error:
+            want = str(error)
+        try:
+            got: Any = reader.read(value, index, 3)
+        except TrailVerificationError as error:
+            got = str(error)
+        assert got == want
+        if isinstance(got, str):
+            return  # the walk stops at a refusal
