@@ -89,10 +89,11 @@ def canonical_value(text: str, data: bytes) -> Any:
     return UNDECIDED
 
 
-def canonical_bytes(value: Any) -> bytes:
-    """``canonical_json(value).encode()``, by msgspec when its text decodes back, without
-    a float, to a value equal to ``value`` (then ``value`` is plain JSON data and both
-    encoders agree), else by ``canonical_json`` itself (errors included)."""
+def canonical_bytes(value: Any, errors: str = "strict") -> bytes:
+    """``canonical_json(value).encode("utf-8", errors)``, by msgspec when its text
+    decodes back, without a float, to a value equal to ``value`` (then ``value`` is
+    plain JSON data and both encoders agree), else by ``canonical_json`` itself (errors
+    included: a lone surrogate, which msgspec refuses, takes that path)."""
     if msgspec is not None:
         try:
             data = _ENCODE(value)
@@ -100,4 +101,4 @@ def canonical_bytes(value: Any) -> bytes:
                 return data
         except _REFUSED:
             pass
-    return canonical_json(value).encode("utf-8")
+    return canonical_json(value).encode("utf-8", errors)
