@@ -10,8 +10,6 @@ verifier through the same code.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import importlib
 import json
 import pkgutil
@@ -28,7 +26,7 @@ import domain
 from client.trail_format import ProofReader, TrailVerificationError, parse_entry, proof_hashes
 from projections.trail import EntryBuilder
 from projections.trail_events import AUDIT_FIELDS, canonical_value
-from tests.trail.story import story
+from tests.trail.story import altered_story, story
 from wire import canonical_fast
 from wire.canonical_fast import UNDECIDED, canonical_bytes, loads
 from wire.checkpoint import canonical_json
@@ -343,15 +341,7 @@ def test_entries_of_every_event_type(entry: dict[str, Any], tamper: str) -> None
 def test_real_entries_with_any_field_values(data: st.DataObject) -> None:
     # Real event classes from the vectors' story, fields swapped for generated values,
     # through the trail's own EntryBuilder: the fast encoder writes the same bytes.
-    events = [event for _, event in story()]
-    changed = []
-    for event in data.draw(st.lists(st.sampled_from(events), min_size=1, max_size=4)):
-        clone = copy.copy(event)
-        names = [f.name for f in dataclasses.fields(event)]
-        for name in data.draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
-            if name not in ("originator_id", "originator_version", "timestamp", "at"):
-                object.__setattr__(clone, name, data.draw(exotic.filter(_canonicalisable)))
-        changed.append(clone)
+    changed = altered_story(data, exotic.filter(_canonicalisable))
     builder = EntryBuilder(CompactTree(), None, lambda kind, key: None, v2_from=0)
     for notification_id, event in enumerate(changed, start=1):
         row = builder.append(notification_id, event)[0]

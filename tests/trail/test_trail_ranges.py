@@ -6,10 +6,8 @@ message), for every committed vector and for damaged real exports (issue 12, ite
 from __future__ import annotations
 
 import base64
-import io
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +18,16 @@ from hypothesis import strategies as st
 import client.trail_ranges as ranges
 from client.trail_verify import TrailVerificationError, verify_export
 from keys.checkpoint import CheckpointSigner
-from projections.trail_query import TrailQuery
 from tests.trail.make_vectors import TESTDATA
-from tests.trail.story import DOCTOR_ID, PATIENT_A, SEED, T0, story_trail
+from tests.trail.story import SEED, story_exports
 
 KEY = CheckpointSigner(SEED).public_key
 VECTORS = sorted(TESTDATA.glob("*.json")) + sorted((TESTDATA / "legacy").glob("*.json"))
 
 
 def _story_exports() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    with story_trail() as (trail, _):
-        queries = {
-            "log": TrailQuery(),
-            "patient": TrailQuery(patient_id=PATIENT_A),
-            "professional": TrailQuery(actor_id=DOCTOR_ID),
-            "window": TrailQuery(since=T0 + timedelta(minutes=4), until=T0 + timedelta(minutes=9)),
-        }
-        for name, query in queries.items():
-            buffer = io.StringIO()
-            trail.export_jsonl(query, buffer)
-            out[name] = buffer.getvalue().splitlines()
-    return out
+    with story_exports() as (_, texts):
+        return {name: text.splitlines() for name, text in texts.items()}
 
 
 EXPORTS = _story_exports()
