@@ -202,14 +202,19 @@ def verify_ranges(
         return None
     cuts = _cuts(path, header_bytes, manifest_at, parts)
     from concurrent.futures import ProcessPoolExecutor  # as _context: only when used
+    from concurrent.futures.process import BrokenProcessPool
+    from pickle import PicklingError
 
-    with ProcessPoolExecutor(max_workers=len(cuts) - 1, mp_context=_context()) as pool:
-        futures = [
-            pool.submit(_walk_range, path, a, b, header_text, public_key, key_set)
-            for a, b in itertools.pairwise(cuts)
-        ]
-        digest = _hash_range(path, header_bytes, manifest_at)  # meanwhile, here
-        summaries = [f.result() for f in futures]
+    try:
+        with ProcessPoolExecutor(max_workers=len(cuts) - 1, mp_context=_context()) as pool:
+            futures = [
+                pool.submit(_walk_range, path, a, b, header_text, public_key, key_set)
+                for a, b in itertools.pairwise(cuts)
+            ]
+            digest = _hash_range(path, header_bytes, manifest_at)  # meanwhile, here
+            summaries = [f.result() for f in futures]
+    except (OSError, BrokenProcessPool, PicklingError):
+        return None  # no workers to be had (limits, a killed worker): one pass decides
     walker = EntryWalker(state)
     lines = 1
     for summary in summaries:

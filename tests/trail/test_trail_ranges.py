@@ -161,3 +161,15 @@ def test_workers_started_clean_conclude_alike(
     lines = EXPORTS["patient"]
     assert _outcome(_write(tmp_path, lines), KEY) == _outcome(lines, KEY)
     assert every_file_in_ranges == [True]
+
+
+def test_workers_that_cannot_start_leave_it_to_one_pass(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, every_file_in_ranges: list[bool]
+) -> None:
+    def no_processes() -> Any:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(ranges, "_context", no_processes)
+    lines = EXPORTS["log"]
+    assert _outcome(_write(tmp_path, lines), KEY) == _outcome(lines, KEY)
+    assert every_file_in_ranges == [False]
