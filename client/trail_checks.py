@@ -17,8 +17,10 @@ from client.trail_format import (
     INSTANT,
     LEGACY_FORMAT,
     LINKS,
+    ProofReader,
     TrailMismatchError,
     TrailVerificationError,
+    entry_bytes,
     entry_leaf_hash,
     fail,
     is_count,
@@ -208,6 +210,7 @@ class EntryWalker:
         # proofs of increasing leaves share their upper paths: consecutive entries (a whole
         # log, a time window) cost O(1) hashes each instead of O(log n)
         self.proofs = InclusionVerifier(header.checkpoint.size, header.checkpoint.root)
+        self.proof_reader = ProofReader()
 
     def entry(self, obj: dict[str, Any], line: int, raw: bytes) -> None:
         """Check one entry line: ``obj`` is its parsed form, ``raw`` its exact bytes
@@ -229,10 +232,11 @@ class EntryWalker:
                 index,
             )
         text: str = obj["entry"]
-        entry = parse_entry(text, line, index)
+        data = entry_bytes(text)
+        entry = parse_entry(text, line, index, data)
         key = self.entry_chain_key(entry, line, index)
-        calculated = entry_leaf_hash(text, line, index)
-        proof = proof_hashes(obj["inclusion_proof"], "inclusion", line, index)
+        calculated = entry_leaf_hash(text, line, index, data)
+        proof = self.proof_reader.read(obj["inclusion_proof"], index, line)
         try:
             self.proofs.verify(calculated, index, proof)
         except RootMismatch as error:
@@ -249,13 +253,17 @@ class EntryWalker:
         self._check_link(entry, key, line, index)
         self._check_time(entry, line, index)
         if key not in self.chains:
-            self.h.completeness.first_of_chain(key, entry, line, index)
+            self.first_of_chain(key, entry, line, index)
         self.chains[key] = calculated
         self.chain_last[key] = index
         self.last_index = index
         self.count += 1
         # the manifest signs the exact bytes: a reformatted line fails even if equivalent
         self.digest.update(raw)
+
+    def first_of_chain(self, key: str, entry: dict[str, Any], line: int, index: int) -> None:
+        """A chain's first entry in the export: what completeness asks of it."""
+        self.h.completeness.first_of_chain(key, entry, line, index)
 
     def _check_time(self, entry: dict[str, Any], line: int, index: int) -> None:
         at, h = entry.get("at"), self.h

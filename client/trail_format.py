@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any, NoReturn
 
+from wire.canonical_fast import UNDECIDED, canonical_value
 from wire.checkpoint import (
     canonical_json,
 )
@@ -83,6 +84,18 @@ def is_count(value: Any) -> bool:
 
 
 def proof_hashes(value: Any, check: str, line: int, leaf: int | None) -> list[bytes]:
+    # One hex decoding for the whole proof (~16 hashes an entry in a whole-log export),
+    # not a pattern match and a decoding per hash: joined by spaces, the proof must be
+    # exactly its bytes' lowercase hex with a space every 32 bytes, one group per
+    # element (so no element holds a space); anything else takes the checks below.
+    if type(value) is list and value:
+        try:
+            joined = " ".join(value)
+            raw = bytes.fromhex(joined)
+        except (TypeError, ValueError):  # not all strings, or not hex
+            raw = b""
+        if len(raw) == 32 * len(value) and raw.hex(" ", 32) == joined:
+            return [raw[i : i + 32] for i in range(0, len(raw), 32)]
     if not isinstance(value, list):
         fail("a proof is a list of hex hashes", check, line, leaf)
     if not all(isinstance(h, str) and is_hash(h) for h in value):
@@ -90,13 +103,58 @@ def proof_hashes(value: Any, check: str, line: int, leaf: int | None) -> list[by
     return [bytes.fromhex(h) for h in value]
 
 
+class ProofReader:
+    """``proof_hashes(value, "inclusion", line, index)`` for the proofs of increasing
+    leaves, as an export lists them: consecutive leaves' proofs share all their upper
+    hashes, so the hex strings equal to the previous proof's (already checked and
+    decoded) are compared, not decoded again. Same result, same refusals."""
+
+    __slots__ = ("_hashes", "_hex", "_index")
+
+    def __init__(self) -> None:
+        self._index = -1
+        self._hex: list[Any] = []
+        self._hashes: list[bytes] = []
+
+    def read(self, value: Any, index: int, line: int) -> list[bytes]:
+        """The proof's hashes; a refusal as ``proof_hashes``'."""
+        last = self._index
+        hashes: list[bytes] | None = None
+        if 0 <= last < index and type(value) is list:
+            # as wire.merkle.verify.InclusionVerifier: below the two leaves' common
+            # ancestor (level a) the proofs differ; above it they are the same hashes
+            a = (last ^ index).bit_length() - 1
+            b = len(value) - len(self._hex) + a
+            if b >= 0 and value[b + 1 :] == self._hex[a + 1 :]:
+                shared = self._hashes[a + 1 :]
+                hashes = proof_hashes(value[: b + 1], "inclusion", line, index) + shared
+        if hashes is None:
+            hashes = proof_hashes(value, "inclusion", line, index)
+        self._index, self._hex, self._hashes = index, value, hashes
+        return hashes
+
+
 def utf8(text: str) -> bytes:
     # a lone surrogate (from a JSON escape) has no UTF-8 form; hash what was given
     return text.encode("utf-8", "surrogatepass")
 
 
-def parse_entry(text: str, line: int, index: int) -> dict[str, Any]:
-    """An entry's canonical text as an object naming ``index``, or a refusal."""
+def parse_entry(text: str, line: int, index: int, data: bytes | None = None) -> dict[str, Any]:
+    """An entry's canonical text as an object naming ``index``, or a refusal.
+
+    ``data``: the text's UTF-8 bytes when it has them (no lone surrogate): then a C
+    codec may prove the text canonical (``wire.canonical_fast``); whenever it cannot,
+    the standard library decides, as it always did."""
+    entry = UNDECIDED if data is None else canonical_value(text, data)
+    if type(entry) is not dict:
+        entry = _parse_exact(text, line, index)
+    if entry.get("leaf_index") != index or type(entry.get("leaf_index")) is not int:
+        fail(f"the entry says leaf {entry.get('leaf_index')!r}", "entry-format", line, index)
+    return entry
+
+
+def _parse_exact(text: str, line: int, index: int) -> dict[str, Any]:
+    """``parse_entry``'s canonical check by the standard library alone."""
     try:
         # raw_decode, not loads: text around the value fails the canonical check anyway
         entry = _decode(text)[0]
@@ -110,12 +168,22 @@ def parse_entry(text: str, line: int, index: int) -> dict[str, Any]:
         canonical = None
     if canonical != text:
         fail("the entry is not canonical JSON", "entry-format", line, index)
-    if entry.get("leaf_index") != index or type(entry.get("leaf_index")) is not int:
-        fail(f"the entry says leaf {entry.get('leaf_index')!r}", "entry-format", line, index)
     return entry
 
 
-def entry_leaf_hash(text: str, line: int, index: int | None) -> bytes:
+def entry_bytes(text: str) -> bytes | None:
+    """An entry's UTF-8 bytes, or None if it holds a lone surrogate (which
+    ``entry_leaf_hash`` refuses, after the canonical check)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def entry_leaf_hash(text: str, line: int, index: int | None, data: bytes | None = None) -> bytes:
+    """The leaf hash of an entry's text (``data``: its UTF-8 bytes, if already made)."""
+    if data is not None:
+        return leaf_hash(data)
     try:
         return leaf_hash(text.encode("utf-8"))
     except UnicodeEncodeError:

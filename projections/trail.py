@@ -54,7 +54,7 @@ from projections.trail_store import (
     save_heads,
     v2_from,
 )
-from wire.checkpoint import canonical_json
+from wire.canonical_fast import canonical_bytes
 from wire.merkle import CompactTree, Node, leaf_hash
 from wire.merkle.heads import HeadsTree, NodeFetch, bucket_of
 
@@ -195,8 +195,9 @@ class EntryBuilder:
             entry["space_prev_leaf"] = space_prev[1] if space_prev else None
             entry["actor_prev_leaf"] = actor_prev[1] if actor_prev else None
             entry["heads"] = heads_root.hex()
-        text = canonical_json(entry)
-        h = leaf_hash(text.encode("utf-8"))
+        data = canonical_bytes(entry)  # canonical_json's bytes, by a C codec where it agrees
+        text = data.decode("utf-8")
+        h = leaf_hash(data)
         nodes = self.tree.append(h)
         self._last = h
         if space_key is not None:

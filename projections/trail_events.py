@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from projections.runner import Event
-from wire.checkpoint import canonical_json
+from wire.canonical_fast import canonical_bytes
 
 #: event fields copied into ``details``; anything else is bound only by ``event_digest``
 AUDIT_FIELDS = frozenset(
@@ -199,8 +199,7 @@ def event_digest(event: Event) -> str:
         for name in shape.fields
         if name in held or name not in shape.optional
     }
-    text = canonical_json({"topic": shape.topic, "fields": fields})
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes({"topic": shape.topic, "fields": fields})).hexdigest()
 
 
 def event_name(event: Event) -> str:

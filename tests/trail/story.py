@@ -7,7 +7,10 @@ vectors in ``testdata/`` reproducible.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
+import io
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -17,6 +20,8 @@ from tempfile import TemporaryDirectory
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from hypothesis import strategies as st
+
 from domain.access import Access
 from domain.reader import Reader
 from domain.space import Space
@@ -24,7 +29,7 @@ from domain.values import patient_id_from_number, professional_id_from_number
 from keys.checkpoint import CheckpointSigner
 from projections.store import SQLiteViewStore
 from projections.trail import TrailProjection
-from projections.trail_query import Trail
+from projections.trail_query import Trail, TrailQuery
 from vault.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +119,40 @@ def story(fork: bool = False) -> list[tuple[int, Any]]:
     ]  # fmt: skip
     ids = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]  # 7 lost to a failed insert
     return list(zip(ids, events, strict=True))
+
+
+def altered_story(data: st.DataObject, values: st.SearchStrategy[Any]) -> list[Any]:
+    """One to four of the story's real events, each with up to three fields (not its
+    identity or times) swapped for values drawn from ``values``."""
+    events = [event for _, event in story()]
+    changed = []
+    for event in data.draw(st.lists(st.sampled_from(events), min_size=1, max_size=4)):
+        clone = copy.copy(event)
+        names = [f.name for f in dataclasses.fields(event)]
+        for name in data.draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
+            if name not in ("originator_id", "originator_version", "timestamp", "at"):
+                object.__setattr__(clone, name, data.draw(values))
+        changed.append(clone)
+    return changed
+
+
+@contextmanager
+def story_exports() -> Iterator[tuple[Trail, dict[str, str]]]:
+    """The story's trail and the JSON Lines exports the tests take of it: the whole log,
+    a patient, a professional, a time window."""
+    queries = {
+        "log": TrailQuery(),
+        "patient": TrailQuery(patient_id=PATIENT_A),
+        "professional": TrailQuery(actor_id=DOCTOR_ID),
+        "window": TrailQuery(since=T0 + timedelta(minutes=4), until=T0 + timedelta(minutes=9)),
+    }
+    with story_trail() as (trail, _):
+        texts = {}
+        for name, query in queries.items():
+            buffer = io.StringIO()
+            trail.export_jsonl(query, buffer)
+            texts[name] = buffer.getvalue()
+        yield trail, texts
 
 
 def migrate_sqlite(path: Path) -> None:

@@ -28,8 +28,7 @@ from client.trail_verify import TrailVerificationError, verify_export, verify_fh
 from coffre.cli import app
 from keys.checkpoint import CheckpointSigner
 from projections.trail_fhir import bundle_from_export
-from projections.trail_query import TrailQuery
-from tests.trail.story import DOCTOR_ID, PATIENT_A, SEED, T0, story_trail
+from tests.trail.story import SEED, T0, story_exports
 from wire.checkpoint import canonical_json
 
 KEY = CheckpointSigner(SEED).public_key
@@ -38,21 +37,9 @@ RAW_JSON = json.dumps(RAW)
 
 
 def _exports() -> dict[str, Any]:
-    import io
-    from datetime import timedelta
-
     out: dict[str, Any] = {}
-    with story_trail() as (trail, _):
-        queries = {
-            "log": TrailQuery(),
-            "patient": TrailQuery(patient_id=PATIENT_A),
-            "professional": TrailQuery(actor_id=DOCTOR_ID),
-            "window": TrailQuery(since=T0 + timedelta(minutes=4), until=T0 + timedelta(minutes=9)),
-        }
-        for name, query in queries.items():
-            buffer = io.StringIO()
-            trail.export_jsonl(query, buffer)
-            text = buffer.getvalue()
+    with story_exports() as (trail, texts):
+        for name, text in texts.items():
             out[name] = text.splitlines()
             out[f"fhir-{name}"] = bundle_from_export(text, trail.patient_of, T0)
     return out

@@ -15,7 +15,7 @@ content plus ``DEPTH`` sibling hashes, bottom up: it proves both that a chain's 
 leaf ``h`` and that a chain has no entry at all.
 
 Values are leaf *indices*, not hashes, so an entry can commit the map that includes
-itself. Pure: ``hashlib`` and ``wire.checkpoint.canonical_json``.
+itself. Pure: ``hashlib`` and ``wire.canonical_fast.canonical_bytes`` (``canonical_json``'s bytes).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from wire.checkpoint import canonical_json
+from wire.canonical_fast import canonical_bytes
 from wire.errors import IntegrityFailure
 from wire.merkle.hasher import HASH_SIZE, NODE_PREFIX, leaf_hash, node_hash
 
@@ -62,9 +62,8 @@ def bucket_leaf(bucket: int, heads: Mapping[str, int]) -> bytes:
     """The leaf hash of a bucket holding ``heads`` (chain key -> head leaf index)."""
     if not heads:
         return EMPTY_BUCKET
-    text = canonical_json({"bucket": bucket, "heads": dict(heads)})
     # surrogatepass: a verifier may be handed a lone surrogate; it then fails to match
-    return leaf_hash(text.encode("utf-8", "surrogatepass"))
+    return leaf_hash(canonical_bytes({"bucket": bucket, "heads": dict(heads)}, "surrogatepass"))
 
 
 def root_from_bucket(bucket: int, heads: Mapping[str, int], siblings: Sequence[bytes]) -> bytes:
@@ -108,22 +107,29 @@ class HeadsTree:
 
     def __init__(self, fetch: NodeFetch) -> None:
         self._fetch = fetch
-        self._nodes: dict[tuple[int, int], bytes] = {}
+        # one dict per level, index -> hash: the hot loop looks nodes up without
+        # building a (level, index) tuple each time
+        self._levels: list[dict[int, bytes]] = [{} for _ in range(DEPTH + 1)]
+        #: buckets whose whole path was set: their nodes are listed by ``changed``
+        self._set_buckets: set[int] = set()
         self._dirty: set[tuple[int, int]] = set()
 
     def load(self, buckets: Iterable[int]) -> None:
         """Fetch, in one call, every node the given buckets' paths need."""
-        wanted = {node for b in set(buckets) for node in path_ids(b) if node not in self._nodes}
+        levels = self._levels
+        wanted = {
+            node for b in set(buckets) for node in path_ids(b) if node[1] not in levels[node[0]]
+        }
         if wanted:
             found = self._fetch(sorted(wanted))
             for level, index in wanted:
-                self._nodes[(level, index)] = found.get((level, index), EMPTY[level])
+                levels[level][index] = found.get((level, index), EMPTY[level])
 
     def node(self, level: int, index: int) -> bytes:
         """One node's hash (fetched if not loaded)."""
-        if (level, index) not in self._nodes:
+        if index not in self._levels[level]:
             self.load([index << level])
-        return self._nodes[(level, index)]
+        return self._levels[level][index]
 
     def root(self) -> bytes:
         """The map's root."""
@@ -131,21 +137,21 @@ class HeadsTree:
 
     def set_bucket(self, bucket: int, heads: Mapping[str, int]) -> None:
         """Give ``bucket`` the content ``heads`` and recompute the path to the root."""
-        # The trail's hot loop (two paths per entry): node_hash inlined, dict lookups local.
-        nodes, dirty, sha256 = self._nodes, self._dirty, hashlib.sha256
+        # The trail's hot loop (two paths per entry): node_hash inlined, lookups local,
+        # the path's nodes marked changed once (by bucket), not node by node.
+        levels, sha256 = self._levels, hashlib.sha256
         h = bucket_leaf(bucket, heads)
         index = bucket
-        nodes[(0, index)] = h
-        dirty.add((0, index))
+        levels[0][index] = h
         for level in range(DEPTH):
-            sibling = nodes.get((level, index ^ 1))
+            sibling = levels[level].get(index ^ 1)
             if sibling is None:
                 sibling = self.node(level, index ^ 1)
             h = sha256(NODE_PREFIX + sibling + h if index & 1 else NODE_PREFIX + h + sibling)
             h = h.digest()
             index >>= 1
-            nodes[(level + 1, index)] = h
-            dirty.add((level + 1, index))
+            levels[level + 1][index] = h
+        self._set_buckets.add(bucket)
 
     def proof(self, bucket: int) -> list[bytes]:
         """The ``DEPTH`` sibling hashes of ``bucket``, bottom up."""
@@ -153,10 +159,14 @@ class HeadsTree:
 
     def changed(self) -> list[tuple[int, int, bytes]]:
         """``(level, index, hash)`` of every node set since this tree was built."""
-        return [(level, index, self._nodes[(level, index)]) for level, index in sorted(self._dirty)]
+        dirty = set(self._dirty)
+        for bucket in self._set_buckets:
+            dirty.update((level, bucket >> level) for level in range(DEPTH + 1))
+        levels = self._levels
+        return [(level, index, levels[level][index]) for level, index in sorted(dirty)]
 
     def _put(self, level: int, index: int, h: bytes) -> None:
-        self._nodes[(level, index)] = h
+        self._levels[level][index] = h
         self._dirty.add((level, index))
 
 
