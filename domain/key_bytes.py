@@ -52,6 +52,14 @@ def as_detail(text: str | SealedText) -> str | dict[str, str]:
     return text if isinstance(text, str) else text.to_detail()
 
 
+def as_event_detail(text: str | SealedText) -> str | dict[str, str]:
+    """Like ``as_detail``, for a view whose row is keyed by the event's notification id
+    and must stay small (the access log's rows sit whole in a B-tree index, whose
+    entries cannot exceed ~2.7 kB): a sealed text is left in its event, which the
+    vault reads back by that id to open it."""
+    return text if isinstance(text, str) else {"sealed_to": text.key_id, "in": "event"}
+
+
 @dataclass(frozen=True)
 class DocumentSeal:
     """What a deposit records of its secrets, all sealed to a document key of its own.

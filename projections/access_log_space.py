@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.emergency import EmergencyRefusal
-from domain.key_bytes import as_detail, stored_text
+from domain.key_bytes import as_event_detail, stored_text
 from domain.space import Space
 from projections.runner import Event
 from projections.store import ViewCursor
@@ -160,7 +160,7 @@ def _access_entry(
     if kind is Space.EmergencyAccessInvoked:
         detail = {
             "access_id": str(event.access_id),
-            "justification": as_detail(stored_text(event.justification, event.text_key)),
+            "justification": as_event_detail(stored_text(event.justification, event.text_key)),
             "expires_at": event.expires_at.isoformat(),
         }
         return row(
@@ -176,7 +176,9 @@ def _access_entry(
             how="emergency",
             outcome="refused",
             reason=EMERGENCY_REFUSALS[kind],
-            detail={"justification": as_detail(stored_text(event.justification, event.text_key))},
+            detail={
+                "justification": as_event_detail(stored_text(event.justification, event.text_key))
+            },
         )
     return None
 

@@ -264,7 +264,7 @@ def open_details(core: VaultCore, rows: Sequence[dict[str, Any]]) -> None:
         if not isinstance(detail, dict) or row.get("space_id") is None:
             continue
         for name, value in detail.items():
-            sealed = SealedText.from_detail(value)
+            sealed = SealedText.from_detail(value) or _sealed_in_event(core, row, name, value)
             if sealed is not None:
                 space_id = UUID(str(row["space_id"]))
                 by_space.setdefault(space_id, []).append((detail, name, sealed))
@@ -272,6 +272,25 @@ def open_details(core: VaultCore, rows: Sequence[dict[str, Any]]) -> None:
         opened = open_texts(core, space_id, [sealed for _, _, sealed in found])
         for (detail, name, _), text in zip(found, opened, strict=True):
             detail[name] = text
+
+
+def _sealed_in_event(
+    core: VaultCore, row: dict[str, Any], name: str, value: object
+) -> SealedText | None:
+    # ``as_event_detail``: the sealed text stays in the event the row was made from
+    # (the row's ``entry_id`` is its notification id); it must be of the row's space
+    # and sealed to the key the row names, or it is not opened.
+    if not isinstance(value, dict) or value.get("in") != "event" or "entry_id" not in row:
+        return None
+    found = core.recorder.select_notifications(start=int(row["entry_id"]), limit=1)
+    if not found or found[0].id != int(row["entry_id"]):
+        return None
+    event = core.mapper.to_domain_event(found[0])
+    text = getattr(event, name, None)
+    key_id = event.__dict__.get("text_key")
+    if event.originator_id != UUID(str(row["space_id"])) or key_id != value.get("sealed_to"):
+        return None
+    return SealedText(key_id, text) if isinstance(text, str) else None
 
 
 def summary(document: Document, title: str) -> DocumentSummary:

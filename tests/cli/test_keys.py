@@ -90,7 +90,8 @@ def test_rotate_publish_and_verify_across_the_rotation(operator: Operator, tmp_p
     status = operator.coffre("keys", "status")
     assert status.exit_code == 0, status.output
     assert f"trail keys (signing: {held['key_id']})" in status.stdout
-    assert "current, wraps 1 key(s)" in status.stdout and "token issuer: current" in status.stdout
+    # the space key, and the key of the one document deposited
+    assert "current, wraps 2 key(s)" in status.stdout and "token issuer: current" in status.stdout
     # Checkpoint times and key periods are to the second (docs/trail.md): a rotation in
     # the very second of the old key's last checkpoint would end its period at that
     # checkpoint. An operator's rotation is never that close; this test's would be.
