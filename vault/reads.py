@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from uuid import UUID
 
 from domain.access import Access
 from domain.reads import Decision, Rule, decide_read, may_know_space, may_list
 from domain.values import Actor
-from vault.core import VaultCore, open_titles, summary
+from vault.core import VaultCore, open_texts, open_titles, summary
 from wire.dto import DocumentSummary, Release
 from wire.errors import DeviceNotApproved, Forbidden, UnknownDocument, UnknownSpace
 
@@ -56,8 +57,10 @@ def read(
         space_id, space_version, key_id = space.id, space.version, space.key_id
         decision = decide_read(space, document_id, actor, now)
         if decision.allowed:
-            held = space.documents[document_id]
-            version = held.current
+            # taken while the space is held (a concurrent deposit may add a version);
+            # its title is opened after letting go, without holding the space
+            version = space.documents[document_id].current
+            listed = summary(space.documents[document_id], "")
         else:
             known = may_know_space(space, actor, now)
     if not decision.allowed:
@@ -87,7 +90,7 @@ def read(
         reader_key,
         document_key=version.document_key,
     )
-    document = summary(held, open_titles(core, space_id, [held])[0])
+    document = replace(listed, title=open_texts(core, space_id, [version.title])[0])
     expires_at = now + core.content_ttl
     ticket = core.content_tickets.sign(
         {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at

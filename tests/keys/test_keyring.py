@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,7 @@ from nacl.public import PrivateKey
 
 from domain.key_bytes import SealedText
 from keys.keyring import Keyring, seal_text, space_key_aad
-from keys.keystore import KeyStore, MemoryKeyStore, Rewrap
+from keys.keystore import KeyRecord, KeyStore, MemoryKeyStore, Rewrap
 from keys.master import MasterKey, MasterKeys
 from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
 from wire.errors import (
@@ -324,3 +325,33 @@ def test_get_many_answers_the_keys_that_exist(keyring: Keyring, store: KeyStore)
     assert sorted(found) == sorted(made)
     assert [found[key_id].space_id for key_id in made] == spaces
     assert store.get_many([]) == {}
+
+
+class CountingStore(MemoryKeyStore):
+    """A memory key store that counts the queries ``open_texts`` makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    def get_many(self, key_ids: Sequence[str]) -> dict[str, KeyRecord]:
+        self.queries += 1
+        return super().get_many(key_ids)
+
+
+def test_a_space_of_5000_titles_opens_in_one_query_then_from_memory() -> None:
+    store = CountingStore()
+    keyring = Keyring(MasterKeys([M1]), store)
+    space = uuid.uuid4()
+    space_key = keyring.create_space_key(space)
+    sealed = seal(DataKey.generate(), space_key.public_key)
+    titles = []
+    for number in range(5000):
+        deposit = keyring.seal_deposit(space, sealed, f"Compte rendu n°{number}")
+        titles.append(SealedText(deposit.key_id, deposit.title))
+    opened = keyring.open_texts(space, titles)
+    assert opened[4999] == "Compte rendu n°4999" and store.queries == 1
+    assert keyring.open_texts(space, titles) == opened and store.queries == 1
+    # the bound holds: an LRU smaller than the space still answers right, from the store
+    small = Keyring(MasterKeys([M1]), store, opened_texts=100)
+    assert small.open_texts(space, titles) == opened and len(small._opened) == 100
