@@ -166,9 +166,12 @@ class ProjectionRunner:
         """
         total = 0
         failed: dict[str, Exception] = {}
-        stalled = set(self.stalls())
+        stalled: set[str] = set()
         while True:
             with self._lock:
+                # Read under the lock, each pass: another runner on this store (a
+                # request's catch-up beside the background one) may have stalled one.
+                stalled |= set(self.stalls())
                 names = [
                     name for name in self.projections if name not in failed and name not in stalled
                 ]
@@ -223,7 +226,7 @@ class ProjectionRunner:
         with self.store.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO projection_failures (name, notification_id, error, failed_at) "
-                "VALUES (%(n)s, %(i)s, %(e)s, %(t)s)",
+                "VALUES (%(n)s, %(i)s, %(e)s, %(t)s) ON CONFLICT (name) DO NOTHING",
                 {"n": name, "i": notification_id, "e": what, "t": datetime.now(UTC).isoformat()},
             )
         # An alert, once: the projection does not retry until an operator says so.

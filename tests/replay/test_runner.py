@@ -88,6 +88,25 @@ def test_a_failing_projection_holds_back_no_other(coffre: Coffre, cast: Cast) ->
     assert stall.error == "RuntimeError applying Space.Provisioned"
 
 
+def test_two_runners_meeting_one_poisoned_event_both_go_on(
+    coffre: Coffre, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A request's catch-up beside the background one (or a second process): both meet
+    # the event; the second to stall it must not fail on the first one's record.
+    record_many_reads(coffre, cast, 5)
+    runners = [
+        ProjectionRunner(coffre.runner.source, coffre.views, [Broken()], batch_size=10)
+        for _ in range(2)
+    ]
+    runners[0].catch_up()
+    # The second read the stalls before the first recorded its own: it meets the event too.
+    stale = runners[1].stalls
+    monkeypatch.setattr(runners[1], "stalls", dict)
+    runners[1].catch_up()
+    assert set(stale()) == {"broken"}
+    assert coffre.views.position("broken") == 0
+
+
 def test_copied_rows_read_back_as_written(coffre: Coffre) -> None:
     # Text that COPY must escape (tabs, newlines, backslashes), NULLs, UUIDs, instants.
     space_id, document_id = uuid4(), uuid4()
