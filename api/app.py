@@ -27,6 +27,7 @@ from api.routers import (
     devices,
     documents,
     emergency,
+    fhir,
     grants,
     health,
     life,
@@ -87,6 +88,7 @@ def create_app(services: Services) -> FastAPI:
         access_views,
         notifications,
         trail,
+        fhir,
     ):
         app.include_router(module.router)
     problems.install(app)

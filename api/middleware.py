@@ -24,6 +24,11 @@ log = structlog.get_logger(__name__)
 #: JSON bodies are small (a grant scope of 1000 document ids is ~40 KiB)
 MAX_JSON_BODY = 256 * 1024
 
+#: an ITI-65 transaction carries its envelopes in base64 (``api.routers.fhir``); larger
+#: documents go through the streamed upload of the JSON API
+MAX_FHIR_TRANSACTION = 16 * 1024 * 1024
+FHIR_TRANSACTION_PATH = re.compile(r"^/fhir/?$")
+
 #: ciphertext uploads are capped by the vault (``max_document_size``), not by MAX_JSON_BODY
 STREAMED_PATHS = re.compile(r"/v1/spaces/[^/]+/uploads$")
 
@@ -93,7 +98,10 @@ class BodyLimit:
             cap = limits.max_bytes if declared is None else declared
             await self.app(scope, PacedBody(receive, limits, cap), send)
             return
-        if declared is not None and declared > self.max_bytes and scope["method"] in BODY_METHODS:
+        limit = self.max_bytes
+        if FHIR_TRANSACTION_PATH.match(scope["path"]):
+            limit = max(limit, MAX_FHIR_TRANSACTION)
+        if declared is not None and declared > limit and scope["method"] in BODY_METHODS:
             # Refuse before reading a byte; the route never runs. (A GET's body is never
             # read by any route, so it is left alone and costs nothing.)
             await self._refuse(scope, receive, send)
@@ -105,7 +113,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI re-raises HTTPExceptions met while reading the body, so
                     # this reaches the problem handlers like any routing error.
                     raise HTTPException(status_code=413, headers=CLOSE)

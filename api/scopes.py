@@ -86,6 +86,10 @@ ROUTE_SCOPES: dict[str, Need] = {
     "trail-sign_checkpoint": Need("AuditEvent", _C),
     "trail-consistency_proof": Need("AuditEvent", _R),
     "trail-export_trail": Need("AuditEvent", _S),
+    # the FHIR facade (IHE MHD): the same use cases as the documents routes above
+    "fhir-find_document_references": Need("DocumentReference", _S),
+    "fhir-retrieve_document": Need("DocumentReference", _R),
+    "fhir-provide_document_bundle": Need("DocumentReference", _C),
 }
 
 

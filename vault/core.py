@@ -293,9 +293,10 @@ def _sealed_in_event(
     return SealedText(key_id, text) if isinstance(text, str) else None
 
 
-def summary(document: Document, title: str) -> DocumentSummary:
+def summary(document: Document, title: str, now: datetime | None = None) -> DocumentSummary:
     """A document as listed: its current version's metadata (``title`` opened by
-    ``open_titles``), never its content."""
+    ``open_titles``) and its confidentiality codes at ``now`` (none without), never its
+    content."""
     version = document.current
     return DocumentSummary(
         document_id=document.id,
@@ -307,6 +308,9 @@ def summary(document: Document, title: str) -> DocumentSummary:
         author_organisation=version.author.organisation,
         size=version.ciphertext.size,
         deposited_at=version.deposited_at,
+        masked=now is not None and document.masked,
+        invisible_to_patient=now is not None and document.invisible_to_patient(now),
+        invisible_to_representatives=now is not None and document.invisible_to_representatives,
     )
 
 

@@ -34,7 +34,9 @@ def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSu
             if may_list(space, document, actor, now)
         ]
         titles = open_titles(core, space.id, listed)
-        return [summary(document, title) for document, title in zip(listed, titles, strict=True)]
+        return [
+            summary(document, title, now) for document, title in zip(listed, titles, strict=True)
+        ]
 
 
 def read(
