@@ -33,15 +33,11 @@ from domain.document_codes import (
 )
 from wire.dto import DocumentSummary
 from wire.errors import InvalidInput
+from wire.mhd import ENVELOPE_MEDIA_TYPE, SEALED_KEY_EXTENSION
 from wire.trail_fhir import INS
 from wire.values import DocumentMetadata, DocumentType, SourceId
 
 FHIR_VERSION = "4.0.1"
-#: the media type of a Coffre envelope (``wire.envelope``, format v1): the only content
-#: an attachment or a Binary of Coffre holds; the server never sees the plaintext's type
-ENVELOPE_MEDIA_TYPE = "application/vnd.coffre.envelope"
-#: the data key sealed to the space key (ITI-65) — an extension of the DocumentReference
-SEALED_KEY_EXTENSION = "https://coffre.invalid/fhir/StructureDefinition/sealed-key"
 #: IHE MHD profiles the shapes follow
 MHD_MINIMAL_DOCUMENT_REFERENCE = (
     "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.DocumentReference"

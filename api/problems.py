@@ -45,12 +45,12 @@ from wire.errors import (
     Unauthenticated,
     Unavailable,
 )
+from wire.mhd import FHIR_JSON as FHIR_MEDIA_TYPE
 
 log = structlog.get_logger(__name__)
 
 TYPE_BASE = "https://coffre.invalid/problems/"
 MEDIA_TYPE = "application/problem+json"
-FHIR_MEDIA_TYPE = "application/fhir+json"
 #: the paths whose errors are OperationOutcomes
 FHIR_PREFIX = "/fhir"
 

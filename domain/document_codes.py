@@ -18,14 +18,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from wire.errors import InvalidInput
+from wire.mhd import LOINC, VISIBILITY
 from wire.values import DocumentType
 
-LOINC = "http://loinc.org"
 DMP_CLASS = "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument"
-VISIBILITY = (
-    "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/"
-    "TRE-A07-StatutVisibiliteDocument"
-)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from starlette.background import BackgroundTask
 
 from api.deps import CurrentActor, DepositorActor, VaultDep
 from api.fhir_models import (
-    ENVELOPE_MEDIA_TYPE,
     FHIR_VERSION,
     MHD_FIND_RESPONSE,
     document_reference,
@@ -37,12 +36,19 @@ from api.fhir_models import (
     transaction_response,
 )
 from api.models import ID_MAX, Uuid
-from api.problems import FHIR_MEDIA_TYPE
 from api.routers.common import problem_responses
 from domain.document_codes import type_of
 from domain.values import parse_patient_id
 from wire.dto import DocumentSummary
 from wire.errors import InvalidInput
+from wire.mhd import (
+    ACCESS_ID_HEADER,
+    ENVELOPE_MEDIA_TYPE,
+    FHIR_JSON,
+    READER_KEY_HEADER,
+    SEALED_KEY_HEADER,
+    SHA256_HEADER,
+)
 from wire.trail_fhir import INS
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], responses=problem_responses(401, 403, 404, 422))
@@ -66,7 +72,7 @@ PatientIdentifier = Annotated[
 ReaderKey = Annotated[
     str,
     Header(
-        alias="X-Coffre-Reader-Key",
+        alias=READER_KEY_HEADER,
         max_length=ID_MAX,
         description="the key id of the caller's approved device the data key is sealed to",
     ),
@@ -76,7 +82,7 @@ ReaderKey = Annotated[
 class FhirResponse(JSONResponse):
     """A FHIR resource (``application/fhir+json``)."""
 
-    media_type = FHIR_MEDIA_TYPE
+    media_type = FHIR_JSON
 
 
 def _base(request: Request) -> str:
@@ -99,7 +105,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         "kind": "instance",
         "implementation": {"description": "Coffre FHIR facade (IHE MHD)", "url": base},
         "fhirVersion": FHIR_VERSION,
-        "format": [FHIR_MEDIA_TYPE],
+        "format": [FHIR_JSON],
         "instantiates": [
             "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder",
             "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient",
@@ -340,9 +346,9 @@ def retrieve_document(
         media_type=ENVELOPE_MEDIA_TYPE,
         headers={
             "Content-Length": str(size),
-            "X-Coffre-Sealed-Key": release.sealed_key,
-            "X-Coffre-Access-Id": str(release.access_id),
-            "X-Coffre-Sha256": release.sha256,
+            SEALED_KEY_HEADER: release.sealed_key,
+            ACCESS_ID_HEADER: str(release.access_id),
+            SHA256_HEADER: release.sha256,
             "Cache-Control": "no-store",
         },
         background=BackgroundTask(close) if close is not None else None,

@@ -13,14 +13,12 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from api.fhir_models import ENVELOPE_MEDIA_TYPE, SEALED_KEY_EXTENSION
-from domain.document_codes import VISIBILITY
 from tests.api.api_helpers import Caller
 from wire.envelope import DataKey, encrypt, seal
+from wire.mhd import ENVELOPE_MEDIA_TYPE, FHIR_JSON, SEALED_KEY_EXTENSION, VISIBILITY
 from wire.trail_fhir import INS
 
 FEED_SYSTEM = "urn:oid:1.2.250.1.213.1.1.9"
-FHIR_JSON = "application/fhir+json"
 
 _MODELS: dict[str, Any] = {
     "Bundle": Bundle,

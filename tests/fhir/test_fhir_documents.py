@@ -11,7 +11,6 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
-from api.fhir_models import ENVELOPE_MEDIA_TYPE
 from coffre.bootstrap import Coffre
 from projections.runner import wait_for
 from tests.api.api_helpers import ALICE, AUDITOR, DOCTOR, Caller, grant_space
@@ -24,6 +23,7 @@ from tests.fhir.fhir_helpers import (
     valid,
 )
 from wire.envelope import decrypt, unseal
+from wire.mhd import ENVELOPE_MEDIA_TYPE
 
 PLAINTEXT = b"Hemoglobine 13.2 g/dL\n" * 40
 
