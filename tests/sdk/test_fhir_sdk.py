@@ -1,0 +1,75 @@
+"""The SDK's FHIR methods (``client.fhir``) against the real app in process: provide
+(ITI-65) and its new version, find (ITI-67), retrieve (ITI-68) decrypts here,
+and an OperationOutcome comes back as the server's own error class."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from client.sdk import CoffreClient
+from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, Enrol
+from wire.errors import AlreadyDeposited, InvalidInput, UnknownDocument
+
+Connect = Callable[..., CoffreClient]
+SOURCE = ("urn:oid:1.2.250.1.213.1.1.9", "CRH-42")
+
+
+def test_provide_find_and_retrieve_through_fhir(connect: Connect, space: str, enrol: Enrol) -> None:
+    hospital = connect(HOSPITAL)
+    # (each call encrypts anew; the SDK's own retries resend the very same bundle)
+    provided = [
+        hospital.provide_document(
+            space,
+            b"compte rendu",
+            source_id=SOURCE,
+            type_code="34105-7",
+            title="CRH",
+            date=date(2026, 10, 30),
+        )
+    ]
+    assert provided[0][1:] == (1, True)
+    assert hospital.fhir_capabilities()["resourceType"] == "CapabilityStatement"
+    patient = connect(PATIENT)
+    enrol(patient, PATIENT)
+    found = list(patient.find_document_references(space, type_code="34105-7", page_size=1))
+    assert [reference["id"] for reference in found] == [str(provided[0][0])]
+    out = io.BytesIO()
+    patient.retrieve_document(found[0], out)
+    assert out.getvalue() == b"compte rendu"
+    again = hospital.provide_document(
+        space,
+        b"v2",
+        source_id=SOURCE,
+        type_code="34105-7",
+        title="CRH",
+        date=date(2026, 10, 30),
+        replaces=provided[0][0],
+    )
+    assert again[1:] == (2, True)
+
+
+def test_outcomes_come_back_as_the_servers_errors(
+    connect: Connect, space: str, enrol: Enrol
+) -> None:
+    hospital = connect(HOSPITAL)
+    document_id, _, _ = hospital.provide_document(
+        space, b"a", source_id=SOURCE, type_code="11502-2", title="Bilan", date="2026-10-30"
+    )
+    with pytest.raises(AlreadyDeposited) as conflict:
+        hospital.provide_document(
+            space, b"b", source_id=SOURCE, type_code="11502-2", title="Bilan", date="2026-10-30"
+        )
+    assert str(conflict.value.document_id) == str(document_id)  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput):
+        hospital.provide_document(
+            space, b"c", source_id=("urn:x", "y"), type_code="0000-0", title="T", date="2026-10-30"
+        )
+    doctor = connect(DOCTOR)
+    enrol(doctor, DOCTOR)
+    reference = next(connect(PATIENT).find_document_references(space))
+    with pytest.raises(UnknownDocument):
+        doctor.retrieve_document(reference, io.BytesIO())
