@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.models import ID_MAX, KEY_B64_MAX, TEXT_MAX
@@ -31,9 +33,10 @@ from domain.document_codes import (
     confidentiality_field,
     type_of,
 )
+from domain.values import parse_patient_id
 from wire.dto import DocumentSummary
 from wire.errors import InvalidInput
-from wire.mhd import ENVELOPE_MEDIA_TYPE, SEALED_KEY_EXTENSION
+from wire.mhd import ENVELOPE_MEDIA_TYPE, FHIR_JSON, SEALED_KEY_EXTENSION
 from wire.trail_fhir import INS
 from wire.values import DocumentMetadata, DocumentType, SourceId
 
@@ -47,6 +50,56 @@ M = TypeVar("M", bound=BaseModel)
 
 #: at most this many entries in one ITI-65 transaction (each a deposit)
 MAX_ENTRIES = 100
+
+
+#: the patient searched for, as ITI-67 names them (``patient.identifier=<INS system>|<INS>``)
+PatientIdentifier = Annotated[
+    str,
+    Query(
+        alias="patient.identifier",
+        max_length=300,
+        description=f"the patient's INS as ``{INS}|<INS>``",
+    ),
+]
+
+
+class FhirResponse(JSONResponse):
+    """A FHIR resource (``application/fhir+json``)."""
+
+    media_type = FHIR_JSON
+
+
+def base_url(request: Request) -> str:
+    """The facade's base URL: FHIR's ``fullUrl`` and links are absolute."""
+    return str(request.url_for("capabilities")).removesuffix("/metadata")
+
+
+def patient_id_of(identifier: str) -> str:
+    """The INS a ``<INS system>|<INS>`` token names (``InvalidInput`` otherwise)."""
+    system, bar, value = identifier.partition("|")
+    if not bar or system != INS:
+        raise InvalidInput(f"patient.identifier is {INS}|<INS>", field="patient.identifier")
+    return parse_patient_id(value)
+
+
+def searchset(
+    entries: list[dict[str, Any]], total: int, links: list[dict[str, str]], base: str
+) -> dict[str, Any]:
+    """A searchset Bundle of ``entries`` (resources), ``total`` of them matching."""
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in entries
+        ],
+    }
 
 
 def coding(code: Code) -> dict[str, str]:

@@ -24,21 +24,25 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from api.deps import CurrentActor, DepositorActor, VaultDep
 from api.fhir_models import (
     FHIR_VERSION,
     MHD_FIND_RESPONSE,
+    FhirResponse,
+    PatientIdentifier,
+    base_url,
     document_reference,
     parse_transaction,
+    patient_id_of,
+    searchset,
     transaction_response,
 )
 from api.models import ID_MAX, Uuid
 from api.routers.common import problem_responses
 from domain.document_codes import type_of
-from domain.values import parse_patient_id
 from wire.dto import DocumentSummary
 from wire.errors import InvalidInput
 from wire.mhd import (
@@ -49,7 +53,6 @@ from wire.mhd import (
     SEALED_KEY_HEADER,
     SHA256_HEADER,
 )
-from wire.trail_fhir import INS
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], responses=problem_responses(401, 403, 404, 422))
 
@@ -61,14 +64,6 @@ SEARCH_PARAMETERS = frozenset({"patient.identifier", "status", "type", "date", "
 #: FHIR date search prefixes (``date=ge2025-01-01``)
 _PREFIXES = ("eq", "ge", "le", "gt", "lt")
 
-PatientIdentifier = Annotated[
-    str,
-    Query(
-        alias="patient.identifier",
-        max_length=300,
-        description=f"the patient's INS as ``{INS}|<INS>``",
-    ),
-]
 ReaderKey = Annotated[
     str,
     Header(
@@ -79,21 +74,10 @@ ReaderKey = Annotated[
 ]
 
 
-class FhirResponse(JSONResponse):
-    """A FHIR resource (``application/fhir+json``)."""
-
-    media_type = FHIR_JSON
-
-
-def _base(request: Request) -> str:
-    # absolute URLs in bundles: FHIR's fullUrl and links are absolute
-    return str(request.url_for("capabilities")).removesuffix("/metadata")
-
-
 @router.get("/metadata", name="capabilities", response_class=FhirResponse)
 def capabilities(request: Request) -> FhirResponse:
     """The CapabilityStatement: the interactions this facade implements, no others."""
-    return FhirResponse(capability_statement(_base(request)))
+    return FhirResponse(capability_statement(base_url(request)))
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -175,7 +159,7 @@ def find_document_references(
     unknown = set(request.query_params) - SEARCH_PARAMETERS
     if unknown:
         raise InvalidInput(f"unsupported search parameter {sorted(unknown)[0]}", field="query")
-    patient_id = _patient_id(patient)
+    patient_id = patient_id_of(patient)
     wanted = [
         predicate
         for predicate in (_status_filter(status), _type_filter(type), *_date_filters(date))
@@ -188,7 +172,7 @@ def find_document_references(
     )
     offset = _offset(cursor)
     page = matches[offset : offset + count]
-    base = _base(request)
+    base = base_url(request)
     query: dict[str, Any] = {"patient.identifier": patient, "_count": count}
     query.update({k: v for k, v in (("status", status), ("type", type)) if v is not None})
     query.update({"date": date} if date else {})
@@ -197,32 +181,12 @@ def find_document_references(
         links.append({"relation": "next", "url": _url(base, query, offset + count)})
     if offset > 0:
         links.append({"relation": "previous", "url": _url(base, query, max(0, offset - count))})
-    return FhirResponse(
-        {
-            "resourceType": "Bundle",
-            "meta": {"profile": [MHD_FIND_RESPONSE]},
-            "type": "searchset",
-            "total": len(matches),
-            "link": links,
-            "entry": [
-                {
-                    "fullUrl": f"{base}/DocumentReference/{document.document_id}",
-                    "resource": document_reference(
-                        document, patient_id, _retrieve_url(base, patient, document)
-                    ),
-                    "search": {"mode": "match"},
-                }
-                for document in page
-            ],
-        }
-    )
-
-
-def _patient_id(identifier: str) -> str:
-    system, bar, value = identifier.partition("|")
-    if not bar or system != INS:
-        raise InvalidInput(f"patient.identifier is {INS}|<INS>", field="patient.identifier")
-    return parse_patient_id(value)
+    resources = [
+        document_reference(document, patient_id, _retrieve_url(base, patient, document))
+        for document in page
+    ]
+    bundle = searchset(resources, len(matches), links, base)
+    return FhirResponse({**bundle, "meta": {"profile": [MHD_FIND_RESPONSE]}})
 
 
 Predicate = Callable[[DocumentSummary], bool]
@@ -338,7 +302,7 @@ def retrieve_document(
     (base64), the read's id in ``X-Coffre-Access-Id``, the envelope's SHA-256 in
     ``X-Coffre-Sha256``. A refused read is recorded and answers like an unknown document.
     """
-    release = vault.read(_patient_id(patient), document_id, actor, reader_key)
+    release = vault.read(patient_id_of(patient), document_id, actor, reader_key)
     size, chunks = vault.open_content(release.content_ticket)
     close = getattr(chunks, "close", None)
     return StreamingResponse(
