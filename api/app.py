@@ -28,6 +28,7 @@ from api.routers import (
     documents,
     emergency,
     fhir,
+    fhir_consent,
     grants,
     health,
     life,
@@ -89,6 +90,7 @@ def create_app(services: Services) -> FastAPI:
         notifications,
         trail,
         fhir,
+        fhir_consent,
     ):
         app.include_router(module.router)
     problems.install(app)

@@ -90,6 +90,7 @@ ROUTE_SCOPES: dict[str, Need] = {
     "fhir-find_document_references": Need("DocumentReference", _S),
     "fhir-retrieve_document": Need("DocumentReference", _R),
     "fhir-provide_document_bundle": Need("DocumentReference", _C),
+    "fhir-find_consents": Need("Consent", _S),
 }
 
 

@@ -81,7 +81,7 @@ def capabilities(request: Request) -> FhirResponse:
 
 
 def capability_statement(base: str) -> dict[str, Any]:
-    """What ``/fhir`` supports (documents only; consent and audit stay on the JSON API)."""
+    """What ``/fhir`` supports, and nothing else."""
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -121,6 +121,16 @@ def capability_statement(base: str) -> dict[str, Any]:
                             {"name": "status", "type": "token"},
                             {"name": "type", "type": "token"},
                             {"name": "date", "type": "date"},
+                        ],
+                    },
+                    {
+                        "type": "Consent",
+                        "interaction": [{"code": "search-type"}],
+                        "documentation": "read-only: grants, care team, blocks, emergency "
+                        "setting; for the patient and their representatives",
+                        "searchParam": [
+                            {"name": "patient.identifier", "type": "token"},
+                            {"name": "actor", "type": "token"},
                         ],
                     },
                     {

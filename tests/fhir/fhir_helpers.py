@@ -8,8 +8,10 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+from fhir.resources.R4B.auditevent import AuditEvent
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
@@ -21,7 +23,9 @@ from wire.trail_fhir import INS
 FEED_SYSTEM = "urn:oid:1.2.250.1.213.1.1.9"
 
 _MODELS: dict[str, Any] = {
+    "AuditEvent": AuditEvent,
     "Bundle": Bundle,
+    "Consent": Consent,
     "CapabilityStatement": CapabilityStatement,
     "DocumentReference": DocumentReference,
     "OperationOutcome": OperationOutcome,
