@@ -102,6 +102,39 @@ def searchset(
     }
 
 
+def instants_of(text: str) -> tuple[dt.datetime, dt.datetime]:
+    """The range of instants ``[low, high)`` a FHIR date or dateTime of this precision
+    covers (``InvalidInput`` for anything else)."""
+    try:
+        if len(text) == 10:
+            day = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.UTC)
+            return day, day + dt.timedelta(days=1)
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("date is [eq|ge|le|gt|lt]YYYY-MM-DD[Thh:mm:ssZ]", field="date") from None
+    if at.tzinfo is None:
+        raise InvalidInput("a dateTime in date needs its offset", field="date")
+    return at, at + dt.timedelta(seconds=1)
+
+
+def offset_of(cursor: str | None) -> int:
+    """The position an opaque ``_cursor`` names (in the caller's own matches)."""
+    if cursor is None:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        offset = -1
+    if offset < 0:
+        raise InvalidInput("_cursor is not one this server made", field="_cursor")
+    return offset
+
+
+def cursor_of(offset: int) -> str:
+    """The opaque ``_cursor`` of a position."""
+    return base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
+
+
 def coding(code: Code) -> dict[str, str]:
     """A FHIR Coding."""
     return {"system": code.system, "code": code.code, "display": code.display}

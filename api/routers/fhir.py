@@ -16,8 +16,6 @@ Errors are OperationOutcomes (``api.problems``). Shapes in ``api.fhir_models``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
@@ -34,7 +32,10 @@ from api.fhir_models import (
     FhirResponse,
     PatientIdentifier,
     base_url,
+    cursor_of,
     document_reference,
+    instants_of,
+    offset_of,
     parse_transaction,
     patient_id_of,
     searchset,
@@ -180,7 +181,7 @@ def find_document_references(
         (document for document in listed if all(keep(document) for keep in wanted)),
         key=lambda document: (-document.deposited_at.timestamp(), str(document.document_id)),
     )
-    offset = _offset(cursor)
+    offset = offset_of(cursor)
     page = matches[offset : offset + count]
     base = base_url(request)
     query: dict[str, Any] = {"patient.identifier": patient, "_count": count}
@@ -231,7 +232,7 @@ def _date_filters(values: Iterable[str] | None) -> list[Predicate]:
 def _date_filter(value: str) -> Predicate:
     prefix = value[:2] if value[:2] in _PREFIXES else "eq"
     text = value[2:] if value[:2] in _PREFIXES else value
-    low, high = _instants(text)
+    low, high = instants_of(text)
     tests: dict[str, Callable[[dt.datetime], bool]] = {
         "eq": lambda at: low <= at < high,
         "ge": lambda at: at >= low,
@@ -243,41 +244,10 @@ def _date_filter(value: str) -> Predicate:
     return lambda document: test(document.deposited_at)
 
 
-def _instants(text: str) -> tuple[dt.datetime, dt.datetime]:
-    # the range of instants a FHIR date or dateTime of this precision covers
-    try:
-        if len(text) == 10:
-            day = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.UTC)
-            return day, day + dt.timedelta(days=1)
-        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput("date is [eq|ge|le|gt|lt]YYYY-MM-DD[Thh:mm:ssZ]", field="date") from None
-    if at.tzinfo is None:
-        raise InvalidInput("a dateTime in date needs its offset", field="date")
-    return at, at + dt.timedelta(seconds=1)
-
-
-def _offset(cursor: str | None) -> int:
-    # the cursor is opaque to clients: a position in the caller's own matches
-    if cursor is None:
-        return 0
-    try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        offset = -1
-    if offset < 0:
-        raise InvalidInput("_cursor is not one this server made", field="_cursor")
-    return offset
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
-
-
 def _url(base: str, query: dict[str, Any], offset: int) -> str:
     params = dict(query)
     if offset:
-        params["_cursor"] = _cursor(offset)
+        params["_cursor"] = cursor_of(offset)
     return f"{base}/DocumentReference?{urlencode(params, doseq=True)}"
 
 
