@@ -28,6 +28,7 @@ from api.routers import (
     documents,
     emergency,
     fhir,
+    fhir_audit,
     fhir_consent,
     grants,
     health,
@@ -91,6 +92,7 @@ def create_app(services: Services) -> FastAPI:
         trail,
         fhir,
         fhir_consent,
+        fhir_audit,
     ):
         app.include_router(module.router)
     problems.install(app)

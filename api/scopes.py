@@ -91,6 +91,7 @@ ROUTE_SCOPES: dict[str, Need] = {
     "fhir-retrieve_document": Need("DocumentReference", _R),
     "fhir-provide_document_bundle": Need("DocumentReference", _C),
     "fhir-find_consents": Need("Consent", _S),
+    "fhir-find_audit_events": Need("AuditEvent", _S),
 }
 
 

@@ -135,6 +135,16 @@ def capability_statement(base: str) -> dict[str, Any]:
                         ],
                     },
                     {
+                        "type": "AuditEvent",
+                        "interaction": [{"code": "search-type"}],
+                        "documentation": "ITI-81: the patient's own access log, or for the "
+                        "regulator the trail of a patient's space; IHE BALP shapes",
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "date", "type": "date"},
+                        ],
+                    },
+                    {
                         "type": "Binary",
                         "interaction": [{"code": "read"}],
                         "documentation": f"the envelope ({ENVELOPE_MEDIA_TYPE}) of a "

@@ -46,7 +46,7 @@ def test_the_capability_statement_validates_and_names_only_what_is_built(
     assert answer.status_code == 200
     statement = valid(answer.json())
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert set(resources) == {"DocumentReference", "Binary", "Consent"}
+    assert set(resources) == {"DocumentReference", "Binary", "Consent", "AuditEvent"}
     assert statement["rest"][0]["interaction"] == [{"code": "transaction"}]
 
 
