@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -46,7 +46,7 @@ from wire.mhd import (
     SHA256_HEADER,
     VISIBILITY,
 )
-from wire.trail_fhir import INS
+from wire.trail_fhir import INS, RPPS
 
 __all__ = ["FhirMethods"]
 
@@ -59,7 +59,8 @@ LABELS = {
 
 
 class FhirMethods(Transport):
-    """ITI-65, ITI-67 and ITI-68 over ``/fhir``, and the CapabilityStatement."""
+    """ITI-65, ITI-67, ITI-68 and ITI-81 over ``/fhir``, Consents, the
+    CapabilityStatement."""
 
     def fhir_capabilities(self) -> dict[str, Any]:
         """The server's FHIR CapabilityStatement."""
@@ -83,7 +84,39 @@ class FhirMethods(Transport):
             params["type"] = f"{LOINC}|{type_code}"
         if since is not None:
             params["date"] = f"ge{since.isoformat()}"
-        page: dict[str, Any] = self._request("GET", "/fhir/DocumentReference", params=params)
+        return self._search("/fhir/DocumentReference", params)
+
+    def find_consents(
+        self, patient_id: str, *, professional_id: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The Consents of a space (its grants, care team, blocks, emergency setting),
+        for its patient or a representative; ``professional_id`` (RPPS) keeps those
+        naming that professional."""
+        params: dict[str, Any] = {"patient.identifier": f"{INS}|{patient_id}"}
+        if professional_id is not None:
+            params["actor"] = f"{RPPS}|{professional_id}"
+        return self._search("/fhir/Consent", params)
+
+    def find_audit_events(
+        self,
+        patient_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page_size: int = 50,
+    ) -> Iterator[dict[str, Any]]:
+        """ITI-81: the AuditEvents of a space: the patient's own access log, or for a
+        regulator the trail of the space, within ``[since, until)``."""
+        params: dict[str, Any] = {"patient": f"{INS}|{patient_id}", "_count": page_size}
+        bounds = [f"ge{since.isoformat()}"] if since else []
+        bounds += [f"lt{until.isoformat()}"] if until else []
+        if bounds:
+            params["date"] = bounds
+        return self._search("/fhir/AuditEvent", params)
+
+    def _search(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        # a searchset's resources, page after page, following the server's next links
+        page: dict[str, Any] = self._request("GET", path, params=params)
         while True:
             for entry in page.get("entry", []):
                 yield entry["resource"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -73,3 +73,18 @@ def test_outcomes_come_back_as_the_servers_errors(
     reference = next(connect(PATIENT).find_document_references(space))
     with pytest.raises(UnknownDocument):
         doctor.retrieve_document(reference, io.BytesIO())
+
+
+def test_consents_and_audit_events_through_fhir(connect: Connect, space: str, enrol: Enrol) -> None:
+    hospital = connect(HOSPITAL)
+    hospital.provide_document(
+        space, b"a", source_id=SOURCE, type_code="11502-2", title="Bilan", date="2026-10-30"
+    )
+    patient = connect(PATIENT)
+    patient.grant(space, {"id": DOCTOR.id, "name": DOCTOR.name, "profession": "doctor"})
+    consents = list(patient.find_consents(space))
+    assert {c["provision"]["type"] for c in consents} == {"permit"}
+    assert len(list(patient.find_consents(space, professional_id=DOCTOR.id))) == 1
+    events = list(patient.find_audit_events(space, page_size=1))
+    assert {e["resourceType"] for e in events} == {"AuditEvent"} and len(events) >= 2
+    assert list(patient.find_audit_events(space, until=datetime(2000, 1, 1, tzinfo=UTC))) == []
