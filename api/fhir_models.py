@@ -45,7 +45,7 @@ FHIR_VERSION = "4.0.1"
 MHD_MINIMAL_DOCUMENT_REFERENCE = (
     "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.DocumentReference"
 )
-MHD_FIND_RESPONSE = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.FindDocumentReferencesComprehensiveResponseMessage"
+
 M = TypeVar("M", bound=BaseModel)
 
 #: at most this many entries in one ITI-65 transaction (each a deposit)

@@ -28,7 +28,6 @@ from starlette.background import BackgroundTask
 from api.deps import CurrentActor, DepositorActor, VaultDep
 from api.fhir_models import (
     FHIR_VERSION,
-    MHD_FIND_RESPONSE,
     FhirResponse,
     PatientIdentifier,
     base_url,
@@ -206,8 +205,7 @@ def find_document_references(
         document_reference(document, patient_id, _retrieve_url(base, patient, document))
         for document in page
     ]
-    bundle = searchset(resources, len(matches), links, base)
-    return FhirResponse({**bundle, "meta": {"profile": [MHD_FIND_RESPONSE]}})
+    return FhirResponse(searchset(resources, len(matches), links, base))
 
 
 Predicate = Callable[[DocumentSummary], bool]
@@ -334,7 +332,7 @@ def provide_document_bundle(
     """
     transaction, deposits = parse_transaction(bundle)
     answers: dict[int, dict[str, Any]] = {}
-    documents: dict[str, str] = {}
+    binaries: dict[str, dict[str, str]] = {}
     for one in deposits:
         receipt = vault.upload(one.patient_id, iter([one.envelope]), actor)
         deposit = vault.deposit(
@@ -352,11 +350,11 @@ def provide_document_bundle(
             "location": f"DocumentReference/{deposit.document_id}/_history/{deposit.version}",
         }
         url = transaction.entry[one.entry].resource["content"][0]["attachment"]["url"]
-        documents[url] = str(deposit.document_id)
+        # the Binary is the deposit's content: created with it, or found again with it
+        binaries[url] = {**answers[one.entry], "location": f"Binary/{deposit.document_id}"}
     entries = []
     for number, entry in enumerate(transaction.entry):
-        answer = answers.get(number)
-        if answer is None and entry.fullUrl in documents:
-            answer = {"status": "201 Created", "location": f"Binary/{documents[entry.fullUrl]}"}
+        answer = answers.get(number) or binaries.get(entry.fullUrl or "")
+        # a SubmissionSet is read for nothing: nothing of it is kept
         entries.append({"response": answer or {"status": "200 OK"}})
     return FhirResponse(transaction_response(entries))

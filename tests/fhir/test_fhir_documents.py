@@ -59,6 +59,7 @@ def test_a_bundle_retried_three_times_records_one_document(
     assert statuses == ["201 Created", "200 OK", "200 OK", "200 OK"]
     assert len({document_id_of(answer) for answer in answers}) == 1
     assert [answer["entry"][0]["response"]["status"] for answer in answers] == ["200 OK"] * 4
+    assert [answer["entry"][2]["response"]["status"] for answer in answers] == statuses
     assert len(coffre.vault.documents(ALICE.id, ALICE)) == 1
 
 
