@@ -85,21 +85,24 @@ def patient_id_of(identifier: str) -> str:
 def searchset(
     entries: list[dict[str, Any]], total: int, links: list[dict[str, str]], base: str
 ) -> dict[str, Any]:
-    """A searchset Bundle of ``entries`` (resources), ``total`` of them matching."""
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-        "entry": [
+    """A searchset Bundle of ``entries`` (resources), ``total`` of them matching.
+
+    FHIR JSON has no empty arrays: a page without entries (or links) has no ``entry``
+    (or ``link``) at all.
+    """
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total}
+    if links:
+        bundle["link"] = links
+    if entries:
+        bundle["entry"] = [
             {
                 "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
                 "resource": resource,
                 "search": {"mode": "match"},
             }
             for resource in entries
-        ],
-    }
+        ]
+    return bundle
 
 
 def instants_of(text: str) -> tuple[dt.datetime, dt.datetime]:

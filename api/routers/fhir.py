@@ -90,15 +90,13 @@ def capability_statement(base: str) -> dict[str, Any]:
         "implementation": {"description": "Coffre FHIR facade (IHE MHD)", "url": base},
         "fhirVersion": FHIR_VERSION,
         "format": [FHIR_JSON],
-        "instantiates": [
-            "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder",
-            "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient",
-        ],
         "rest": [
             {
                 "mode": "server",
-                "documentation": "SMART v2 scopes: patient/, user/ or system/DocumentReference "
-                "with s (search), r (retrieve) or c (provide); errors are OperationOutcomes",
+                "documentation": "IHE MHD transactions ITI-65 (transaction), ITI-67 "
+                "(DocumentReference search), ITI-68 (Binary read), and ITI-81 (AuditEvent "
+                "search); SMART v2 scopes (patient/, user/, system/); errors are "
+                "OperationOutcomes",
                 "security": {
                     "service": [
                         {
