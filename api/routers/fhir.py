@@ -111,36 +111,28 @@ def capability_statement(base: str) -> dict[str, Any]:
                     ]
                 },
                 "resource": [
-                    {
-                        "type": "DocumentReference",
-                        "interaction": [{"code": "search-type"}],
-                        "searchParam": [
-                            {"name": "patient.identifier", "type": "token"},
-                            {"name": "status", "type": "token"},
-                            {"name": "type", "type": "token"},
-                            {"name": "date", "type": "date"},
-                        ],
-                    },
-                    {
-                        "type": "Consent",
-                        "interaction": [{"code": "search-type"}],
-                        "documentation": "read-only: grants, care team, blocks, emergency "
-                        "setting; for the patient and their representatives",
-                        "searchParam": [
-                            {"name": "patient.identifier", "type": "token"},
-                            {"name": "actor", "type": "token"},
-                        ],
-                    },
-                    {
-                        "type": "AuditEvent",
-                        "interaction": [{"code": "search-type"}],
-                        "documentation": "ITI-81: the patient's own access log, or for the "
-                        "regulator the trail of a patient's space; IHE BALP shapes",
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {"name": "date", "type": "date"},
-                        ],
-                    },
+                    _searchable(
+                        "DocumentReference",
+                        {
+                            "patient.identifier": "token",
+                            "status": "token",
+                            "type": "token",
+                            "date": "date",
+                        },
+                        "ITI-67; date: the deposit's instant",
+                    ),
+                    _searchable(
+                        "Consent",
+                        {"patient.identifier": "token", "actor": "token"},
+                        "read-only: grants, care team, blocks, emergency setting; for the "
+                        "patient and their representatives",
+                    ),
+                    _searchable(
+                        "AuditEvent",
+                        {"patient": "reference", "date": "date"},
+                        "ITI-81: the patient's own access log, or for the regulator the "
+                        "trail of a patient's space; IHE BALP shapes",
+                    ),
                     {
                         "type": "Binary",
                         "interaction": [{"code": "read"}],
@@ -151,6 +143,17 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "interaction": [{"code": "transaction"}],
             }
         ],
+    }
+
+
+def _searchable(kind: str, parameters: dict[str, str], documentation: str) -> dict[str, Any]:
+    # a resource type searched with these parameters (and ``date``), nothing more
+    search = [{"name": name, "type": type_} for name, type_ in parameters.items()]
+    return {
+        "type": kind,
+        "interaction": [{"code": "search-type"}],
+        "documentation": documentation,
+        "searchParam": [*search, {"name": "date", "type": "date"}] if kind != "Consent" else search,
     }
 
 

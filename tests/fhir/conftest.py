@@ -4,31 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from nacl.signing import SigningKey
 
 from api.app import create_app
-from coffre.bootstrap import Coffre, build
+from coffre.bootstrap import Coffre
 from domain.values import Actor
-from tests.api.api_helpers import ALICE, BRUNO, DOCTOR, HOSPITAL, Caller
-from tests.devices import ENROLMENT
-from tests.scenarios.conftest import BACKENDS, backend_settings
+from tests.api.api_helpers import ALICE, BRUNO, DOCTOR, HOSPITAL, Caller, caller_factory
+from tests.feeding import conftest as feeding
 
-
-@pytest.fixture(params=BACKENDS)
-def coffre(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Coffre]:
-    """A Coffre on one backend pairing; spaces open at once (no opposition period)."""
-    settings = backend_settings(request, request.param, tmp_path / "data")
-    built = build(settings.model_copy(update={"opposition_period": timedelta(0)}))
-    try:
-        yield built
-    finally:
-        built.close()
+#: a Coffre on both backend pairings, spaces open at once (the feeding tests' own)
+coffre = feeding.coffre
 
 
 @pytest.fixture
@@ -41,12 +29,7 @@ def client(coffre: Coffre) -> Iterator[TestClient]:
 @pytest.fixture
 def caller(client: TestClient, coffre: Coffre) -> Any:
     """Make a ``Caller`` for an actor: ``caller(ALICE)``."""
-    enrolment = coffre.tokens.mint(ENROLMENT)
-
-    def make(actor: Actor) -> Caller:
-        return Caller(client, actor, coffre.tokens.mint(actor), SigningKey.generate(), enrolment)
-
-    return make
+    return caller_factory(client, coffre)
 
 
 @pytest.fixture
