@@ -28,8 +28,6 @@ from api.routers import (
     documents,
     emergency,
     fhir,
-    fhir_audit,
-    fhir_consent,
     grants,
     health,
     life,
@@ -91,8 +89,6 @@ def create_app(services: Services) -> FastAPI:
         notifications,
         trail,
         fhir,
-        fhir_consent,
-        fhir_audit,
     ):
         app.include_router(module.router)
     problems.install(app)

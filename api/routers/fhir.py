@@ -1,58 +1,67 @@
 """The FHIR R4 facade (IHE MHD): the same use cases as the JSON routes, translated.
 
-* ``GET /fhir/metadata``: the CapabilityStatement (what is below, nothing more);
+* ``GET /fhir/metadata``: the CapabilityStatement (what is below, nothing more,
+  ``api.fhir_search``);
 * ITI-67 ``GET /fhir/DocumentReference``: the listing of ``GET .../documents``
   (``vault.documents``: only what the caller may list), filtered and paged here;
 * ITI-68 ``GET /fhir/Binary/{document_id}``: the read of ``POST .../reads``
   (``vault.read``: recorded before the key is resealed), then the envelope;
 * ITI-65 ``POST /fhir``: a transaction of DocumentReference + Binary, each pair the
   upload and deposit of ``POST .../uploads`` + ``POST .../documents``, idempotent on
-  ``masterIdentifier`` (the feeding source identifier).
+  ``masterIdentifier`` (the feeding source identifier);
+* ``GET /fhir/Consent``: ``vault.access_rules`` (``GET .../access-rules``), read-only
+  (``api.fhir_consent``);
+* ITI-81 ``GET /fhir/AuditEvent``: the patient's own access log (``log_page``, as
+  ``GET .../access-log``), or the regulator's trail of the space (``api.fhir_audit``).
 
 Paging never reveals a hidden document: the listing holds only what the caller may
 list, ``total`` counts it, and the cursor is a position in it (never in the space).
-Errors are OperationOutcomes (``api.problems``). Shapes in ``api.fhir_models``.
+Errors are OperationOutcomes (``api.problems``). Shapes in ``api.fhir_models``,
+``api.fhir_transaction`` (ITI-65), ``api.fhir_consent`` and ``api.fhir_audit``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from api.deps import CurrentActor, DepositorActor, VaultDep
+from api import fhir_audit as audit
+from api.deps import CurrentActor, DepositorActor, FreshViewsDep, VaultDep, require_roles
+from api.fhir_audit import window_of
+from api.fhir_consent import consents_of, names
 from api.fhir_models import (
-    FHIR_VERSION,
     FhirResponse,
     PatientIdentifier,
     base_url,
     cursor_of,
     document_reference,
-    instants_of,
     offset_of,
-    parse_transaction,
     patient_id_of,
     searchset,
-    transaction_response,
 )
+from api.fhir_search import capability_statement, date_filters, status_filter, type_filter
+from api.fhir_transaction import parse_transaction, transaction_response
 from api.models import ID_MAX, Uuid
+from api.routers.access_log import log_page
 from api.routers.common import problem_responses
-from domain.document_codes import type_of
+from domain.values import Actor, parse_patient_id
+from projections.access_log import LogFilter
+from projections.trail_export import TrailQuery
 from wire.dto import DocumentSummary
 from wire.errors import InvalidInput
 from wire.mhd import (
     ACCESS_ID_HEADER,
     ENVELOPE_MEDIA_TYPE,
-    FHIR_JSON,
     READER_KEY_HEADER,
     SEALED_KEY_HEADER,
     SHA256_HEADER,
 )
+from wire.trail_fhir import RPPS
+from wire.values import Role
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], responses=problem_responses(401, 403, 404, 422))
 
@@ -61,8 +70,13 @@ DEFAULT_COUNT = 20
 MAX_COUNT = 100
 #: the search parameters ITI-67 supports here; any other is refused, not ignored
 SEARCH_PARAMETERS = frozenset({"patient.identifier", "status", "type", "date", "_count", "_cursor"})
-#: FHIR date search prefixes (``date=ge2025-01-01``)
-_PREFIXES = ("eq", "ge", "le", "gt", "lt")
+#: the same for ITI-81, whose pages are longer
+DEFAULT_AUDIT_COUNT = 50
+MAX_AUDIT_COUNT = 200
+AUDIT_PARAMETERS = frozenset({"patient", "date", "_count", "_cursor"})
+
+HolderActor = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REPRESENTATIVE))]
+PatientOrRegulator = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REGULATOR))]
 
 ReaderKey = Annotated[
     str,
@@ -78,83 +92,6 @@ ReaderKey = Annotated[
 def capabilities(request: Request) -> FhirResponse:
     """The CapabilityStatement: the interactions this facade implements, no others."""
     return FhirResponse(capability_statement(base_url(request)))
-
-
-def capability_statement(base: str) -> dict[str, Any]:
-    """What ``/fhir`` supports, and nothing else."""
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-12-03",
-        "kind": "instance",
-        "implementation": {"description": "Coffre FHIR facade (IHE MHD)", "url": base},
-        "fhirVersion": FHIR_VERSION,
-        "format": [FHIR_JSON],
-        "rest": [
-            {
-                "mode": "server",
-                "documentation": "IHE MHD transactions ITI-65 (transaction), ITI-67 "
-                "(DocumentReference search), ITI-68 (Binary read), and ITI-81 (AuditEvent "
-                "search); SMART v2 scopes (patient/, user/, system/); errors are "
-                "OperationOutcomes",
-                "security": {
-                    "service": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/"
-                                    "restful-security-service",
-                                    "code": "SMART-on-FHIR",
-                                }
-                            ]
-                        }
-                    ]
-                },
-                "resource": [
-                    _searchable(
-                        "DocumentReference",
-                        {
-                            "patient.identifier": "token",
-                            "status": "token",
-                            "type": "token",
-                            "date": "date",
-                        },
-                        "ITI-67; date: the deposit's instant",
-                    ),
-                    _searchable(
-                        "Consent",
-                        {"patient.identifier": "token", "actor": "token"},
-                        "read-only: grants, care team, blocks, emergency setting; for the "
-                        "patient and their representatives",
-                    ),
-                    _searchable(
-                        "AuditEvent",
-                        {"patient": "reference", "date": "date"},
-                        "ITI-81: the patient's own access log, or for the regulator the "
-                        "trail of a patient's space; IHE BALP shapes",
-                    ),
-                    {
-                        "type": "Binary",
-                        "interaction": [{"code": "read"}],
-                        "documentation": f"the envelope ({ENVELOPE_MEDIA_TYPE}) of a "
-                        "document, after a recorded read; header X-Coffre-Reader-Key",
-                    },
-                ],
-                "interaction": [{"code": "transaction"}],
-            }
-        ],
-    }
-
-
-def _searchable(kind: str, parameters: dict[str, str], documentation: str) -> dict[str, Any]:
-    # a resource type searched with these parameters (and ``date``), nothing more
-    search = [{"name": name, "type": type_} for name, type_ in parameters.items()]
-    return {
-        "type": kind,
-        "interaction": [{"code": "search-type"}],
-        "documentation": documentation,
-        "searchParam": [*search, {"name": "date", "type": "date"}] if kind != "Consent" else search,
-    }
 
 
 # -- ITI-67 ------------------------------------------------------------------------
@@ -183,7 +120,7 @@ def find_document_references(
     patient_id = patient_id_of(patient)
     wanted = [
         predicate
-        for predicate in (_status_filter(status), _type_filter(type), *_date_filters(date))
+        for predicate in (status_filter(status), type_filter(type), *date_filters(date))
         if predicate is not None
     ]
     listed = vault.documents(patient_id, actor)
@@ -207,50 +144,6 @@ def find_document_references(
         for document in page
     ]
     return FhirResponse(searchset(resources, len(matches), links, base))
-
-
-Predicate = Callable[[DocumentSummary], bool]
-
-
-def _status_filter(status: str | None) -> Predicate | None:
-    # every listed document is current: superseded versions and deleted documents
-    # are not listed at all
-    if status is None:
-        return None
-    current = "current" in status.split(",")
-    return lambda document: current
-
-
-def _type_filter(types: str | None) -> Predicate | None:
-    if types is None:
-        return None
-    wanted = set()
-    for token in types.split(","):
-        system, bar, code = token.rpartition("|")
-        try:
-            wanted.add(type_of(system if bar else None, code, field="type"))
-        except InvalidInput:
-            continue  # a code Coffre has no type for matches nothing
-    return lambda document: document.type in wanted
-
-
-def _date_filters(values: Iterable[str] | None) -> list[Predicate]:
-    return [_date_filter(value) for value in values or ()]
-
-
-def _date_filter(value: str) -> Predicate:
-    prefix = value[:2] if value[:2] in _PREFIXES else "eq"
-    text = value[2:] if value[:2] in _PREFIXES else value
-    low, high = instants_of(text)
-    tests: dict[str, Callable[[dt.datetime], bool]] = {
-        "eq": lambda at: low <= at < high,
-        "ge": lambda at: at >= low,
-        "gt": lambda at: at >= high,
-        "le": lambda at: at < high,
-        "lt": lambda at: at < low,
-    }
-    test = tests[prefix]
-    return lambda document: test(document.deposited_at)
 
 
 def _url(base: str, query: dict[str, Any], offset: int) -> str:
@@ -359,3 +252,92 @@ def provide_document_bundle(
         # a SubmissionSet is read for nothing: nothing of it is kept
         entries.append({"response": answer or {"status": "200 OK"}})
     return FhirResponse(transaction_response(entries))
+
+
+# -- Consent (read-only) -----------------------------------------------------------
+
+
+@router.get("/Consent", name="find_consents", response_class=FhirResponse)
+def find_consents(
+    request: Request,
+    vault: VaultDep,
+    actor: HolderActor,
+    patient: PatientIdentifier,
+    professional: Annotated[
+        str | None,
+        Query(alias="actor", max_length=200, description=f"a professional: ``{RPPS}|<RPPS>``"),
+    ] = None,
+) -> FhirResponse:
+    """Every grant, care-team membership, block and the emergency setting of a space, as
+    Consents (the holder only, as ``GET .../access-rules``)."""
+    patient_id = patient_id_of(patient)
+    rules = vault.access_rules(patient_id, actor)
+    consents = consents_of(rules, patient_id)
+    if professional is not None:
+        wanted = professional.rpartition("|")[2]
+        consents = [c for c in consents if names(c, wanted)]
+    return FhirResponse(searchset(consents, len(consents), [], base_url(request)))
+
+
+# -- ITI-81 ------------------------------------------------------------------------
+
+
+@router.get("/AuditEvent", name="find_audit_events", response_class=FhirResponse)
+def find_audit_events(
+    request: Request,
+    vault: VaultDep,
+    views: FreshViewsDep,
+    actor: PatientOrRegulator,
+    patient: Annotated[
+        str, Query(max_length=300, description="the patient's INS, or ``<INS system>|<INS>``")
+    ],
+    date: Annotated[list[str] | None, Query(max_length=2)] = None,
+    count: Annotated[int, Query(alias="_count", ge=1, le=MAX_AUDIT_COUNT)] = DEFAULT_AUDIT_COUNT,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=40)] = None,
+) -> FhirResponse:
+    """ITI-81: a patient's own access log, or (for the regulator) the trail of their
+    space, as a searchset of AuditEvents, newest first for the patient."""
+    unknown = set(request.query_params) - AUDIT_PARAMETERS
+    if unknown:
+        raise InvalidInput(f"unsupported search parameter {sorted(unknown)[0]}", field="query")
+    patient_id = patient_id_of(patient) if "|" in patient else parse_patient_id(patient)
+    since, until = window_of(date or [])
+    position = offset_of(cursor)
+    following: int | None
+    if actor.role is Role.REGULATOR:
+        # the trail's position is an offset into this very selection of the trail
+        query = TrailQuery(patient_id=patient_id, since=since, until=until)
+        events = [
+            entry["resource"]
+            for entry in views.trail().export_fhir(query)["entry"]
+            if entry["resource"]["resourceType"] == "AuditEvent"
+        ]
+        page = events[position : position + count]
+        following = position + count if position + count < len(events) else None
+        total: int | None = len(events)
+    else:
+        # the log's position is its own cursor (the entry to read before)
+        where = LogFilter(since=since, until=until)
+        log = log_page(patient_id, vault, views, actor, where, position or None, count)
+        page = [audit.from_log(entry, patient_id) for entry in log.entries]
+        following, total = log.next_cursor, None
+    base = base_url(request)
+    params: dict[str, Any] = {"patient": patient, "_count": count}
+    if date:
+        params["date"] = date
+    links = [{"relation": "self", "url": _audit_url(base, params)}]
+    if following is not None:
+        links.append(
+            {
+                "relation": "next",
+                "url": _audit_url(base, {**params, "_cursor": cursor_of(following)}),
+            }
+        )
+    bundle = searchset([audit.profiled(event) for event in page], total or 0, links, base)
+    if total is None:
+        del bundle["total"]  # the log is paged by its cursor: it is not counted here
+    return FhirResponse(bundle)
+
+
+def _audit_url(base: str, params: dict[str, Any]) -> str:
+    return f"{base}/AuditEvent?{urlencode(params, doseq=True)}"

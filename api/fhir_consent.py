@@ -1,5 +1,5 @@
-"""Who may read a space, as FHIR R4 ``Consent`` resources (read-only): the use case of
-``GET .../access-rules`` (``vault.access_rules``: the holder only), translated.
+"""Who may read a space, as FHIR R4 ``Consent`` resources (read-only), rendered from
+what ``vault.access_rules`` answers (``GET /fhir/Consent``, ``api.routers.fhir``).
 
 * each grant (``basis`` consent or care team): ``provision.type`` permit for its
   grantee, over its period, for its document types (``provision.code``, LOINC) or its
@@ -8,39 +8,24 @@
 * the emergency-access setting: permit or deny for purpose ETREAT, and a nested
   provision saying whether an emergency reveals documents masked from professionals.
 
-Changing any of it stays on the JSON routes. ``actor`` narrows the search to the
-Consents naming one professional (the emergency setting names none).
+Changing any of it stays on the JSON routes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from fastapi import APIRouter, Depends, Query, Request
-
-from api.deps import VaultDep, require_roles
 from api.fhir_models import (
-    FhirResponse,
-    PatientIdentifier,
-    base_url,
     coding,
     instant,
-    patient_id_of,
-    searchset,
 )
-from api.routers.common import problem_responses
 from domain.document_codes import CONFIDENTIALITY_CODES, codes_of
 from domain.records import Setting
-from domain.values import Actor
 from wire.dto import AccessRules, GrantSummary
 from wire.trail_fhir import BASE, INS, RPPS
-from wire.values import DocumentType, Role
-
-router = APIRouter(prefix="/fhir", tags=["fhir"], responses=problem_responses(401, 403, 404, 422))
-
-HolderActor = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REPRESENTATIVE))]
+from wire.values import DocumentType
 
 _SCOPE = {
     "coding": [
@@ -71,28 +56,6 @@ _EMERGENCY = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "c
 _IDS = uuid5(NAMESPACE_URL, f"{BASE}/Consent")
 
 
-@router.get("/Consent", name="find_consents", response_class=FhirResponse)
-def find_consents(
-    request: Request,
-    vault: VaultDep,
-    actor: HolderActor,
-    patient: PatientIdentifier,
-    professional: Annotated[
-        str | None,
-        Query(alias="actor", max_length=200, description=f"a professional: ``{RPPS}|<RPPS>``"),
-    ] = None,
-) -> FhirResponse:
-    """Every grant, care-team membership, block and the emergency setting of a space, as
-    Consents (the holder only, as ``GET .../access-rules``)."""
-    patient_id = patient_id_of(patient)
-    rules = vault.access_rules(patient_id, actor)
-    consents = consents_of(rules, patient_id)
-    if professional is not None:
-        wanted = professional.rpartition("|")[2]
-        consents = [c for c in consents if _names(c, wanted)]
-    return FhirResponse(searchset(consents, len(consents), [], base_url(request)))
-
-
 def consents_of(rules: AccessRules, patient_id: str) -> list[dict[str, Any]]:
     """The Consents of a space's access rules."""
     grants = [_grant(grant, patient_id) for grant in rules.grants]
@@ -100,7 +63,8 @@ def consents_of(rules: AccessRules, patient_id: str) -> list[dict[str, Any]]:
     return [*grants, *blocks, _emergency(rules.settings, patient_id)]
 
 
-def _names(consent: dict[str, Any], professional_id: str) -> bool:
+def names(consent: dict[str, Any], professional_id: str) -> bool:
+    """Whether ``consent`` names this professional (by RPPS)."""
     actors = consent["provision"].get("actor", [])
     return any(one["reference"]["identifier"]["value"] == professional_id for one in actors)
 
