@@ -37,6 +37,7 @@ from api.routers import (
     trail,
 )
 from api.scopes import declare_security, operation_id
+from wire.mhd import FHIR_JSON
 
 log = structlog.get_logger(__name__)
 
@@ -109,10 +110,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         _declare_body_limit(schema)
         declare_security(schema, *_identity_urls(app))
-        for operation in _operations(schema):
+        outcome = {FHIR_JSON: {"schema": {"type": "object", "title": "OperationOutcome"}}}
+        for path, operation in _operations(schema):
+            # under /fhir the same problems are OperationOutcomes (``api.problems``)
+            content = outcome if path.startswith(problems.FHIR_PREFIX) else None
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
-                    response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
+                    response["content"] = content or {problems.MEDIA_TYPE: {"schema": problem_ref}}
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
@@ -129,11 +133,11 @@ def _identity_urls(app: FastAPI) -> tuple[str, str]:
     return "/.well-known/openid-configuration", "/oauth2/token"
 
 
-def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+def _operations(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
-        operation
-        for path in schema.get("paths", {}).values()
-        for operation in path.values()
+        (path, operation)
+        for path, operations in schema.get("paths", {}).items()
+        for operation in operations.values()
         if isinstance(operation, dict)
     ]
 

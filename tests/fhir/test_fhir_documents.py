@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
+from api.middleware import MAX_FHIR_TRANSACTION
 from coffre.bootstrap import Coffre
 from projections.runner import wait_for
 from tests.api.api_helpers import ALICE, AUDITOR, DOCTOR, Caller, grant_space
@@ -217,3 +218,28 @@ def test_a_bad_bundle_is_refused_before_anything_is_stored(
     assert answer.status_code == 422
     assert "attachment.url" in valid(answer.json())["issue"][0]["expression"][0]
     assert coffre.vault.documents(ALICE.id, ALICE) == []
+
+
+def test_a_bundle_larger_than_a_json_body_is_accepted_up_to_its_own_cap(
+    coffre: Coffre, hospital: Caller, alice: Caller
+) -> None:
+    # 400 KiB of envelope (base64: ~540 KiB) is over MAX_JSON_BODY, under the FHIR cap
+    big = provide_bundle(hospital, ALICE.id, b"\x00" * (400 * 1024))
+    assert provide(hospital, big)["entry"][1]["response"]["status"] == "201 Created"
+    too_big = hospital.post(
+        "/fhir",
+        content=b"{" + b" " * MAX_FHIR_TRANSACTION + b"}",
+        headers={"Content-Type": FHIR_JSON},
+    )
+    assert too_big.status_code == 413
+    assert valid(too_big.json())["issue"][0]["code"] == "too-long"
+
+
+def test_the_openapi_document_says_fhir_errors_are_operation_outcomes(
+    client: TestClient,
+) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    search = paths["/fhir/DocumentReference"]["get"]["responses"]["422"]["content"]
+    assert set(search) == {FHIR_JSON}
+    json_route = paths["/v1/spaces/{patient_id}/documents"]["get"]["responses"]["422"]
+    assert set(json_route["content"]) == {"application/problem+json"}
