@@ -269,3 +269,21 @@ def test_a_person_holds_a_bounded_number_of_sessions(
     assert coffre.web_sessions.count(f"patient:{ALICE.id}") == PER_PERSON  # type: ignore[union-attr]
     oldest = client.get("/auth/session", headers={"Cookie": f"{SESSION_COOKIE}={cookies[0]}"})
     assert_problem(oldest, 401, "unauthenticated")
+
+
+def test_a_session_in_constant_use_still_ends_at_its_lifetime(
+    client: TestClient, coffre: Coffre, provider: PanvaProvider
+) -> None:
+    log_in(client, provider)
+    sessions = coffre.web_sessions
+    assert sessions is not None
+    start = time.time()
+    lifetime = coffre.settings.web_session_lifetime.total_seconds()
+    step = timedelta(minutes=25).total_seconds()  # within the idle timeout each time
+    elapsed = 0.0
+    while elapsed + step <= lifetime:
+        elapsed += step
+        sessions.clock = lambda moved=elapsed: start + moved
+        assert client.get("/auth/session").status_code == 200, elapsed
+    sessions.clock = lambda: start + lifetime + 1
+    assert_problem(client.get("/auth/session"), 401, "unauthenticated")
