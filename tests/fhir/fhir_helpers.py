@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fhir.resources.R4B.auditevent import AuditEvent
+from fhir.resources.R4B.binary import Binary
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
+from fhir.resources.R4B.list import List
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from tests.api.api_helpers import Caller
@@ -24,10 +26,12 @@ FEED_SYSTEM = "urn:oid:1.2.250.1.213.1.1.9"
 
 _MODELS: dict[str, Any] = {
     "AuditEvent": AuditEvent,
+    "Binary": Binary,
     "Bundle": Bundle,
     "Consent": Consent,
     "CapabilityStatement": CapabilityStatement,
     "DocumentReference": DocumentReference,
+    "List": List,
     "OperationOutcome": OperationOutcome,
 }
 
@@ -119,7 +123,9 @@ def provide_bundle(
 
 
 def provide(depositor: Caller, bundle: dict[str, Any]) -> dict[str, Any]:
-    """Send an ITI-65 bundle; the validated transaction-response."""
+    """Send an ITI-65 bundle (validated first, as what Coffre accepts); the validated
+    transaction-response."""
+    valid(bundle)
     answer = depositor.post("/fhir", json=bundle, headers={"Content-Type": FHIR_JSON})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith(FHIR_JSON)
