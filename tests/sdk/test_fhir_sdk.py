@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
 
+from client import feeding
 from client.sdk import CoffreClient
-from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT, Enrol
+from coffre.bootstrap import Coffre
+from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, Enrol, InProcessTransport
 from wire.errors import AlreadyDeposited, InvalidInput, UnknownDocument
 
 Connect = Callable[..., CoffreClient]
@@ -88,3 +91,33 @@ def test_consents_and_audit_events_through_fhir(connect: Connect, space: str, en
     events = list(patient.find_audit_events(space, page_size=1))
     assert {e["resourceType"] for e in events} == {"AuditEvent"} and len(events) >= 2
     assert list(patient.find_audit_events(space, until=datetime(2000, 1, 1, tzinfo=UTC))) == []
+
+
+class LosingAnswers(httpx.BaseTransport):
+    """Forwards every request, but loses the answers of the first ``lost`` ITI-65 POSTs
+    (the server recorded them; the client sees a 503 and cannot know)."""
+
+    def __init__(self, inner: httpx.BaseTransport, lost: int) -> None:
+        self.inner, self.lost, self.sent = inner, lost, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path == "/fhir":
+            self.sent += 1
+            if self.sent <= self.lost:
+                return httpx.Response(503, json={"type": "about:blank", "status": 503})
+        return response
+
+
+def test_provide_retried_after_lost_answers_records_one_document(
+    coffre: Coffre, transport: InProcessTransport, space: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeding.time, "sleep", lambda _: None)
+    losing = LosingAnswers(transport, lost=3)
+    token = coffre.tokens.mint(HOSPITAL, timedelta(minutes=10))
+    with CoffreClient(BASE_URL, token, transport=losing) as hospital:
+        document_id, version, _ = hospital.provide_document(
+            space, b"crh", source_id=SOURCE, type_code="34105-7", title="CRH", date="2026-10-30"
+        )
+    assert losing.sent == 4 and version == 1
+    assert [d.document_id for d in coffre.vault.documents(space, PATIENT)] == [document_id]
