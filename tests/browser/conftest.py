@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from domain.values import Actor
 from tests.browser.harness import Files, build_page, chromium, static_server
+from tests.browser.live import BACKENDS, Live, PageFactory, live_coffre, open_page
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +48,25 @@ def harness(page_dir: Path, files: Files, browser: Any) -> Iterator[Any]:
             yield page
         finally:
             context.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    """A real Coffre over HTTP (uvicorn in this process) on one backend pairing."""
+    with live_coffre(request, request.param, tmp_path / "data") as running:
+        yield running
+
+
+@pytest.fixture
+def patient_page(browser: Any, page_dir: Path, live: Live) -> Iterator[PageFactory]:
+    """Open the page as an actor in a fresh browser context (see ``open_page``)."""
+    contexts: list[Any] = []
+
+    def open_as(actor: Actor, view: str = "log") -> Any:
+        page = open_page(browser, page_dir, live, actor, view)
+        contexts.append(page.context)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

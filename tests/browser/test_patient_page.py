@@ -1,0 +1,261 @@
+"""The patient's page in a real Chromium against a real Coffre, on both backends: the
+access log (who, what, when, how, outcome; emergency accesses stand out; filters and
+paging), the documents opened decrypted in the browser byte-identical to what the
+hospital deposited through the SDK, a tampered ciphertext refused with nothing saved,
+grants given and revoked, and axe-core on every section.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from tests.browser.harness import WEB
+from tests.browser.live import Live, PageFactory
+from tests.devices import ENROLMENT, enrol_client
+from wire.errors import CoffreError
+from wire.values import Profession, Role
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "img" / "access-log.png"
+
+HOSPITAL = Actor(Role.SERVICE, "hopital-nord", "Hôpital Nord", organisation="Hôpital Nord")
+PATIENT = Actor(Role.PATIENT, patient_id_from_number("2850775123456"), "Alice Martin")
+DOCTOR = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("1000000001"),
+    "Dr Claire Bernard",
+    Profession.DOCTOR,
+    "Cabinet Bernard",
+)
+URGENTIST = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("1000000003"),
+    "Dr Paul Urgent",
+    Profession.DOCTOR,
+    "SAMU 75",
+)
+STRANGER = Actor(
+    Role.PROFESSIONAL,
+    professional_id_from_number("1000000002"),
+    "Dr Marc Petit",
+    Profession.DOCTOR,
+    "Clinique du Parc",
+)
+
+
+def grantee(actor: Actor) -> dict[str, Any]:
+    """A professional as a grant names them."""
+    return {
+        "id": actor.id,
+        "name": actor.name,
+        "profession": str(actor.profession),
+        "organisation": actor.organisation,
+    }
+
+
+def axe(page: Any) -> list[dict[str, Any]]:
+    """axe-core (from web/node_modules) on the page: its serious and critical
+    violations. Evaluated through the driver, which the page's CSP does not govern."""
+    page.evaluate((WEB / "node_modules" / "axe-core" / "axe.min.js").read_text())
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def only_coffre(live: Live) -> None:
+    """Every request the browser made went to Coffre's own origin."""
+    origin = urlsplit(live.url).netloc
+    assert live.requests
+    assert {urlsplit(url).netloc for url in live.requests} == {origin}
+
+
+def world(live: Live, tmp_path: Path, size: int = 300_000) -> tuple[Any, Path]:
+    """The hospital provisions the space and deposits a report; returns its id and the
+    plaintext's path."""
+    hospital = live.client(HOSPITAL)
+    hospital.provision(PATIENT.id)
+    plain = tmp_path / "compte-rendu.pdf"
+    plain.write_bytes(b"%PDF-1.7\n" + os.urandom(size))
+    document_id, _ = hospital.deposit(
+        PATIENT.id,
+        plain,
+        type="hospital_report",
+        title="Compte rendu d'hospitalisation",
+        date=date(2026, 11, 2),
+    )
+    return document_id, plain
+
+
+def enrol_in_page(page: Any, live: Live) -> None:
+    """Make this browser's device key and approve it with an enrolment code."""
+    page.goto(f"{live.url}/#device")
+    page.get_by_role("button", name="Créer la clé de cet appareil").click()
+    page.get_by_label("Code d'enrôlement (courrier ou e-mail)").wait_for()
+    code = live.client(ENROLMENT).issue_enrolment_code("patient", PATIENT.id)
+    page.get_by_label("Code d'enrôlement (courrier ou e-mail)").fill(code)
+    page.get_by_role("button", name="Approuver avec ce code").click()
+    page.get_by_text("est approuvé").wait_for()
+
+
+def test_the_access_log_shows_who_how_and_refusals(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    document_id, _ = world(live, tmp_path)
+    patient = live.client(PATIENT)
+    patient.grant(PATIENT.id, grantee(DOCTOR))
+    doctor = live.client(DOCTOR)
+    enrol_client(doctor, DOCTOR, live.client(ENROLMENT))
+    doctor.read(PATIENT.id, document_id, tmp_path / "lu.pdf")
+    urgentist = live.client(URGENTIST)
+    urgentist.invoke_emergency_access(PATIENT.id, "Patiente inconsciente aux urgences")
+    stranger = live.client(STRANGER)
+    enrol_client(stranger, STRANGER, live.client(ENROLMENT))
+    with pytest.raises(CoffreError):
+        stranger.read(PATIENT.id, document_id, tmp_path / "refus.pdf")
+
+    page = patient_page(PATIENT, "log")
+    table = page.locator("table")
+    table.wait_for()
+    text = table.inner_text()
+    for expected in ("Dr Claire Bernard", "Médecin · Cabinet Bernard", "Lecture", "Autorisation"):
+        assert expected in text
+    refused = page.locator("tr.refused", has_text="Dr Marc Petit")
+    assert refused.count() >= 1
+    assert "Refusé" in refused.first.inner_text()
+    emergency = page.locator("tr.emergency", has_text="Dr Paul Urgent")
+    assert emergency.count() >= 1
+    assert "Accès en urgence" in emergency.first.inner_text()
+    assert axe(page) == []
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # filters: the doctor's actions only
+    page.get_by_label("Identifiant de la personne").fill(DOCTOR.id)
+    page.get_by_role("button", name="Filtrer", exact=True).click()
+    expect(page.locator("tbody")).not_to_contain_text("Dr Marc Petit")
+    names = page.locator("tbody tr td:nth-child(2) .name").all_inner_texts()
+    assert names and set(names) == {"Dr Claire Bernard"}
+
+    # paging: 20 a page, older entries a click away
+    page.get_by_role("button", name="Effacer les filtres").click()
+    page.get_by_text("Page 1").wait_for()
+    rows = page.locator("tbody tr").count()
+    older = page.get_by_role("button", name="Plus anciens")
+    if rows == 20:
+        older.click()
+        page.get_by_text("Page 2").wait_for()
+        assert page.get_by_role("button", name="Plus récents").is_enabled()
+    else:
+        assert older.is_disabled()
+
+    # English is one click away
+    page.get_by_role("button", name="Switch to English").click()
+    page.get_by_role("heading", name="Access log").wait_for()
+    assert "Emergency access" in page.locator("tr.emergency").first.inner_text()
+    assert axe(page) == []
+    only_coffre(live)
+
+
+def test_a_deposit_opens_in_the_browser_byte_identical(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    _, plain = world(live, tmp_path, size=1_500_000)
+    page = patient_page(PATIENT, "device")
+    assert axe(page) == []
+    enrol_in_page(page, live)
+    assert axe(page) == []
+    page.goto(f"{live.url}/#documents")
+    save = page.get_by_role("button", name="Enregistrer « Compte rendu d'hospitalisation »")
+    save.wait_for()
+    assert axe(page) == []
+    with page.expect_download() as caught:
+        save.click()
+    saved = tmp_path / "saved.pdf"
+    caught.value.save_as(saved)
+    assert (
+        hashlib.sha256(saved.read_bytes()).digest() == hashlib.sha256(plain.read_bytes()).digest()
+    )
+    page.get_by_text("a été déchiffré et vérifié").wait_for()
+    # the read is recorded like any other, with this browser's device
+    page.goto(f"{live.url}/#log")
+    page.locator("tbody tr", has_text="Lecture").first.wait_for()
+    assert "Alice Martin" in page.locator("tbody tr", has_text="Lecture").first.inner_text()
+    only_coffre(live)
+
+
+def _tamper_in_transit(page: Any) -> None:
+    # One bit of the ciphertext flipped on its way to the page, on either backend: to
+    # the browser a document altered in storage or in transit looks the same.
+    def flip(route: Any) -> None:
+        response = route.fetch()
+        body = bytearray(response.body())
+        body[len(body) // 2] ^= 0x01
+        route.fulfill(response=response, body=bytes(body))
+
+    page.route("**/v1/content/**", flip)
+
+
+def test_a_tampered_ciphertext_is_refused_with_a_clear_message_and_nothing_saved(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    world(live, tmp_path)
+    page = patient_page(PATIENT, "device")
+    enrol_in_page(page, live)
+    _tamper_in_transit(page)
+    downloads: list[Any] = []
+    page.on("download", lambda download: downloads.append(download))
+    page.goto(f"{live.url}/#documents")
+    page.get_by_role("button", name="Enregistrer « Compte rendu d'hospitalisation »").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "altéré" in alert.inner_text()
+    assert "rien n'a été enregistré" in alert.inner_text()
+    page.wait_for_timeout(500)
+    assert downloads == []
+    assert axe(page) == []
+
+
+def test_grant_then_revoke_from_the_page_and_the_refusal_is_logged(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    document_id, plain = world(live, tmp_path)
+    doctor = live.client(DOCTOR)
+    enrol_client(doctor, DOCTOR, live.client(ENROLMENT))
+    page = patient_page(PATIENT, "grants")
+    page.get_by_label("Numéro RPPS").fill(DOCTOR.id)
+    page.get_by_label("Nom", exact=True).fill(DOCTOR.name)
+    page.get_by_label("Profession", exact=True).select_option("doctor")
+    page.get_by_label("Organisation (facultatif)").fill("Cabinet Bernard")
+    page.get_by_role("button", name="Autoriser à lire tout mon espace").click()
+    page.get_by_text("peut maintenant lire votre espace").wait_for()
+    assert axe(page) == []
+
+    read = tmp_path / "lu.pdf"
+    doctor.read(PATIENT.id, document_id, read)
+    assert read.read_bytes() == plain.read_bytes()
+    page.goto(f"{live.url}/#log")
+    page.locator("tbody tr", has_text="Dr Claire Bernard").first.wait_for()
+    row = page.locator("tbody tr", has_text="Lecture").filter(has_text="Dr Claire Bernard").first
+    assert "Autorisé" in row.inner_text()
+
+    page.goto(f"{live.url}/#grants")
+    page.get_by_role("button", name="Révoquer l'autorisation de Dr Claire Bernard").click()
+    page.get_by_text("sa prochaine lecture sera refusée").wait_for()
+    with pytest.raises(CoffreError):
+        doctor.read(PATIENT.id, document_id, tmp_path / "refus.pdf")
+    page.goto(f"{live.url}/#log")
+    refused = page.locator("tr.refused", has_text="Dr Claire Bernard")
+    refused.first.wait_for()
+    assert "Refusé" in refused.first.inner_text()
+    only_coffre(live)
