@@ -68,7 +68,11 @@ def live_coffre(request: pytest.FixtureRequest, backend: str, data_dir: Path) ->
     settings = backend_settings(request, backend, data_dir).model_copy(
         # Spaces open at once; reads go through Coffre's content route, not presigned
         # S3 URLs, which a browser could fetch only with CORS on the bucket.
-        update={"opposition_period": timedelta(0), "s3_presign": False}
+        update={
+            "opposition_period": timedelta(0),
+            "s3_presign": False,
+            "projections_in_process": True,  # the access log follows in this process
+        }
     )
     coffre = build(settings)
     port = free_port()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,22 @@ def world(live: Live, tmp_path: Path, size: int = 300_000) -> tuple[Any, Path]:
     return document_id, plain
 
 
+def shown(page: Any, live: Live, selector: str, text: str, view: str = "log") -> None:
+    """Wait until ``view`` shows a ``selector`` with ``text``, reloading: on PostgreSQL
+    the projections follow the events a moment later."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = page.locator(selector, has_text=text)
+        if found.count():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} never appeared in {selector}")
+        page.wait_for_timeout(300)
+        page.goto(f"{live.url}/#{view}")
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+
+
 def enrol_in_page(page: Any, live: Live) -> None:
     """Make this browser's device key and approve it with an enrolment code."""
     page.goto(f"{live.url}/#device")
@@ -125,9 +142,8 @@ def test_the_access_log_shows_who_how_and_refusals(
         stranger.read(PATIENT.id, document_id, tmp_path / "refus.pdf")
 
     page = patient_page(PATIENT, "log")
-    table = page.locator("table")
-    table.wait_for()
-    text = table.inner_text()
+    shown(page, live, "tr.refused", "Dr Marc Petit")
+    text = page.locator("table").inner_text()
     for expected in ("Dr Claire Bernard", "Médecin · Cabinet Bernard", "Lecture", "Autorisation"):
         assert expected in text
     refused = page.locator("tr.refused", has_text="Dr Marc Petit")
@@ -189,7 +205,7 @@ def test_a_deposit_opens_in_the_browser_byte_identical(
     page.get_by_text("a été déchiffré et vérifié").wait_for()
     # the read is recorded like any other, with this browser's device
     page.goto(f"{live.url}/#log")
-    page.locator("tbody tr", has_text="Lecture").first.wait_for()
+    shown(page, live, "tbody tr", "Lecture")
     assert "Alice Martin" in page.locator("tbody tr", has_text="Lecture").first.inner_text()
     only_coffre(live)
 
@@ -245,7 +261,7 @@ def test_grant_then_revoke_from_the_page_and_the_refusal_is_logged(
     doctor.read(PATIENT.id, document_id, read)
     assert read.read_bytes() == plain.read_bytes()
     page.goto(f"{live.url}/#log")
-    page.locator("tbody tr", has_text="Dr Claire Bernard").first.wait_for()
+    shown(page, live, "tbody tr", "Dr Claire Bernard")
     row = page.locator("tbody tr", has_text="Lecture").filter(has_text="Dr Claire Bernard").first
     assert "Autorisé" in row.inner_text()
 
@@ -255,7 +271,7 @@ def test_grant_then_revoke_from_the_page_and_the_refusal_is_logged(
     with pytest.raises(CoffreError):
         doctor.read(PATIENT.id, document_id, tmp_path / "refus.pdf")
     page.goto(f"{live.url}/#log")
+    shown(page, live, "tr.refused", "Dr Claire Bernard")
     refused = page.locator("tr.refused", has_text="Dr Claire Bernard")
-    refused.first.wait_for()
     assert "Refusé" in refused.first.inner_text()
     only_coffre(live)
