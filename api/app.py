@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import problems
-from api.deps import Services
+from api.deps import Services, origin_of
 from api.logging import RequestContext, configure_logging
-from api.middleware import BODY_METHODS, BodyLimit, SecurityHeaders
+from api.middleware import BODY_METHODS, BodyLimit, SecurityHeaders, content_security_policy
 from api.routers import (
     access_log,
     access_views,
@@ -33,7 +33,9 @@ from api.routers import (
     notifications,
     reads,
     representatives,
+    sessions,
     trail,
+    web,
 )
 from api.scopes import declare_security, operation_id
 
@@ -69,6 +71,9 @@ def create_app(services: Services) -> FastAPI:
         summary="An event-sourced secure vault for health documents.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Swagger UI comes from vendored files (api.routers.web), never from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     # One router per concept (the same names as ``vault``'s use cases).
@@ -87,15 +92,34 @@ def create_app(services: Services) -> FastAPI:
         access_views,
         notifications,
         trail,
+        sessions,
+        web,
     ):
         app.include_router(module.router)
+    files = web.static_fallback(web.web_dir(services))
+    if files is not None:
+        app.router.default = files  # paths no route matches: the page's files
     problems.install(app)
     # Last added runs first: the request context wraps everything, even a 413.
     app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, policy=_policy(services), https_only=_https(services))
     app.add_middleware(RequestContext)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _policy(services: Services) -> str:
+    # the page may talk to S3 (presigned transfers) and post to its identity provider
+    settings = services.settings
+    connect = getattr(settings, "s3_browser_origin", None)
+    issuer = getattr(settings, "web_login_issuer", None)
+    forms = [origin_of(issuer)] if issuer else []
+    return content_security_policy([connect] if connect else [], forms)
+
+
+def _https(services: Services) -> bool:
+    # behind a proxy ending TLS the request looks like http: the public URL says https
+    return str(getattr(services.settings, "base_url", "")).startswith("https://")
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -89,6 +89,25 @@ ROUTE_SCOPES: dict[str, Need] = {
 }
 
 
+#: operations that take no bearer token, each for its reason: the second table, so that
+#: every route is in one of the two (``tests/unit/test_scopes.py``)
+PUBLIC_ROUTES: dict[str, str] = {
+    "health-health": "liveness",
+    "content-read_content": "a content ticket in the URL is the credential",
+    "trail-trail_public_key": "anyone verifies the trail offline",
+    "trail-trail_keys": "anyone verifies the trail offline",
+    # the web page's login and session: the session cookie is checked by the route, and
+    # the session's access token then needs the scope of each API route it calls
+    "sessions-login": "starts a login (not in the OpenAPI document)",
+    "sessions-callback": "ends a login (not in the OpenAPI document)",
+    "sessions-current_session": "who the session cookie is for",
+    "sessions-logout": "ends the session cookie's session (CSRF-checked)",
+    # the page and the docs: static files (not in the OpenAPI document)
+    "web-page": "the web page",
+    "web-docs": "Swagger UI",
+}
+
+
 def operation_id(route: APIRoute) -> str:
     """Stable operation ids for generated clients: ``<tag>-<route name>``."""
     return f"{route.tags[0]}-{route.name}"

@@ -22,6 +22,7 @@ from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
 from keys.sources import FileKeySource
+from keys.web_sessions import SessionKeys
 from projections.access_log import AccessLog, AccessLogProjection
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.notifications import Notifications, NotificationsProjection
@@ -38,6 +39,8 @@ from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
+from vault.web_login import WebClient, WebLogin
+from vault.web_sessions import SessionDatabase, WebSessions
 from wire.errors import MasterKeyError
 
 #: how often the trail signs a checkpoint while it grows
@@ -62,6 +65,8 @@ class Coffre:
     trail: Trail
     scheduler: Scheduler
     collector: BlobCollector
+    #: the web page's cookie sessions (backend-for-frontend)
+    web_sessions: WebSessions | None = None
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -221,6 +226,33 @@ def view_store(settings: Settings) -> ViewStore:
     return PostgresViewStore(params)
 
 
+def web_sessions(
+    settings: Settings, database: SessionDatabase, trusted: Issuers, keys: MasterKeys
+) -> WebSessions:
+    """The web page's sessions, and its login at ``web_issuer`` when a client secret is
+    configured (without one, ``/auth/login`` answers that the web login is off)."""
+    session_keys = SessionKeys(keys)
+    login = None
+    if settings.web_client_secret is not None:
+        client = WebClient(
+            issuer=settings.web_login_issuer,
+            client_id=settings.web_client_id,
+            client_secret=settings.web_client_secret.get_secret_value(),
+            redirect_uri=f"{settings.base_url}/auth/callback",
+            scope=settings.web_scopes,
+            resource=settings.web_resource,
+        )
+        login = WebLogin(client, trusted, session_keys)
+    return WebSessions(
+        database,
+        session_keys,
+        login,
+        idle=settings.web_session_idle.total_seconds(),
+        lifetime=settings.web_session_lifetime.total_seconds(),
+        per_person=settings.web_sessions_per_person,
+    )
+
+
 def _housekeeping(trail: Trail, scheduler: Scheduler, collector: BlobCollector) -> None:
     # Run by the projection workers after each pass: signed tree heads are made
     # periodically while the trail grows, what fell due (openings, reveals, end of
@@ -287,13 +319,14 @@ def build(
         after_catch_up=lambda: _housekeeping(trail, scheduler, collector),
     )
     tokens = token_authority(settings, keys)
+    trusted = issuers(settings, tokens)
     return Coffre(
         settings=settings,
         vault=vault,
         keyring=vault.keyring,
         blobs=vault_blobs,
         tokens=tokens,
-        issuers=issuers(settings, tokens),
+        issuers=trusted,
         views=views,
         runner=runner,
         access_log=AccessLog(views),
@@ -302,5 +335,6 @@ def build(
         trail=trail,
         scheduler=scheduler,
         collector=collector,
+        web_sessions=web_sessions(settings, views, trusted, keys),
         _closers=[keystore, views],
     )

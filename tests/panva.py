@@ -78,15 +78,23 @@ class PanvaProvider:
         """The id of the key that signs now."""
         return str(self.keys[0]["kid"])
 
-    def add_client(self, client_id: str, secret: str, scope: str, grants: list[str]) -> None:
-        """Register an OAuth client."""
+    def add_client(
+        self,
+        client_id: str,
+        secret: str,
+        scope: str,
+        grants: list[str],
+        redirect_uris: list[str] | None = None,
+    ) -> None:
+        """Register an OAuth client (redirected to ``REDIRECT`` unless told otherwise)."""
+        code = "authorization_code" in grants
         self.clients.append(
             {
                 "client_id": client_id,
                 "client_secret": secret,
                 "grant_types": grants,
-                "response_types": ["code"] if "authorization_code" in grants else [],
-                "redirect_uris": [REDIRECT] if "authorization_code" in grants else [],
+                "response_types": ["code"] if code else [],
+                "redirect_uris": (redirect_uris or [REDIRECT]) if code else [],
                 "scope": scope,
                 "id_token_signed_response_alg": "ES256",
             }
@@ -151,30 +159,11 @@ class PanvaProvider:
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"])
 
-    def authorization_code(self, client_id: str, secret: str, account: str, scope: str) -> str:
-        """An access token for ``account``, by authorization code with PKCE, logging in
-        through the provider's development login and consent pages."""
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
+    def log_in(self, authorize_url: str, account: str, redirect_prefix: str) -> str:
+        """Drive the provider's development login and consent pages from an authorization
+        request's URL, as ``account``; the URL it finally redirects to (the client's)."""
         with httpx.Client(base_url=self.issuer) as browser:
-            answer = browser.get(
-                "/auth",
-                params={
-                    "client_id": client_id,
-                    "redirect_uri": REDIRECT,
-                    "response_type": "code",
-                    "scope": scope,
-                    "resource": self.resource,
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                    "state": secrets.token_urlsafe(8),
-                },
-            )
-            code = None
+            answer = browser.get(authorize_url)
             for _ in range(10):  # login, consent, back to the client
                 location = answer.headers.get("location")
                 assert answer.status_code in (302, 303, 200), answer.text
@@ -185,13 +174,34 @@ class PanvaProvider:
                     form = {"prompt": prompt, "login": account, "password": "x"}
                     answer = browser.post(f"/interaction/{uid}", data=form)
                     continue
-                if location.startswith(REDIRECT):
-                    query = parse_qs(urlsplit(location).query)
-                    assert "code" in query, location
-                    code = query["code"][0]
-                    break
+                if location.startswith(redirect_prefix):
+                    return str(location)
                 answer = browser.get(location)
-            assert code is not None, "the provider never redirected back with a code"
+        raise AssertionError("the provider never redirected back to the client")
+
+    def authorization_code(self, client_id: str, secret: str, account: str, scope: str) -> str:
+        """An access token for ``account``, by authorization code with PKCE, logging in
+        through the provider's development login and consent pages."""
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        query = {
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "scope": scope,
+            "resource": self.resource,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": secrets.token_urlsafe(8),
+        }
+        url = f"{self.issuer}/auth?{httpx.QueryParams(query)}"
+        back = parse_qs(urlsplit(self.log_in(url, account, REDIRECT)).query)
+        assert "code" in back, back
+        code = back["code"][0]
         token = httpx.post(
             f"{self.issuer}/token",
             auth=(client_id, secret),

@@ -20,9 +20,10 @@ const provider = new Provider(config.issuer, {
   jwks: { keys: config.keys },
   clients: config.clients,
   pkce: { required: () => true },
-  scopes: ['openid', ...config.scopes.split(' ')],
+  scopes: ['openid', 'offline_access', ...config.scopes.split(' ')],
   features: {
     devInteractions: { enabled: true },
+    revocation: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
