@@ -51,19 +51,20 @@ def harness(page_dir: Path, files: Files, browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(params=BACKENDS)
-def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
-    """A real Coffre over HTTP (uvicorn in this process) on one backend pairing."""
-    with live_coffre(request, request.param, tmp_path / "data") as running:
+def live(request: pytest.FixtureRequest, tmp_path: Path, page_dir: Path) -> Iterator[Live]:
+    """A real Coffre over HTTP (uvicorn in this process) on one backend pairing,
+    serving the page at /."""
+    with live_coffre(request, request.param, tmp_path / "data", page_dir) as running:
         yield running
 
 
 @pytest.fixture
-def patient_page(browser: Any, page_dir: Path, live: Live) -> Iterator[PageFactory]:
+def patient_page(browser: Any, live: Live) -> Iterator[PageFactory]:
     """Open the page as an actor in a fresh browser context (see ``open_page``)."""
     contexts: list[Any] = []
 
     def open_as(actor: Actor, view: str = "log") -> Any:
-        page = open_page(browser, page_dir, live, actor, view)
+        page = open_page(browser, live, actor, view)
         contexts.append(page.context)
         return page
 

@@ -1,7 +1,7 @@
 """What the browser tests share: Debian's Chromium driven by Playwright, the page
 built from ``web/`` into a temporary directory, and a small static server for the
 envelope tests (the built page's modules plus files the test hands to the browser and
-receives from it), sending the CSP the real page gets.
+receives from it), sending the CSP the server sends.
 
 Playwright's Python wheel carries its driver; no browser is ever downloaded: the tests
 launch ``/usr/bin/chromium`` (``apt-get install chromium``, which ``scripts/test``
@@ -23,17 +23,14 @@ from urllib.parse import unquote
 
 import pytest
 
+from api.middleware import content_security_policy
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 CHROMIUM = os.environ.get("COFFRE_TEST_CHROMIUM", "/usr/bin/chromium")
 
-#: the page's policy (as the server's security headers): scripts from Coffre only, and
-#: WebAssembly compilation, which libsodium needs ('wasm-unsafe-eval' allows no eval)
-CSP = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'"
-)
+#: the policy the server sends with the page (its WebAssembly needs 'wasm-unsafe-eval')
+CSP = content_security_policy()
 
 
 def require(available: bool, what: str) -> None:

@@ -75,10 +75,14 @@ def axe(page: Any) -> list[dict[str, Any]]:
 
 
 def only_coffre(live: Live) -> None:
-    """Every request the browser made went to Coffre's own origin."""
+    """Every request the browser made went to Coffre's own origin, and the page came
+    with its Content-Security-Policy."""
     origin = urlsplit(live.url).netloc
     assert live.requests
     assert {urlsplit(url).netloc for url in live.requests} == {origin}
+    policy = live.page_headers["content-security-policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval';" in policy
+    assert "frame-ancestors 'none'" in policy
 
 
 def world(live: Live, tmp_path: Path, size: int = 300_000) -> tuple[Any, Path]:

@@ -39,9 +39,9 @@ export async function api(method, path, body) {
 export async function whoAmI() {
   try {
     const session = await api("GET", "/auth/session");
-    if (session && session.actor) {
-      csrf = session.csrf || null;
-      return session.actor;
+    if (session && session.id) {
+      csrf = session.csrf_token || null;
+      return { role: session.role, id: session.id, name: session.name };
     }
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
