@@ -18,25 +18,17 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from domain.values import Actor, professional_id_from_number
 from tests.browser.harness import WEB
 from tests.browser.live import Live, PageFactory
 from tests.devices import ENROLMENT, enrol_client
+from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT
 from wire.errors import CoffreError
 from wire.values import Profession, Role
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "img" / "access-log.png"
 
-HOSPITAL = Actor(Role.SERVICE, "hopital-nord", "Hôpital Nord", organisation="Hôpital Nord")
-PATIENT = Actor(Role.PATIENT, patient_id_from_number("2850775123456"), "Alice Martin")
-DOCTOR = Actor(
-    Role.PROFESSIONAL,
-    professional_id_from_number("1000000001"),
-    "Dr Claire Bernard",
-    Profession.DOCTOR,
-    "Cabinet Bernard",
-)
 URGENTIST = Actor(
     Role.PROFESSIONAL,
     professional_id_from_number("1000000003"),

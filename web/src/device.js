@@ -56,19 +56,19 @@ export class Device {
 
   /** The detached Ed25519 signature of `message` (bytes). */
   async sign(message) {
-    const seed = await this.seed();
-    try {
-      return reader(await ready(), seed).sign(message);
-    } finally {
-      seed.fill(0);
-    }
+    return this.withKeys((keys) => keys.sign(message));
   }
 
   /** Open a data key sealed to this device. */
   async unseal(sealed) {
+    return this.withKeys((keys) => keys.unseal(sealed));
+  }
+
+  async withKeys(use) {
+    // the seed exists unwrapped only for this one use
     const seed = await this.seed();
     try {
-      return reader(await ready(), seed).unseal(sealed);
+      return use(reader(await ready(), seed));
     } finally {
       seed.fill(0);
     }
