@@ -238,36 +238,75 @@ def test_a_tampered_ciphertext_is_refused_with_a_clear_message_and_nothing_saved
     assert axe(page) == []
 
 
-def test_grant_then_revoke_from_the_page_and_the_refusal_is_logged(
+def enrol_professional_in_page(page: Any, live: Live, actor: Actor) -> None:
+    """A professional's browser makes its device key; their enrolment service approves it."""
+    page.goto(f"{live.url}/#device")
+    page.get_by_role("button", name="Créer la clé de cet appareil").click()
+    page.get_by_text("Votre service d'enrôlement doit l'approuver").wait_for()
+    enrolment = live.client(ENROLMENT)
+    (pending,) = [
+        d for d in enrolment.member_devices("professional", actor.id) if d.status == "pending"
+    ]
+    enrolment.approve_member_device("professional", actor.id, pending.key_id)
+    page.reload()
+    page.get_by_text("est approuvé").wait_for()
+
+
+def test_issue_14_grant_read_see_revoke_refused(
     live: Live, patient_page: PageFactory, tmp_path: Path
 ) -> None:
-    document_id, plain = world(live, tmp_path)
-    doctor = live.client(DOCTOR)
-    enrol_client(doctor, DOCTOR, live.client(ENROLMENT))
-    page = patient_page(PATIENT, "grants")
-    page.get_by_label("Numéro RPPS").fill(DOCTOR.id)
-    page.get_by_label("Nom", exact=True).fill(DOCTOR.name)
-    page.get_by_label("Profession", exact=True).select_option("doctor")
-    page.get_by_label("Organisation (facultatif)").fill("Cabinet Bernard")
-    page.get_by_role("button", name="Autoriser à lire tout mon espace").click()
-    page.get_by_text("peut maintenant lire votre espace").wait_for()
-    assert axe(page) == []
+    """The patient logs in and sees the hospital's deposit, grants a doctor; the doctor,
+    in a second browser context, reads it; the patient sees the read, revokes; the
+    doctor's next read is refused, told plainly, and logged as refused."""
+    _, plain = world(live, tmp_path)
+    patient = patient_page(PATIENT, "documents")
+    shown(patient, live, "tbody tr", "Compte rendu d'hospitalisation", view="documents")
+    assert "Hôpital Nord" in patient.locator("tbody tr").first.inner_text()
 
+    patient.goto(f"{live.url}/#grants")
+    patient.get_by_label("Numéro RPPS").fill(DOCTOR.id)
+    patient.get_by_label("Nom", exact=True).fill(DOCTOR.name)
+    patient.get_by_label("Profession", exact=True).select_option("doctor")
+    patient.get_by_label("Organisation (facultatif)").fill("Cabinet Bernard")
+    patient.get_by_role("button", name="Autoriser à lire tout mon espace").click()
+    patient.get_by_text("peut maintenant lire votre espace").wait_for()
+    assert axe(patient) == []
+
+    doctor = patient_page(DOCTOR, "device")
+    enrol_professional_in_page(doctor, live, DOCTOR)
+    doctor.goto(f"{live.url}/#spaces")
+    shown(doctor, live, "tbody tr", PATIENT.id, view="spaces")
+    assert axe(doctor) == []
+    doctor.get_by_role("button", name=f"Voir les documents du patient {PATIENT.id}").click()
+    save = doctor.get_by_role("button", name="Enregistrer « Compte rendu d'hospitalisation »")
+    save.wait_for()
+    assert axe(doctor) == []
+    with doctor.expect_download() as caught:
+        save.click()
     read = tmp_path / "lu.pdf"
-    doctor.read(PATIENT.id, document_id, read)
+    caught.value.save_as(read)
     assert read.read_bytes() == plain.read_bytes()
-    page.goto(f"{live.url}/#log")
-    shown(page, live, "tbody tr", "Dr Claire Bernard")
-    row = page.locator("tbody tr", has_text="Lecture").filter(has_text="Dr Claire Bernard").first
-    assert "Autorisé" in row.inner_text()
 
-    page.goto(f"{live.url}/#grants")
-    page.get_by_role("button", name="Révoquer l'autorisation de Dr Claire Bernard").click()
-    page.get_by_text("sa prochaine lecture sera refusée").wait_for()
-    with pytest.raises(CoffreError):
-        doctor.read(PATIENT.id, document_id, tmp_path / "refus.pdf")
-    page.goto(f"{live.url}/#log")
-    shown(page, live, "tr.refused", "Dr Claire Bernard")
-    refused = page.locator("tr.refused", has_text="Dr Claire Bernard")
-    assert "Refusé" in refused.first.inner_text()
+    patient.goto(f"{live.url}/#log")
+    shown(patient, live, "tbody tr", "Dr Claire Bernard")
+    row = patient.locator("tbody tr", has_text="Lecture").filter(has_text="Dr Claire Bernard")
+    assert "Autorisé" in row.first.inner_text()
+    assert "Autorisation" in row.first.inner_text()
+
+    patient.goto(f"{live.url}/#grants")
+    patient.get_by_role("button", name="Révoquer l'autorisation de Dr Claire Bernard").click()
+    patient.get_by_text("sa prochaine lecture sera refusée").wait_for()
+
+    downloads: list[Any] = []
+    doctor.on("download", lambda download: downloads.append(download))
+    save.click()  # the list the doctor still has on screen
+    alert = doctor.get_by_role("alert")
+    expect(alert).to_contain_text("Lecture refusée")
+    assert downloads == []
+
+    patient.goto(f"{live.url}/#log")
+    shown(patient, live, "tr.refused", "Dr Claire Bernard")
+    assert (
+        "Refusé" in patient.locator("tr.refused", has_text="Dr Claire Bernard").first.inner_text()
+    )
     only_coffre(live)

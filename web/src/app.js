@@ -15,6 +15,7 @@ const LOG_PAGE = 20;
 const state = {
   actor: null,
   view: "log",
+  space: null, // the patient id of the space on view: the patient's own, or one a professional chose
   log: { cursors: [null], filters: {} },
 };
 
@@ -51,6 +52,7 @@ function alarm(text) {
 
 function failure(error) {
   if (error instanceof ReadFailure) return t(`error.${error.code}`);
+  if (error instanceof ApiError && error.readRefused) return t("error.readRefused");
   if (error instanceof ApiError) {
     const detail = error.problem.detail || error.problem.title || `HTTP ${error.status}`;
     return error.status === 403 || error.status === 404
@@ -81,12 +83,22 @@ function table(caption, headers, rows) {
 
 // -- the frame ------------------------------------------------------------------------
 
-const VIEWS = {
+const PATIENT_VIEWS = {
   log: renderLog,
   documents: renderDocuments,
   grants: renderGrants,
   device: renderDevice,
 };
+
+const PROFESSIONAL_VIEWS = {
+  spaces: renderSpaces,
+  documents: renderDocuments,
+  device: renderDevice,
+};
+
+function views() {
+  return state.actor?.role === "professional" ? PROFESSIONAL_VIEWS : PATIENT_VIEWS;
+}
 
 function renderFrame() {
   document.title = t("title");
@@ -101,7 +113,7 @@ function renderFrame() {
     h(
       "ul",
       {},
-      Object.keys(VIEWS).map((view) =>
+      Object.keys(views()).map((view) =>
         h(
           "li",
           {},
@@ -150,7 +162,7 @@ async function render() {
     return;
   }
   say(t("loading"));
-  await guarded(() => VIEWS[state.view]());
+  await guarded(() => views()[state.view]());
   if ($("status").textContent === t("loading")) say("");
 }
 
@@ -254,7 +266,7 @@ function filtersForm() {
 async function renderLog() {
   const cursors = state.log.cursors;
   const before = cursors[cursors.length - 1];
-  const page = await api("GET", `${spacePath(state.actor.id)}/access-log?${logQuery(before)}`);
+  const page = await api("GET", `${spacePath(state.space)}/access-log?${logQuery(before)}`);
   const rows = page.entries.map(logRow);
   const pager = h(
     "nav",
@@ -307,9 +319,18 @@ async function readDocument(doc, mode) {
     return;
   }
   await ready();
-  const release = await api("POST", `${spacePath(state.actor.id)}/documents/${doc.document_id}/reads`, {
-    reader_key_id: device.keyId,
-  });
+  let release;
+  try {
+    release = await api("POST", `${spacePath(state.space)}/documents/${doc.document_id}/reads`, {
+      reader_key_id: device.keyId,
+    });
+  } catch (error) {
+    // The API answers a refusal like an unknown document (it reveals nothing); the
+    // reader is told plainly that this read was refused, and that it is on record.
+    if (picked) await picked.abort();
+    if (error instanceof ApiError && (error.status === 404 || error.status === 403)) error.readRefused = true;
+    throw error;
+  }
   const dataKey = await device.unseal(unb64(release.sealed_key));
   let response;
   try {
@@ -340,7 +361,11 @@ async function readDocument(doc, mode) {
 }
 
 async function renderDocuments() {
-  const listed = await api("GET", `${spacePath(state.actor.id)}/documents`);
+  if (!state.space) {
+    $("view").replaceChildren(h("h2", {}, t("docs.title")), h("p", {}, t("spaces.choose")));
+    return;
+  }
+  const listed = await api("GET", `${spacePath(state.space)}/documents`);
   const rows = listed.documents.map((doc) =>
     h(
       "tr",
@@ -368,9 +393,45 @@ async function renderDocuments() {
   );
   $("view").replaceChildren(
     h("h2", {}, t("docs.title")),
+    state.space !== state.actor.id ? h("p", {}, t("spaces.viewing", { id: state.space })) : null,
     rows.length
       ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("docs.empty")),
+  );
+}
+
+// -- a professional's spaces ------------------------------------------------------------
+
+async function renderSpaces() {
+  const listed = await api("GET", "/v1/me/spaces");
+  const rows = listed.spaces.map((space) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, space.patient_id),
+      h("td", {}, scopeText(space.scope), space.care_team ? h("span", { class: "sub" }, t("grants.careTeam")) : null),
+      h("td", {}, space.expires_at ? i18n.when(space.expires_at) : t("grants.never")),
+      h(
+        "td",
+        {},
+        h("button", {
+          type: "button",
+          "aria-label": t("spaces.openLabel", { id: space.patient_id }),
+          on: {
+            click: () => {
+              state.space = space.patient_id;
+              window.location.hash = "#documents";
+            },
+          },
+        }, t("spaces.open")),
+      ),
+    ),
+  );
+  $("view").replaceChildren(
+    h("h2", {}, t("nav.spaces")),
+    rows.length
+      ? table(t("nav.spaces"), [t("spaces.patient"), t("grants.scope"), t("grants.expires"), t("docs.actions")], rows)
+      : h("p", {}, t("spaces.none")),
   );
 }
 
@@ -399,7 +460,7 @@ function grantForm() {
           event.preventDefault();
           const data = Object.fromEntries(new FormData(event.target).entries());
           guarded(async () => {
-            await api("POST", `${spacePath(state.actor.id)}/grants`, {
+            await api("POST", `${spacePath(state.space)}/grants`, {
               grantee: {
                 id: data.id.trim(),
                 name: data.name.trim(),
@@ -428,7 +489,7 @@ function grantForm() {
 }
 
 async function renderGrants() {
-  const listed = await api("GET", `${spacePath(state.actor.id)}/grants`);
+  const listed = await api("GET", `${spacePath(state.space)}/grants`);
   const rows = listed.grants.map((grant) =>
     h(
       "tr",
@@ -453,7 +514,7 @@ async function renderGrants() {
               on: {
                 click: () =>
                   guarded(async () => {
-                    await api("DELETE", `${spacePath(state.actor.id)}/grants/${grant.grant_id}`);
+                    await api("DELETE", `${spacePath(state.space)}/grants/${grant.grant_id}`);
                     await render();
                     say(t("grants.revoked.done", { name: grant.grantee_name }));
                   }),
@@ -517,6 +578,8 @@ async function renderDevice() {
         h("button", { type: "submit" }, t("device.add")),
       ),
     );
+  } else if (mine.status === "pending" && !["patient", "representative"].includes(role)) {
+    parts.push(h("p", {}, t("device.pending", { id: mine.key_id })), h("p", {}, t("device.byService")));
   } else if (mine.status === "pending") {
     parts.push(
       h("p", {}, t("device.pending", { id: mine.key_id })),
@@ -583,7 +646,8 @@ async function renderDevice() {
 
 function route() {
   const wanted = window.location.hash.replace("#", "");
-  state.view = wanted in VIEWS ? wanted : "log";
+  const known = views();
+  state.view = wanted in known ? wanted : Object.keys(known)[0];
 }
 
 async function start() {
@@ -602,6 +666,8 @@ async function start() {
   } catch (error) {
     alarm(failure(error));
   }
+  if (state.actor && state.actor.role !== "professional") state.space = state.actor.id;
+  route(); // the views depend on who logged in
   await render();
   document.body.dataset.ready = "true"; // the tests wait for this
 }
