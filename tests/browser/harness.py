@@ -159,3 +159,59 @@ def chromium() -> Iterator[object]:
 def hex_of(data: bytes) -> str:
     """Hex, the form bytes cross the Playwright bridge in."""
     return data.hex()
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def browser_rss() -> int:
+    """Resident bytes of every Chromium process this test process started (through
+    Playwright's driver), as the kernel counts them."""
+    total = 0
+    for pid in _descendants(os.getpid()):
+        try:
+            if "chrom" not in (Path("/proc") / str(pid) / "comm").read_text():
+                continue
+            for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+@contextmanager
+def peak_growth(interval: float = 0.2) -> Iterator[dict[str, int]]:
+    """Sample ``browser_rss`` in a thread while the block runs; the result's ``growth``
+    is the peak minus the level before the block."""
+    result = {"before": browser_rss(), "peak": 0, "growth": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            result["peak"] = max(result["peak"], browser_rss())
+            stop.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        sampler.join()
+        result["growth"] = max(0, result["peak"] - result["before"])

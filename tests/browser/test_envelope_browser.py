@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Files
+from tests.browser.harness import Files, peak_growth
 from wire.envelope import CHUNK_SIZE, DataKey, decrypt, encrypt, seal
 
 VECTOR = Path(__file__).resolve().parents[1] / "keys" / "vectors" / "envelope_v1.json"
@@ -179,6 +179,27 @@ def test_browser_envelope_opens_in_python(
 def test_50_mib_both_ways_streamed(harness: Any, files: Files, tmp_path: Path) -> None:
     _python_to_browser(harness, files, tmp_path, 50 * MIB)
     _browser_to_python(harness, files, tmp_path, 50 * MIB)
+
+
+@pytest.mark.slow
+def test_500_mib_both_ways_in_far_less_browser_memory_than_the_document(
+    harness: Any, files: Files, tmp_path: Path
+) -> None:
+    """Issue 14's memory line at the envelope's level: encrypting and decrypting 500 MiB
+    in the page grows Chromium's resident memory (all its processes, counted by the
+    kernel) by less than the document: streaming holds (holding it would take 500 MiB
+    of plaintext and as much ciphertext). Measured here: about 170 MiB decrypting and
+    240 MiB encrypting (the harness's 4 MiB upload Blobs included), above the issue's
+    128 MiB target; docs/web.md says what is known of it."""
+    limit = 400 * MIB
+    harness.evaluate("async () => { await (await import('/envelope.js')).ready(); }")
+    with peak_growth() as decrypting:
+        _python_to_browser(harness, files, tmp_path, 500 * MIB)
+    with peak_growth() as encrypting:
+        _browser_to_python(harness, files, tmp_path, 500 * MIB)
+    print(f"browser growth: decrypting {decrypting}, encrypting {encrypting}")
+    assert decrypting["growth"] < limit, decrypting
+    assert encrypting["growth"] < limit, encrypting
 
 
 def test_a_tampered_ciphertext_is_refused_and_nothing_is_kept(
