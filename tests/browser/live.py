@@ -111,27 +111,29 @@ def live_coffre(
         coffre.close()
 
 
-def open_page(browser: Any, live: Live, actor: Actor, view: str = "log") -> Any:
+def open_page(browser: Any, live: Live, actor: Actor | None, view: str = "log") -> Any:
     """A new browser context logged in as ``actor`` (a web session of the
     backend-for-frontend, its cookie set as the login's callback sets it), on the
-    page's ``view``, ready. Every request is logged, and any for another host refused."""
+    page's ``view``, ready (``None``: nobody logged in). Every request is logged, and
+    any for another host refused."""
     context = browser.new_context(base_url=live.url, accept_downloads=True, locale="fr-FR")
     # the fallback the tests check: a Blob offered as a download once verified (the
     # File System Access picker is a native dialog no test can answer)
     context.add_init_script("delete window.showSaveFilePicker;")
-    context.add_cookies(
-        [
-            {
-                "name": SESSION_COOKIE,
-                "value": live.session(actor),
-                "domain": "127.0.0.1",
-                "path": "/",
-                "secure": True,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
+    if actor is not None:
+        context.add_cookies(
+            [
+                {
+                    "name": SESSION_COOKIE,
+                    "value": live.session(actor),
+                    "domain": "127.0.0.1",
+                    "path": "/",
+                    "secure": True,
+                    "httpOnly": True,
+                    "sameSite": "Lax",
+                }
+            ]
+        )
     origin = urlsplit(live.url).netloc
 
     def route(handled: Any) -> None:

@@ -310,3 +310,12 @@ def test_issue_14_grant_read_see_revoke_refused(
         "Refusé" in patient.locator("tr.refused", has_text="Dr Claire Bernard").first.inner_text()
     )
     only_coffre(live)
+
+
+def test_without_a_session_the_page_offers_the_login(live: Live, patient_page: PageFactory) -> None:
+    page = patient_page(None)
+    login = page.get_by_role("link", name="Se connecter")
+    assert login.get_attribute("href") == "/auth/login"
+    assert page.locator("table").count() == 0
+    assert axe(page) == []
+    only_coffre(live)
