@@ -170,7 +170,10 @@ class Pieces {
       this.size -= n;
       return first;
     }
-    const out = new Uint8Array(n);
+    // one buffer for every record of the stream: libsodium copies it into its own heap
+    // before pull returns, so it is free again at once (garbage is what costs memory)
+    if (this.scratch === undefined || this.scratch.length < n) this.scratch = new Uint8Array(n);
+    const out = this.scratch.subarray(0, n);
     let filled = 0;
     while (filled < n) {
       const piece = this.queue[0];
