@@ -23,6 +23,7 @@ from tests.browser.harness import WEB
 from tests.browser.live import Live, PageFactory
 from tests.devices import ENROLMENT, enrol_client
 from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT
+from wire.envelope import ciphertext_size
 from wire.errors import CoffreError
 from wire.values import Profession, Role
 
@@ -203,6 +204,30 @@ def test_a_deposit_opens_in_the_browser_byte_identical(
     page.goto(f"{live.url}/#log")
     shown(page, live, "tbody tr", "Lecture")
     assert "Alice Martin" in page.locator("tbody tr", has_text="Lecture").first.inner_text()
+    only_coffre(live)
+
+
+def test_a_deposit_made_in_the_browser_reads_through_the_sdk_byte_identical(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    live.client(HOSPITAL).provision(PATIENT.id)
+    note = tmp_path / "note.txt"
+    note.write_bytes(os.urandom(3 * 256 * 1024 + 1))  # three records and one byte
+    page = patient_page(PATIENT, "documents")
+    page.get_by_label("Fichier").set_input_files(str(note))
+    page.get_by_label("Type", exact=True).select_option("patient_note")
+    page.get_by_label("Titre").fill("Ma note de suivi")
+    page.get_by_role("button", name="Chiffrer et déposer").click()
+    page.get_by_text("a été chiffré dans ce navigateur et déposé").wait_for()
+    assert axe(page) == []
+
+    patient = live.client(PATIENT)
+    enrol_client(patient, PATIENT, live.client(ENROLMENT))
+    (listed,) = [d for d in patient.documents(PATIENT.id) if d.title == "Ma note de suivi"]
+    assert listed.size == ciphertext_size(note.stat().st_size)  # the API's size is stored bytes
+    read = tmp_path / "lu.txt"
+    patient.read(PATIENT.id, listed.document_id, read)
+    assert hashlib.sha256(read.read_bytes()).digest() == hashlib.sha256(note.read_bytes()).digest()
     only_coffre(live)
 
 

@@ -14,15 +14,17 @@ export class ApiError extends Error {
   }
 }
 
-/** Call the API; the JSON answer, or null for 204. */
+/** Call the API; the JSON answer, or null for 204. A Blob body is sent as it is (an
+ * upload's ciphertext), anything else as JSON. */
 export async function api(method, path, body) {
   const headers = { Accept: "application/json, application/problem+json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = raw ? "application/octet-stream" : "application/json";
   if (csrf && !["GET", "HEAD"].includes(method)) headers["X-CSRF-Token"] = csrf;
   const response = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || raw ? body : JSON.stringify(body),
     credentials: "same-origin",
     cache: "no-store",
   });

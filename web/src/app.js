@@ -4,10 +4,18 @@
 
 import { api, ApiError, logout, spacePath, whoAmI } from "./api.js";
 import { createDevice, forgetDevice, loadDevice } from "./device.js";
-import { ready } from "./envelope.js";
+import { encryptStream, generateDataKey, ready, sealDataKey } from "./envelope.js";
 import * as i18n from "./i18n.js";
 import { b64, proofMessage, unb64 } from "./keys.js";
-import { blobSink, drain, offerDownload, pickFile, plaintextOf, ReadFailure } from "./save.js";
+import {
+  blobSink,
+  drain,
+  offerDownload,
+  pickFile,
+  plaintextOf,
+  progressStream,
+  ReadFailure,
+} from "./save.js";
 
 const { t } = i18n;
 const LOG_PAGE = 20;
@@ -397,6 +405,70 @@ async function renderDocuments() {
     rows.length
       ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("docs.empty")),
+    depositForm(),
+  );
+}
+
+async function deposit(form) {
+  const data = new FormData(form);
+  const file = data.get("file");
+  const title = data.get("title").trim();
+  await ready();
+  const space = await api("GET", `${spacePath(state.space)}/key`);
+  const dataKey = generateDataKey();
+  // The ciphertext is made as a stream and kept as a Blob (paged to disk by the
+  // browser for large files); HTTP/1.1 uploads cannot stream a body of unknown end.
+  const sink = blobSink();
+  try {
+    await file
+      .stream()
+      .pipeThrough(progressStream((done) => say(t("docs.encrypting", { title, done: i18n.size(done) }))))
+      .pipeThrough(encryptStream(dataKey))
+      .pipeTo(sink.writable);
+  } catch {
+    dataKey.fill(0);
+    throw new Error(t("docs.unreadable"));
+  }
+  say(t("docs.sending", { title }));
+  const upload = await api("POST", `${spacePath(state.space)}/uploads`, sink.blob());
+  const sealed = sealDataKey(dataKey, unb64(space.public_key));
+  dataKey.fill(0);
+  await api("POST", `${spacePath(state.space)}/documents`, {
+    receipt: upload.receipt,
+    type: data.get("type"),
+    title,
+    date: data.get("date"),
+    sealed_key: b64(sealed),
+  });
+  form.reset();
+  await render();
+  say(t("docs.deposited", { title }));
+}
+
+function depositForm() {
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const today = new Date().toISOString().slice(0, 10);
+  return h(
+    "form",
+    {
+      "aria-labelledby": "deposit-title",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          guarded(() => deposit(event.target));
+        },
+      },
+    },
+    h("h3", { id: "deposit-title" }, t("docs.deposit")),
+    field("p-file", t("docs.file"), h("input", { id: "p-file", name: "file", type: "file", required: true })),
+    field(
+      "p-type",
+      t("docs.type"),
+      h("select", { id: "p-type", name: "type" }, i18n.types().map(([value, label]) => h("option", { value }, label))),
+    ),
+    field("p-title", t("docs.name"), h("input", { id: "p-title", name: "title", required: true, maxlength: 200 })),
+    field("p-date", t("docs.date"), h("input", { id: "p-date", name: "date", type: "date", required: true, value: today })),
+    h("button", { type: "submit" }, t("docs.depositSubmit")),
   );
 }
 

@@ -69,6 +69,13 @@ const WORDS = {
     "docs.openLabel": "Ouvrir « {title} »",
     "docs.saveLabel": "Enregistrer « {title} »",
     "docs.empty": "Aucun document.",
+    "docs.deposit": "Déposer un document",
+    "docs.file": "Fichier",
+    "docs.depositSubmit": "Chiffrer et déposer",
+    "docs.encrypting": "Chiffrement de « {title} » : {done}",
+    "docs.sending": "Envoi de « {title} »…",
+    "docs.deposited": "« {title} » a été chiffré dans ce navigateur et déposé.",
+    "docs.unreadable": "Le fichier n'a pas pu être lu ; rien n'a été déposé.",
     "docs.needDevice": "Pour ouvrir un document, cet appareil doit d'abord être approuvé (section « Cet appareil »).",
     "docs.progress": "Déchiffrement de « {title} » : {done}",
     "docs.saved": "« {title} » a été déchiffré et vérifié.",
@@ -188,6 +195,13 @@ const WORDS = {
     "docs.openLabel": "Open “{title}”",
     "docs.saveLabel": "Save “{title}”",
     "docs.empty": "No document.",
+    "docs.deposit": "Deposit a document",
+    "docs.file": "File",
+    "docs.depositSubmit": "Encrypt and deposit",
+    "docs.encrypting": "Encrypting “{title}”: {done}",
+    "docs.sending": "Sending “{title}”…",
+    "docs.deposited": "“{title}” was encrypted in this browser and deposited.",
+    "docs.unreadable": "The file could not be read; nothing was deposited.",
     "docs.needDevice": "To open a document, this device must first be approved (section “This device”).",
     "docs.progress": "Decrypting “{title}”: {done}",
     "docs.saved": "“{title}” was decrypted and verified.",
@@ -334,6 +348,7 @@ export const professionName = (p) => (p ? (PROFESSIONS[language][p] ?? p) : "");
 export const typeName = (type) => TYPES[language][type] ?? type;
 export const professions = () => Object.entries(PROFESSIONS[language]);
 export const actions = () => Object.entries(ACTIONS[language]);
+export const types = () => Object.entries(TYPES[language]);
 
 /** A date and time as the page's language writes it. */
 export function when(iso) {
