@@ -100,6 +100,7 @@ def shown(page: Any, live: Live, selector: str, text: str, view: str = "log") ->
     the projections follow the events a moment later."""
     deadline = time.monotonic() + 30
     while True:
+        page.wait_for_selector(f"#view[data-view={view}]")
         found = page.locator(selector, has_text=text)
         if found.count():
             return
@@ -343,4 +344,31 @@ def test_without_a_session_the_page_offers_the_login(live: Live, patient_page: P
     assert login.get_attribute("href") == "/auth/login"
     assert page.locator("table").count() == 0
     assert axe(page) == []
+    only_coffre(live)
+
+
+def test_an_emergency_access_declared_in_the_page_stands_out_for_the_patient(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    world(live, tmp_path)
+    urgentist = patient_page(URGENTIST, "spaces")
+    assert axe(urgentist) == []
+    urgentist.get_by_label("INS du patient").nth(1).fill(PATIENT.id)
+    urgentist.get_by_label("Justification").fill("Patiente inconsciente aux urgences")
+    urgentist.get_by_role("button", name="Déclarer l'accès en urgence").click()
+    urgentist.get_by_text("Accès en urgence enregistré").wait_for()
+    urgentist.get_by_role(
+        "button", name="Enregistrer « Compte rendu d'hospitalisation »"
+    ).wait_for()
+    assert axe(urgentist) == []
+
+    patient = patient_page(PATIENT, "notifications")
+    shown(patient, live, "tr.emergency", "Dr Paul Urgent", view="notifications")
+    assert "Non lue" in patient.locator("tr.emergency").first.inner_text()
+    assert axe(patient) == []
+    patient.get_by_role("button", name="Tout marquer comme lu").click()
+    expect(patient.locator("tr.emergency").first).to_contain_text("Lue")
+    patient.goto(f"{live.url}/#log")
+    shown(patient, live, "tr.emergency", "Dr Paul Urgent")
+    assert "Patiente inconsciente" in patient.locator("tr.emergency").first.inner_text()
     only_coffre(live)

@@ -23,6 +23,7 @@ const LOG_PAGE = 20;
 const state = {
   actor: null,
   view: "log",
+  notice: null, // what to say once the next view is shown
   space: null, // the patient id of the space on view: the patient's own, or one a professional chose
   log: { cursors: [null], filters: {} },
 };
@@ -95,12 +96,14 @@ const PATIENT_VIEWS = {
   log: renderLog,
   documents: renderDocuments,
   grants: renderGrants,
+  notifications: renderNotifications,
   device: renderDevice,
 };
 
 const PROFESSIONAL_VIEWS = {
   spaces: renderSpaces,
   documents: renderDocuments,
+  notifications: renderNotifications,
   device: renderDevice,
 };
 
@@ -170,8 +173,11 @@ async function render() {
     return;
   }
   say(t("loading"));
+  delete view.dataset.view;
   await guarded(() => views()[state.view]());
-  if ($("status").textContent === t("loading")) say("");
+  view.dataset.view = state.view; // what is on screen now (the tests wait for it)
+  if ($("status").textContent === t("loading")) say(state.notice || "");
+  state.notice = null;
 }
 
 // -- the access log -------------------------------------------------------------------
@@ -499,11 +505,104 @@ async function renderSpaces() {
       ),
     ),
   );
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const openSpace = (ins) => {
+    state.space = ins;
+    window.location.hash = "#documents";
+  };
   $("view").replaceChildren(
     h("h2", {}, t("nav.spaces")),
     rows.length
       ? table(t("nav.spaces"), [t("spaces.patient"), t("grants.scope"), t("grants.expires"), t("docs.actions")], rows)
       : h("p", {}, t("spaces.none")),
+    h(
+      "form",
+      {
+        "aria-labelledby": "find-title",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            openSpace(new FormData(event.target).get("ins").trim());
+          },
+        },
+      },
+      h("h3", { id: "find-title" }, t("spaces.find")),
+      field("s-ins", t("spaces.ins"), h("input", { id: "s-ins", name: "ins", required: true, autocomplete: "off" })),
+      h("button", { type: "submit" }, t("spaces.findSubmit")),
+    ),
+    h(
+      "form",
+      {
+        "aria-labelledby": "emergency-title",
+        class: "emergency",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const data = new FormData(event.target);
+            const ins = data.get("ins").trim();
+            guarded(async () => {
+              const access = await api("POST", `${spacePath(ins)}/emergency-accesses`, {
+                justification: data.get("justification").trim(),
+              });
+              state.notice = t("emergency.declared", { until: i18n.when(access.expires_at) });
+              openSpace(ins);
+            });
+          },
+        },
+      },
+      h("h3", { id: "emergency-title" }, t("emergency.title")),
+      h("p", {}, t("emergency.intro")),
+      field("e-ins", t("spaces.ins"), h("input", { id: "e-ins", name: "ins", required: true, autocomplete: "off" })),
+      field(
+        "e-justification",
+        t("emergency.justification"),
+        h("textarea", { id: "e-justification", name: "justification", required: true, rows: 3, maxlength: 2000 }),
+      ),
+      h("button", { type: "submit" }, t("emergency.submit")),
+    ),
+  );
+}
+
+// -- notifications --------------------------------------------------------------------
+
+async function renderNotifications() {
+  const page = await api("GET", "/v1/notifications?limit=50");
+  const rows = page.notifications.map((n) =>
+    h(
+      "tr",
+      { class: [n.read ? "" : "unread", n.kind === "emergency_access" ? "emergency" : ""].join(" ").trim() || null },
+      h("td", {}, h("time", { datetime: n.at }, i18n.when(n.at))),
+      h("td", {}, t(`notif.${n.kind}`) === `notif.${n.kind}` ? n.kind : t(`notif.${n.kind}`)),
+      h(
+        "td",
+        {},
+        n.by?.name || "",
+        n.by && (n.by.profession || n.by.organisation)
+          ? h("span", { class: "sub" }, [i18n.professionName(n.by.profession), n.by.organisation].filter(Boolean).join(" · "))
+          : null,
+      ),
+      h("td", {}, n.read ? t("notif.read") : h("strong", {}, t("notif.unread"))),
+    ),
+  );
+  const newest = page.notifications.length ? Math.max(...page.notifications.map((n) => n.position)) : null;
+  $("view").replaceChildren(
+    h("h2", {}, t("nav.notifications")),
+    h("p", {}, t("notif.count", { n: page.unread })),
+    rows.length
+      ? table(t("nav.notifications"), [t("log.when"), t("log.what"), t("log.who"), t("grants.state")], rows)
+      : h("p", {}, t("notif.none")),
+    page.unread && newest !== null
+      ? h("button", {
+          type: "button",
+          on: {
+            click: () =>
+              guarded(async () => {
+                await api("POST", "/v1/notifications/acknowledgements", { up_to: newest });
+                await render();
+              }),
+          },
+        }, t("notif.acknowledge"))
+      : null,
   );
 }
 
