@@ -112,6 +112,21 @@ def shown(page: Any, live: Live, selector: str, text: str, view: str = "log") ->
         page.wait_for_selector("body[data-ready=true]")
 
 
+SAVE_REPORT = "Enregistrer « Compte rendu d'hospitalisation »"
+
+
+def save_report(page: Any, target: Path) -> Path:
+    """Save the hospital's report from the documents view (decrypted in the page, offered
+    as a download once verified) to ``target``; axe-core runs on the view first."""
+    save = page.get_by_role("button", name=SAVE_REPORT)
+    save.wait_for()
+    assert axe(page) == []
+    with page.expect_download() as caught:
+        save.click()
+    caught.value.save_as(target)
+    return target
+
+
 def enrol_in_page(page: Any, live: Live) -> None:
     """Make this browser's device key and approve it with an enrolment code."""
     page.goto(f"{live.url}/#device")
@@ -190,13 +205,7 @@ def test_a_deposit_opens_in_the_browser_byte_identical(
     enrol_in_page(page, live)
     assert axe(page) == []
     page.goto(f"{live.url}/#documents")
-    save = page.get_by_role("button", name="Enregistrer « Compte rendu d'hospitalisation »")
-    save.wait_for()
-    assert axe(page) == []
-    with page.expect_download() as caught:
-        save.click()
-    saved = tmp_path / "saved.pdf"
-    caught.value.save_as(saved)
+    saved = save_report(page, tmp_path / "saved.pdf")
     assert (
         hashlib.sha256(saved.read_bytes()).digest() == hashlib.sha256(plain.read_bytes()).digest()
     )
@@ -254,7 +263,7 @@ def test_a_tampered_ciphertext_is_refused_with_a_clear_message_and_nothing_saved
     downloads: list[Any] = []
     page.on("download", lambda download: downloads.append(download))
     page.goto(f"{live.url}/#documents")
-    page.get_by_role("button", name="Enregistrer « Compte rendu d'hospitalisation »").click()
+    page.get_by_role("button", name=SAVE_REPORT).click()
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "altéré" in alert.inner_text()
@@ -304,13 +313,7 @@ def test_issue_14_grant_read_see_revoke_refused(
     shown(doctor, live, "tbody tr", PATIENT.id, view="spaces")
     assert axe(doctor) == []
     doctor.get_by_role("button", name=f"Voir les documents du patient {PATIENT.id}").click()
-    save = doctor.get_by_role("button", name="Enregistrer « Compte rendu d'hospitalisation »")
-    save.wait_for()
-    assert axe(doctor) == []
-    with doctor.expect_download() as caught:
-        save.click()
-    read = tmp_path / "lu.pdf"
-    caught.value.save_as(read)
+    read = save_report(doctor, tmp_path / "lu.pdf")
     assert read.read_bytes() == plain.read_bytes()
 
     patient.goto(f"{live.url}/#log")
@@ -325,7 +328,7 @@ def test_issue_14_grant_read_see_revoke_refused(
 
     downloads: list[Any] = []
     doctor.on("download", lambda download: downloads.append(download))
-    save.click()  # the list the doctor still has on screen
+    doctor.get_by_role("button", name=SAVE_REPORT).click()  # the list still on screen
     alert = doctor.get_by_role("alert")
     expect(alert).to_contain_text("Lecture refusée")
     assert downloads == []
@@ -357,9 +360,7 @@ def test_an_emergency_access_declared_in_the_page_stands_out_for_the_patient(
     urgentist.get_by_label("Justification").fill("Patiente inconsciente aux urgences")
     urgentist.get_by_role("button", name="Déclarer l'accès en urgence").click()
     urgentist.get_by_text("Accès en urgence enregistré").wait_for()
-    urgentist.get_by_role(
-        "button", name="Enregistrer « Compte rendu d'hospitalisation »"
-    ).wait_for()
+    urgentist.get_by_role("button", name=SAVE_REPORT).wait_for()
     assert axe(urgentist) == []
 
     patient = patient_page(PATIENT, "notifications")
