@@ -21,7 +21,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -63,7 +63,7 @@ class Tokens:
 
     def to_json(self) -> bytes:
         """The tokens as JSON bytes (to be sealed)."""
-        return json.dumps(self.__dict__).encode("utf-8")
+        return json.dumps(asdict(self)).encode("utf-8")
 
     @classmethod
     def from_json(cls, data: bytes) -> Tokens:
@@ -234,6 +234,10 @@ class WebLogin:
         )
         if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise Unauthenticated("the ID token is not for this login")
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != self.client.client_id:
+            # OpenID Connect Core 3.1.3.7: several audiences, then azp must be us
+            raise Unauthenticated("the ID token was issued to another client")
         return claims
 
     # -- after the login ---------------------------------------------------------------
@@ -251,7 +255,10 @@ class WebLogin:
     def revoke(self, tokens: Tokens) -> bool:
         """Revoke the refresh token at the issuer (RFC 7009) if it supports revocation;
         whether it was revoked. Failures are not the person's: they are logged out anyway."""
-        endpoint = self.metadata().get("revocation_endpoint")
+        try:
+            endpoint = self.metadata().get("revocation_endpoint")
+        except IssuerUnavailable:
+            return False
         if tokens.refresh_token is None or not endpoint:
             return False
         try:
@@ -300,6 +307,8 @@ class WebLogin:
             access_token=str(body["access_token"]),
             expires_at=self._clock() + expires_in,
             # a provider that does not rotate refresh tokens keeps the one it gave
-            refresh_token=str(refresh) if refresh else (previous and previous.refresh_token),
-            id_token=str(id_token) if id_token else (previous and previous.id_token),
+            refresh_token=str(refresh)
+            if refresh
+            else (previous.refresh_token if previous else None),
+            id_token=str(id_token) if id_token else (previous.id_token if previous else None),
         )

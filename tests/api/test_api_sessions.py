@@ -287,3 +287,15 @@ def test_a_session_in_constant_use_still_ends_at_its_lifetime(
         assert client.get("/auth/session").status_code == 200, elapsed
     sessions.clock = lambda: start + lifetime + 1
     assert_problem(client.get("/auth/session"), 401, "unauthenticated")
+
+
+@pytest.mark.usefixtures("alice_space")
+def test_a_session_has_its_tokens_scopes_and_no_more(
+    client: TestClient, coffre: Coffre, provider: PanvaProvider
+) -> None:
+    log_in(client, provider)
+    before = events(coffre)
+    # the web login asked for no Device scope: the session may not register a device
+    answer = client.post("/v1/devices/challenges", headers=csrf(client))
+    assert_problem(answer, 403, "insufficient-scope")
+    assert events(coffre) == before

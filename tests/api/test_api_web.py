@@ -132,3 +132,9 @@ def test_the_pages_files_are_served_and_the_apis_errors_unchanged(
         assert "javascript" in script.headers["content-type"]
         assert_problem(b.get("/v1/nowhere"), 404, "not-found")
         assert b.post("/v1/health").status_code == 405
+
+
+def test_without_a_client_secret_the_web_login_is_off(client: TestClient) -> None:
+    assert_problem(client.get("/auth/login", follow_redirects=False), 503, "unavailable")
+    assert_problem(client.get("/auth/session"), 401, "unauthenticated")
+    assert client.post("/auth/logout").status_code == 204  # nothing to end
