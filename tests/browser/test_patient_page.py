@@ -373,3 +373,25 @@ def test_an_emergency_access_declared_in_the_page_stands_out_for_the_patient(
     shown(patient, live, "tr.emergency", "Dr Paul Urgent")
     assert "Patiente inconsciente" in patient.locator("tr.emergency").first.inner_text()
     only_coffre(live)
+
+
+def test_the_page_is_usable_from_the_keyboard(live: Live, patient_page: PageFactory) -> None:
+    live.client(HOSPITAL).provision(PATIENT.id)
+    page = patient_page(PATIENT, "log")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    # the sections are links in the tab order: reach "Qui peut lire quoi" and open it
+    page.reload()
+    page.wait_for_selector("#view[data-view=main], #view[data-view=log]")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Qui peut lire quoi":
+            break
+    else:
+        raise AssertionError("the section links are not reachable by Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#view[data-view=grants]")
+    page.get_by_label("Numéro RPPS").focus()
+    assert page.evaluate("document.activeElement.id") == "g-id"
