@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.middleware import MAX_FHIR_TRANSACTION
 from client.sdk import CoffreClient
 from coffre.bootstrap import build
 from coffre.cli_admin import token_authority
@@ -163,6 +164,8 @@ def test_413_is_declared_on_every_operation_that_can_answer_it(tmp_path: Path) -
             document = client.get("/openapi.json").json()
             token = coffre.tokens.mint(HOSPITAL)
             huge = b"{" + b" " * (300 * 1024) + b"}"
+            # a FHIR transaction carries its envelopes inline: its own, larger bound
+            huger = b"{" + b" " * (MAX_FHIR_TRANSACTION + 1) + b"}"
             checked = 0
             for template, operations in document["paths"].items():
                 path = template.format(
@@ -179,14 +182,15 @@ def test_413_is_declared_on_every_operation_that_can_answer_it(tmp_path: Path) -
                 )
                 for method, operation in operations.items():
                     declared = "413" in operation["responses"]
+                    body = huger if template == "/fhir" else huge
                     answer = client.request(
                         method,
                         path,
-                        content=huge,
+                        content=body,
                         headers={
                             "Authorization": f"Bearer {token}",
                             "Content-Type": "application/json",
-                            "Content-Length": str(len(huge)),
+                            "Content-Length": str(len(body)),
                         },
                     )
                     if method.upper() in {"POST", "PUT", "PATCH"}:
