@@ -76,9 +76,20 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def parse_professional_id(value: object) -> str:
-    """Validate an RPPS number: 11 digits whose last one is a Luhn check digit."""
+    """Validate a professional's national number: an RPPS number (11 digits whose last
+    one is a Luhn check digit) or, for professions not yet in the RPPS, an ADELI number
+    (9 characters: the department, ``2A``/``2B`` for Corsica, then 7 digits).
+
+    The two never collide (their lengths differ). ADELI's last digit is a key whose rule
+    the registry does not publish with the number, so it is not checked here.
+    """
+    if isinstance(value, str) and _ADELI.fullmatch(value):
+        return value
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{11}", value):
-        raise InvalidInput("professional id must be an 11-digit RPPS number", field="id")
+        raise InvalidInput(
+            "professional id must be an 11-digit RPPS number or a 9-character ADELI number",
+            field="id",
+        )
     if not _luhn_ok(value):
         raise InvalidInput(
             "professional id's last digit is not its check digit (RPPS numbers end with a "
@@ -86,6 +97,10 @@ def parse_professional_id(value: object) -> str:
             field="id",
         )
     return value
+
+
+#: an ADELI number: a department (two digits, or 2A/2B) and seven digits
+_ADELI = re.compile(r"(?:[0-9]{2}|2A|2B)[0-9]{7}")
 
 
 def professional_id_from_number(digits10: str) -> str:
@@ -122,7 +137,7 @@ _PROFESSIONS: dict[str, Profession] = {p.value: p for p in Profession}
 
 def parse_actor_id(role: Role, value: object) -> str:
     """Validate the id of an actor of ``role``: an INS for patients and representatives,
-    an RPPS number for professionals, a service id for services and regulators."""
+    an RPPS or ADELI number for professionals, a service id for services and regulators."""
     if role in (Role.PATIENT, Role.REPRESENTATIVE):
         return parse_patient_id(value)
     if role is Role.PROFESSIONAL:
@@ -136,8 +151,8 @@ def parse_actor_id(role: Role, value: object) -> str:
 class Actor:
     """Who performs an action, as the token that authenticated them says.
 
-    ``id`` is a patient id (INS) for patients and representatives, an RPPS number for
-    professionals and a service name for services and regulators. ``profession`` is set
+    ``id`` is a patient id (INS) for patients and representatives, an RPPS (or ADELI)
+    number for professionals and a service name for services and regulators. ``profession`` is set
     for professionals only.
     """
 

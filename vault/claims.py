@@ -5,7 +5,8 @@ what it needs. Claim names are paths: ``SubjectRefPro.exercices.0.codeProfession
 the first practice's profession code in Pro Santé Connect's nested structure.
 
 The defaults follow Pro Santé Connect (ANS) for professionals: the national identifier
-``SubjectNameID`` is ``8`` followed by the RPPS number, the profession is the
+``SubjectNameID`` is ``8`` followed by the RPPS number (``0`` followed by the ADELI
+number for professions not yet in the RPPS), the profession is the
 nomenclature code of the first practice (TRE_G15: 10 doctor, 21 pharmacist, 40 dentist,
 50 midwife, 60 nurse, 70 physiotherapist), the organisation ``SubjectOrganization``.
 Patients' INS has no standard claim (FranceConnect's ``sub`` is pairwise, not the
@@ -52,6 +53,9 @@ class ClaimsMapping(BaseModel):
     professional_id: str = "SubjectNameID"
     professional_id_prefix: str = Field(
         "8", description="stripped from the professional id (PSC: '8' + RPPS)"
+    )
+    adeli_prefix: str | None = Field(
+        "0", description="stripped from an ADELI professional id (PSC: '0' + ADELI)"
     )
     profession: str = "SubjectRefPro.exercices.0.codeProfession"
     profession_codes: dict[str, str] = Field(
@@ -139,8 +143,12 @@ def _professional(claims: Mapping[str, Any], mapping: ClaimsMapping, name: str) 
     code = claim(claims, mapping.profession)
     if national is None or code is None:
         raise Unauthenticated("the bearer token lacks the professional's id or profession")
-    prefix = mapping.professional_id_prefix
-    rpps = national[len(prefix) :] if prefix and national.startswith(prefix) else national
+    # PSC's national id is typed by its first character: '8' + RPPS, '0' + ADELI
+    rpps = national
+    for prefix in (mapping.professional_id_prefix, mapping.adeli_prefix):
+        if prefix and national.startswith(prefix):
+            rpps = national[len(prefix) :]
+            break
     try:
         profession = Profession(mapping.profession_codes.get(str(code), str(code)))
     except ValueError:

@@ -41,6 +41,21 @@ def test_rpps_numbers_carry_a_luhn_digit(number: str) -> None:
         parse_professional_id(wrong)
 
 
+@pytest.mark.parametrize("adeli", ["751234567", "2A1234567", "2B0000001", "011234567"])
+def test_adeli_numbers_name_professionals_outside_the_rpps(adeli: str) -> None:
+    assert parse_professional_id(adeli) == adeli
+    actor = Actor(Role.PROFESSIONAL, adeli, "Mme Kiné", Profession.PHYSIOTHERAPIST)
+    assert Actor.from_dict(actor.to_dict()) == actor
+
+
+@pytest.mark.parametrize(
+    "wrong", ["75123456", "7512345678", "2C1234567", "2a1234567", "75123456\n", "\u066751234567"]
+)
+def test_other_nine_or_ten_character_ids_are_refused(wrong: str) -> None:
+    with pytest.raises(InvalidInput, match="RPPS number or a 9-character ADELI"):
+        parse_professional_id(wrong)
+
+
 @pytest.mark.parametrize("title", ["", "   ", "x" * 201, "line\nbreak", "\x1b[31mred"])
 def test_titles_are_bounded_and_printable(title: str) -> None:
     with pytest.raises(InvalidInput):

@@ -91,6 +91,21 @@ def test_a_professional_token_becomes_an_actor_named_by_its_claims(algorithm: st
     assert {(g.context, g.resource) for g in principal.scopes} == {("user", "DocumentReference")}
 
 
+def test_a_professional_known_by_adeli_alone_is_an_actor_too() -> None:
+    # Professions not yet in the RPPS (some physiotherapists, for instance): PSC types
+    # its national id by its first character, '0' + ADELI.
+    psc = FakeProvider("https://psc.test", "ES256")
+    trusted = issuers((psc, pros_settings(psc)))
+    claims = psc_claims(
+        SubjectNameID="0751234567",
+        SubjectRefPro={"exercices": [{"codeProfession": "70", "activities": []}]},
+    )
+    actor = trusted.authenticate(psc.token(claims)).actor
+    assert (actor.id, actor.profession) == ("751234567", Profession.PHYSIOTHERAPIST)
+    unknown = psc_claims(SubjectNameID="3751234567")  # neither '8' + RPPS nor '0' + ADELI
+    assert "not valid" in refused(trusted, psc.token(unknown))
+
+
 def refused(trusted: Issuers, token: str) -> str:
     with pytest.raises(Unauthenticated) as caught:
         trusted.authenticate(token)
