@@ -84,6 +84,21 @@ class Settings(BaseSettings):
         description="trust the embedded development issuer (token_keys, `coffre token`); "
         "turn off in production, where only oidc_issuers are trusted",
     )
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="production: the embedded issuer, its OpenID provider and `coffre token` "
+        "are refused",
+    )
+    public_url: str | None = Field(
+        None,
+        description="the URL people and clients reach this server at (the embedded "
+        "provider's issuer is it + /idp); unset: http://<host>:<port>",
+    )
+    idp_web_secret: SecretStr | None = Field(
+        None,
+        description="the embedded provider's secret for the web page's client (coffre-web); "
+        "unset: generated in data_dir/idp.secrets",
+    )
     oidc_issuers: list[IssuerSettings] = Field(
         default_factory=list,
         description="the OpenID providers whose access tokens are accepted, as a JSON list "
@@ -165,6 +180,11 @@ class Settings(BaseSettings):
         names = [issuer.issuer for issuer in self.oidc_issuers]
         if len(set(names)) != len(names) or (self.embedded_issuer and self.token_issuer in names):
             raise ValueError("each token issuer is configured once (COFFRE_OIDC_ISSUERS)")
+        if self.env == "production" and self.embedded_issuer:
+            raise ValueError(
+                "COFFRE_ENV=production refuses the embedded development issuer and its "
+                "OpenID provider: set COFFRE_EMBEDDED_ISSUER=false and COFFRE_OIDC_ISSUERS"
+            )
         if not self.embedded_issuer and not self.oidc_issuers:
             raise ValueError("with COFFRE_EMBEDDED_ISSUER=false, configure COFFRE_OIDC_ISSUERS")
         return self
@@ -219,6 +239,19 @@ class Settings(BaseSettings):
             "POSTGRES_CONNECT_TIMEOUT": "10",
         }
         return env
+
+    @property
+    def base_url(self) -> str:
+        """Where this server is reached (``COFFRE_PUBLIC_URL``, else host and port)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def embedded_provider(self) -> bool:
+        """Whether the embedded development OpenID provider runs (``/idp``)."""
+        return self.embedded_issuer and self.env != "production"
 
     @property
     def sqlite_path(self) -> Path:
