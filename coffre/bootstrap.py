@@ -217,21 +217,25 @@ def provider_issuer(provider: Provider) -> IssuerSettings:
 IDP_SECRETS = "idp.secrets"
 
 
-def client_secrets(settings: Settings, client_ids: list[str]) -> dict[str, str]:
-    """The confidential clients' secrets: ``idp.secrets`` in the data directory (made
-    0600 on first use, like the key files), with ``COFFRE_IDP_WEB_SECRET`` for the web
+def client_secrets(settings: Settings, master: MasterKeys, client_ids: list[str]) -> dict[str, str]:
+    """The confidential clients' secrets: in embedded mode ``idp.secrets`` in the data
+    directory (made 0600 on first use, like the key files); otherwise derived from the
+    master key (no file next to a server's code); ``COFFRE_IDP_WEB_SECRET`` for the web
     page's client if set."""
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    source = FileKeySource(settings.data_dir / IDP_SECRETS, "client secret")
-    if not source.exists():
-        source.create([KeyEntry.generate(client_id) for client_id in client_ids])
-    held = {entry.key_id: entry for entry in source.load()}
-    for client_id in client_ids:
-        if client_id not in held:
-            held[client_id] = KeyEntry.generate(client_id)
-            source.add_current(held[client_id])
+    if uses_data_dir(settings):
+        source = FileKeySource(settings.data_dir / IDP_SECRETS, "client secret")
+        if not source.exists():
+            source.create([KeyEntry.generate(client_id) for client_id in client_ids])
+        held = {entry.key_id: entry.secret for entry in source.load()}
+        for client_id in client_ids:
+            if client_id not in held:
+                entry = KeyEntry.generate(client_id)
+                source.add_current(entry)
+                held[client_id] = entry.secret
+    else:
+        held = {c: master.derive(f"idp-client-secret:{c}") for c in client_ids}
     secrets = {
-        client_id: base64.urlsafe_b64encode(held[client_id].secret).decode("ascii").rstrip("=")
+        client_id: base64.urlsafe_b64encode(held[client_id]).decode("ascii").rstrip("=")
         for client_id in client_ids
     }
     if settings.idp_web_secret is not None:
@@ -246,7 +250,7 @@ def development_provider(settings: Settings, master: MasterKeys) -> Provider | N
     if not settings.embedded_provider or settings.token_public_key:
         return None
     services = demo_services()
-    secrets = client_secrets(settings, [WEB_CLIENT, *(s.id for s in services)])
+    secrets = client_secrets(settings, master, [WEB_CLIENT, *(s.id for s in services)])
     base = settings.base_url
     clients = [
         Client(
