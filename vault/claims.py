@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.values import Actor
+from domain.values import AUTH_MAX, Actor
 from wire.errors import InvalidInput, Unauthenticated
 from wire.values import Profession, Role
 
@@ -150,6 +150,21 @@ def _professional(claims: Mapping[str, Any], mapping: ClaimsMapping, name: str) 
     return Actor(
         Role.PROFESSIONAL, rpps, name or rpps, profession=profession, organisation=organisation
     )
+
+
+def authentication_of(claims: Mapping[str, Any]) -> str | None:
+    """How the person logged in, as the token says: its ``acr`` (the class a provider
+    names, Pro Santé Connect's ``e-CPS`` or ``card``), else its ``amr`` (RFC 8176
+    methods, ``pwd``, ``mfa+otp``), else None (a token that does not say)."""
+    acr = claims.get("acr")
+    if isinstance(acr, str) and acr.strip():
+        return acr.strip()[:AUTH_MAX]
+    amr = claims.get("amr")
+    if isinstance(amr, list):
+        methods = [m.strip() for m in amr if isinstance(m, str) and m.strip()]
+        if methods:
+            return "+".join(methods)[:AUTH_MAX]
+    return None
 
 
 #: the claim naming the role in the tokens of a provider asserting several roles
