@@ -549,26 +549,21 @@ class _OpenIDCode(OpenIDCode):
         with self.provider.store.lock:
             return any(code.nonce == nonce for code in self.provider.store.codes.values())
 
-    def get_jwt_config(self, grant: Any, client: Any = None) -> dict[str, Any]:
-        key = self.provider.keys[0]
-        return {
-            "key": key.private_jwk(),
-            "alg": ALGORITHM,
-            "iss": self.provider.issuer,
-            "exp": 3600,
-        }
+    def resolve_client_private_key(self, client: Any) -> KeySet:
+        # a set of the current key: the ID token's header then names it (kid)
+        return KeySet.import_key_set({"keys": [self.provider.keys[0].private_jwk()]})
 
-    def resolve_client_private_key(self, client: Any) -> dict[str, Any]:
-        return self.provider.keys[0].private_jwk()
+    def get_client_claims(self, client: Any) -> dict[str, Any]:
+        return {"iss": self.provider.issuer, "exp": int(time.time()) + ACCESS_TOKEN_SECONDS}
+
+    def get_encode_header(self, client: Any) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": self.provider.keys[0].key_id}
 
     def get_client_algorithm(self, client: Any) -> str:
         return ALGORITHM
 
-    def get_issuer(self) -> str:
-        return self.provider.issuer
-
     def generate_user_info(self, user: Person, scope: str) -> UserInfo:
-        return UserInfo(sub=user.get_user_id(), **claims_of(user.actor))
+        return UserInfo({"sub": user.get_user_id(), **claims_of(user.actor)})
 
 
 class _Refresh(grants.RefreshTokenGrant):
