@@ -40,9 +40,8 @@ def embedded_login_page(browser: httpx.Client, authorize_url: str, person: str) 
     and consent; returns where the provider sends the browser back (with the code)."""
     page = browser.get(authorize_url)
     assert page.status_code == 200, page.text
-    path = urlsplit(authorize_url).path
     answer = browser.post(
-        path,
+        authorize_url.split("?", 1)[0],
         data={"interaction": interaction_of(page.text), "person": person, "consent": "yes"},
         follow_redirects=False,
     )

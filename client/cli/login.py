@@ -112,14 +112,15 @@ def _consent(scope: str) -> dict[str, str]:
 
 def _show_code(code: DeviceCode) -> None:
     page = code.verification_uri_complete or code.verification_uri
-    err().print(f"open {page}")
+    typer.echo(f"open {page}", err=True)
     err().print(f"and enter the code: {code.user_code}")
     err().print("waiting for the login…")
 
 
 def _opener(open_browser: bool) -> Callable[[str], None]:
     def show(page: str) -> None:
-        err().print(f"log in at: {page}")
+        # plain, never wrapped: the URL must stay whole to be copied
+        typer.echo(f"log in at: {page}", err=True)
         if open_browser:
             webbrowser.open(page)
 

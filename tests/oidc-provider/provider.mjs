@@ -20,7 +20,8 @@ const provider = new Provider(config.issuer, {
   jwks: { keys: config.keys },
   clients: config.clients,
   pkce: { required: () => true },
-  scopes: ['openid', ...config.scopes.split(' ')],
+  // offline_access: refresh tokens, for `coffre login`'s native client
+  scopes: ['openid', 'offline_access', ...config.scopes.split(' ')],
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },

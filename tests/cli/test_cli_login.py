@@ -1,0 +1,252 @@
+"""``coffre login`` / ``coffre logout`` against a real ``coffre serve``, driven from the
+test as a person would: the device flow's page, the browser flow's login page (the
+embedded development provider's, and panva's), a service's client credentials.
+
+``coffre login`` runs in a subprocess (it waits on the provider, or on its loopback
+listener) while the test plays the person; the tokens land in ``COFFRE_CONFIG_DIR``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from coffre.cast import DEFAULT_PATIENT_NUMBER, HOSPITAL_ID
+from domain.values import patient_id_from_number
+from keys.sources import FileKeySource
+from tests.cli.conftest import Invoke, Server
+from tests.idp_flows import embedded_login_page, panva_login_page
+from tests.panva import PanvaProvider, available
+from tests.served import serve
+
+PATIENT_ID = patient_id_from_number(DEFAULT_PATIENT_NUMBER)
+WAIT = 60
+
+
+def _env(server_url: str, config: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
+    return {
+        **env,
+        "COFFRE_URL": server_url,
+        "COFFRE_CONFIG_DIR": str(config),
+        "COLUMNS": "300",
+        **extra,
+    }
+
+
+def _start_login(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "coffre.cli", "login", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _line_with(process: subprocess.Popen[str], marker: str) -> str:
+    """The first line of the command's stderr holding ``marker``."""
+    assert process.stderr is not None
+    seen = []
+    while True:
+        ready, _, _ = select.select([process.stderr], [], [], WAIT)
+        line = process.stderr.readline() if ready else ""
+        if not line:
+            process.kill()
+            pytest.fail(f"`coffre login` never said {marker!r}: {''.join(seen)}")
+        seen.append(line)
+        if marker in line:
+            return line.split(marker, 1)[1].strip()
+
+
+def _finished(process: subprocess.Popen[str]) -> None:
+    _, err = process.communicate(timeout=WAIT)
+    assert process.returncode == 0, err
+
+
+def _provision(coffre_cli: Invoke, patient_id: str) -> None:
+    """The demo hospital provisions a space (a token minted by the embedded issuer)."""
+    minted = coffre_cli("token", "service", HOSPITAL_ID, "--name", "CHU de Demoville")
+    assert minted.exit_code == 0, minted.output
+    answer = coffre_cli("provision", patient_id, env={"COFFRE_TOKEN": minted.stdout.strip()})
+    assert answer.exit_code == 0 or "exists" in answer.output, answer.output
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """The user's configuration directory, made by ``coffre login``."""
+    return tmp_path / "config"
+
+
+def test_the_device_flow_keeps_tokens_0600_and_commands_use_them(
+    server: Server, coffre_cli: Invoke, config: Path
+) -> None:
+    _provision(coffre_cli, PATIENT_ID)
+    process = _start_login(_env(server.url, config))
+    page = _line_with(process, "open ")
+    code = _line_with(process, "enter the code:")
+    assert page.startswith(server.url + "/idp/device")
+    approved = httpx.post(
+        server.url + "/idp/device", data={"user_code": code, "person": "patient", "consent": "yes"}
+    )
+    assert approved.status_code == 200, approved.text
+    _finished(process)
+
+    stored = config / "tokens.json"
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert config.stat().st_mode & 0o777 == 0o700
+    # the client's commands use the kept token (no COFFRE_TOKEN): the patient's log
+    shown = coffre_cli("log", PATIENT_ID, "--json", env={"COFFRE_CONFIG_DIR": str(config)})
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["entries"]
+
+    # an expired access token is refreshed on use, and kept
+    sessions = json.loads(stored.read_text())
+    sessions[server.url]["expires_at"] = 0
+    stored.write_text(json.dumps(sessions))
+    again = coffre_cli("log", PATIENT_ID, "--json", env={"COFFRE_CONFIG_DIR": str(config)})
+    assert again.exit_code == 0, again.output
+    renewed = json.loads(stored.read_text())[server.url]
+    assert renewed["expires_at"] > 0
+    assert renewed["refresh_token"] != sessions[server.url]["refresh_token"]  # rotated
+
+    # logout forgets the tokens and revokes the refresh token at the provider
+    out = coffre_cli("logout", env={"COFFRE_CONFIG_DIR": str(config)})
+    assert out.exit_code == 0 and "revoked" in out.stdout, out.output
+    assert server.url not in json.loads(stored.read_text())
+    refused = httpx.post(
+        server.url + "/idp/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": renewed["refresh_token"],
+            "client_id": "coffre-cli",
+        },
+    )
+    assert refused.status_code == 400
+    after = coffre_cli("log", PATIENT_ID, env={"COFFRE_CONFIG_DIR": str(config)})
+    assert after.exit_code != 0 and "coffre login" in after.output
+
+
+def test_the_browser_flow_logs_in_on_a_loopback_redirect(
+    server: Server, coffre_cli: Invoke, config: Path
+) -> None:
+    _provision(coffre_cli, PATIENT_ID)
+    process = _start_login(_env(server.url, config), "--browser", "--no-open")
+    authorize = _line_with(process, "log in at:")
+    with httpx.Client() as browser:
+        back = embedded_login_page(browser, authorize, "alice")
+        assert back.startswith("http://127.0.0.1:") and "code=" in back
+        assert browser.get(back).status_code == 200  # the command's own listener
+    _finished(process)
+    # Dr Alice Martin has no grant here: authenticated, and refused by the space's rules
+    shown = coffre_cli("log", PATIENT_ID, env={"COFFRE_CONFIG_DIR": str(config)})
+    assert shown.exit_code != 0
+    assert "not valid" not in shown.output and "coffre login" not in shown.output
+
+
+def test_a_service_logs_in_with_its_client_credentials(
+    server: Server, coffre_cli: Invoke, config: Path
+) -> None:
+    entries = FileKeySource(server.data_dir / "idp.secrets").load()
+    secret = next(e.secret for e in entries if e.key_id == HOSPITAL_ID)
+    encoded = base64.urlsafe_b64encode(secret).decode().rstrip("=")
+    env = _env(server.url, config, COFFRE_CLIENT_SECRET=encoded)
+    process = _start_login(
+        env, "--service", "--client-id", HOSPITAL_ID, "--scope", "system/Patient.c"
+    )
+    _finished(process)
+    assert encoded not in (config / "tokens.json").read_text()  # the secret is not stored
+    other = patient_id_from_number("1790612987654")
+    made = coffre_cli("provision", other, env={"COFFRE_CONFIG_DIR": str(config)})
+    assert made.exit_code == 0 or "exists" in made.output, made.output
+
+
+# -- against panva's oidc-provider ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def panva(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanvaProvider]:
+    """panva's provider with Coffre's command line registered as a native client."""
+    available()
+    scopes = "patient/*.cruds"
+    provider = PanvaProvider(tmp_path_factory.mktemp("panva-cli"), audience="coffre", scopes=scopes)
+    provider.clients.append(
+        {
+            "client_id": "coffre-cli",
+            "token_endpoint_auth_method": "none",
+            "application_type": "native",
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "scope": f"openid offline_access {scopes}",
+            "id_token_signed_response_alg": "ES256",
+        }
+    )
+    provider.accounts["camille"] = {"coffre_role": "patient", "ins": PATIENT_ID, "name": "Camille"}
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="module")
+def trusting(panva: PanvaProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A ``coffre serve`` trusting panva for patients (and its own embedded issuer)."""
+    data_dir = tmp_path_factory.mktemp("trusting") / "data"
+    issuers = [{"issuer": panva.issuer, "audience": "coffre", "roles": ["patient"]}]
+    env = {
+        "COFFRE_DATA_DIR": str(data_dir),
+        "COFFRE_LOG_FORMAT": "json",
+        "COFFRE_OIDC_ISSUERS": json.dumps(issuers),
+    }
+    log = data_dir.parent / "server.log"
+    with serve(env, log) as (url, _):
+        yield Server(url, data_dir, log)
+
+
+def test_login_works_against_panva_too(
+    trusting: Server, panva: PanvaProvider, config: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from coffre.cli import app
+
+    def cli(*args: str, **env: str) -> object:
+        base = {"COFFRE_DATA_DIR": str(trusting.data_dir), "COFFRE_URL": trusting.url}
+        return CliRunner().invoke(app, list(args), env={**base, "COLUMNS": "300", **env})
+
+    minted = cli("token", "service", HOSPITAL_ID, "--name", "CHU")
+    cli("provision", PATIENT_ID, COFFRE_TOKEN=minted.stdout.strip())  # type: ignore[attr-defined]
+    process = _start_login(
+        _env(trusting.url, config),
+        "--browser",
+        "--no-open",
+        "--issuer",
+        panva.issuer,
+        "--scope",
+        "openid offline_access patient/*.cruds",
+    )
+    authorize = _line_with(process, "log in at:")
+    back = panva_login_page(authorize, "camille")
+    assert httpx.get(back).status_code == 200
+    _finished(process)
+    session = json.loads((config / "tokens.json").read_text())[trusting.url]
+    assert session["issuer"] == panva.issuer and session["refresh_token"]
+    shown = cli("log", PATIENT_ID, "--json", COFFRE_CONFIG_DIR=str(config))
+    assert shown.exit_code == 0, shown.output  # type: ignore[attr-defined]
+    # refreshed at panva when expired
+    stored = config / "tokens.json"
+    sessions = json.loads(stored.read_text())
+    sessions[trusting.url]["expires_at"] = 0
+    stored.write_text(json.dumps(sessions))
+    again = cli("log", PATIENT_ID, "--json", COFFRE_CONFIG_DIR=str(config))
+    assert again.exit_code == 0, again.output  # type: ignore[attr-defined]
+    assert json.loads(stored.read_text())[trusting.url]["expires_at"] > 0
