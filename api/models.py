@@ -367,11 +367,8 @@ class LogEntry(BaseModel):
     reason: str | None
     detail: dict[str, Any]
     device: LogDevice | None = None
-    authentication: str | None = Field(
-        None,
-        description="how the actor logged in, as their identity provider's token said "
-        "(its acr, else its amr: e-CPS, card, pwd); null when it did not say",
-    )
+    #: how the actor logged in, as their token said (acr, else amr: e-CPS, card, pwd)
+    authentication: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LogEntry:

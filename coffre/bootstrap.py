@@ -6,7 +6,6 @@ tests pass in fakes (a manual clock, an in-memory blob store) where they need th
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import os
@@ -15,17 +14,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from coffre import keysources
-from coffre.cast import demo_people, demo_services
+from coffre.devprovider import development_provider, provider_issuer
 from domain.devices import Enrolment
 from domain.representatives import Registry
-from idp.provider import AUDIENCE, CLI_CLIENT, DEVICE_CODE_GRANT, WEB_CLIENT, Client, Provider
+from idp.provider import Provider
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
 from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
-from keys.provider import provider_keys
-from keys.sources import FileKeySource, KeyEntry
+from keys.sources import FileKeySource
 from projections.access_log import AccessLog, AccessLogProjection
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.notifications import Notifications, NotificationsProjection
@@ -35,16 +33,14 @@ from projections.trail import TrailProjection
 from projections.trail_query import Trail
 from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
-from vault.claims import ROLE_CLAIM, ClaimsMapping
 from vault.clock import Clock
-from vault.issuers import Issuers, IssuerSettings, OidcIssuer
+from vault.issuers import Issuers, OidcIssuer
 from vault.migrations import migrate
 from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
 from wire.errors import MasterKeyError
-from wire.values import Role
 
 #: how often the trail signs a checkpoint while it grows
 CHECKPOINT_EVERY = timedelta(minutes=10)
@@ -189,90 +185,6 @@ def issuers(
     return Issuers(configured, tokens if settings.embedded_issuer else None)
 
 
-def provider_issuer(provider: Provider) -> IssuerSettings:
-    """The resource server's view of the development provider: one more OpenID provider,
-    whose discovery document and keys are read in process rather than over HTTP.
-
-    It asserts every role, the regulator's included, as the embedded token issuer does:
-    a check made for configured providers (a person-facing provider never asserts a
-    regulator) that a development provider cannot pass, which is why it is built here
-    (``model_construct``, no validation) and never from configuration, and why
-    production refuses it.
-    """
-    return IssuerSettings.model_construct(
-        issuer=provider.issuer,
-        audience=AUDIENCE,
-        roles=frozenset(Role),
-        claims=ClaimsMapping(role=ROLE_CLAIM),
-        clients={
-            client.client_id: client.service.id
-            for client in provider.clients.values()
-            if client.service is not None
-        },
-        jwks_min_refresh=0.0,
-    )
-
-
-#: where the development provider keeps its confidential clients' secrets
-IDP_SECRETS = "idp.secrets"
-
-
-def client_secrets(settings: Settings, master: MasterKeys, client_ids: list[str]) -> dict[str, str]:
-    """The confidential clients' secrets: in embedded mode ``idp.secrets`` in the data
-    directory (made 0600 on first use, like the key files); otherwise derived from the
-    master key (no file next to a server's code); ``COFFRE_IDP_WEB_SECRET`` for the web
-    page's client if set."""
-    if uses_data_dir(settings):
-        source = FileKeySource(settings.data_dir / IDP_SECRETS, "client secret")
-        if not source.exists():
-            source.create([KeyEntry.generate(client_id) for client_id in client_ids])
-        held = {entry.key_id: entry.secret for entry in source.load()}
-        for client_id in client_ids:
-            if client_id not in held:
-                entry = KeyEntry.generate(client_id)
-                source.add_current(entry)
-                held[client_id] = entry.secret
-    else:
-        held = {c: master.derive(f"idp-client-secret:{c}") for c in client_ids}
-    secrets = {
-        client_id: base64.urlsafe_b64encode(held[client_id]).decode("ascii").rstrip("=")
-        for client_id in client_ids
-    }
-    if settings.idp_web_secret is not None:
-        secrets[WEB_CLIENT] = settings.idp_web_secret.get_secret_value()
-    return secrets
-
-
-def development_provider(settings: Settings, master: MasterKeys) -> Provider | None:
-    """The embedded development OpenID provider, when this configuration runs it
-    (``Settings.embedded_provider``): its keys derive from the embedded issuer's
-    (``keys.provider``), its people and services are the demo's (``coffre.cast``)."""
-    if not settings.embedded_provider or settings.token_public_key:
-        return None
-    services = demo_services()
-    secrets = client_secrets(settings, master, [WEB_CLIENT, *(s.id for s in services)])
-    base = settings.base_url
-    clients = [
-        Client(
-            CLI_CLIENT,
-            frozenset({"authorization_code", "refresh_token", DEVICE_CODE_GRANT}),
-            loopback=True,
-        ),
-        Client(
-            WEB_CLIENT,
-            frozenset({"authorization_code", "refresh_token"}),
-            secrets[WEB_CLIENT],
-            redirect_uris=(f"{base}/auth/callback",),
-        ),
-        *(
-            Client(s.id, frozenset({"client_credentials"}), secrets[s.id], service=s)
-            for s in services
-        ),
-    ]
-    keys = provider_keys(keysources.issuer_keys(settings, master))
-    return Provider(f"{base}/idp", keys, demo_people(), clients)
-
-
 def blob_store(settings: Settings) -> BlobStore:
     """The configured blob store."""
     if settings.blob_store == "fs":
@@ -385,7 +297,7 @@ def build(
         after_catch_up=lambda: _housekeeping(trail, scheduler, collector),
     )
     tokens = token_authority(settings, keys)
-    provider = development_provider(settings, keys)
+    provider = development_provider(settings, keys, file=uses_data_dir(settings))
     return Coffre(
         settings=settings,
         vault=vault,

@@ -10,7 +10,7 @@ services do not log in at a page: they get tokens by client credentials.
 from __future__ import annotations
 
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
-from idp.provider import Person
+from idp.models import Person
 from vault.settings import DEMO_ENROLMENT, DEMO_REGISTRY
 from wire.values import Profession, Role
 

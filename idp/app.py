@@ -15,8 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from idp import pages
-from idp.provider import Answer, Provider, redirect_with_error
-from idp.provider import Request as ProviderRequest
+from idp.models import Answer, redirect_with_error
+from idp.models import Request as ProviderRequest
+from idp.provider import Provider
 
 #: a form larger than this is not one of ours
 MAX_FORM_BYTES = 64 * 1024

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from idp.provider import Person
+from idp.models import Person
 from wire.values import Role
 
 STYLE = """

@@ -5,7 +5,7 @@ The provider signs with ES256 (P-256): authlib's JOSE library does not sign EdDS
 unless told to, and ES256 is what every relying party accepts. Each token key gives one
 provider key, derived by HKDF-SHA256 with a context of its own (so the provider's key
 reveals nothing of the issuer's Ed25519 key, and the reverse), with the token key's id
-and ``-es256``: rotating the token keys (``coffre keys rotate-token``) rotates the
+and ``-es256``: putting a new token key first (``coffre keys new token``) rotates the
 provider's, and a key still listed keeps verifying, as for the embedded issuer.
 """
 

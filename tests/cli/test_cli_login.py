@@ -250,3 +250,23 @@ def test_login_works_against_panva_too(
     again = cli("log", PATIENT_ID, "--json", COFFRE_CONFIG_DIR=str(config))
     assert again.exit_code == 0, again.output  # type: ignore[attr-defined]
     assert json.loads(stored.read_text())[trusting.url]["expires_at"] > 0
+
+
+def test_coffre_token_refuses_in_production(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from coffre.cli import app
+
+    issuers = json.dumps(
+        [{"issuer": "https://psc.example", "audience": "c", "roles": ["professional"]}]
+    )
+    base = {"COFFRE_DATA_DIR": str(tmp_path / "data"), "COFFRE_ENV": "production"}
+    args = ["token", "service", HOSPITAL_ID, "--name", "CHU"]
+    # production with the embedded issuer on is refused as a configuration
+    refused = CliRunner().invoke(app, args, env=base)
+    assert refused.exit_code != 0 and "COFFRE_ENV=production" in refused.output
+    # and without it, `coffre token` has nothing to mint with
+    off = {**base, "COFFRE_EMBEDDED_ISSUER": "false", "COFFRE_OIDC_ISSUERS": issuers}
+    refused = CliRunner().invoke(app, args, env=off)
+    assert refused.exit_code != 0 and "embedded issuer is off" in refused.output
+    assert refused.stdout.count(".") < 2  # no token printed
