@@ -8,6 +8,7 @@ twice is refused as RFC 6749 section 3.1 asks).
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
 from authlib.oauth2 import OAuth2Error
@@ -56,31 +57,31 @@ def create_idp_app(provider: Provider) -> FastAPI:
     def authorize(request: Request) -> Response:
         parameters = dict(request.query_params)
         if len(parameters) != len(request.query_params.multi_items()):
-            return _html(pages.error_page("Paramètre répété.", "A parameter is repeated."), 400)
+            return _refused("Paramètre répété.", "A parameter is repeated.")
         try:
             provider.get_consent_grant(_request(provider, "GET", "/authorize", parameters, request))
         except OAuth2Error as error:
-            return _html(pages.error_page(error.description or error.error, error.error), 400)
+            return _refused(error.description or error.error, error.error)
         interaction = provider.start_interaction(parameters)
         client_id = parameters.get("client_id", "")
         return _html(pages.login_page(interaction, client_id, people))
 
     @app.post("/authorize")
     async def log_in(request: Request) -> Response:
-        try:
-            form = await _form(request)
-        except BadForm:
-            return _html(pages.error_page("Formulaire illisible.", "Unreadable form."), 400)
+        form = await _page_form(request)
+        if form is None:
+            return _refused(*UNREADABLE)
         parameters = provider.take_interaction(form.get("interaction", ""))
         person = provider.people.get(form.get("person", ""))
         if parameters is None or person is None:
-            message = "La connexion a expiré ; recommencez."
-            return _html(pages.error_page(message, "The login expired: start again."), 400)
+            return _refused(
+                "La connexion a expiré ; recommencez.", "The login expired: start again."
+            )
         oauth = _request(provider, "GET", "/authorize", parameters, request)
         try:
             grant = provider.get_consent_grant(oauth, end_user=person)
         except OAuth2Error as error:
-            return _html(pages.error_page(error.description or error.error, error.error), 400)
+            return _refused(error.description or error.error, error.error)
         if form.get("consent") != "yes":
             target = redirect_with_error(
                 str(parameters["redirect_uri"]), parameters.get("state"), "access_denied"
@@ -97,16 +98,12 @@ def create_idp_app(provider: Provider) -> FastAPI:
 
     @app.post("/device_authorization")
     async def device_authorization(request: Request) -> Response:
-        def run(oauth: ProviderRequest) -> Answer:
-            return provider.create_endpoint_response("device_authorization", oauth)  # type: ignore[no-any-return]
-
+        run = partial(provider.create_endpoint_response, "device_authorization")
         return await _endpoint(provider, request, "/device_authorization", run)
 
     @app.post("/revoke")
     async def revoke(request: Request) -> Response:
-        def run(oauth: ProviderRequest) -> Answer:
-            return provider.create_endpoint_response("revocation", oauth)  # type: ignore[no-any-return]
-
+        run = partial(provider.create_endpoint_response, "revocation")
         return await _endpoint(provider, request, "/revoke", run)
 
     @app.get("/device")
@@ -115,10 +112,9 @@ def create_idp_app(provider: Provider) -> FastAPI:
 
     @app.post("/device")
     async def approve_device(request: Request) -> Response:
-        try:
-            form = await _form(request)
-        except BadForm:
-            return _html(pages.error_page("Formulaire illisible.", "Unreadable form."), 400)
+        form = await _page_form(request)
+        if form is None:
+            return _refused(*UNREADABLE)
         person = provider.people.get(form.get("person", ""))
         approved = form.get("consent") == "yes" and person is not None
         code = form.get("user_code", "")
@@ -165,6 +161,21 @@ async def _form(request: Request) -> dict[str, str]:
     if len(form) != len(items):
         raise BadForm
     return form
+
+
+async def _page_form(request: Request) -> dict[str, str] | None:
+    try:
+        return await _form(request)
+    except BadForm:
+        return None
+
+
+#: what a page answers to a form it cannot read
+UNREADABLE = ("Formulaire illisible.", "Unreadable form.")
+
+
+def _refused(message: str, english: str) -> HTMLResponse:
+    return _html(pages.error_page(message, english), 400)
 
 
 async def _endpoint(provider: Provider, request: Request, path: str, run: object) -> Response:

@@ -104,25 +104,3 @@ def client_credentials(
     )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
-
-
-def panva_login_page(authorize_url: str, account: str) -> str:
-    """Log in as ``account`` through panva's development interaction pages, from
-    ``authorize_url``; returns where it sends the browser back (the redirect URI)."""
-    redirect = parse_qs(urlsplit(authorize_url).query)["redirect_uri"][0]
-    base = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
-    with httpx.Client(base_url=base) as browser:
-        answer = browser.get(authorize_url)
-        for _ in range(10):  # login, consent, back to the client
-            location = answer.headers.get("location")
-            assert answer.status_code in (302, 303, 200), answer.text
-            if location is None:
-                uid = str(answer.url).rstrip("/").rsplit("/", 1)[-1]
-                prompt = "login" if 'name="login"' in answer.text else "consent"
-                form = {"prompt": prompt, "login": account, "password": "x"}
-                answer = browser.post(f"/interaction/{uid}", data=form)
-                continue
-            if location.startswith(redirect.split("/callback")[0]):
-                return str(location)
-            answer = browser.get(location)
-    raise AssertionError("the provider never redirected back")

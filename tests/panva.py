@@ -160,38 +160,20 @@ class PanvaProvider:
             .rstrip(b"=")
             .decode()
         )
-        with httpx.Client(base_url=self.issuer) as browser:
-            answer = browser.get(
-                "/auth",
-                params={
-                    "client_id": client_id,
-                    "redirect_uri": REDIRECT,
-                    "response_type": "code",
-                    "scope": scope,
-                    "resource": self.resource,
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                    "state": secrets.token_urlsafe(8),
-                },
-            )
-            code = None
-            for _ in range(10):  # login, consent, back to the client
-                location = answer.headers.get("location")
-                assert answer.status_code in (302, 303, 200), answer.text
-                if location is None:
-                    # an interaction page: submit its form
-                    uid = str(answer.url).rstrip("/").rsplit("/", 1)[-1]
-                    prompt = "login" if 'name="login"' in answer.text else "consent"
-                    form = {"prompt": prompt, "login": account, "password": "x"}
-                    answer = browser.post(f"/interaction/{uid}", data=form)
-                    continue
-                if location.startswith(REDIRECT):
-                    query = parse_qs(urlsplit(location).query)
-                    assert "code" in query, location
-                    code = query["code"][0]
-                    break
-                answer = browser.get(location)
-            assert code is not None, "the provider never redirected back with a code"
+        query = {
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "scope": scope,
+            "resource": self.resource,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": secrets.token_urlsafe(8),
+        }
+        back = log_in(str(httpx.URL(f"{self.issuer}/auth", params=query)), account)
+        found = parse_qs(urlsplit(back).query)
+        assert "code" in found, back
+        code = found["code"][0]
         token = httpx.post(
             f"{self.issuer}/token",
             auth=(client_id, secret),
@@ -205,6 +187,29 @@ class PanvaProvider:
         )
         assert token.status_code == 200, token.text
         return str(token.json()["access_token"])
+
+
+def log_in(authorize_url: str, account: str) -> str:
+    """Log in as ``account`` through the provider's development interaction pages, from
+    ``authorize_url``; returns where it sends the browser back (the client's redirect)."""
+    redirect = parse_qs(urlsplit(authorize_url).query)["redirect_uri"][0]
+    base = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
+    with httpx.Client(base_url=base) as browser:
+        answer = browser.get(authorize_url)
+        for _ in range(10):  # login, consent, back to the client
+            location = answer.headers.get("location")
+            assert answer.status_code in (302, 303, 200), answer.text
+            if location is None:
+                # an interaction page: submit its form
+                uid = str(answer.url).rstrip("/").rsplit("/", 1)[-1]
+                prompt = "login" if 'name="login"' in answer.text else "consent"
+                form = {"prompt": prompt, "login": account, "password": "x"}
+                answer = browser.post(f"/interaction/{uid}", data=form)
+                continue
+            if urlsplit(location)._replace(query="", fragment="").geturl() == redirect:
+                return str(location)
+            answer = browser.get(location)
+    raise AssertionError("the provider never redirected back to the client")
 
 
 def _tail(process: subprocess.Popen[bytes]) -> str:

@@ -24,8 +24,8 @@ from coffre.cast import DEFAULT_PATIENT_NUMBER, HOSPITAL_ID
 from domain.values import patient_id_from_number
 from keys.sources import FileKeySource
 from tests.cli.conftest import Invoke, Server
-from tests.idp_flows import embedded_login_page, panva_login_page
-from tests.panva import PanvaProvider, available
+from tests.idp_flows import embedded_login_page
+from tests.panva import PanvaProvider, available, log_in
 from tests.served import serve
 
 PATIENT_ID = patient_id_from_number(DEFAULT_PATIENT_NUMBER)
@@ -235,7 +235,7 @@ def test_login_works_against_panva_too(
         "openid offline_access patient/*.cruds",
     )
     authorize = _line_with(process, "log in at:")
-    back = panva_login_page(authorize, "camille")
+    back = log_in(authorize, "camille")
     assert httpx.get(back).status_code == 200
     _finished(process)
     session = json.loads((config / "tokens.json").read_text())[trusting.url]
