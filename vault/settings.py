@@ -245,7 +245,9 @@ class Settings(BaseSettings):
         """Where this server is reached (``COFFRE_PUBLIC_URL``, else host and port)."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        # listening on every address: this machine's loopback reaches it
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
     @property
