@@ -22,7 +22,9 @@ from api_helpers import Caller, grant_space
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 from test_api_problems import assert_problem
+from test_api_trail import public_key
 
+from client.trail_verify import verify_file
 from coffre.asgi import compose
 from coffre.bootstrap import Coffre, build
 from coffre.cast import DEFAULT_PATIENT_NUMBER, HOSPITAL_ID, demo_actors
@@ -200,7 +202,7 @@ def _panva_logins(panva: Panva) -> Logins:
     )
 
 
-def test_people_log_in_read_and_the_log_names_them_and_how(world: World) -> None:
+def test_people_log_in_read_and_the_log_names_them_and_how(world: World, tmp_path: Path) -> None:
     client, coffre, logins = world.client, world.coffre, world.logins
     enrolment = coffre.tokens.mint(ENROLMENT)
 
@@ -248,6 +250,11 @@ def test_people_log_in_read_and_the_log_names_them_and_how(world: World) -> None
     entries = [json.loads(json.loads(line)["entry"]) for line in export.text.splitlines()[1:-1]]
     reads = [e for e in entries if "Read" in e["event"] and DOCTOR.id in json.dumps(e)]
     assert reads, [e["event"] for e in entries]
+    # and it verifies offline, the method recorded with the read included
+    exported = tmp_path / "trail.jsonl"
+    exported.write_bytes(export.content)
+    report = verify_file(exported, public_key(client))
+    assert report.key_checked and report.entries == len(entries)
 
 
 # -- the embedded provider's own rules ---------------------------------------------------
