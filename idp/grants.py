@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 
 def random_token(client: Any, grant_type: str, user: Any, scope: str) -> str:
+    """A refresh token: 256 random bits (the provider keeps it, not its holder's name)."""
     return secrets.token_urlsafe(32)
 
 
@@ -85,6 +86,8 @@ class AccessTokens(JWTBearerTokenGenerator):
 
 
 class AuthorizationCode(grants.AuthorizationCodeGrant):
+    """Authorization code: codes kept in memory, single use, 5 minutes."""
+
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
@@ -135,6 +138,8 @@ class S256Only(CodeChallenge):
 
 
 class OpenIDCodeGrant(OpenIDCode):
+    """OpenID Connect on the code grant: ID tokens signed with the current key."""
+
     def __init__(self, provider: Provider) -> None:
         super().__init__(require_nonce=False)
         self.provider = provider
@@ -161,6 +166,8 @@ class OpenIDCodeGrant(OpenIDCode):
 
 
 class Refresh(grants.RefreshTokenGrant):
+    """Refresh token grant, a new refresh token at each use."""
+
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
@@ -181,6 +188,8 @@ class Refresh(grants.RefreshTokenGrant):
 
 
 class DeviceCode(DeviceCodeGrant):
+    """Device code grant (RFC 8628): polls answer pending, slow_down, or the tokens once."""
+
     def query_device_credential(self, device_code: str) -> DeviceCredentialDict | None:
         with self.server.store.lock:
             return self.server.store.devices.get(device_code)
@@ -206,6 +215,8 @@ class DeviceCode(DeviceCodeGrant):
 
 
 class DeviceAuthorization(DeviceAuthorizationEndpoint):
+    """Device authorization endpoint: a user code for the page ``/idp/device``."""
+
     EXPIRES_IN = DEVICE_CODE_SECONDS
     INTERVAL = 2
 
@@ -227,6 +238,8 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):
 
 
 class Revocation(RevocationEndpoint):
+    """Revocation (RFC 7009) of the refresh tokens the provider issued."""
+
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def __init__(self, provider: Provider) -> None:
