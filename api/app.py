@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import problems
-from api.deps import Services
+from api.deps import Services, origin_of
 from api.logging import RequestContext, configure_logging
-from api.middleware import BODY_METHODS, BodyLimit, SecurityHeaders
+from api.middleware import BODY_METHODS, BodyLimit, SecurityHeaders, content_security_policy
 from api.routers import (
     access_log,
     access_views,
@@ -27,15 +27,19 @@ from api.routers import (
     devices,
     documents,
     emergency,
+    fhir,
     grants,
     health,
     life,
     notifications,
     reads,
     representatives,
+    sessions,
     trail,
+    web,
 )
 from api.scopes import declare_security, operation_id
+from wire.mhd import FHIR_JSON
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +73,9 @@ def create_app(services: Services) -> FastAPI:
         summary="An event-sourced secure vault for health documents.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Swagger UI comes from vendored files (api.routers.web), never from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     # One router per concept (the same names as ``vault``'s use cases).
@@ -87,15 +94,35 @@ def create_app(services: Services) -> FastAPI:
         access_views,
         notifications,
         trail,
+        fhir,
+        sessions,
+        web,
     ):
         app.include_router(module.router)
+    files = web.static_fallback(web.web_dir(services))
+    if files is not None:
+        app.router.default = files  # paths no route matches: the page's files
     problems.install(app)
     # Last added runs first: the request context wraps everything, even a 413.
     app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, policy=_policy(services), https_only=_https(services))
     app.add_middleware(RequestContext)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _policy(services: Services) -> str:
+    # the page may talk to S3 (presigned transfers) and post to its identity provider
+    settings = services.settings
+    connect = getattr(settings, "s3_browser_origin", None)
+    issuer = getattr(settings, "web_login_issuer", None)
+    forms = [origin_of(issuer)] if issuer else []
+    return content_security_policy([connect] if connect else [], forms)
+
+
+def _https(services: Services) -> bool:
+    # behind a proxy ending TLS the request looks like http: the public URL says https
+    return str(getattr(services.settings, "base_url", "")).startswith("https://")
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -107,10 +134,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         _declare_body_limit(schema)
         declare_security(schema, *_identity_urls(app))
-        for operation in _operations(schema):
+        outcome = {FHIR_JSON: {"schema": {"type": "object", "title": "OperationOutcome"}}}
+        for path, operation in _operations(schema):
+            # under /fhir the same problems are OperationOutcomes (``api.problems``)
+            content = outcome if path.startswith(problems.FHIR_PREFIX) else None
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
-                    response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
+                    response["content"] = content or {problems.MEDIA_TYPE: {"schema": problem_ref}}
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
@@ -128,11 +158,11 @@ def _identity_urls(app: FastAPI) -> tuple[str, str]:
     return "/idp/.well-known/openid-configuration", "/idp/token"
 
 
-def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+def _operations(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
-        operation
-        for path in schema.get("paths", {}).values()
-        for operation in path.values()
+        (path, operation)
+        for path, operations in schema.get("paths", {}).items()
+        for operation in operations.values()
         if isinstance(operation, dict)
     ]
 

@@ -8,10 +8,17 @@ Role checks here are coarse ("this role may not call this route"); whether *this
 patient may act on *that* space is the vault's decision, never a route's. The bearer
 token is verified by the issuer that signed it (``vault.issuers``) and must carry the
 OAuth scope the route needs (``api.scopes``), checked before the role.
+
+The web page sends no bearer token: its session cookie stands for one
+(``vault.web_sessions``). The session's access token is then checked exactly as a
+bearer token would be, and a change (unsafe method) must also carry the session's CSRF
+token in ``X-CSRF-Token`` and come from this server's own origin (``Origin``, else
+``Sec-Fetch-Site``), so that another site cannot ride the cookie.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
@@ -30,7 +37,8 @@ from vault import scopes
 from vault.issuers import Issuers
 from vault.service import Vault
 from vault.tokens import Principal, TokenAuthority
-from wire.errors import Forbidden, InsufficientScope, Unauthenticated
+from vault.web_sessions import WebSessions
+from wire.errors import CrossSiteRequest, Forbidden, InsufficientScope, Unauthenticated
 from wire.values import Role
 
 
@@ -59,6 +67,7 @@ class Services(Protocol):
     notifications: Notifications
     runner: ProjectionRunner
     trail: Trail
+    web_sessions: WebSessions | None
     settings: Any  # an ApiSettings; ``Any`` so the pydantic Settings class matches
 
 
@@ -142,18 +151,76 @@ bearer = HTTPBearer(
 )
 
 
+#: the web page's session cookie (``__Host-``: Secure, Path=/, no Domain; RFC 6265bis)
+SESSION_COOKIE = "__Host-coffre-session"
+#: the header a cookie session's changes carry its CSRF token in
+CSRF_HEADER = "X-CSRF-Token"
+#: methods that change something: with a cookie they need the CSRF checks
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def current_actor(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    """The actor the bearer token asserts, if it carries the scope this route needs;
-    ``Unauthenticated`` without a valid token, ``InsufficientScope`` without the scope."""
-    if credentials is None:
-        raise Unauthenticated("a bearer token is required")
-    principal = services.issuers.authenticate(credentials.credentials)
+    """The actor the bearer token (or the web session's) asserts, if it carries the
+    scope this route needs; ``Unauthenticated`` without a valid token,
+    ``InsufficientScope`` without the scope, ``CrossSiteRequest`` for a cookie's change
+    that fails the CSRF checks."""
+    if credentials is not None:
+        principal = services.issuers.authenticate(credentials.credentials)
+    else:
+        principal = session_principal(request, services)
     require_scope(principal, request.scope.get("route"))
     return principal.actor
+
+
+def web_sessions(services: Services) -> WebSessions:
+    """The web sessions of this server; ``Unauthenticated`` when it keeps none."""
+    sessions = getattr(services, "web_sessions", None)
+    if sessions is None:
+        raise Unauthenticated("a bearer token is required")
+    return sessions  # type: ignore[no-any-return]
+
+
+def session_principal(request: Request, services: Services) -> Principal:
+    """Who the request's session cookie is for, its access token checked like a bearer
+    token (refreshed first if it expired)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        raise Unauthenticated("a bearer token or a session is required")
+    sessions = web_sessions(services)
+    if request.method in UNSAFE_METHODS:
+        check_change(request, services, cookie)
+    return services.issuers.authenticate(sessions.access_token(cookie))
+
+
+def check_change(request: Request, services: Services, cookie: str) -> None:
+    """``CrossSiteRequest`` unless a change made with the session ``cookie`` comes from
+    this server's origin and carries the session's CSRF token."""
+    check_same_origin(request, services.settings.base_url)
+    if not web_sessions(services).keys.csrf_matches(cookie, request.headers.get(CSRF_HEADER)):
+        raise CrossSiteRequest(f"a change made with a session needs its {CSRF_HEADER}")
+
+
+def check_same_origin(request: Request, base_url: str) -> None:
+    """``CrossSiteRequest`` unless the request comes from a page of ``base_url``'s
+    origin: its ``Origin`` header, else (older browsers omit it on some requests) its
+    ``Sec-Fetch-Site``; a request with neither is refused."""
+    origin = request.headers.get("origin")
+    if origin is not None:
+        if not hmac.compare_digest(origin.rstrip("/").lower(), origin_of(base_url)):
+            raise CrossSiteRequest("this change comes from another site")
+        return
+    if request.headers.get("sec-fetch-site") != "same-origin":
+        raise CrossSiteRequest("this change does not say it comes from this site")
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased as browsers send it in ``Origin``."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}".lower()
 
 
 def require_scope(principal: Principal, route: object) -> None:

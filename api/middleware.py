@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,11 @@ log = structlog.get_logger(__name__)
 
 #: JSON bodies are small (a grant scope of 1000 document ids is ~40 KiB)
 MAX_JSON_BODY = 256 * 1024
+
+#: an ITI-65 transaction carries its envelopes in base64 (``api.routers.fhir``); larger
+#: documents go through the streamed upload of the JSON API
+MAX_FHIR_TRANSACTION = 16 * 1024 * 1024
+FHIR_TRANSACTION_PATH = re.compile(r"^/fhir/?$")
 
 #: ciphertext uploads are capped by the vault (``max_document_size``), not by MAX_JSON_BODY
 STREAMED_PATHS = re.compile(r"/v1/spaces/[^/]+/uploads$")
@@ -93,7 +99,10 @@ class BodyLimit:
             cap = limits.max_bytes if declared is None else declared
             await self.app(scope, PacedBody(receive, limits, cap), send)
             return
-        if declared is not None and declared > self.max_bytes and scope["method"] in BODY_METHODS:
+        limit = self.max_bytes
+        if FHIR_TRANSACTION_PATH.match(scope["path"]):
+            limit = max(limit, MAX_FHIR_TRANSACTION)
+        if declared is not None and declared > limit and scope["method"] in BODY_METHODS:
             # Refuse before reading a byte; the route never runs. (A GET's body is never
             # read by any route, so it is left alone and costs nothing.)
             await self._refuse(scope, receive, send)
@@ -105,7 +114,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI re-raises HTTPExceptions met while reading the body, so
                     # this reaches the problem handlers like any routing error.
                     raise HTTPException(status_code=413, headers=CLOSE)
@@ -164,8 +173,35 @@ class PacedBody:
         return message
 
 
+def content_security_policy(connect: Sequence[str] = (), forms: Sequence[str] = ()) -> str:
+    """The Content-Security-Policy of every answer: only this server's own scripts (no
+    inline script, no ``eval``; ``'wasm-unsafe-eval'`` lets libsodium compile its
+    WebAssembly), no plugins, no ``<base>``, never framed. ``connect`` adds origins the
+    page may fetch from (the S3 endpoint of presigned transfers), ``forms`` origins its
+    forms may post to (the identity provider's login)."""
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        # Swagger UI and most component libraries set style attributes; styles cannot run code
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *connect],
+        "worker-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'", *forms],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(
+        f"{name} {' '.join(dict.fromkeys(values))}" for name, values in directives.items()
+    )
+
+
 class SecurityHeaders:
-    """Answers hold health data: never cached, never sniffed, never framed."""
+    """Answers hold health data: never cached, never sniffed, never framed, and pages
+    run only this server's scripts (``content_security_policy``). HSTS is sent on
+    answers served over https (``https_only``: also when a proxy ends TLS in front)."""
 
     HEADERS = {
         "Cache-Control": "no-store",
@@ -173,21 +209,33 @@ class SecurityHeaders:
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
     }
+    #: two years, as browsers' preload lists ask
+    HSTS = "max-age=63072000; includeSubDomains"
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, policy: str | None = None, *, https_only: bool = False
+    ) -> None:
         self.app = app
+        self.headers = {
+            **self.HEADERS,
+            "Content-Security-Policy": policy or content_security_policy(),
+        }
+        self.https_only = https_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Add the headers to the response unless a route set its own."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        https = self.https_only or scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("Strict-Transport-Security", self.HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -11,6 +11,11 @@ request validation (422 ``invalid-input``, like ``InvalidInput``), unknown route
 caller's uploads beyond its limit (429 ``too-many-uploads``), interrupted uploads (400
 ``incomplete-body``) and anything unexpected (500 ``internal``, with nothing of the
 failure in the body).
+
+Under ``/fhir`` the same problems answer as a FHIR ``OperationOutcome``
+(``application/fhir+json``): same status, the problem's type as the issue's coding, its
+detail as diagnostics, its field as expression, its extensions (``rule``,
+``document_id``, ``scope``) as extensions of the issue.
 """
 
 from __future__ import annotations
@@ -40,11 +45,30 @@ from wire.errors import (
     Unauthenticated,
     Unavailable,
 )
+from wire.mhd import FHIR_JSON as FHIR_MEDIA_TYPE
 
 log = structlog.get_logger(__name__)
 
 TYPE_BASE = "https://coffre.invalid/problems/"
 MEDIA_TYPE = "application/problem+json"
+#: the paths whose errors are OperationOutcomes
+FHIR_PREFIX = "/fhir"
+
+#: HTTP status -> FHIR issue type (http://hl7.org/fhir/issue-type)
+ISSUE_TYPES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    408: "timeout",
+    409: "conflict",
+    410: "deleted",
+    413: "too-long",
+    422: "invalid",
+    429: "throttled",
+    503: "transient",
+}
 
 #: status per error class; a subclass takes the status of its nearest listed ancestor
 STATUS_BY_ERROR: dict[type[CoffreError], int] = {
@@ -84,6 +108,12 @@ class ProblemResponse(JSONResponse):
     media_type = MEDIA_TYPE
 
 
+class OutcomeResponse(JSONResponse):
+    """A FHIR OperationOutcome: the problem of a request under ``/fhir``."""
+
+    media_type = FHIR_MEDIA_TYPE
+
+
 def title_for(code: str) -> str:
     """A short human title for a problem code ("unknown-space" -> "Unknown space")."""
     return code.replace("-", " ").capitalize()
@@ -98,8 +128,14 @@ def problem(
     field: str | None = None,
     headers: dict[str, str] | None = None,
     extensions: dict[str, str] | None = None,
-) -> ProblemResponse:
-    """Build a problem response; ``instance`` names the request, never its path."""
+) -> JSONResponse:
+    """Build a problem response; ``instance`` names the request, never its path.
+
+    Under ``/fhir`` the same problem is an OperationOutcome (``operation_outcome``).
+    """
+    if request is not None and _is_fhir(request):
+        outcome = operation_outcome(status, code, detail, field, extensions, _request_id(request))
+        return OutcomeResponse(outcome, status_code=status, headers=headers)
     body: dict[str, Any] = {
         "type": TYPE_BASE + code,
         "title": title_for(code),
@@ -116,6 +152,39 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+def operation_outcome(
+    status: int,
+    code: str,
+    detail: str,
+    field: str | None = None,
+    extensions: dict[str, str] | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """A problem as a FHIR R4 OperationOutcome with one issue."""
+    issue: dict[str, Any] = {
+        "severity": "error",
+        "code": ISSUE_TYPES.get(status, "exception"),
+        "details": {"coding": [{"system": TYPE_BASE.rstrip("/"), "code": code}]},
+        "diagnostics": detail,
+    }
+    if field is not None:
+        issue["expression"] = [field]
+    if extensions:
+        issue["extension"] = [
+            {"url": TYPE_BASE + name, "valueString": str(value)}
+            for name, value in extensions.items()
+        ]
+    outcome: dict[str, Any] = {"resourceType": "OperationOutcome", "issue": [issue]}
+    if request_id is not None:
+        outcome["id"] = request_id
+    return outcome
+
+
+def _is_fhir(request: Request) -> bool:
+    path = request.scope.get("path", "")
+    return path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/")
+
+
 def status_for(error: CoffreError) -> int:
     """The HTTP status of a Coffre error (500 for a class missing from the table)."""
     for cls in type(error).__mro__:
@@ -124,12 +193,12 @@ def status_for(error: CoffreError) -> int:
     return 500
 
 
-def internal_problem(request: Request | None) -> ProblemResponse:
+def internal_problem(request: Request | None) -> JSONResponse:
     """The answer to an unexpected failure: a request id to quote, and nothing else."""
     return problem(request, 500, "internal", "an unexpected error occurred; quote the request id")
 
 
-async def _coffre_error(request: Request, error: Exception) -> ProblemResponse:
+async def _coffre_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, CoffreError)
     status = status_for(error)
     headers: dict[str, str] = {}
@@ -165,7 +234,7 @@ def _extensions(error: CoffreError) -> dict[str, str] | None:
     return None
 
 
-async def _validation_error(request: Request, error: Exception) -> ProblemResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     # Concise on purpose: the first error's place and message, never the input itself.
     errors = list(error.errors())
@@ -178,7 +247,7 @@ async def _validation_error(request: Request, error: Exception) -> ProblemRespon
     return problem(request, 422, "invalid-input", detail[:MAX_DETAIL], field=field)
 
 
-async def _http_error(request: Request, error: Exception) -> ProblemResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     fallback = (error.status_code, "http-error", str(error.detail)[:MAX_DETAIL])
     status, code, detail = HTTP_PROBLEMS.get(error.status_code, fallback)
@@ -203,7 +272,7 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
-async def _client_disconnect(request: Request, error: Exception) -> ProblemResponse:
+async def _client_disconnect(request: Request, error: Exception) -> JSONResponse:
     # Nobody will read this answer; it exists so the request line logs what happened.
     log.info("client_disconnected")
     return problem(request, 400, "incomplete-body", "the request body ended early")

@@ -86,6 +86,33 @@ ROUTE_SCOPES: dict[str, Need] = {
     "trail-sign_checkpoint": Need("AuditEvent", _C),
     "trail-consistency_proof": Need("AuditEvent", _R),
     "trail-export_trail": Need("AuditEvent", _S),
+    # the FHIR facade (IHE MHD): the same use cases as the documents routes above
+    "fhir-find_document_references": Need("DocumentReference", _S),
+    "fhir-retrieve_document": Need("DocumentReference", _R),
+    "fhir-provide_document_bundle": Need("DocumentReference", _C),
+    "fhir-find_consents": Need("Consent", _S),
+    "fhir-find_audit_events": Need("AuditEvent", _S),
+}
+
+
+#: operations that take no bearer token, each for its reason: the second table, so that
+#: every route is in one of the two (``tests/unit/test_scopes.py``)
+PUBLIC_ROUTES: dict[str, str] = {
+    "health-health": "liveness",
+    "content-read_content": "a content ticket in the URL is the credential",
+    "trail-trail_public_key": "anyone verifies the trail offline",
+    "trail-trail_keys": "anyone verifies the trail offline",
+    # the web page's login and session: the session cookie is checked by the route, and
+    # the session's access token then needs the scope of each API route it calls
+    "sessions-login": "starts a login (not in the OpenAPI document)",
+    "sessions-callback": "ends a login (not in the OpenAPI document)",
+    "sessions-current_session": "who the session cookie is for",
+    "sessions-logout": "ends the session cookie's session (CSRF-checked)",
+    # the page and the docs: static files (not in the OpenAPI document)
+    "web-page": "the web page",
+    "web-docs": "Swagger UI",
+    # FHIR: what the facade implements, before any token (a FHIR client's first call)
+    "fhir-capabilities": "the CapabilityStatement",
 }
 
 

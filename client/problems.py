@@ -92,7 +92,27 @@ def error_of(response: httpx.Response) -> CoffreError:
         problem = response.json()
     except ValueError:
         problem = None
+    if isinstance(problem, dict) and problem.get("resourceType") == "OperationOutcome":
+        problem = problem_of_outcome(problem)
     return error_from_problem(response.status_code, problem if isinstance(problem, dict) else None)
+
+
+def problem_of_outcome(outcome: Mapping[str, Any]) -> dict[str, Any]:
+    """The problem an OperationOutcome of ``/fhir`` carries (``api.problems``): its
+    first issue's coding is the problem type, its diagnostics the detail, its expression
+    the field, its extensions the problem's extensions (``rule``, ``document_id``)."""
+    issues = outcome.get("issue") or [{}]
+    issue = issues[0] if isinstance(issues[0], Mapping) else {}
+    codings = (issue.get("details") or {}).get("coding") or [{}]
+    problem: dict[str, Any] = {
+        "type": f"{codings[0].get('system', '')}/{codings[0].get('code', '')}",
+        "detail": issue.get("diagnostics"),
+        "field": (issue.get("expression") or [None])[0],
+    }
+    for extension in issue.get("extension") or []:
+        name = str(extension.get("url", "")).rstrip("/").rpartition("/")[2]
+        problem[name] = extension.get("valueString")
+    return problem
 
 
 def origin_of(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -22,6 +22,7 @@ same name as the server's router and use cases:
 ``client.notifications``   the caller's notifications
 ``client.access_log``      the patient's access log
 ``client.trail``           the regulator's trail (verified offline by ``client.trail_verify``)
+``client.fhir``            IHE MHD over /fhir: provide (ITI-65), find (ITI-67), retrieve (ITI-68)
 =========================  ===============================================================
 
 ``client.transport`` holds what they share: the HTTP session, its requests and errors.
@@ -37,6 +38,7 @@ from client.confidentiality import ConfidentialityMethods
 from client.devices import DeviceMethods
 from client.documents import DocumentMethods
 from client.emergency import EmergencyMethods
+from client.fhir import FhirMethods
 from client.grants import GrantMethods
 from client.life import LifeMethods
 from client.notifications import NotificationMethods
@@ -60,6 +62,7 @@ class CoffreClient(
     NotificationMethods,
     AccessLogMethods,
     TrailMethods,
+    FhirMethods,
 ):
     """A session with one Coffre server, as the actor its bearer token names.
 

@@ -17,6 +17,7 @@ from coffre import keysources
 from coffre.devprovider import development_provider, provider_issuer
 from domain.devices import Enrolment
 from domain.representatives import Registry
+from idp.models import WEB_CLIENT
 from idp.provider import Provider
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
@@ -24,6 +25,7 @@ from keys.keystore_postgres import PostgresKeyStore
 from keys.keystore_sqlite import SQLiteKeyStore
 from keys.master import MasterKeys
 from keys.sources import FileKeySource
+from keys.web_sessions import SessionKeys
 from projections.access_log import AccessLog, AccessLogProjection
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.notifications import Notifications, NotificationsProjection
@@ -40,6 +42,8 @@ from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
+from vault.web_login import WebClient, WebLogin
+from vault.web_sessions import SessionDatabase, WebSessions
 from wire.errors import MasterKeyError
 
 #: how often the trail signs a checkpoint while it grows
@@ -66,6 +70,8 @@ class Coffre:
     collector: BlobCollector
     #: the embedded development OpenID provider (``/idp``), if it runs here
     provider: Provider | None = None
+    #: the web page's cookie sessions (backend-for-frontend)
+    web_sessions: WebSessions | None = None
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -231,6 +237,41 @@ def view_store(settings: Settings) -> ViewStore:
     return PostgresViewStore(params)
 
 
+def web_sessions(
+    settings: Settings,
+    database: SessionDatabase,
+    trusted: Issuers,
+    keys: MasterKeys,
+    provider: Provider | None = None,
+) -> WebSessions:
+    """The web page's sessions, and its login at ``web_issuer`` when a client secret is
+    configured, or when it is the embedded development provider (its own secret for
+    ``coffre-web``); otherwise ``/auth/login`` answers that the web login is off."""
+    session_keys = SessionKeys(keys)
+    login = None
+    secret = settings.web_client_secret.get_secret_value() if settings.web_client_secret else None
+    if secret is None and provider is not None and settings.web_login_issuer == provider.issuer:
+        secret = provider.clients[WEB_CLIENT].secret
+    if secret is not None:
+        client = WebClient(
+            issuer=settings.web_login_issuer,
+            client_id=settings.web_client_id,
+            client_secret=secret,
+            redirect_uri=f"{settings.base_url}/auth/callback",
+            scope=settings.web_scopes,
+            resource=settings.web_resource,
+        )
+        login = WebLogin(client, trusted, session_keys)
+    return WebSessions(
+        database,
+        session_keys,
+        login,
+        idle=settings.web_session_idle.total_seconds(),
+        lifetime=settings.web_session_lifetime.total_seconds(),
+        per_person=settings.web_sessions_per_person,
+    )
+
+
 def _housekeeping(trail: Trail, scheduler: Scheduler, collector: BlobCollector) -> None:
     # Run by the projection workers after each pass: signed tree heads are made
     # periodically while the trail grows, what fell due (openings, reveals, end of
@@ -298,13 +339,14 @@ def build(
     )
     tokens = token_authority(settings, keys)
     provider = development_provider(settings, keys, file=uses_data_dir(settings))
+    trusted = issuers(settings, tokens, provider)
     return Coffre(
         settings=settings,
         vault=vault,
         keyring=vault.keyring,
         blobs=vault_blobs,
         tokens=tokens,
-        issuers=issuers(settings, tokens, provider),
+        issuers=trusted,
         views=views,
         runner=runner,
         access_log=AccessLog(views),
@@ -314,5 +356,6 @@ def build(
         scheduler=scheduler,
         collector=collector,
         provider=provider,
+        web_sessions=web_sessions(settings, views, trusted, keys, provider),
         _closers=[keystore, views],
     )

@@ -56,7 +56,7 @@ def client_secrets(
 ) -> dict[str, str]:
     """The confidential clients' secrets: in embedded mode ``idp.secrets`` in the data
     directory (made 0600 on first use, like the key files); otherwise derived from the
-    master key (no file next to a server's code); ``COFFRE_IDP_WEB_SECRET`` for the web
+    master key (no file next to a server's code); ``COFFRE_WEB_CLIENT_SECRET`` for the web
     page's client if set."""
     if file:
         source = FileKeySource(settings.data_dir / IDP_SECRETS, "client secret")
@@ -74,8 +74,8 @@ def client_secrets(
         client_id: base64.urlsafe_b64encode(held[client_id]).decode("ascii").rstrip("=")
         for client_id in client_ids
     }
-    if settings.idp_web_secret is not None:
-        secrets[WEB_CLIENT] = settings.idp_web_secret.get_secret_value()
+    if settings.web_client_secret is not None:
+        secrets[WEB_CLIENT] = settings.web_client_secret.get_secret_value()
     return secrets
 
 

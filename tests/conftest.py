@@ -86,11 +86,18 @@ def tier(item: pytest.Item) -> str:
     return "integration"
 
 
+#: the folder of the tests that drive a real Chromium (``-m browser`` picks them)
+BROWSER_FOLDER = "browser"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its tier, unless it carries one already."""
+    """Mark every test with its tier, unless it carries one already, and the browser
+    tests with ``browser``."""
     for item in items:
         if not any(item.get_closest_marker(name) for name in TIERS):
             item.add_marker(getattr(pytest.mark, tier(item)))
+        if Path(str(item.path)).relative_to(TESTS).parts[0] == BROWSER_FOLDER:
+            item.add_marker(pytest.mark.browser)
 
 
 PG_ADMIN = os.environ.get("COFFRE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")

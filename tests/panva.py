@@ -78,15 +78,23 @@ class PanvaProvider:
         """The id of the key that signs now."""
         return str(self.keys[0]["kid"])
 
-    def add_client(self, client_id: str, secret: str, scope: str, grants: list[str]) -> None:
-        """Register an OAuth client."""
+    def add_client(
+        self,
+        client_id: str,
+        secret: str,
+        scope: str,
+        grants: list[str],
+        redirect_uris: list[str] | None = None,
+    ) -> None:
+        """Register an OAuth client (redirected to ``REDIRECT`` unless told otherwise)."""
+        code = "authorization_code" in grants
         self.clients.append(
             {
                 "client_id": client_id,
                 "client_secret": secret,
                 "grant_types": grants,
-                "response_types": ["code"] if "authorization_code" in grants else [],
-                "redirect_uris": [REDIRECT] if "authorization_code" in grants else [],
+                "response_types": ["code"] if code else [],
+                "redirect_uris": (redirect_uris or [REDIRECT]) if code else [],
                 "scope": scope,
                 "id_token_signed_response_alg": "ES256",
             }
@@ -151,6 +159,26 @@ class PanvaProvider:
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"])
 
+    def log_in(self, authorize_url: str, account: str, redirect_prefix: str) -> str:
+        """Drive the provider's development login and consent pages from an authorization
+        request's URL, as ``account``; the URL it finally redirects to (the client's)."""
+        with httpx.Client(base_url=self.issuer) as browser:
+            answer = browser.get(authorize_url)
+            for _ in range(10):  # login, consent, back to the client
+                location = answer.headers.get("location")
+                assert answer.status_code in (302, 303, 200), answer.text
+                if location is None:
+                    # an interaction page: submit its form
+                    uid = str(answer.url).rstrip("/").rsplit("/", 1)[-1]
+                    prompt = "login" if 'name="login"' in answer.text else "consent"
+                    form = {"prompt": prompt, "login": account, "password": "x"}
+                    answer = browser.post(f"/interaction/{uid}", data=form)
+                    continue
+                if location.startswith(redirect_prefix):
+                    return str(location)
+                answer = browser.get(location)
+        raise AssertionError("the provider never redirected back to the client")
+
     def authorization_code(self, client_id: str, secret: str, account: str, scope: str) -> str:
         """An access token for ``account``, by authorization code with PKCE, logging in
         through the provider's development login and consent pages."""
@@ -170,10 +198,10 @@ class PanvaProvider:
             "code_challenge_method": "S256",
             "state": secrets.token_urlsafe(8),
         }
-        back = log_in(str(httpx.URL(f"{self.issuer}/auth", params=query)), account)
-        found = parse_qs(urlsplit(back).query)
-        assert "code" in found, back
-        code = found["code"][0]
+        url = f"{self.issuer}/auth?{httpx.QueryParams(query)}"
+        back = parse_qs(urlsplit(self.log_in(url, account, REDIRECT)).query)
+        assert "code" in back, back
+        code = back["code"][0]
         token = httpx.post(
             f"{self.issuer}/token",
             auth=(client_id, secret),
@@ -187,29 +215,6 @@ class PanvaProvider:
         )
         assert token.status_code == 200, token.text
         return str(token.json()["access_token"])
-
-
-def log_in(authorize_url: str, account: str) -> str:
-    """Log in as ``account`` through the provider's development interaction pages, from
-    ``authorize_url``; returns where it sends the browser back (the client's redirect)."""
-    redirect = parse_qs(urlsplit(authorize_url).query)["redirect_uri"][0]
-    base = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
-    with httpx.Client(base_url=base) as browser:
-        answer = browser.get(authorize_url)
-        for _ in range(10):  # login, consent, back to the client
-            location = answer.headers.get("location")
-            assert answer.status_code in (302, 303, 200), answer.text
-            if location is None:
-                # an interaction page: submit its form
-                uid = str(answer.url).rstrip("/").rsplit("/", 1)[-1]
-                prompt = "login" if 'name="login"' in answer.text else "consent"
-                form = {"prompt": prompt, "login": account, "password": "x"}
-                answer = browser.post(f"/interaction/{uid}", data=form)
-                continue
-            if urlsplit(location)._replace(query="", fragment="").geturl() == redirect:
-                return str(location)
-            answer = browser.get(location)
-    raise AssertionError("the provider never redirected back to the client")
 
 
 def _tail(process: subprocess.Popen[bytes]) -> str:

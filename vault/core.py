@@ -30,7 +30,6 @@ Order of operations is what makes the invariants hold:
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -152,6 +151,17 @@ class VaultCore(Application):
                 raise UnknownSpace("no space for this patient")
             yield space
 
+    @contextmanager
+    def held_space_and_reader(
+        self, patient_id: str, actor: Actor
+    ) -> Iterator[tuple[Space | None, Reader]]:
+        """``held_space`` without its refusals (``None`` for a missing space), and
+        ``actor``'s reader devices as stored now, both checked in one round trip. The
+        reader is shared and for reading only, inside the block."""
+        space_id, reader_id = _space_id(patient_id), _reader_id(actor.role.value, actor.id)
+        with self.spaces.hold_with(space_id, reader_id) as (space, reader):
+            yield space, reader or Reader(role=actor.role.value, actor_id=actor.id)
+
     def exists(self, aggregate_id: UUID) -> bool:
         """Whether any event is stored for ``aggregate_id``."""
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -164,12 +174,6 @@ class VaultCore(Application):
         except AggregateNotFoundError:
             reader = Reader(role=role, actor_id=actor_id)
         return reader
-
-    def reader_key(self, actor: Actor, key_id: str) -> bytes:
-        """The X25519 key of ``actor``'s approved device ``key_id``: ``UnknownReaderKey``
-        when there is none, ``DeviceNotApproved`` or ``DeviceRevoked`` when it may not
-        receive a data key (``domain.reader.Reader.usable_key``)."""
-        return base64.b64decode(self.reader(actor.role.value, actor.id).usable_key(key_id))
 
     def require_depositor(self, space: Space, actor: Actor) -> None:
         """``Forbidden`` unless ``actor`` may deposit in ``space`` now (the domain's
@@ -293,9 +297,10 @@ def _sealed_in_event(
     return SealedText(key_id, text) if isinstance(text, str) else None
 
 
-def summary(document: Document, title: str) -> DocumentSummary:
+def summary(document: Document, title: str, now: datetime | None = None) -> DocumentSummary:
     """A document as listed: its current version's metadata (``title`` opened by
-    ``open_titles``), never its content."""
+    ``open_titles``) and its confidentiality codes at ``now`` (none without), never its
+    content."""
     version = document.current
     return DocumentSummary(
         document_id=document.id,
@@ -307,6 +312,9 @@ def summary(document: Document, title: str) -> DocumentSummary:
         author_organisation=version.author.organisation,
         size=version.ciphertext.size,
         deposited_at=version.deposited_at,
+        masked=now is not None and document.masked,
+        invisible_to_patient=now is not None and document.invisible_to_patient(now),
+        invisible_to_representatives=now is not None and document.invisible_to_representatives,
     )
 
 

@@ -34,7 +34,9 @@ def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSu
             if may_list(space, document, actor, now)
         ]
         titles = open_titles(core, space.id, listed)
-        return [summary(document, title) for document, title in zip(listed, titles, strict=True)]
+        return [
+            summary(document, title, now) for document, title in zip(listed, titles, strict=True)
+        ]
 
 
 def read(
@@ -45,17 +47,25 @@ def read(
     A refused read is recorded too, and answers exactly like an unknown document so
     that a refusal never reveals that the document exists.
     """
-    try:
-        reader_key = core.reader_key(actor, reader_key_id)
-    except DeviceNotApproved as refused:
-        _refuse_device(core, patient_id, document_id, actor, Rule(refused.rule))
-        raise
-    # Decided on the space held as stored now; recorded after letting go of it, so
-    # that concurrent reads of the space still share one transaction.
-    with core.held_space(patient_id) as space:
+    # Decided on the space and the reader's devices as stored now (one round trip);
+    # recorded after letting go of them, so that concurrent reads of the space still
+    # share one transaction.
+    with core.held_space_and_reader(patient_id, actor) as (space, reader):
+        try:
+            reader_key = base64.b64decode(reader.usable_key(reader_key_id))
+            device: DeviceNotApproved | None = None
+        except DeviceNotApproved as refused:
+            # pending, legacy or revoked: a refused read of the space, recorded so that
+            # its patient sees the attempt; nothing about the document is looked at
+            device = refused
+        if space is None:
+            raise UnknownSpace("no space for this patient")
         now = core.clock.now()
         space_id, space_version, key_id = space.id, space.version, space.key_id
-        decision = decide_read(space, document_id, actor, now)
+        if device is None:
+            decision = decide_read(space, document_id, actor, now)
+        else:
+            decision = Decision.refuse(Rule(device.rule))
         if decision.allowed:
             # taken while the space is held (a concurrent deposit may add a version);
             # its title is opened after letting go, without holding the space
@@ -71,6 +81,8 @@ def read(
         )
         if not known:
             raise UnknownSpace("no space for this patient")
+        if device is not None:
+            raise device
         raise UnknownDocument("no such document in this space")
     access = Access.record_read(
         space_id,
@@ -107,22 +119,6 @@ def read(
         content_url=url,
         expires_at=expires_at,
     )
-
-
-def _refuse_device(
-    core: VaultCore, patient_id: str, document_id: UUID, actor: Actor, rule: Rule
-) -> None:
-    # A read by a device that may not receive data keys (pending, legacy, revoked) is a
-    # refused read of the space: recorded, so its patient sees the attempt. Nothing
-    # about the document is looked at, so the answer reveals nothing of it.
-    with core.held_space(patient_id) as space:
-        now = core.clock.now()
-        space_id, space_version = space.id, space.version
-        known = may_know_space(space, actor, now)
-    refusal = Decision.refuse(rule)
-    core.commit(Access.record_refusal(space_id, document_id, actor, refusal, space_version, now))
-    if not known:
-        raise UnknownSpace("no space for this patient")
 
 
 def open_content(core: VaultCore, ticket: str) -> tuple[int, Iterator[bytes]]:

@@ -18,6 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.periods import Periods
 from vault.issuers import IssuerSettings
 
+#: the repository's root: the web page's built files are under it by default
+REPOSITORY = Path(__file__).resolve().parent.parent
+
 #: the registry service of ``coffre demo``, authorised by default in the embedded mode only
 DEMO_REGISTRY = "etat-civil.demo"
 #: the enrolment service of ``coffre demo``, authorised by default in the embedded mode only
@@ -89,16 +92,6 @@ class Settings(BaseSettings):
         description="production: the embedded issuer, its OpenID provider and `coffre token` "
         "are refused",
     )
-    public_url: str | None = Field(
-        None,
-        description="the URL people and clients reach this server at (the embedded "
-        "provider's issuer is it + /idp); unset: http://<host>:<port>",
-    )
-    idp_web_secret: SecretStr | None = Field(
-        None,
-        description="the embedded provider's secret for the web page's client (coffre-web); "
-        "unset: generated in data_dir/idp.secrets",
-    )
     oidc_issuers: list[IssuerSettings] = Field(
         default_factory=list,
         description="the OpenID providers whose access tokens are accepted, as a JSON list "
@@ -107,6 +100,45 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = Field(
+        None,
+        description="the URL browsers reach Coffre at (scheme, host, port, no path); "
+        "unset: http://<host>:<port>. The web login's redirect URI, the same-origin "
+        "checks of cookie sessions and the embedded provider's issuer (+ /idp) derive from it",
+    )
+
+    # The web page (docs/configuration.md, "The web page").
+    web_dir: Path = Field(
+        REPOSITORY / "web" / "dist",
+        description="the built web page, served at / (scripts/build-web writes it)",
+    )
+    web_issuer: str | None = Field(
+        None,
+        description="the OpenID provider the web page logs in with; it must also be one of "
+        "oidc_issuers. Unset: the embedded development provider at <public_url>/idp",
+    )
+    web_client_id: str = "coffre-web"
+    web_client_secret: SecretStr | None = Field(
+        None,
+        description="the web page's client secret at web_issuer (a confidential client); "
+        "with the embedded provider, unset: the one it generated (data_dir/idp.secrets)",
+    )
+    web_scopes: str = Field(
+        "openid offline_access patient/*.cruds user/*.cruds",
+        description="the scopes the web page asks for (SMART v2; offline_access for refresh)",
+    )
+    web_resource: str | None = Field(
+        None, description="an RFC 8707 resource indicator to send with the web login, if needed"
+    )
+    web_session_idle: timedelta = Field(
+        timedelta(minutes=30), description="a web session unused this long ends"
+    )
+    web_session_lifetime: timedelta = Field(
+        timedelta(hours=12), description="a web session ends this long after its login"
+    )
+    web_sessions_per_person: int = Field(
+        5, gt=0, description="sessions one person may hold; a new one ends the oldest"
+    )
     workers: int = 1
     log_format: Literal["console", "json"] = "console"
     projections_in_process: bool | None = Field(
@@ -188,6 +220,22 @@ class Settings(BaseSettings):
         if not self.embedded_issuer and not self.oidc_issuers:
             raise ValueError("with COFFRE_EMBEDDED_ISSUER=false, configure COFFRE_OIDC_ISSUERS")
         return self
+
+    @property
+    def web_login_issuer(self) -> str:
+        """The issuer the web page logs in with (``web_issuer``, else the embedded one)."""
+        return self.web_issuer or f"{self.base_url}/idp"
+
+    @property
+    def s3_browser_origin(self) -> str | None:
+        """The S3 origin browsers fetch from or upload to (presigned reads, direct
+        uploads), for the page's Content-Security-Policy; ``None`` when they never do."""
+        if self.blob_store != "s3" or not (self.s3_presign or self.s3_direct_uploads):
+            return None
+        endpoint = self.s3_public_endpoint or self.s3_endpoint
+        if "://" in endpoint:
+            return endpoint.rstrip("/")
+        return f"{'https' if self.s3_secure else 'http'}://{endpoint}"
 
     def periods(self) -> Periods:
         """The durations the vault applies (RULES.md defaults unless configured)."""

@@ -17,6 +17,9 @@ for the events stored after the cached version (one indexed query on the primary
 * reads hold the same lock while they decide (pure Python, microseconds), never while
   they record, so the records of concurrent reads still share one transaction.
 
+A read needs its reader's devices as well as the space: readers are kept here too, and
+``hold_with`` probes both in one round trip (one statement of two index lookups).
+
 Why not eventsourcing's snapshots: a snapshot of a space of 5,000 documents is itself
 one large JSON document to decode on every load, so the cost would still grow with the
 space; and every record of the state would need a registered transcoding and upcasting
@@ -27,13 +30,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import AggregateRecorder, Mapper
+from eventsourcing.persistence import AggregateRecorder, Mapper, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.sql import SQL
 
 from domain.space import Space
 from wire.errors import CoffreError
@@ -41,13 +48,15 @@ from wire.errors import CoffreError
 #: spaces kept per process before the least recently used one is dropped
 DEFAULT_CAPACITY = 1024
 
-Replay = Callable[[Space | None, Iterable[DomainEventProtocol[UUID]]], Space | None]
+Replay = Callable[[Any, Iterable[DomainEventProtocol[UUID]]], Any]
+Events = list[DomainEventProtocol[UUID]]
 
 
 @dataclass
 class _Entry:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    space: Space | None = None
+    #: the space (or reader) as last checked against the store; None once dropped
+    space: Any = None
 
 
 class SpaceCache:
@@ -66,7 +75,7 @@ class SpaceCache:
         self._capacity = capacity
         self._entries: OrderedDict[UUID, _Entry] = OrderedDict()
         self._guard = threading.Lock()
-        #: full replays from the store (misses, and reloads after a drop): for tests
+        #: full replays of spaces from the store (misses, reloads after a drop): for tests
         self.replays = 0
 
     @contextmanager
@@ -78,11 +87,29 @@ class SpaceCache:
         events still pending at the end, drop the cached aggregate.
         """
         entry = self._entry(space_id)
-        cached = entry.space
+        since = _version(entry)
         # The probe runs outside the lock so that readers of one space do not queue
         # behind each other's round trips; it is applied under the lock.
-        since = cached.version if cached is not None else 0
-        newer = self._events(space_id, since)
+        newer = self._tails({space_id: since})[space_id]
+        with self._held(entry, space_id, since, newer) as space:
+            yield space
+
+    @contextmanager
+    def hold_with(self, space_id: UUID, other_id: UUID) -> Iterator[tuple[Space | None, Any]]:
+        """``hold`` for the space, and the aggregate ``other_id`` (a reader) as stored
+        now, both checked in one round trip; ``None`` for either when nothing is stored.
+
+        The other aggregate is for reading only: it stays locked until the block ends
+        (always after the space's lock, so two holders never wait on each other).
+        """
+        entry, other = self._entry(space_id), self._entry(other_id)
+        since, other_since = _version(entry), _version(other)
+        tails = self._tails({space_id: since, other_id: other_since})
+        with self._held(entry, space_id, since, tails[space_id]) as space, other.lock:
+            yield space, self._current(other, other_id, other_since, tails[other_id], count=False)
+
+    @contextmanager
+    def _held(self, entry: _Entry, space_id: UUID, since: int, newer: Events) -> Iterator[Any]:
         with entry.lock:
             space = self._current(entry, space_id, since, newer)
             version = space.version if space is not None else 0
@@ -116,26 +143,70 @@ class SpaceCache:
                 self._entries.move_to_end(space_id)
             return entry
 
-    def _events(self, space_id: UUID, since: int) -> list[DomainEventProtocol[UUID]]:
-        stored = self._recorder.select_events(space_id, gt=since or None)
-        return [self._mapper.to_domain_event(s) for s in stored]
+    def _tails(self, since: Mapping[UUID, int]) -> dict[UUID, Events]:
+        stored = select_tails(self._recorder, since)
+        return {
+            aggregate_id: [self._mapper.to_domain_event(s) for s in stored[aggregate_id]]
+            for aggregate_id in since
+        }
 
     def _current(
-        self,
-        entry: _Entry,
-        space_id: UUID,
-        since: int,
-        newer: list[DomainEventProtocol[UUID]],
-    ) -> Space | None:
+        self, entry: _Entry, space_id: UUID, since: int, newer: Events, *, count: bool = True
+    ) -> Any:
         space = entry.space
         if space is None or space.version < since:
             # Dropped meanwhile (or never loaded): the probe only has the tail.
             if since:
-                newer = self._events(space_id, 0)
-            self.replays += 1
+                newer = self._tails({space_id: 0})[space_id]
+            self.replays += count
             space = self._replay(None, newer)
         else:
             # Another holder may have applied part of our tail already.
             space = self._replay(space, (e for e in newer if e.originator_version > space.version))
         entry.space = space
         return space
+
+
+def _version(entry: _Entry) -> int:
+    cached = entry.space
+    return cached.version if cached is not None else 0
+
+
+def select_tails(
+    recorder: AggregateRecorder, since: Mapping[UUID, int]
+) -> dict[UUID, list[StoredEvent]]:
+    """The events stored after the given version of each aggregate, in order, fetched in
+    one statement (one round trip) on PostgreSQL and SQLite: a ``UNION ALL`` of the
+    recorder's own per-aggregate select, each an index range on the primary key."""
+    found: dict[UUID, list[StoredEvent]] = {aggregate_id: [] for aggregate_id in since}
+    if isinstance(recorder, PostgresAggregateRecorder):
+        select = recorder.select_events_statement + SQL(" AND originator_version > %s")
+        statement: Any = SQL(" UNION ALL ").join([select] * len(since))
+        params: list[Any] = [value for pair in since.items() for value in pair]
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, params, prepare=True)
+            rows = cursor.fetchall()
+    elif isinstance(recorder, SQLiteAggregateRecorder):
+        select = recorder.select_events_statement + "AND originator_version>? "
+        statement = " UNION ALL ".join([select] * len(since))
+        params = [v for i, n in since.items() for v in (i.hex, n)]
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            rows = [
+                {**row, "originator_id": recorder.convert_originator_id(row["originator_id"])}
+                for row in cursor.fetchall()
+            ]
+    else:  # in memory (the unit tier): no round trip to save
+        for aggregate_id, version in since.items():
+            found[aggregate_id] = list(recorder.select_events(aggregate_id, gt=version or None))
+        return found
+    for row in sorted(rows, key=lambda row: (str(row["originator_id"]), row["originator_version"])):
+        found[row["originator_id"]].append(
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+        )
+    return found

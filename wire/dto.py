@@ -51,6 +51,11 @@ class DocumentSummary:
     author_organisation: str | None
     size: int
     deposited_at: datetime
+    #: its confidentiality codes as they stand for this reader (FHIR ``securityLabel``);
+    #: a reader a code hides the document from never gets it listed at all
+    masked: bool = False
+    invisible_to_patient: bool = False
+    invisible_to_representatives: bool = False
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
     │   ├── InsufficientScope   the token lacks the OAuth scope the route needs
+    │   ├── CrossSiteRequest    a cookie session's change without its CSRF token or
+    │   │                       from another origin
     │   └── DeviceNotApproved   a read named a device not approved (pending, legacy)
     │       └── DeviceRevoked   a read named a revoked device
     ├── IntegrityFailure        a ciphertext or receipt failed verification
@@ -164,6 +166,13 @@ class InsufficientScope(Forbidden):
     def __init__(self, detail: str, *, scope: str) -> None:
         super().__init__(detail)
         self.scope = scope
+
+
+class CrossSiteRequest(Forbidden):
+    """A change (POST, PUT, PATCH, DELETE) made with a web session's cookie without the
+    session's CSRF token, or from a page of another origin: refused, nothing recorded."""
+
+    code = "cross-site-request"
 
 
 class DeviceNotApproved(Forbidden):

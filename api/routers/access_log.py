@@ -7,10 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import FreshViewsDep, PatientActor, VaultDep
+from api.deps import FreshViews, FreshViewsDep, PatientActor, VaultDep
 from api.models import LogEntry, LogPage, LogQuery
 from api.routers.common import PatientId, problem_responses
+from domain.values import Actor
 from projections.access_log import LogFilter
+from vault.service import Vault
 
 router = APIRouter(
     prefix="/v1/spaces/{patient_id}/access-log",
@@ -28,19 +30,30 @@ def read_access_log(
     actor: PatientActor,
 ) -> LogPage:
     """A page of the log, newest first; ``next_cursor`` is the next page's ``before``."""
-    space_id = vault.authorise_log(patient_id, actor)  # recorded before the log is read
-    page = views.access_log().page(
-        space_id,
-        before=query.before,
-        limit=query.limit,
-        where=LogFilter(
-            actor_id=query.actor_id,
-            document_id=query.document_id,
-            action=query.action.value if query.action else None,
-            since=query.since,
-            until=query.until,
-        ),
+    where = LogFilter(
+        actor_id=query.actor_id,
+        document_id=query.document_id,
+        action=query.action.value if query.action else None,
+        since=query.since,
+        until=query.until,
     )
+    return log_page(patient_id, vault, views, actor, where, query.before, query.limit)
+
+
+def log_page(
+    patient_id: str,
+    vault: Vault,
+    views: FreshViews,
+    actor: Actor,
+    where: LogFilter,
+    before: int | None,
+    limit: int,
+) -> LogPage:
+    """A page of a patient's access log as they are shown it (the JSON route's and
+    FHIR's ``AuditEvent`` search's): the reading is recorded first (``authorise_log``),
+    titles and sealed justifications are opened for this page only."""
+    space_id = vault.authorise_log(patient_id, actor)  # recorded before the log is read
+    page = views.access_log().page(space_id, before=before, limit=limit, where=where)
     # titles are sealed in the events: the vault opens those of this page's documents
     sealed = {UUID(str(row["document_id"])) for row in page.entries if _needs_title(row)}
     titles = vault.log_titles(patient_id, sealed) if sealed else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from nacl.signing import SigningKey
 
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from tests.devices import ENROLMENT
 from wire.devices import device_request
 from wire.envelope import DataKey, decrypt, encrypt, seal, unseal
 from wire.values import Profession, Role
@@ -158,6 +160,17 @@ class Caller:
         assert download.status_code == 200, download.text
         assert int(download.headers["content-length"]) == len(download.content)
         return b"".join(decrypt(iter([download.content]), data_key))
+
+
+def caller_factory(client: TestClient, coffre: Coffre) -> Callable[[Actor], Caller]:
+    """Make a ``Caller`` for an actor, with a fresh device key and the enrolment
+    service's token to approve it."""
+    enrolment = coffre.tokens.mint(ENROLMENT)
+
+    def make(actor: Actor) -> Caller:
+        return Caller(client, actor, coffre.tokens.mint(actor), SigningKey.generate(), enrolment)
+
+    return make
 
 
 def grant_space(patient: Caller, professional: Actor, days: int = 1) -> str:

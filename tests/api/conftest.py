@@ -13,15 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller
+from api_helpers import ALICE, DOCTOR, HOSPITAL, Caller, caller_factory
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from nacl.signing import SigningKey
 
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
-from domain.values import Actor
-from tests.devices import ENROLMENT
 from vault.settings import Settings
 
 
@@ -50,13 +47,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def caller(client: TestClient, coffre: Coffre) -> Any:
     """Make a ``Caller`` for an actor: ``caller(ALICE)``."""
-
-    enrolment = coffre.tokens.mint(ENROLMENT)
-
-    def make(actor: Actor) -> Caller:
-        return Caller(client, actor, coffre.tokens.mint(actor), SigningKey.generate(), enrolment)
-
-    return make
+    return caller_factory(client, coffre)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from domain.values import patient_id_from_number
 from keys.sources import FileKeySource
 from tests.cli.conftest import Invoke, Server
 from tests.idp_flows import embedded_login_page
-from tests.panva import PanvaProvider, available, log_in
+from tests.panva import PanvaProvider, available
 from tests.served import serve
 
 PATIENT_ID = patient_id_from_number(DEFAULT_PATIENT_NUMBER)
@@ -235,7 +236,8 @@ def test_login_works_against_panva_too(
         "openid offline_access patient/*.cruds",
     )
     authorize = _line_with(process, "log in at:")
-    back = log_in(authorize, "camille")
+    redirect = parse_qs(urlsplit(authorize).query)["redirect_uri"][0]
+    back = panva.log_in(authorize, "camille", redirect)
     assert httpx.get(back).status_code == 200
     _finished(process)
     session = json.loads((config / "tokens.json").read_text())[trusting.url]

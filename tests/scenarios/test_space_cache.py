@@ -19,8 +19,9 @@ import pytest
 from coffre.bootstrap import Coffre, build
 from domain.values import Scope
 from tests.scenarios.conftest import BACKENDS, Cast, backend_settings, deposit, read
+from vault import spacecache
 from vault.clock import ManualClock
-from wire.errors import Unavailable, UnknownDocument
+from wire.errors import DeviceRevoked, Unavailable, UnknownDocument
 
 READERS = 6  # reading threads, spread over the two processes
 ROUNDS = 4  # grant, then revoke while the threads read, this many times
@@ -168,3 +169,35 @@ def test_a_deposit_loads_the_space_once(twins: tuple[Coffre, Coffre], cast: Cast
     assert two.vault.spaces.replays == before + 1
     deposit(two, patient.id, b"troisieme", cast.hospital)  # then none at all
     assert two.vault.spaces.replays == before + 1
+
+
+def test_a_device_revoked_in_the_other_process_receives_no_key(
+    twins: tuple[Coffre, Coffre], cast: Cast
+) -> None:
+    one, two = twins
+    patient, doctor = cast.patient.actor, cast.doctor
+    doc = deposit(one, patient.id, b"bilan", cast.hospital)
+    one.vault.grant(patient.id, doctor.actor, Scope.whole_space(), None, patient)
+    assert read(one, patient.id, doc, doctor) == b"bilan"  # the doctor's devices are cached
+    two.vault.revoke_device(doctor.actor.role.value, doctor.actor.id, doctor.key_id, doctor.actor)
+    with pytest.raises(DeviceRevoked):
+        read(one, patient.id, doc, doctor)
+
+
+def test_a_read_checks_space_and_reader_in_one_round_trip(
+    coffre: Coffre, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = cast.patient.actor
+    doc = deposit(coffre, patient.id, b"scanner", cast.hospital)
+    read(coffre, patient.id, doc, cast.patient)  # both cached
+    probes: list[int] = []
+    select = spacecache.select_tails
+
+    def counted(recorder: Any, since: Any) -> Any:
+        probes.append(len(since))
+        return select(recorder, since)
+
+    monkeypatch.setattr(spacecache, "select_tails", counted)
+    for _ in range(3):
+        assert read(coffre, patient.id, doc, cast.patient) == b"scanner"
+    assert probes == [2, 2, 2]

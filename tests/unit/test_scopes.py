@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from api.app import create_app
-from api.scopes import OAUTH2, OPENID, ROUTE_SCOPES
+from api.scopes import OAUTH2, OPENID, PUBLIC_ROUTES, ROUTE_SCOPES
 from vault import scopes
 from vault.scopes import Need
 from wire.values import Role
@@ -80,3 +80,14 @@ def test_every_route_taking_a_token_names_its_scope_and_the_document_says_it() -
     flow = schemes[OAUTH2]["flows"]["clientCredentials"]
     assert flow["scopes"]["system/DocumentReference.c"] == "create DocumentReference"
     assert all(scope.startswith("system/") for scope in flow["scopes"])
+
+
+def test_every_route_taking_no_token_is_listed_as_public() -> None:
+    public = {
+        operation["operationId"]
+        for path in _openapi()["paths"].values()
+        for operation in path.values()
+        if not operation.get("security")
+    }
+    assert public <= set(PUBLIC_ROUTES)
+    assert not set(PUBLIC_ROUTES) & set(ROUTE_SCOPES)

@@ -57,8 +57,9 @@ def test_no_test_package_shadows_a_product_package() -> None:
 
 
 #: routers that are no concept of a space: the service's health, the module they share,
-#: and the access views (the projection ``reads`` serves to professionals)
-NOT_CONCEPTS = {"__init__", "common", "health", "access_views"}
+#: the access views (the projection ``reads`` serves to professionals), and the web
+#: page's login, session and files
+NOT_CONCEPTS = {"__init__", "common", "health", "access_views", "sessions", "web"}
 #: the concepts, as the server's routers name them (life, documents, reads, grants, ...)
 CONCEPTS = sorted(
     p.stem for p in (ROOT / "api" / "routers").glob("*.py") if p.stem not in NOT_CONCEPTS

@@ -1,0 +1,217 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, the page
+built from ``web/`` into a temporary directory, and a small static server for the
+envelope tests (the built page's modules plus files the test hands to the browser and
+receives from it), sending the CSP the server sends.
+
+Playwright's Python wheel carries its driver; no browser is ever downloaded: the tests
+launch ``/usr/bin/chromium`` (``apt-get install chromium``, which ``scripts/test``
+does). Without it, or without node to build the page, the tests skip, and fail under
+``CI``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from api.middleware import content_security_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+CHROMIUM = os.environ.get("COFFRE_TEST_CHROMIUM", "/usr/bin/chromium")
+
+#: the policy the server sends with the page (its WebAssembly needs 'wasm-unsafe-eval')
+CSP = content_security_policy()
+
+
+def require(available: bool, what: str) -> None:
+    """Skip without ``what``; under ``CI`` its absence is a failure."""
+    if not available:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is missing, and CI requires it")
+        pytest.skip(f"{what} is missing")
+
+
+def build_page(out: Path) -> Path:
+    """Build the web page into ``out`` (``npm ci`` first when web/node_modules is absent)."""
+    require(shutil.which("node") is not None and shutil.which("npm") is not None, "node/npm")
+    if not (WEB / "node_modules" / "libsodium-wrappers").is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=WEB,
+            check=True,
+            stdin=subprocess.DEVNULL,
+        )
+    subprocess.run(["node", "build.mjs", str(out)], cwd=WEB, check=True, stdin=subprocess.DEVNULL)
+    return out
+
+
+class Files:
+    """Files the harness serves to the browser (``/t/blob/NAME``) and files the browser
+    appends to (``POST /t/sink/NAME``), in a temporary directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.served: dict[str, Path] = {}
+
+    def serve(self, name: str, path: Path) -> str:
+        """Make ``path`` available at the returned URL path."""
+        self.served[name] = path
+        return f"/t/blob/{name}"
+
+    def sink(self, name: str) -> tuple[str, Path]:
+        """A new empty file the browser appends to by POSTing pieces in order."""
+        path = self.directory / f"sink-{name}"
+        path.write_bytes(b"")
+        return f"/t/sink/{name}", path
+
+
+def _handler(root: Path, files: Files) -> type[SimpleHTTPRequestHandler]:
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+        def end_headers(self) -> None:
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/t/blob/"):
+                path = files.served.get(unquote(self.path[len("/t/blob/") :]))
+                if path is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(path.stat().st_size))
+                self.end_headers()
+                with path.open("rb") as source:
+                    while piece := source.read(1 << 20):
+                        self.wfile.write(piece)
+                return
+            super().do_GET()
+
+        def do_POST(self) -> None:
+            if not self.path.startswith("/t/sink/"):
+                self.send_error(404)
+                return
+            target = files.directory / f"sink-{unquote(self.path[len('/t/sink/') :])}"
+            left = int(self.headers.get("Content-Length", "0"))
+            with target.open("ab") as out:
+                while left:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        break
+                    out.write(piece)
+                    left -= len(piece)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # quiet: pytest shows failures, not every request
+
+    return Handler
+
+
+@contextmanager
+def static_server(root: Path, files: Files) -> Iterator[str]:
+    """Serve ``root`` and the test routes on a free loopback port; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, files))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Chromium from Debian's package, driven by Playwright."""
+    require(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the playwright Python package")
+        raise
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def hex_of(data: bytes) -> str:
+    """Hex, the form bytes cross the Playwright bridge in."""
+    return data.hex()
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def browser_rss() -> int:
+    """Resident bytes of every Chromium process this test process started (through
+    Playwright's driver), as the kernel counts them."""
+    total = 0
+    for pid in _descendants(os.getpid()):
+        try:
+            if "chrom" not in (Path("/proc") / str(pid) / "comm").read_text():
+                continue
+            for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+@contextmanager
+def peak_growth(interval: float = 0.2) -> Iterator[dict[str, int]]:
+    """Sample ``browser_rss`` in a thread while the block runs; the result's ``growth``
+    is the peak minus the level before the block."""
+    result = {"before": browser_rss(), "peak": 0, "growth": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            result["peak"] = max(result["peak"], browser_rss())
+            stop.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        sampler.join()
+        result["growth"] = max(0, result["peak"] - result["before"])

@@ -1,0 +1,846 @@
+// The patient's page: the access log first, then the documents (opened and saved
+// decrypted in this browser), who may read what, and this device. Built with the DOM
+// (textContent only, no HTML strings, no inline script: the CSP forbids both).
+
+import { api, ApiError, logout, spacePath, whoAmI } from "./api.js";
+import { createDevice, forgetDevice, loadDevice } from "./device.js";
+import { encryptStream, generateDataKey, ready, sealDataKey } from "./envelope.js";
+import * as i18n from "./i18n.js";
+import { b64, proofMessage, unb64 } from "./keys.js";
+import {
+  blobSink,
+  drain,
+  offerDownload,
+  pickFile,
+  plaintextOf,
+  progressStream,
+  ReadFailure,
+} from "./save.js";
+
+const { t } = i18n;
+const LOG_PAGE = 20;
+
+const state = {
+  actor: null,
+  view: "log",
+  notice: null, // what to say once the next view is shown
+  space: null, // the patient id of the space on view: the patient's own, or one a professional chose
+  log: { cursors: [null], filters: {} },
+};
+
+// -- DOM helpers ----------------------------------------------------------------------
+
+/** An element with attributes, listeners (on: {event: fn}) and children (text or nodes). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
+    else if (name === "class") el.className = value;
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const $ = (id) => document.getElementById(id);
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+function alarm(text) {
+  const alert = $("alert");
+  alert.textContent = text;
+  alert.hidden = !text;
+}
+
+function failure(error) {
+  if (error instanceof ReadFailure) return t(`error.${error.code}`);
+  if (error instanceof ApiError && error.readRefused) return t("error.readRefused");
+  if (error instanceof ApiError) {
+    const detail = error.problem.detail || error.problem.title || `HTTP ${error.status}`;
+    return error.status === 403 || error.status === 404
+      ? t("error.refused", { detail })
+      : t("error.generic", { detail });
+  }
+  return t("error.generic", { detail: error.message });
+}
+
+async function guarded(action) {
+  alarm("");
+  try {
+    await action();
+  } catch (error) {
+    alarm(failure(error));
+  }
+}
+
+function table(caption, headers, rows) {
+  return h(
+    "table",
+    {},
+    h("caption", { class: "visually-hidden" }, caption),
+    h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
+    h("tbody", {}, rows),
+  );
+}
+
+// -- the frame ------------------------------------------------------------------------
+
+const PATIENT_VIEWS = {
+  log: renderLog,
+  documents: renderDocuments,
+  grants: renderGrants,
+  notifications: renderNotifications,
+  device: renderDevice,
+};
+
+const PROFESSIONAL_VIEWS = {
+  spaces: renderSpaces,
+  documents: renderDocuments,
+  notifications: renderNotifications,
+  device: renderDevice,
+};
+
+function views() {
+  return state.actor?.role === "professional" ? PROFESSIONAL_VIEWS : PATIENT_VIEWS;
+}
+
+function renderFrame() {
+  document.title = t("title");
+  $("skip").textContent = t("skip");
+  const lang = $("lang");
+  lang.textContent = t("language");
+  lang.setAttribute("aria-label", t("languageLabel"));
+  lang.setAttribute("lang", i18n.currentLanguage() === "fr" ? "en" : "fr");
+  const nav = $("nav");
+  nav.setAttribute("aria-label", t("nav"));
+  nav.replaceChildren(
+    h(
+      "ul",
+      {},
+      Object.keys(views()).map((view) =>
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            { href: `#${view}`, "aria-current": state.view === view ? "page" : null },
+            t(`nav.${view}`),
+          ),
+        ),
+      ),
+    ),
+  );
+  const who = $("who");
+  who.replaceChildren();
+  if (state.actor) {
+    who.append(
+      h("span", {}, t("signedIn", { name: state.actor.name || state.actor.id })),
+      " ",
+      h(
+        "button",
+        {
+          type: "button",
+          on: {
+            click: () =>
+              guarded(async () => {
+                await logout();
+                window.location.assign("/");
+              }),
+          },
+        },
+        t("logout"),
+      ),
+    );
+  }
+}
+
+async function render() {
+  renderFrame();
+  const view = $("view");
+  if (!state.actor) {
+    view.replaceChildren(
+      h("h2", {}, t("title")),
+      h("p", {}, t("loginNeeded")),
+      h("p", {}, h("a", { href: "/auth/login", class: "button" }, t("login"))),
+    );
+    return;
+  }
+  say(t("loading"));
+  delete view.dataset.view;
+  await guarded(() => views()[state.view]());
+  view.dataset.view = state.view; // what is on screen now (the tests wait for it)
+  if ($("status").textContent === t("loading")) say(state.notice || "");
+  state.notice = null;
+}
+
+// -- the access log -------------------------------------------------------------------
+
+function howOf(entry) {
+  // a read's basis (grant, care team, emergency) says more than "normal"
+  const basis = entry.detail?.basis;
+  if (entry.how === "emergency" || basis === "emergency") return "emergency";
+  if (basis && ["grant", "care_team", "patient", "author", "representative"].includes(basis)) return basis;
+  return entry.how;
+}
+
+function logRow(entry) {
+  const how = howOf(entry);
+  const emergency = how === "emergency" || entry.action === "emergency_access";
+  const actor = entry.actor;
+  const about = [i18n.professionName(actor.profession), actor.organisation].filter(Boolean).join(" · ");
+  const justification = entry.detail?.justification;
+  return h(
+    "tr",
+    { class: [emergency ? "emergency" : "", entry.outcome === "refused" ? "refused" : ""].join(" ").trim() || null },
+    h("td", {}, h("time", { datetime: entry.at }, i18n.when(entry.at))),
+    h("td", {}, h("span", { class: "name" }, actor.name), about ? h("span", { class: "sub" }, about) : null),
+    h(
+      "td",
+      {},
+      i18n.actionName(entry.action),
+      entry.document_title ? h("span", { class: "sub" }, entry.document_title) : null,
+      entry.document_type && !entry.document_title ? h("span", { class: "sub" }, i18n.typeName(entry.document_type)) : null,
+      entry.device?.name ? h("span", { class: "sub" }, t("log.device", { name: entry.device.name })) : null,
+    ),
+    h(
+      "td",
+      {},
+      emergency ? h("strong", { class: "badge emergency" }, t("log.emergency")) : t(`how.${how}`),
+      justification ? h("span", { class: "sub" }, t("log.justification", { text: justification })) : null,
+    ),
+    h(
+      "td",
+      {},
+      h("span", { class: `badge ${entry.outcome}` }, t(`outcome.${entry.outcome}`)),
+      entry.reason ? h("span", { class: "sub" }, entry.reason) : null,
+    ),
+  );
+}
+
+function logQuery(before) {
+  const params = new URLSearchParams({ limit: String(LOG_PAGE) });
+  const f = state.log.filters;
+  if (f.action) params.set("action", f.action);
+  if (f.actor_id) params.set("actor_id", f.actor_id);
+  if (f.since) params.set("since", `${f.since}T00:00:00Z`);
+  if (f.until) params.set("until", `${f.until}T23:59:59Z`);
+  if (before !== null && before !== undefined) params.set("before", String(before));
+  return params;
+}
+
+function filtersForm() {
+  const f = state.log.filters;
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const form = h(
+    "form",
+    {
+      class: "filters",
+      "aria-label": t("log.filters"),
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const data = new FormData(event.target);
+          state.log.filters = Object.fromEntries([...data.entries()].filter(([, v]) => v));
+          state.log.cursors = [null];
+          render();
+        },
+      },
+    },
+    field(
+      "f-action",
+      t("log.filter.action"),
+      h(
+        "select",
+        { id: "f-action", name: "action" },
+        h("option", { value: "" }, t("log.filter.any")),
+        i18n.actions().map(([value, label]) => h("option", { value, selected: f.action === value }, label)),
+      ),
+    ),
+    field("f-since", t("log.filter.since"), h("input", { id: "f-since", name: "since", type: "date", value: f.since || null })),
+    field("f-until", t("log.filter.until"), h("input", { id: "f-until", name: "until", type: "date", value: f.until || null })),
+    field("f-actor", t("log.filter.actor"), h("input", { id: "f-actor", name: "actor_id", value: f.actor_id || null })),
+    h("div", { class: "actions" },
+      h("button", { type: "submit" }, t("log.filter.apply")),
+      h("button", {
+        type: "button",
+        on: { click: () => { state.log.filters = {}; state.log.cursors = [null]; render(); } },
+      }, t("log.filter.reset")),
+    ),
+  );
+  return form;
+}
+
+async function renderLog() {
+  const cursors = state.log.cursors;
+  const before = cursors[cursors.length - 1];
+  const page = await api("GET", `${spacePath(state.space)}/access-log?${logQuery(before)}`);
+  const rows = page.entries.map(logRow);
+  const pager = h(
+    "nav",
+    { class: "pager", "aria-label": t("log.page", { n: cursors.length }) },
+    h("button", {
+      type: "button",
+      disabled: cursors.length <= 1,
+      on: { click: () => { cursors.pop(); render(); } },
+    }, t("log.newer")),
+    h("span", {}, t("log.page", { n: cursors.length })),
+    h("button", {
+      type: "button",
+      disabled: page.next_cursor === null,
+      on: { click: () => { cursors.push(page.next_cursor); render(); } },
+    }, t("log.older")),
+  );
+  $("view").replaceChildren(
+    h("h2", {}, t("log.title")),
+    h("p", {}, t("log.intro")),
+    filtersForm(),
+    rows.length
+      ? table(t("log.title"), ["log.when", "log.who", "log.what", "log.how", "log.outcome"].map((k) => t(k)), rows)
+      : h("p", {}, t("log.empty")),
+    pager,
+  );
+}
+
+// -- documents ------------------------------------------------------------------------
+
+async function approvedDevice() {
+  const device = await loadDevice(state.actor.role, state.actor.id);
+  if (!device) return null;
+  const listed = await api("GET", "/v1/devices");
+  const mine = listed.devices.find((d) => d.key_id === device.keyId);
+  return mine && mine.status === "approved" ? device : null;
+}
+
+function fileName(doc) {
+  const safe = doc.title.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "_").slice(0, 120);
+  return safe || doc.document_id;
+}
+
+async function readDocument(doc, mode) {
+  // The picker first, while the click's user activation lasts.
+  const picked = mode === "save" ? await pickFile(fileName(doc)) : null;
+  const device = await approvedDevice();
+  if (!device) {
+    if (picked) await picked.abort();
+    alarm(t("docs.needDevice"));
+    return;
+  }
+  await ready();
+  let release;
+  try {
+    release = await api("POST", `${spacePath(state.space)}/documents/${doc.document_id}/reads`, {
+      reader_key_id: device.keyId,
+    });
+  } catch (error) {
+    // The API answers a refusal like an unknown document (it reveals nothing); the
+    // reader is told plainly that this read was refused, and that it is on record.
+    if (picked) await picked.abort();
+    if (error instanceof ApiError && (error.status === 404 || error.status === 403)) error.readRefused = true;
+    throw error;
+  }
+  const dataKey = await device.unseal(unb64(release.sealed_key));
+  let response;
+  try {
+    response = await fetch(release.content_url, { credentials: "omit", cache: "no-store" });
+  } catch {
+    if (picked) await picked.abort();
+    throw new ReadFailure("network");
+  }
+  if (!response.ok) {
+    if (picked) await picked.abort();
+    throw new ReadFailure(response.status === 403 || response.status === 400 ? "link-expired" : "network");
+  }
+  const progress = (done) => say(t("docs.progress", { title: doc.title, done: i18n.size(done) }));
+  const plaintext = plaintextOf(response.body, { sha256: release.sha256, dataKey, onProgress: progress });
+  try {
+    if (picked) {
+      await drain(plaintext, picked); // aborted (nothing lands) on any failure
+    } else {
+      const sink = blobSink(mode === "open" ? "application/pdf" : "application/octet-stream");
+      await drain(plaintext, sink.writable);
+      if (mode === "open") window.open(URL.createObjectURL(sink.blob()), "_blank", "noopener");
+      else offerDownload(sink.blob(), fileName(doc));
+    }
+  } finally {
+    dataKey.fill(0); // only once the stream is done: the decryptor reads it lazily
+  }
+  say(t("docs.saved", { title: doc.title }));
+}
+
+async function renderDocuments() {
+  if (!state.space) {
+    $("view").replaceChildren(h("h2", {}, t("docs.title")), h("p", {}, t("spaces.choose")));
+    return;
+  }
+  const listed = await api("GET", `${spacePath(state.space)}/documents`);
+  const rows = listed.documents.map((doc) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, i18n.typeName(doc.type)),
+      h("td", {}, doc.title),
+      h("td", {}, doc.author_name, doc.author_organisation ? h("span", { class: "sub" }, doc.author_organisation) : null),
+      h("td", {}, h("time", { datetime: doc.date }, i18n.day(doc.date))),
+      h("td", {}, i18n.size(doc.size)),
+      h(
+        "td",
+        { class: "actions" },
+        h("button", {
+          type: "button",
+          "aria-label": t("docs.openLabel", { title: doc.title }),
+          on: { click: () => guarded(() => readDocument(doc, "open")) },
+        }, t("docs.open")),
+        h("button", {
+          type: "button",
+          "aria-label": t("docs.saveLabel", { title: doc.title }),
+          on: { click: () => guarded(() => readDocument(doc, "save")) },
+        }, t("docs.save")),
+      ),
+    ),
+  );
+  $("view").replaceChildren(
+    h("h2", {}, t("docs.title")),
+    state.space !== state.actor.id ? h("p", {}, t("spaces.viewing", { id: state.space })) : null,
+    rows.length
+      ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
+      : h("p", {}, t("docs.empty")),
+    depositForm(),
+  );
+}
+
+async function deposit(form) {
+  const data = new FormData(form);
+  const file = data.get("file");
+  const title = data.get("title").trim();
+  await ready();
+  const space = await api("GET", `${spacePath(state.space)}/key`);
+  const dataKey = generateDataKey();
+  // The ciphertext is made as a stream and kept as a Blob (paged to disk by the
+  // browser for large files); HTTP/1.1 uploads cannot stream a body of unknown end.
+  const sink = blobSink();
+  try {
+    await file
+      .stream()
+      .pipeThrough(progressStream((done) => say(t("docs.encrypting", { title, done: i18n.size(done) }))))
+      .pipeThrough(encryptStream(dataKey))
+      .pipeTo(sink.writable);
+  } catch {
+    dataKey.fill(0);
+    throw new Error(t("docs.unreadable"));
+  }
+  say(t("docs.sending", { title }));
+  const upload = await api("POST", `${spacePath(state.space)}/uploads`, sink.blob());
+  const sealed = sealDataKey(dataKey, unb64(space.public_key));
+  dataKey.fill(0);
+  await api("POST", `${spacePath(state.space)}/documents`, {
+    receipt: upload.receipt,
+    type: data.get("type"),
+    title,
+    date: data.get("date"),
+    sealed_key: b64(sealed),
+  });
+  form.reset();
+  await render();
+  say(t("docs.deposited", { title }));
+}
+
+function depositForm() {
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const today = new Date().toISOString().slice(0, 10);
+  return h(
+    "form",
+    {
+      "aria-labelledby": "deposit-title",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          guarded(() => deposit(event.target));
+        },
+      },
+    },
+    h("h3", { id: "deposit-title" }, t("docs.deposit")),
+    field("p-file", t("docs.file"), h("input", { id: "p-file", name: "file", type: "file", required: true })),
+    field(
+      "p-type",
+      t("docs.type"),
+      h("select", { id: "p-type", name: "type" }, i18n.types().map(([value, label]) => h("option", { value }, label))),
+    ),
+    field("p-title", t("docs.name"), h("input", { id: "p-title", name: "title", required: true, maxlength: 200 })),
+    field("p-date", t("docs.date"), h("input", { id: "p-date", name: "date", type: "date", required: true, value: today })),
+    h("button", { type: "submit" }, t("docs.depositSubmit")),
+  );
+}
+
+// -- a professional's spaces ------------------------------------------------------------
+
+async function renderSpaces() {
+  const listed = await api("GET", "/v1/me/spaces");
+  const rows = listed.spaces.map((space) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, space.patient_id),
+      h("td", {}, scopeText(space.scope), space.care_team ? h("span", { class: "sub" }, t("grants.careTeam")) : null),
+      h("td", {}, space.expires_at ? i18n.when(space.expires_at) : t("grants.never")),
+      h(
+        "td",
+        {},
+        h("button", {
+          type: "button",
+          "aria-label": t("spaces.openLabel", { id: space.patient_id }),
+          on: {
+            click: () => {
+              state.space = space.patient_id;
+              window.location.hash = "#documents";
+            },
+          },
+        }, t("spaces.open")),
+      ),
+    ),
+  );
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const openSpace = (ins) => {
+    state.space = ins;
+    window.location.hash = "#documents";
+  };
+  $("view").replaceChildren(
+    h("h2", {}, t("nav.spaces")),
+    rows.length
+      ? table(t("nav.spaces"), [t("spaces.patient"), t("grants.scope"), t("grants.expires"), t("docs.actions")], rows)
+      : h("p", {}, t("spaces.none")),
+    h(
+      "form",
+      {
+        "aria-labelledby": "find-title",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            openSpace(new FormData(event.target).get("ins").trim());
+          },
+        },
+      },
+      h("h3", { id: "find-title" }, t("spaces.find")),
+      field("s-ins", t("spaces.ins"), h("input", { id: "s-ins", name: "ins", required: true, autocomplete: "off" })),
+      h("button", { type: "submit" }, t("spaces.findSubmit")),
+    ),
+    h(
+      "form",
+      {
+        "aria-labelledby": "emergency-title",
+        class: "emergency",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const data = new FormData(event.target);
+            const ins = data.get("ins").trim();
+            guarded(async () => {
+              const access = await api("POST", `${spacePath(ins)}/emergency-accesses`, {
+                justification: data.get("justification").trim(),
+              });
+              state.notice = t("emergency.declared", { until: i18n.when(access.expires_at) });
+              openSpace(ins);
+            });
+          },
+        },
+      },
+      h("h3", { id: "emergency-title" }, t("emergency.title")),
+      h("p", {}, t("emergency.intro")),
+      field("e-ins", t("spaces.ins"), h("input", { id: "e-ins", name: "ins", required: true, autocomplete: "off" })),
+      field(
+        "e-justification",
+        t("emergency.justification"),
+        h("textarea", { id: "e-justification", name: "justification", required: true, rows: 3, maxlength: 2000 }),
+      ),
+      h("button", { type: "submit" }, t("emergency.submit")),
+    ),
+  );
+}
+
+// -- notifications --------------------------------------------------------------------
+
+async function renderNotifications() {
+  const page = await api("GET", "/v1/notifications?limit=50");
+  const rows = page.notifications.map((n) =>
+    h(
+      "tr",
+      { class: [n.read ? "" : "unread", n.kind === "emergency_access" ? "emergency" : ""].join(" ").trim() || null },
+      h("td", {}, h("time", { datetime: n.at }, i18n.when(n.at))),
+      h("td", {}, t(`notif.${n.kind}`) === `notif.${n.kind}` ? n.kind : t(`notif.${n.kind}`)),
+      h(
+        "td",
+        {},
+        n.by?.name || "",
+        n.by && (n.by.profession || n.by.organisation)
+          ? h("span", { class: "sub" }, [i18n.professionName(n.by.profession), n.by.organisation].filter(Boolean).join(" · "))
+          : null,
+      ),
+      h("td", {}, n.read ? t("notif.read") : h("strong", {}, t("notif.unread"))),
+    ),
+  );
+  const newest = page.notifications.length ? Math.max(...page.notifications.map((n) => n.position)) : null;
+  $("view").replaceChildren(
+    h("h2", {}, t("nav.notifications")),
+    h("p", {}, t("notif.count", { n: page.unread })),
+    rows.length
+      ? table(t("nav.notifications"), [t("log.when"), t("log.what"), t("log.who"), t("grants.state")], rows)
+      : h("p", {}, t("notif.none")),
+    page.unread && newest !== null
+      ? h("button", {
+          type: "button",
+          on: {
+            click: () =>
+              guarded(async () => {
+                await api("POST", "/v1/notifications/acknowledgements", { up_to: newest });
+                await render();
+              }),
+          },
+        }, t("notif.acknowledge"))
+      : null,
+  );
+}
+
+// -- grants ---------------------------------------------------------------------------
+
+function scopeText(scope) {
+  if (scope.kind === "types") return t("scope.types", { list: scope.types.map(i18n.typeName).join(", ") });
+  if (scope.kind === "documents") return t("scope.documents", { n: scope.documents.length });
+  return t("scope.space");
+}
+
+function grantState(grant) {
+  if (grant.active) return t("grants.active");
+  return grant.revoked_at ? t("grants.revoked") : t("grants.expired");
+}
+
+function grantForm() {
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  return h(
+    "form",
+    {
+      class: "grant",
+      "aria-labelledby": "grant-title",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const data = Object.fromEntries(new FormData(event.target).entries());
+          guarded(async () => {
+            await api("POST", `${spacePath(state.space)}/grants`, {
+              grantee: {
+                id: data.id.trim(),
+                name: data.name.trim(),
+                profession: data.profession,
+                organisation: data.organisation.trim() || null,
+              },
+              scope: { kind: "space" },
+            });
+            await render();
+            say(t("grants.granted", { name: data.name.trim() }));
+          });
+        },
+      },
+    },
+    h("h3", { id: "grant-title" }, t("grants.new")),
+    field("g-id", t("grants.rpps"), h("input", { id: "g-id", name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
+    field("g-name", t("grants.name"), h("input", { id: "g-name", name: "name", required: true, autocomplete: "off" })),
+    field(
+      "g-profession",
+      t("grants.profession"),
+      h("select", { id: "g-profession", name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
+    ),
+    field("g-organisation", t("grants.organisation"), h("input", { id: "g-organisation", name: "organisation", autocomplete: "off" })),
+    h("button", { type: "submit" }, t("grants.submit")),
+  );
+}
+
+async function renderGrants() {
+  const listed = await api("GET", `${spacePath(state.space)}/grants`);
+  const rows = listed.grants.map((grant) =>
+    h(
+      "tr",
+      { class: grant.active ? null : "inactive" },
+      h(
+        "td",
+        {},
+        h("span", { class: "name" }, grant.grantee_name),
+        h("span", { class: "sub" }, [i18n.professionName(grant.grantee_profession), grant.grantee_id].filter(Boolean).join(" · ")),
+      ),
+      h("td", {}, scopeText(grant.scope)),
+      h("td", {}, h("time", { datetime: grant.granted_at }, i18n.when(grant.granted_at))),
+      h("td", {}, grant.expires_at ? i18n.when(grant.expires_at) : t("grants.never")),
+      h("td", {}, grantState(grant)),
+      h(
+        "td",
+        {},
+        grant.active
+          ? h("button", {
+              type: "button",
+              "aria-label": t("grants.revokeLabel", { name: grant.grantee_name }),
+              on: {
+                click: () =>
+                  guarded(async () => {
+                    await api("DELETE", `${spacePath(state.space)}/grants/${grant.grant_id}`);
+                    await render();
+                    say(t("grants.revoked.done", { name: grant.grantee_name }));
+                  }),
+              },
+            }, t("grants.revoke"))
+          : null,
+      ),
+    ),
+  );
+  $("view").replaceChildren(
+    h("h2", {}, t("grants.title")),
+    rows.length
+      ? table(t("grants.title"), ["grants.who", "grants.scope", "grants.since", "grants.expires", "grants.state", "docs.actions"].map((k) => t(k)), rows)
+      : h("p", {}, t("grants.empty")),
+    grantForm(),
+  );
+}
+
+// -- this device ----------------------------------------------------------------------
+
+async function addDevice(name) {
+  const { role, id } = state.actor;
+  const device = await createDevice(role, id);
+  const challenge = await api("POST", "/v1/devices/challenges");
+  const message = proofMessage(challenge.challenge, challenge.role, challenge.id, device.signingKey, name);
+  const signature = b64(await device.sign(message));
+  await api("POST", "/v1/devices", {
+    signing_key: device.signingKey,
+    name,
+    challenge: challenge.challenge,
+    signature,
+  });
+}
+
+async function renderDevice() {
+  const { role, id } = state.actor;
+  const device = await loadDevice(role, id);
+  const listed = await api("GET", "/v1/devices");
+  const mine = device ? listed.devices.find((d) => d.key_id === device.keyId) : null;
+  const parts = [h("h2", {}, t("device.title")), h("p", {}, t("device.intro"))];
+  if (!device || !mine) {
+    parts.push(
+      h("p", {}, t("device.none")),
+      h(
+        "form",
+        {
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              const name = new FormData(event.target).get("name").trim() || t("device.defaultName");
+              guarded(async () => {
+                await addDevice(name);
+                await render();
+              });
+            },
+          },
+        },
+        h("div", { class: "field" },
+          h("label", { for: "d-name" }, t("device.name")),
+          h("input", { id: "d-name", name: "name", value: t("device.defaultName"), autocomplete: "off" })),
+        h("button", { type: "submit" }, t("device.add")),
+      ),
+    );
+  } else if (mine.status === "pending" && !["patient", "representative"].includes(role)) {
+    parts.push(h("p", {}, t("device.pending", { id: mine.key_id })), h("p", {}, t("device.byService")));
+  } else if (mine.status === "pending") {
+    parts.push(
+      h("p", {}, t("device.pending", { id: mine.key_id })),
+      h(
+        "form",
+        {
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              const code = new FormData(event.target).get("code").trim();
+              guarded(async () => {
+                await api("POST", `/v1/devices/${encodeURIComponent(mine.key_id)}/approval`, { code });
+                await render();
+              });
+            },
+          },
+        },
+        h("div", { class: "field" },
+          h("label", { for: "d-code" }, t("device.code")),
+          h("input", { id: "d-code", name: "code", required: true, autocomplete: "one-time-code" })),
+        h("button", { type: "submit" }, t("device.approve")),
+      ),
+    );
+  } else {
+    parts.push(h("p", {}, t(mine.status === "approved" ? "device.approved" : "device.revoked", { id: mine.key_id })));
+  }
+  const rows = listed.devices.map((d) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, d.name || d.key_id, device && d.key_id === device.keyId ? ` ${t("device.this")}` : ""),
+      h("td", {}, t(`status.${d.status}`)),
+      h("td", {}, h("time", { datetime: d.requested_at }, i18n.when(d.requested_at))),
+      h(
+        "td",
+        {},
+        d.status !== "revoked"
+          ? h("button", {
+              type: "button",
+              "aria-label": t("device.revokeLabel", { name: d.name || d.key_id }),
+              on: {
+                click: () =>
+                  guarded(async () => {
+                    await api("DELETE", `/v1/devices/${encodeURIComponent(d.key_id)}`);
+                    if (device && d.key_id === device.keyId) await forgetDevice(role, id);
+                    await render();
+                  }),
+              },
+            }, t("device.revoke"))
+          : null,
+      ),
+    ),
+  );
+  if (rows.length) {
+    parts.push(
+      h("h3", {}, t("device.list")),
+      table(t("device.list"), [t("grants.name"), t("grants.state"), t("log.when"), t("docs.actions")], rows),
+    );
+  }
+  $("view").replaceChildren(...parts);
+}
+
+// -- start ----------------------------------------------------------------------------
+
+function route() {
+  const wanted = window.location.hash.replace("#", "");
+  const known = views();
+  state.view = wanted in known ? wanted : Object.keys(known)[0];
+}
+
+async function start() {
+  i18n.initLanguage();
+  route();
+  $("lang").addEventListener("click", () => {
+    i18n.toggleLanguage();
+    render();
+  });
+  window.addEventListener("hashchange", () => {
+    route();
+    render().then(() => $("main").focus());
+  });
+  try {
+    state.actor = await whoAmI();
+  } catch (error) {
+    alarm(failure(error));
+  }
+  if (state.actor && state.actor.role !== "professional") state.space = state.actor.id;
+  route(); // the views depend on who logged in
+  await render();
+  document.body.dataset.ready = "true"; // the tests wait for this
+}
+
+start();
