@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import select
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -44,34 +45,49 @@ def _env(server_url: str, config: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _start_login(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "coffre.cli", "login", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class Login:
+    """A running ``coffre login``, its stderr read line by line by a thread (a buffered
+    pipe cannot be waited on with ``select``: lines already read ahead would be missed)."""
 
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "coffre.cli", "login", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
 
-def _line_with(process: subprocess.Popen[str], marker: str) -> str:
-    """The first line of the command's stderr holding ``marker``."""
-    assert process.stderr is not None
-    seen = []
-    while True:
-        ready, _, _ = select.select([process.stderr], [], [], WAIT)
-        line = process.stderr.readline() if ready else ""
-        if not line:
-            process.kill()
-            pytest.fail(f"`coffre login` never said {marker!r}: {''.join(seen)}")
-        seen.append(line)
-        if marker in line:
-            return line.split(marker, 1)[1].strip()
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+        self.lines.put("")  # the end
 
+    def line_with(self, marker: str) -> str:
+        """What follows ``marker`` on the first line of the command's stderr holding it."""
+        seen = []
+        while True:
+            try:
+                line = self.lines.get(timeout=WAIT)
+            except queue.Empty:
+                line = ""
+            if not line:
+                self.process.kill()
+                pytest.fail(f"`coffre login` never said {marker!r}: {''.join(seen)}")
+            seen.append(line)
+            if marker in line:
+                return line.split(marker, 1)[1].strip()
 
-def _finished(process: subprocess.Popen[str]) -> None:
-    _, err = process.communicate(timeout=WAIT)
-    assert process.returncode == 0, err
+    def finished(self) -> None:
+        """Wait for the command; it must succeed."""
+        self.process.wait(timeout=WAIT)
+        rest = []
+        while not self.lines.empty():
+            rest.append(self.lines.get())
+        assert self.process.returncode == 0, "".join(rest)
 
 
 def _provision(coffre_cli: Invoke, patient_id: str) -> None:
@@ -92,15 +108,15 @@ def test_the_device_flow_keeps_tokens_0600_and_commands_use_them(
     server: Server, coffre_cli: Invoke, config: Path
 ) -> None:
     _provision(coffre_cli, PATIENT_ID)
-    process = _start_login(_env(server.url, config))
-    page = _line_with(process, "open ")
-    code = _line_with(process, "enter the code:")
+    login = Login(_env(server.url, config))
+    page = login.line_with("open ")
+    code = login.line_with("enter the code:")
     assert page.startswith(server.url + "/idp/device")
     approved = httpx.post(
         server.url + "/idp/device", data={"user_code": code, "person": "patient", "consent": "yes"}
     )
     assert approved.status_code == 200, approved.text
-    _finished(process)
+    login.finished()
 
     stored = config / "tokens.json"
     assert stored.stat().st_mode & 0o777 == 0o600
@@ -141,13 +157,13 @@ def test_the_browser_flow_logs_in_on_a_loopback_redirect(
     server: Server, coffre_cli: Invoke, config: Path
 ) -> None:
     _provision(coffre_cli, PATIENT_ID)
-    process = _start_login(_env(server.url, config), "--browser", "--no-open")
-    authorize = _line_with(process, "log in at:")
+    login = Login(_env(server.url, config), "--browser", "--no-open")
+    authorize = login.line_with("log in at:")
     with httpx.Client() as browser:
         back = embedded_login_page(browser, authorize, "alice")
         assert back.startswith("http://127.0.0.1:") and "code=" in back
         assert browser.get(back).status_code == 200  # the command's own listener
-    _finished(process)
+    login.finished()
     # Dr Alice Martin has no grant here: authenticated, and refused by the space's rules
     shown = coffre_cli("log", PATIENT_ID, env={"COFFRE_CONFIG_DIR": str(config)})
     assert shown.exit_code != 0
@@ -161,10 +177,8 @@ def test_a_service_logs_in_with_its_client_credentials(
     secret = next(e.secret for e in entries if e.key_id == HOSPITAL_ID)
     encoded = base64.urlsafe_b64encode(secret).decode().rstrip("=")
     env = _env(server.url, config, COFFRE_CLIENT_SECRET=encoded)
-    process = _start_login(
-        env, "--service", "--client-id", HOSPITAL_ID, "--scope", "system/Patient.c"
-    )
-    _finished(process)
+    login = Login(env, "--service", "--client-id", HOSPITAL_ID, "--scope", "system/Patient.c")
+    login.finished()
     assert encoded not in (config / "tokens.json").read_text()  # the secret is not stored
     other = patient_id_from_number("1790612987654")
     made = coffre_cli("provision", other, env={"COFFRE_CONFIG_DIR": str(config)})
@@ -226,7 +240,7 @@ def test_login_works_against_panva_too(
 
     minted = cli("token", "service", HOSPITAL_ID, "--name", "CHU")
     cli("provision", PATIENT_ID, COFFRE_TOKEN=minted.stdout.strip())  # type: ignore[attr-defined]
-    process = _start_login(
+    login = Login(
         _env(trusting.url, config),
         "--browser",
         "--no-open",
@@ -235,11 +249,11 @@ def test_login_works_against_panva_too(
         "--scope",
         "openid offline_access patient/*.cruds",
     )
-    authorize = _line_with(process, "log in at:")
+    authorize = login.line_with("log in at:")
     redirect = parse_qs(urlsplit(authorize).query)["redirect_uri"][0]
     back = panva.log_in(authorize, "camille", redirect)
     assert httpx.get(back).status_code == 200
-    _finished(process)
+    login.finished()
     session = json.loads((config / "tokens.json").read_text())[trusting.url]
     assert session["issuer"] == panva.issuer and session["refresh_token"]
     shown = cli("log", PATIENT_ID, "--json", COFFRE_CONFIG_DIR=str(config))
