@@ -286,3 +286,21 @@ def test_coffre_token_refuses_in_production(tmp_path: Path) -> None:
     refused = CliRunner().invoke(app, args, env=off)
     assert refused.exit_code != 0 and "embedded issuer is off" in refused.output
     assert refused.stdout.count(".") < 2  # no token printed
+
+
+def test_the_web_page_logs_in_at_the_embedded_provider_with_nothing_configured(
+    server: Server,
+) -> None:
+    # the README's promise: `coffre serve`, then the page's login, as the demo patient
+    with httpx.Client(base_url=server.url) as browser:
+        start = browser.get("/auth/login", follow_redirects=False)
+        assert start.status_code in (302, 303, 307), start.text
+        authorize = start.headers["location"]
+        assert authorize.startswith(server.url + "/idp/authorize")
+        back = embedded_login_page(browser, authorize, "patient")
+        assert back.startswith(server.url + "/auth/callback?")
+        # the login cookies are Secure: this client sends them back by hand over http
+        cookies = {name: value for name, value in start.cookies.items()}
+        done = browser.get(back, cookies=cookies, follow_redirects=False)
+        assert done.status_code in (302, 303), done.text
+        assert "__Host-coffre-session" in done.headers.get("set-cookie", "")
