@@ -150,11 +150,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def _identity_urls(app: FastAPI) -> tuple[str, str]:
     # The first configured OpenID provider's discovery document and token endpoint;
-    # without one, the paths where an embedded provider serves them on this server.
+    # without one, where the embedded development provider serves them (``/idp``,
+    # mounted by the composition root).
     issuers = getattr(app.state.services.settings, "oidc_issuers", None) or []
     if issuers:
-        return issuers[0].discovery, issuers[0].token_url or "/oauth2/token"
-    return "/.well-known/openid-configuration", "/oauth2/token"
+        return issuers[0].discovery, issuers[0].token_url or "/idp/token"
+    return "/idp/.well-known/openid-configuration", "/idp/token"
 
 
 def _operations(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

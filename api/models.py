@@ -367,6 +367,8 @@ class LogEntry(BaseModel):
     reason: str | None
     detail: dict[str, Any]
     device: LogDevice | None = None
+    #: how the actor logged in, as their token said (acr, else amr: e-CPS, card, pwd)
+    authentication: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LogEntry:
@@ -381,8 +383,11 @@ class LogEntry(BaseModel):
         device = row.get("device_key_id")
         named = LogDevice(key_id=device, name=row.get("device_name")) if device else None
         fields = {
-            name: row.get(name) for name in cls.model_fields if name not in ("actor", "device")
+            name: row.get(name)
+            for name in cls.model_fields
+            if name not in ("actor", "device", "authentication")
         }
+        fields["authentication"] = row.get("actor_authentication")
         return cls.model_validate({**fields, "actor": actor, "device": named})
 
 

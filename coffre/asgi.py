@@ -5,14 +5,27 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.app import create_app
-from coffre.bootstrap import build
+from coffre.bootstrap import Coffre, build
 from coffre.keysources import log_legacy_warnings
+from idp.app import create_idp_app
 from vault.settings import get_settings
+
+#: where the embedded development OpenID provider is mounted
+IDP_PATH = "/idp"
+
+
+def compose(coffre: Coffre) -> FastAPI:
+    """The HTTP API over ``coffre``, with the development OpenID provider mounted under
+    ``/idp`` when it runs here (``api`` and ``idp`` know nothing of each other)."""
+    app = create_app(coffre)  # configures logging
+    if coffre.provider is not None:
+        app.mount(IDP_PATH, create_idp_app(coffre.provider))
+    return app
 
 
 def create() -> FastAPI:
     """Build Coffre from the environment and wrap it in the HTTP API."""
     coffre = build(get_settings())
-    app = create_app(coffre)  # configures logging
+    app = compose(coffre)
     log_legacy_warnings(coffre.settings)
     return app

@@ -14,8 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from coffre import keysources
+from coffre.devprovider import development_provider, provider_issuer
 from domain.devices import Enrolment
 from domain.representatives import Registry
+from idp.models import WEB_CLIENT
+from idp.provider import Provider
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
 from keys.keystore_postgres import PostgresKeyStore
@@ -65,6 +68,8 @@ class Coffre:
     trail: Trail
     scheduler: Scheduler
     collector: BlobCollector
+    #: the embedded development OpenID provider (``/idp``), if it runs here
+    provider: Provider | None = None
     #: the web page's cookie sessions (backend-for-frontend)
     web_sessions: WebSessions | None = None
     _closers: list[object] = field(default_factory=list)
@@ -87,6 +92,7 @@ _DATA_FILES = (
     "master.keys",
     "trail.keys",
     "token.keys",
+    "idp.secrets",
 )
 
 #: held (``flock``) by the one ``coffre serve`` using an embedded data directory
@@ -173,10 +179,15 @@ def token_authority(settings: Settings, keys: MasterKeys | None = None) -> Token
     return keysources.token_authority(settings, keys or master_keys(settings))
 
 
-def issuers(settings: Settings, tokens: TokenAuthority) -> Issuers:
+def issuers(
+    settings: Settings, tokens: TokenAuthority, provider: Provider | None = None
+) -> Issuers:
     """The issuers whose tokens this deployment accepts: the configured OpenID providers,
-    and the embedded issuer ``tokens`` unless ``COFFRE_EMBEDDED_ISSUER`` is off."""
+    the embedded issuer ``tokens`` unless ``COFFRE_EMBEDDED_ISSUER`` is off, and the
+    embedded development provider when it runs here."""
     configured = [OidcIssuer(issuer) for issuer in settings.oidc_issuers]
+    if provider is not None:
+        configured.append(OidcIssuer(provider_issuer(provider), provider.fetch))
     return Issuers(configured, tokens if settings.embedded_issuer else None)
 
 
@@ -227,17 +238,25 @@ def view_store(settings: Settings) -> ViewStore:
 
 
 def web_sessions(
-    settings: Settings, database: SessionDatabase, trusted: Issuers, keys: MasterKeys
+    settings: Settings,
+    database: SessionDatabase,
+    trusted: Issuers,
+    keys: MasterKeys,
+    provider: Provider | None = None,
 ) -> WebSessions:
     """The web page's sessions, and its login at ``web_issuer`` when a client secret is
-    configured (without one, ``/auth/login`` answers that the web login is off)."""
+    configured, or when it is the embedded development provider (its own secret for
+    ``coffre-web``); otherwise ``/auth/login`` answers that the web login is off."""
     session_keys = SessionKeys(keys)
     login = None
-    if settings.web_client_secret is not None:
+    secret = settings.web_client_secret.get_secret_value() if settings.web_client_secret else None
+    if secret is None and provider is not None and settings.web_login_issuer == provider.issuer:
+        secret = provider.clients[WEB_CLIENT].secret
+    if secret is not None:
         client = WebClient(
             issuer=settings.web_login_issuer,
             client_id=settings.web_client_id,
-            client_secret=settings.web_client_secret.get_secret_value(),
+            client_secret=secret,
             redirect_uri=f"{settings.base_url}/auth/callback",
             scope=settings.web_scopes,
             resource=settings.web_resource,
@@ -319,7 +338,8 @@ def build(
         after_catch_up=lambda: _housekeeping(trail, scheduler, collector),
     )
     tokens = token_authority(settings, keys)
-    trusted = issuers(settings, tokens)
+    provider = development_provider(settings, keys, file=uses_data_dir(settings))
+    trusted = issuers(settings, tokens, provider)
     return Coffre(
         settings=settings,
         vault=vault,
@@ -335,6 +355,7 @@ def build(
         trail=trail,
         scheduler=scheduler,
         collector=collector,
-        web_sessions=web_sessions(settings, views, trusted, keys),
+        provider=provider,
+        web_sessions=web_sessions(settings, views, trusted, keys, provider),
         _closers=[keystore, views],
     )

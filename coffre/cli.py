@@ -48,6 +48,8 @@ SERVER_PACKAGES = frozenset(
         "jwt",
         "pydantic",
         "pydantic_settings",
+        "authlib",
+        "joserfc",
     }
 )
 SERVER_EXTRA_HINT = "pip install 'coffre[server]'"

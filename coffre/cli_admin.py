@@ -56,7 +56,7 @@ def token_authority(config: Settings) -> TokenAuthority:
     """The token issuer of this deployment (minting works only for the embedded one)."""
     if config.token_public_key:
         raise InvalidInput("tokens come from an external issuer here (COFFRE_TOKEN_PUBLIC_KEY)")
-    if not config.embedded_issuer:
+    if config.env == "production" or not config.embedded_issuer:
         # the server would refuse what we mint: its tokens come from its OpenID providers
         raise InvalidInput(
             "the embedded issuer is off here (COFFRE_EMBEDDED_ISSUER=false): tokens come "
@@ -96,6 +96,12 @@ def serve(
     if config.embedded and workers > 1:
         # each worker would run its own in-process projection runner on one SQLite file
         fail("embedded mode serves with one worker; use PostgreSQL to scale out")
+    if config.embedded_provider and workers > 1:
+        # its logins, codes and refresh tokens live in one process's memory
+        fail(
+            "the development OpenID provider (/idp) serves with one worker; "
+            "set COFFRE_EMBEDDED_ISSUER=false to scale out"
+        )
     if config.embedded:
         # One server per data directory: a second would run its own projections and
         # scheduler on the same SQLite file. The lock's descriptor is inherited by the
@@ -106,6 +112,11 @@ def serve(
             fail(str(locked))
     err().print(f"data in {config.data_dir.resolve()}" if config.embedded else "PostgreSQL mode")
     environment = dict(os.environ)
+    # the factory builds the provider's issuer URL from these (unless COFFRE_PUBLIC_URL)
+    environment["COFFRE_HOST"], environment["COFFRE_PORT"] = host, str(port)
+    if config.embedded_provider:
+        base = config.model_copy(update={"host": host, "port": port}).base_url
+        err().print(f"development OpenID provider: {base}/idp (`coffre login --url {base}`)")
     # Deposits pass through 5 MiB S3 parts. After the first such buffer is freed, glibc
     # raises its mmap threshold and keeps later ones in per-thread heaps, so the resident
     # size grows with the part count; a fixed threshold gives each back to the OS when

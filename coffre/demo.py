@@ -29,9 +29,9 @@ from client.cli.common import fail
 from client.cli.render import access_log_table
 from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
+from coffre.cast import DEFAULT_PATIENT_NUMBER, demo_actors
 from coffre.cli_admin import settings, token_authority
-from domain.values import Actor, patient_id_from_number, professional_id_from_number
-from vault.settings import DEMO_ENROLMENT
+from domain.values import Actor, patient_id_from_number
 from wire.errors import (
     DeviceNotApproved,
     SpaceAlreadyExists,
@@ -39,9 +39,6 @@ from wire.errors import (
     Unavailable,
     UnknownDocument,
 )
-from wire.values import Profession, Role
-
-DEFAULT_PATIENT_NUMBER = "2850775123456"  # a made-up NIR: woman, born 07/1985, Paris
 
 DOCUMENTS = (
     ("lab_result", "Bilan sanguin", "Hémoglobine 13.2 g/dL\nFerritine 48 µg/L\nCRP < 5 mg/L\n"),
@@ -108,26 +105,10 @@ def run_demo(url: str, patient_number: str = DEFAULT_PATIENT_NUMBER) -> None:
 
 
 def _actors(patient_id: str) -> dict[str, Actor]:
-    def professional(number: str, name: str, profession: Profession, where: str) -> Actor:
-        rpps = professional_id_from_number(number)
-        return Actor(Role.PROFESSIONAL, rpps, name, profession, where)
-
-    return {
-        "hospital": Actor(
-            Role.SERVICE, "chu-demoville.dpi", "CHU de Demoville (DPI)", None, "CHU de Demoville"
-        ),
-        "enrolment": Actor(Role.SERVICE, DEMO_ENROLMENT, "Service d'enrôlement (démo)"),
-        "patient": Actor(Role.PATIENT, patient_id, "Camille Dupont"),
-        "alice": professional(
-            "1000000017", "Dr Alice Martin", Profession.DOCTOR, "Cabinet médical du Parc"
-        ),
-        "bruno": professional(
-            "1000000025", "Dr Bruno Lefèvre", Profession.DOCTOR, "Cardiologie, Clinique Saint-Roch"
-        ),
-        "chloe": professional(
-            "1000000033", "Chloé Bernard", Profession.PHARMACIST, "Pharmacie de la Gare"
-        ),
-    }
+    # the story's cast: the regulator has no part in it
+    actors = demo_actors(patient_id)
+    del actors["regulator"]
+    return actors
 
 
 def _cast(url: str, actors: dict[str, Actor], key_dir: Path) -> Cast:

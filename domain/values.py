@@ -21,6 +21,9 @@ from wire.values import (
     clean_text,
 )
 
+#: how an actor authenticated (``Actor.authentication``): a short label, not a document
+AUTH_MAX = 64
+
 
 def _nir_key(digits13: str) -> int:
     # Corsican departments 2A/2B are 19/18 for the key computation (INSEE rule).
@@ -152,8 +155,12 @@ class Actor:
     """Who performs an action, as the token that authenticated them says.
 
     ``id`` is a patient id (INS) for patients and representatives, an RPPS (or ADELI)
-    number for professionals and a service name for services and regulators. ``profession`` is set
-    for professionals only.
+    number for professionals and a service name for services and regulators.
+    ``profession`` is set for professionals only. ``authentication`` is how they logged
+    in, as their OpenID provider's token says (its ``acr``, else its ``amr``: ``e-CPS``,
+    ``card``, ``pwd``), when it says: it is recorded with what they do and shown in the
+    access log, but is not part of who they are (two actors differing only by it are the
+    same).
     """
 
     role: Role
@@ -161,6 +168,7 @@ class Actor:
     name: str
     profession: Profession | None = None
     organisation: str | None = None
+    authentication: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         role = Role(self.role)
@@ -182,16 +190,23 @@ class Actor:
         if self.organisation is not None:
             organisation = clean_text(self.organisation, field="organisation", max_length=NAME_MAX)
             object.__setattr__(self, "organisation", organisation)
+        if self.authentication is not None:
+            method = clean_text(self.authentication, field="authentication", max_length=AUTH_MAX)
+            object.__setattr__(self, "authentication", method)
 
     def to_dict(self) -> dict[str, Any]:
-        """The plain form stored in events."""
-        return {
+        """The plain form stored in events (``authentication`` only when known, so
+        events of actors without it keep their shape)."""
+        plain = {
             "role": self.role.value,
             "id": self.id,
             "name": self.name,
             "profession": self.profession.value if self.profession else None,
             "organisation": self.organisation,
         }
+        if self.authentication is not None:
+            plain["authentication"] = self.authentication
+        return plain
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Actor:
@@ -210,6 +225,7 @@ class Actor:
         fields["name"] = data["name"]
         fields["profession"] = _PROFESSIONS[profession] if profession else None
         fields["organisation"] = data.get("organisation")
+        fields["authentication"] = data.get("authentication")
         return actor
 
 

@@ -56,6 +56,7 @@ ENTRY_COLUMNS = (
     "reason",
     "detail",
     "device_key_id",
+    "actor_authentication",
 )
 UPSERT_DOCUMENT = """
 INSERT INTO access_log_documents (document_id, space_id, title, type)
@@ -254,6 +255,8 @@ def _row(
         "reason": reason,
         "detail": json.dumps(detail or {}, sort_keys=True),
         "device_key_id": device_key_id,
+        # how they logged in, when their token said (events before 0016 do not)
+        "actor_authentication": actor.get("authentication"),
     }
 
 

@@ -17,12 +17,13 @@ and only clients registered in Coffre (``IssuerSettings.clients``) are accepted.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.values import Actor
+from domain.values import AUTH_MAX, Actor
 from wire.errors import InvalidInput, Unauthenticated
 from wire.values import Profession, Role
 
@@ -157,3 +158,72 @@ def _professional(claims: Mapping[str, Any], mapping: ClaimsMapping, name: str) 
     return Actor(
         Role.PROFESSIONAL, rpps, name or rpps, profession=profession, organisation=organisation
     )
+
+
+def authentication_of(claims: Mapping[str, Any]) -> str | None:
+    """How the person logged in, as the token says: its ``acr`` (the class a provider
+    names, Pro Santé Connect's ``e-CPS`` or ``card``), else its ``amr`` (RFC 8176
+    methods, ``pwd``, ``mfa+otp``), else None (a token that does not say)."""
+    acr = claims.get("acr")
+    if isinstance(acr, str) and acr.strip():
+        return acr.strip()[:AUTH_MAX]
+    amr = claims.get("amr")
+    if isinstance(amr, list):
+        methods = [m.strip() for m in amr if isinstance(m, str) and m.strip()]
+        if methods:
+            return "+".join(methods)[:AUTH_MAX]
+    return None
+
+
+#: the claim naming the role in the tokens of a provider asserting several roles
+ROLE_CLAIM = "role"
+
+
+def claims_of(actor: Actor, mapping: ClaimsMapping | None = None) -> dict[str, Any]:
+    """The claims a provider puts in ``actor``'s tokens for ``mapping`` (default: Pro
+    Santé Connect's names) to read them back as ``actor``: the inverse of
+    :func:`actor_from_claims`, used by the embedded development provider.
+
+    A service's claims name no client: its token's ``client_id`` does.
+    """
+    mapping = mapping or ClaimsMapping(role=ROLE_CLAIM)
+    claims: dict[str, Any] = {
+        mapping.role or ROLE_CLAIM: actor.role.value,
+        mapping.name: actor.name,
+    }
+    if actor.role is Role.PROFESSIONAL:
+        codes = {ours: theirs for theirs, ours in mapping.profession_codes.items()}
+        profession = actor.profession.value if actor.profession else ""
+        _put(claims, mapping.professional_id, mapping.professional_id_prefix + actor.id)
+        _put(claims, mapping.profession, codes.get(profession, profession))
+        if actor.organisation and mapping.organisation:
+            _put(claims, mapping.organisation, actor.organisation)
+    elif actor.role in (Role.PATIENT, Role.REPRESENTATIVE):
+        _put(claims, mapping.patient_id, actor.id)
+    elif actor.role is Role.REGULATOR:
+        _put(claims, mapping.authority, actor.id)
+    return claims
+
+
+def _put(claims: dict[str, Any], path: str, value: Any) -> None:
+    # the inverse of ``claim``: builds the objects and lists a path walks through
+    parts = path.split(".")
+    target: Any = claims
+    for part, following in itertools.pairwise(parts):
+        child: Any = [] if following.isdigit() else {}
+        if isinstance(target, list):
+            index = int(part)
+            while len(target) <= index:
+                target.append(None)
+            target[index] = target[index] if target[index] is not None else child
+            target = target[index]
+        else:
+            target = target.setdefault(part, child)
+    last = parts[-1]
+    if isinstance(target, list):
+        index = int(last)
+        while len(target) <= index:
+            target.append(None)
+        target[index] = value
+    else:
+        target[last] = value

@@ -19,6 +19,7 @@ do is the vault's decision.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import threading
@@ -33,7 +34,7 @@ import jwt
 from pydantic import BaseModel, Field, model_validator
 
 from vault import scopes
-from vault.claims import ClaimsMapping, actor_from_claims, role_of
+from vault.claims import ClaimsMapping, actor_from_claims, authentication_of, role_of
 from vault.tokens import LEEWAY_SECONDS, MAX_TOKEN_LENGTH, Principal, TokenAuthority, VerifiedTokens
 from wire.errors import IssuerUnavailable, Unauthenticated
 from wire.values import Role
@@ -226,6 +227,9 @@ class OidcIssuer:
         claims = self.verify(token, header, audience=self.settings.audience)
         role = role_of(claims, self.settings.claims, self.settings.roles)
         actor = actor_from_claims(claims, role, self.settings.claims, self.settings.clients)
+        method = authentication_of(claims)
+        if method is not None:
+            actor = dataclasses.replace(actor, authentication=method)
         granted = scopes.parse(claims.get("scope", claims.get("scp")))
         return Principal(actor, granted, self.settings.issuer), float(claims["exp"])
 

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="trust the embedded development issuer (token_keys, `coffre token`); "
         "turn off in production, where only oidc_issuers are trusted",
     )
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="production: the embedded issuer, its OpenID provider and `coffre token` "
+        "are refused",
+    )
     oidc_issuers: list[IssuerSettings] = Field(
         default_factory=list,
         description="the OpenID providers whose access tokens are accepted, as a JSON list "
@@ -98,8 +103,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None,
         description="the URL browsers reach Coffre at (scheme, host, port, no path); "
-        "unset: http://<host>:<port>. The web login's redirect URI and the same-origin "
-        "checks of cookie sessions are derived from it",
+        "unset: http://<host>:<port>. The web login's redirect URI, the same-origin "
+        "checks of cookie sessions and the embedded provider's issuer (+ /idp) derive from it",
     )
 
     # The web page (docs/configuration.md, "The web page").
@@ -114,7 +119,9 @@ class Settings(BaseSettings):
     )
     web_client_id: str = "coffre-web"
     web_client_secret: SecretStr | None = Field(
-        None, description="the web page's client secret at web_issuer (a confidential client)"
+        None,
+        description="the web page's client secret at web_issuer (a confidential client); "
+        "with the embedded provider, unset: the one it generated (data_dir/idp.secrets)",
     )
     web_scopes: str = Field(
         "openid offline_access patient/*.cruds user/*.cruds",
@@ -205,14 +212,14 @@ class Settings(BaseSettings):
         names = [issuer.issuer for issuer in self.oidc_issuers]
         if len(set(names)) != len(names) or (self.embedded_issuer and self.token_issuer in names):
             raise ValueError("each token issuer is configured once (COFFRE_OIDC_ISSUERS)")
+        if self.env == "production" and self.embedded_issuer:
+            raise ValueError(
+                "COFFRE_ENV=production refuses the embedded development issuer and its "
+                "OpenID provider: set COFFRE_EMBEDDED_ISSUER=false and COFFRE_OIDC_ISSUERS"
+            )
         if not self.embedded_issuer and not self.oidc_issuers:
             raise ValueError("with COFFRE_EMBEDDED_ISSUER=false, configure COFFRE_OIDC_ISSUERS")
         return self
-
-    @property
-    def base_url(self) -> str:
-        """Where browsers reach this server (``public_url``, else host and port)."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def web_login_issuer(self) -> str:
@@ -280,6 +287,21 @@ class Settings(BaseSettings):
             "POSTGRES_CONNECT_TIMEOUT": "10",
         }
         return env
+
+    @property
+    def base_url(self) -> str:
+        """Where this server is reached (``COFFRE_PUBLIC_URL``, else host and port)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        # listening on every address: this machine's loopback reaches it
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def embedded_provider(self) -> bool:
+        """Whether the embedded development OpenID provider runs (``/idp``)."""
+        return self.embedded_issuer and self.env != "production"
 
     @property
     def sqlite_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 One module per concept, named like the SDK's (``client.<concept>``) and the server's:
 
+- ``client.cli.login``            login, logout (an OpenID provider's tokens)
 - ``client.cli.life``             provision; space state, activate, oppose, close,
                                   request-deletion
 - ``client.cli.documents``        deposit
@@ -40,6 +41,7 @@ from client.cli import (
     fhir,
     grants,
     life,
+    login,
     notifications,
     reads,
     representatives,
@@ -51,6 +53,8 @@ __all__ = ["app", "main", "new_app", "register"]
 
 #: the top-level commands, in the order ``coffre --help`` lists them
 COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("login", login.login),
+    ("logout", login.logout),
     ("provision", life.provision),
     ("deposit", documents.deposit),
     ("read", reads.read),
@@ -75,6 +79,8 @@ HIDDEN_ALIASES: tuple[tuple[str, Callable[..., None]], ...] = (
 )
 #: ``coffre space``: its life, and who may read it
 SPACE_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("login", login.login),
+    ("logout", login.logout),
     ("state", life.state),
     ("activate", life.activate),
     ("oppose", life.oppose),

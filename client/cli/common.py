@@ -32,6 +32,7 @@ from rich.progress import (
 )
 from typer.core import TyperGroup
 
+from client.login import TokenStore
 from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 from wire.errors import CoffreError, InvalidInput
@@ -145,8 +146,9 @@ def load_reader_key(path: Path) -> ReaderKey:
 @contextmanager
 def client(url: str, token: str | None, reader_key: Path | None = None) -> Iterator[CoffreClient]:
     """An SDK client for a command; ``reader_key`` is loaded only when given."""
+    token = token or TokenStore().access_token(url)
     if not token:
-        fail("no token: set COFFRE_TOKEN (or pass --token); `coffre token` mints one")
+        fail("not logged in: run `coffre login` (or set COFFRE_TOKEN)")
     key = load_reader_key(reader_key) if reader_key is not None else None
     with CoffreClient(url, token, reader_key=key) as coffre:
         yield coffre

@@ -114,12 +114,16 @@ def what(entry: Mapping[str, Any]) -> Text:
 
 
 def how(entry: Mapping[str, Any]) -> Text:
-    """normal, emergency or representative; for a read, also on what basis it was allowed."""
+    """normal, emergency or representative; for a read, also on what basis it was allowed;
+    and how the actor logged in, when their token said."""
     text = Text(str(entry.get("how") or ""))
     detail = entry.get("detail") or {}
     basis = detail.get("basis") if isinstance(detail, Mapping) else None
     if basis and entry.get("outcome") != "refused":
         text.append(f" ({basis})", style="dim")
+    method = entry.get("authentication")
+    if method:
+        text.append(f"\nlogged in: {method}", style="dim")
     return text
 
 

@@ -12,7 +12,8 @@ from test_api_problems import assert_problem
 
 from api.app import create_app
 from api.middleware import content_security_policy
-from coffre.bootstrap import Coffre
+from coffre.bootstrap import Coffre, build
+from vault.issuers import IssuerSettings
 from vault.settings import Settings
 
 PAGES = ["/", "/docs", "/v1/health", "/openapi.json", "/v1/nowhere"]
@@ -134,7 +135,22 @@ def test_the_pages_files_are_served_and_the_apis_errors_unchanged(
         assert b.post("/v1/health").status_code == 405
 
 
-def test_without_a_client_secret_the_web_login_is_off(client: TestClient) -> None:
-    assert_problem(client.get("/auth/login", follow_redirects=False), 503, "unavailable")
-    assert_problem(client.get("/auth/session"), 401, "unauthenticated")
-    assert client.post("/auth/logout").status_code == 204  # nothing to end
+def test_without_a_client_secret_the_web_login_is_off(tmp_path: Path) -> None:
+    # an external web issuer and no secret for it (the embedded development provider,
+    # on by default, brings its own: see test_api_idp)
+    external = IssuerSettings(issuer="https://login.example", audience="c", roles=["patient"])
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        embedded_issuer=False,
+        oidc_issuers=[external],
+        web_issuer=external.issuer,
+    )
+    coffre = build(settings)
+    try:
+        with TestClient(create_app(coffre)) as client:
+            login = client.get("/auth/login", follow_redirects=False)
+            assert_problem(login, 503, "unavailable")
+            assert_problem(client.get("/auth/session"), 401, "unauthenticated")
+            assert client.post("/auth/logout").status_code == 204  # nothing to end
+    finally:
+        coffre.close()

@@ -103,6 +103,8 @@ def test_no_token_is_minted_where_the_embedded_issuer_does_not_sign(
     assert result.exit_code == 1 and message in result.stderr
 
 
-def test_client_commands_need_a_token(run) -> None:
-    result = run("documents", "285077512345655", COFFRE_TOKEN=None)
-    assert result.exit_code == 1 and "no token" in result.stderr
+def test_client_commands_need_a_token(run, tmp_path) -> None:
+    # neither COFFRE_TOKEN nor a login kept by `coffre login`
+    config = str(tmp_path / "config")
+    result = run("documents", "285077512345655", COFFRE_TOKEN=None, COFFRE_CONFIG_DIR=config)
+    assert result.exit_code == 1 and "not logged in: run `coffre login`" in result.stderr

@@ -31,11 +31,11 @@ from vault.clock import ManualClock
 REPO = Path(__file__).resolve().parents[2]
 #: what the installer copies: the project file and every package the distribution ships
 SHIPPED = ("pyproject.toml", "README.md", "wire", "client", "coffre", "domain", "keys",
-           "vault", "projections", "api", "bench")  # fmt: skip
+           "vault", "projections", "api", "idp", "bench")  # fmt: skip
 #: the server's packages: none may be installed, and none imported, on the client side
 SERVER_PACKAGES = ("eventsourcing", "psycopg", "minio", "fastapi", "uvicorn", "starlette")
 #: the server's own layers: shipped in the distribution, never imported by the client
-SERVER_LAYERS = ("domain", "keys", "vault", "projections", "api", "bench")
+SERVER_LAYERS = ("domain", "keys", "vault", "projections", "api", "idp", "bench")
 
 PROBE = """
 import importlib.util, json, sys

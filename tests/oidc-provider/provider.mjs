@@ -20,6 +20,7 @@ const provider = new Provider(config.issuer, {
   jwks: { keys: config.keys },
   clients: config.clients,
   pkce: { required: () => true },
+  // offline_access: refresh tokens (the web login's and `coffre login`'s)
   scopes: ['openid', 'offline_access', ...config.scopes.split(' ')],
   features: {
     devInteractions: { enabled: true },
