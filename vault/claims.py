@@ -175,6 +175,9 @@ def authentication_of(claims: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: an ADELI number's length (an RPPS number has 11 digits)
+ADELI_LENGTH = 9
+
 #: the claim naming the role in the tokens of a provider asserting several roles
 ROLE_CLAIM = "role"
 
@@ -194,7 +197,9 @@ def claims_of(actor: Actor, mapping: ClaimsMapping | None = None) -> dict[str, A
     if actor.role is Role.PROFESSIONAL:
         codes = {ours: theirs for theirs, ours in mapping.profession_codes.items()}
         profession = actor.profession.value if actor.profession else ""
-        _put(claims, mapping.professional_id, mapping.professional_id_prefix + actor.id)
+        adeli = len(actor.id) == ADELI_LENGTH and mapping.adeli_prefix is not None
+        prefix = mapping.adeli_prefix if adeli else mapping.professional_id_prefix
+        _put(claims, mapping.professional_id, f"{prefix}{actor.id}")
         _put(claims, mapping.profession, codes.get(profession, profession))
         if actor.organisation and mapping.organisation:
             _put(claims, mapping.organisation, actor.organisation)

@@ -18,7 +18,7 @@ from vault.claims import (
     role_of,
 )
 from vault.settings import Settings
-from wire.values import Role
+from wire.values import Profession, Role
 
 MAPPING = ClaimsMapping(role="role")
 ACTORS = demo_actors(patient_id_from_number("2850775123456"))
@@ -37,6 +37,13 @@ def test_a_professionals_claims_have_pro_sante_connects_names() -> None:
     assert claims["SubjectNameID"] == "8" + ACTORS["alice"].id
     assert claims["SubjectRefPro"] == {"exercices": [{"codeProfession": "10"}]}
     assert claims["SubjectOrganization"] == "Cabinet médical du Parc"
+
+
+def test_a_professional_known_by_adeli_alone_reads_back_the_same() -> None:
+    physio = Actor(Role.PROFESSIONAL, "2A1234567", "M. Kiné", Profession.PHYSIOTHERAPIST)
+    claims = claims_of(physio)
+    assert claims["SubjectNameID"] == "02A1234567"  # PSC: '0' + ADELI
+    assert actor_from_claims(claims, Role.PROFESSIONAL, MAPPING, {}) == physio
 
 
 def test_a_service_is_named_by_its_registered_client() -> None:
