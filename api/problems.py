@@ -204,6 +204,9 @@ async def _coffre_error(request: Request, error: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+        # Operators' security log: every refused authentication, with why (never the
+        # token; the request id ties it to the request's own line).
+        log.warning("authentication_refused", reason=error.detail)
     if isinstance(error, InsufficientScope):
         # RFC 6750 section 3.1: say which scope would do
         headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{error.scope}"'

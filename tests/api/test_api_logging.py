@@ -90,6 +90,17 @@ def test_one_line_per_request_with_a_redacted_path(alice: Caller, log_lines: io.
     assert line["duration_ms"] >= 0
 
 
+def test_a_refused_authentication_is_logged_with_why_and_never_the_token(
+    client: TestClient, log_lines: io.StringIO
+) -> None:
+    forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."  # alg: none
+    answer = client.get("/v1/me/spaces", headers={"Authorization": f"Bearer {forged}"})
+    assert answer.status_code == 401
+    (refused,) = [e for e in parsed(log_lines) if e.get("event") == "authentication_refused"]
+    assert refused["reason"] and refused["request_id"] == answer.headers["x-request-id"]
+    assert forged not in log_lines.getvalue() and "eyJ" not in log_lines.getvalue()
+
+
 @pytest.mark.parametrize("incoming", ["a b", "x" * 500, "id\nforged=1", "short"])
 def test_an_unsafe_incoming_request_id_is_replaced(client: TestClient, incoming: str) -> None:
     answer = client.get("/v1/health", headers={"X-Request-ID": incoming})
