@@ -1,0 +1,191 @@
+"""The patient's export (issue 15): the archive decrypts and verifies offline, a
+tampered archive is refused naming the item, it re-imports byte-identical into a new
+space, the export's reads appear in the access log, and a representative's export
+leaves out what the rules keep from them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from client.export_verify import ExportVerificationError, verify_archive
+from client.sdk import CoffreClient
+from domain.values import Actor, patient_id_from_number
+from tests.sdk.conftest import HOSPITAL, PATIENT, Enrol
+from vault.settings import DEMO_REGISTRY
+from wire.values import Role
+
+Connect = Callable[[Actor], CoffreClient]
+
+GUARDIAN = Actor(Role.REPRESENTATIVE, patient_id_from_number("1620575123456"), "Paul Martin")
+REGISTRY = Actor(Role.SERVICE, DEMO_REGISTRY, "Registre d'état civil")
+COURT = {"basis_reference": "TJ Lyon RG 24/01234", "basis_date": date(2026, 1, 15)}
+NEW_PATIENT = Actor(Role.PATIENT, patient_id_from_number("2900175123456"), "Alice Martin")
+
+DOCUMENTS = 200
+READS_EACH = 3  # reads before the export, so that its log holds >= 1,000 entries
+
+
+def _content(n: int) -> bytes:
+    return f"compte rendu {n}\n".encode() * (n % 7 + 1)
+
+
+@pytest.fixture
+def exported(connect: Connect, enrol: Enrol, tmp_path: Path) -> tuple[Path, CoffreClient, dict]:
+    """A space of 200 documents read 3 times each, exported by its patient."""
+    hospital = connect(HOSPITAL)
+    hospital.provision(PATIENT.id)
+    contents = {}
+    for n in range(DOCUMENTS):
+        document_id, _ = hospital.deposit(
+            PATIENT.id, _content(n), type="lab_result", title=f"Bilan {n}", date="2026-01-02"
+        )
+        contents[document_id] = _content(n)
+    patient = connect(PATIENT)
+    enrol(patient, PATIENT)
+    for _ in range(READS_EACH):
+        for document_id in contents:
+            patient.read(PATIENT.id, document_id, BytesIO())
+    archive = tmp_path / "export.zip"
+    seen: list[int] = []
+    patient.export(PATIENT.id, archive, progress=lambda done, total: seen.append(done))
+    assert seen and seen[-1] == archive.stat().st_size
+    return archive, patient, contents
+
+
+def test_an_export_decrypts_verifies_and_reimports(
+    exported: tuple[Path, CoffreClient, dict], connect: Connect, enrol: Enrol
+) -> None:
+    archive, patient, contents = exported
+    key_set = patient.trail_keys()
+    report = verify_archive(archive, key_set, patient.reader_key)
+    assert report.documents == DOCUMENTS
+    assert report.log_entries >= 1_000
+    assert report.proved_entries >= report.log_entries
+
+    # the export's own reads are in the access log it carries (and the log's own)
+    with zipfile.ZipFile(archive) as opened:
+        log = [json.loads(line) for line in opened.read("access_log.ndjson").splitlines()]
+        references = opened.read("fhir/DocumentReference.ndjson").splitlines()
+    reads = [row for row in log if row["action"] == "read"]
+    assert len(reads) == DOCUMENTS * (READS_EACH + 1)
+    assert len(references) == DOCUMENTS
+    assert patient.access_log(PATIENT.id)  # the log view itself still answers
+
+    # closure row 7: a new space holds the same bytes
+    hospital = connect(HOSPITAL)
+    hospital.provision(NEW_PATIENT.id)
+    created = hospital.import_export(archive, NEW_PATIENT.id, reader=patient.reader_key)
+    newcomer = connect(NEW_PATIENT)
+    enrol(newcomer, NEW_PATIENT)
+    assert len(created) == DOCUMENTS
+    for old_id, new_id in list(created.items())[:20]:
+        copy = BytesIO()
+        newcomer.read(NEW_PATIENT.id, new_id, copy)
+        assert copy.getvalue() == contents[old_id]
+
+
+def _rewrite(archive: Path, target: Path, edit: Callable[[str, bytes], bytes]) -> None:
+    """Copy ``archive`` to ``target``, each member through ``edit``; the manifest's hash
+    of an edited member is updated too only when ``edit`` changes the manifest."""
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(target, "w") as out:
+        for name in source.namelist():
+            out.writestr(name, edit(name, source.read(name)))
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+
+
+def test_a_tampered_archive_is_refused_naming_the_item(
+    exported: tuple[Path, CoffreClient, dict], tmp_path: Path
+) -> None:
+    archive, patient, _ = exported
+    key_set, reader = patient.trail_keys(), patient.reader_key
+    with zipfile.ZipFile(archive) as opened:
+        envelope = next(n for n in opened.namelist() if n.endswith(".envelope"))
+
+    # a document: one ciphertext byte changed
+    bad = tmp_path / "document.zip"
+    _rewrite(archive, bad, lambda n, d: _flip(d, len(d) // 2) if n == envelope else d)
+    with pytest.raises(ExportVerificationError) as refused:
+        verify_archive(bad, key_set, reader)
+    assert refused.value.item == envelope
+
+    # a log entry: one entry's actor changed
+    bad = tmp_path / "log.zip"
+
+    def edit_log(name: str, data: bytes) -> bytes:
+        if name != "access_log.ndjson":
+            return data
+        return data.replace(b"Alice Martin", b"Alice Mertin", 1)
+
+    _rewrite(archive, bad, edit_log)
+    with pytest.raises(ExportVerificationError) as refused:
+        verify_archive(bad, key_set, reader)
+    assert refused.value.item == "access_log.ndjson"
+
+    # a proof: one node of an entry's inclusion proof changed, the manifest rehashed
+    bad = tmp_path / "proof.zip"
+    with zipfile.ZipFile(archive) as opened:
+        lines = opened.read("trail/entries.ndjson").splitlines(keepends=True)
+    first = json.loads(lines[0])
+    first["inclusion_proof"][0] = "00" * 32
+    lines[0] = (json.dumps(first, sort_keys=True) + "\n").encode()
+    entries = b"".join(lines)
+
+    def edit_proof(name: str, data: bytes) -> bytes:
+        if name == "trail/entries.ndjson":
+            return entries
+        if name == "manifest.json":
+            manifest = json.loads(data)
+            manifest["files"]["trail/entries.ndjson"] = hashlib.sha256(entries).hexdigest()
+            return json.dumps(manifest).encode()
+        return data
+
+    _rewrite(archive, bad, edit_proof)
+    with pytest.raises(ExportVerificationError) as refused:
+        verify_archive(bad, key_set, reader)
+    assert refused.value.item == f"entry {first['entry_id']}"
+
+
+def test_a_representative_export_leaves_out_what_is_kept_from_them(
+    connect: Connect, enrol: Enrol, tmp_path: Path
+) -> None:
+    hospital = connect(HOSPITAL)
+    hospital.provision(PATIENT.id)
+    shown, _ = hospital.deposit(PATIENT.id, b"vu", type="lab_result", title="A", date="2026-01-02")
+    hidden, _ = hospital.deposit(
+        PATIENT.id,
+        b"cache",
+        type="lab_result",
+        title="B",
+        date="2026-01-02",
+        invisible_to_representatives=True,
+    )
+    connect(REGISTRY).add_representative(
+        PATIENT.id,
+        GUARDIAN.id,
+        GUARDIAN.name,
+        "guardian",
+        datetime.now(UTC) + timedelta(days=365),
+        **COURT,
+    )
+    guardian = connect(GUARDIAN)
+    enrol(guardian, GUARDIAN)
+    archive = tmp_path / "guardian.zip"
+    guardian.export(PATIENT.id, archive)
+    report = verify_archive(archive, guardian.trail_keys(), guardian.reader_key)
+    assert report.documents == 1
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    assert f"documents/{shown}.envelope" in names
+    assert not any(str(hidden) in name for name in names)
+    assert "access_log.ndjson" not in names  # the log is the patient's own
