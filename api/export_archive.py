@@ -38,6 +38,10 @@ class Views(Protocol):
         """The trail, caught up."""
         ...
 
+    def settled(self) -> None:
+        """Wait until the views hold every event stored now."""
+        ...
+
 
 FORMAT = "coffre-export/1"
 MANIFEST = "manifest.json"
@@ -126,7 +130,8 @@ def write_archive(
     checkpoint: dict[str, Any] | None = None
     if _is_patient(actor, patient_id):
         space_id = vault.authorise_log(patient_id, actor)
-        # asked only now, so that the views caught up with the reads just recorded
+        # only now, so that the views hold the reads just recorded
+        views.settled()
         log, trail = views.access_log(), views.trail()
         entry_ids: set[int] = set()
         writer.write("access_log.ndjson", _log_lines(log, space_id, entry_ids))
