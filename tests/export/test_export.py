@@ -16,7 +16,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner
 
+from client.cli import app as cli
 from client.export_verify import (
     ExportVerificationError,
     documents_of,
@@ -186,6 +188,19 @@ def test_a_tampered_archive_is_refused_naming_the_item(
     with pytest.raises(ExportVerificationError) as refused:
         verify_archive(bad, key_set, reader)
     assert refused.value.item == f"entry {first['entry_id']}"
+
+    # the same, offline from the command line: the good archive passes, a bad one fails
+    keys, device = tmp_path / "keys.json", tmp_path / "device.key"
+    keys.write_text(json.dumps(key_set.to_json()))
+    reader.save(device)
+    runner = CliRunner()
+    verify = ["export", "verify", "--keys", str(keys), "--reader-key", str(device)]
+    good = runner.invoke(cli, [*verify, str(archive)])
+    assert good.exit_code == 0, good.output
+    assert "10 documents decrypted" in good.output
+    failed = runner.invoke(cli, [*verify, str(bad)])
+    assert failed.exit_code == 1
+    assert f"entry {first['entry_id']}" in failed.output
 
 
 def test_a_representative_export_leaves_out_what_is_kept_from_them(
