@@ -19,19 +19,13 @@ import os
 import zipfile
 from uuid import UUID
 
-import httpx
-
 from client.documents import DocumentMethods
 from client.export_verify import documents_of, open_document
 from client.io import Sink, open_sink, space_path
-from client.problems import error_of
 from client.readerkey import ReaderKey
 from client.shapes import Progress
-from wire.errors import Unavailable
 
 __all__ = ["ExportMethods"]
-
-_PIECE = 64 * 1024
 
 
 class ExportMethods(DocumentMethods):
@@ -46,26 +40,9 @@ class ExportMethods(DocumentMethods):
         """
         reader = self._reader()
         body = {"reader_key_id": reader.key_id}
-        done = 0
         with open_sink(sink) as out:
-            try:
-                url = f"{space_path(patient_id)}/exports"
-                with self._http.stream("POST", url, json=body) as response:
-                    if response.is_error:
-                        response.read()
-                        raise error_of(response)
-                    length = response.headers.get("Content-Length")
-                    total = int(length) if length and length.isdigit() else None
-                    for piece in response.iter_bytes(_PIECE):
-                        out.write(piece)
-                        done += len(piece)
-                        if progress:
-                            progress(done, total)
-            except httpx.RequestError as error:
-                raise Unavailable(f"the export failed: {type(error).__name__}") from None
-            if total is not None and done != total:
-                raise Unavailable(f"the export ended after {done} of {total} bytes")
-        return done
+            url = f"{space_path(patient_id)}/exports"
+            return self._stream_to("POST", url, out, progress, json=body)
 
     def import_export(
         self,
