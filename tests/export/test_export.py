@@ -236,3 +236,28 @@ def test_a_representative_export_leaves_out_what_is_kept_from_them(
     assert f"documents/{shown}.envelope" in names
     assert not any(str(hidden) in name for name in names)
     assert "access_log.ndjson" not in names  # the log is the patient's own
+
+
+def test_a_document_held_for_announcement_leaves_no_trace_in_the_patients_export(
+    connect: Connect, enrol: Enrol, tmp_path: Path
+) -> None:
+    hospital = connect(HOSPITAL)
+    hospital.provision(PATIENT.id)
+    hospital.deposit(PATIENT.id, b"vu", type="lab_result", title="A", date="2026-01-02")
+    held, _ = hospital.deposit(
+        PATIENT.id,
+        b"en attente",
+        type="lab_result",
+        title="B",
+        date="2026-01-02",
+        invisible_to_patient=True,
+    )
+    patient = connect(PATIENT)
+    enrol(patient, PATIENT)
+    archive = tmp_path / "patient.zip"
+    patient.export(PATIENT.id, archive)
+    report = verify_archive(archive, patient.trail_keys(), patient.reader_key)
+    assert report.documents == 1
+    with zipfile.ZipFile(archive) as opened:
+        for name in opened.namelist():  # neither a file, a log entry nor a trail entry
+            assert str(held).encode() not in opened.read(name), name
