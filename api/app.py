@@ -27,6 +27,7 @@ from api.routers import (
     devices,
     documents,
     emergency,
+    exports,
     fhir,
     grants,
     health,
@@ -95,6 +96,7 @@ def create_app(services: Services) -> FastAPI:
         notifications,
         trail,
         fhir,
+        exports,
         sessions,
         web,
     ):

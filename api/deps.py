@@ -31,14 +31,20 @@ from domain.values import Actor
 from projections.access_log import AccessLog
 from projections.access_views import AccessViews
 from projections.notifications import Notifications
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, wait_for
 from projections.trail_query import Trail
 from vault import scopes
 from vault.issuers import Issuers
 from vault.service import Vault
 from vault.tokens import Principal, TokenAuthority
 from vault.web_sessions import WebSessions
-from wire.errors import CrossSiteRequest, Forbidden, InsufficientScope, Unauthenticated
+from wire.errors import (
+    CrossSiteRequest,
+    Forbidden,
+    InsufficientScope,
+    Unauthenticated,
+    Unavailable,
+)
 from wire.values import Role
 
 
@@ -69,6 +75,10 @@ class Services(Protocol):
     trail: Trail
     web_sessions: WebSessions | None
     settings: Any  # an ApiSettings; ``Any`` so the pydantic Settings class matches
+
+
+#: how long a request waits for separate projection workers to catch up (seconds)
+SETTLE_TIMEOUT = 30.0
 
 
 def get_services(request: Request) -> Services:
@@ -132,6 +142,19 @@ class FreshViews:
         """The regulator trail."""
         self._fresh()
         return self._services.trail
+
+    def settled(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until the views hold every event stored now, wherever the projections
+        run (an export must show the reads it just recorded); ``Unavailable`` if the
+        projection workers do not get there within ``timeout`` seconds."""
+        if self._services.settings.run_projections_in_process:
+            self._services.runner.catch_up()
+            self._caught_up = True
+            return
+        try:
+            wait_for(self._services.runner, timeout)
+        except TimeoutError:
+            raise Unavailable("the views are behind; try again shortly") from None
 
 
 def fresh_views(services: ServicesDep) -> FreshViews:

@@ -86,6 +86,8 @@ ROUTE_SCOPES: dict[str, Need] = {
     "trail-sign_checkpoint": Need("AuditEvent", _C),
     "trail-consistency_proof": Need("AuditEvent", _R),
     "trail-export_trail": Need("AuditEvent", _S),
+    # the patient's export: every document they may read (Patient/$everything)
+    "exports-export_space": Need("DocumentReference", _R),
     # the FHIR facade (IHE MHD): the same use cases as the documents routes above
     "fhir-find_document_references": Need("DocumentReference", _S),
     "fhir-retrieve_document": Need("DocumentReference", _R),

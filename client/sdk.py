@@ -23,6 +23,7 @@ same name as the server's router and use cases:
 ``client.access_log``      the patient's access log
 ``client.trail``           the regulator's trail (verified offline by ``client.trail_verify``)
 ``client.fhir``            IHE MHD over /fhir: provide (ITI-65), find (ITI-67), retrieve (ITI-68)
+``client.exports``         the patient's export archive and its re-import
 =========================  ===============================================================
 
 ``client.transport`` holds what they share: the HTTP session, its requests and errors.
@@ -38,6 +39,7 @@ from client.confidentiality import ConfidentialityMethods
 from client.devices import DeviceMethods
 from client.documents import DocumentMethods
 from client.emergency import EmergencyMethods
+from client.exports import ExportMethods
 from client.fhir import FhirMethods
 from client.grants import GrantMethods
 from client.life import LifeMethods
@@ -51,6 +53,7 @@ __all__ = ["CoffreClient"]
 
 class CoffreClient(
     LifeMethods,
+    ExportMethods,  # before DocumentMethods, whose deposit it uses
     DocumentMethods,
     ReadMethods,
     DeviceMethods,

@@ -19,23 +19,18 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import IO, Any, Literal
-
-import httpx
+from typing import Any, Literal
 
 from client.io import Sink, open_sink
-from client.problems import error_of
 from client.shapes import Progress
 from client.transport import Transport
 from wire.checkpoint import key_id_of
-from wire.errors import IntegrityFailure, InvalidInput, Unavailable
+from wire.errors import IntegrityFailure, InvalidInput
 from wire.trail_keys import TrailKeySet
 
 __all__ = ["ExportFormat", "TrailMethods"]
 
 ExportFormat = Literal["jsonl", "fhir"]
-
-_PIECE = 64 * 1024
 
 
 class TrailMethods(Transport):
@@ -113,32 +108,7 @@ class TrailMethods(Transport):
         }
         params = {name: str(value) for name, value in query.items() if value is not None}
         with open_sink(sink) as out:
-            return self._stream_to("/v1/trail/export", params, out, progress)
-
-    def _stream_to(
-        self, url: str, params: dict[str, str], out: IO[bytes], progress: Progress | None
-    ) -> int:
-        try:
-            with self._http.stream("GET", url, params=params) as response:
-                if response.is_error:
-                    response.read()
-                    raise error_of(response)
-                length = response.headers.get("Content-Length")
-                total = int(length) if length and length.isdigit() else None
-                done = 0
-                if progress:
-                    progress(0, total)
-                for piece in response.iter_bytes(_PIECE):
-                    out.write(piece)
-                    done += len(piece)
-                    if progress:
-                        progress(done, total)
-        except httpx.RequestError as error:
-            where = self._http.base_url
-            raise Unavailable(f"the export from {where} failed: {type(error).__name__}") from None
-        if total is not None and done != total:
-            raise Unavailable(f"the export ended after {done} of {total} bytes")
-        return done
+            return self._stream_to("GET", "/v1/trail/export", out, progress, params=params)
 
 
 def _instant(value: datetime | None, field: str) -> str | None:

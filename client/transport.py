@@ -10,13 +10,16 @@ concept's methods except through the composed client.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import httpx
 
 from client.problems import Bearer, error_of
 from client.readerkey import ReaderKey
+from client.shapes import Progress
 from wire.errors import InvalidInput, Unavailable
+
+_PIECE = 64 * 1024
 
 __all__ = ["Transport"]
 
@@ -82,3 +85,36 @@ class Transport:
             return response.json() if response.content else None
         except ValueError:  # a proxy's HTML page, say: not the API we expect
             raise Unavailable("the server's answer is not Coffre JSON") from None
+
+    def _stream_to(
+        self,
+        method: str,
+        url: str,
+        out: IO[bytes],
+        progress: Progress | None,
+        **kwargs: Any,
+    ) -> int:
+        """Stream an answer's body into ``out`` as it arrives (memory stays flat);
+        returns its size. ``progress(done, total or None)`` counts bytes; an answer
+        shorter than its ``Content-Length`` raises ``Unavailable``."""
+        try:
+            with self._http.stream(method, url, **kwargs) as response:
+                if response.is_error:
+                    response.read()
+                    raise error_of(response)
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                if progress:
+                    progress(0, total)
+                for piece in response.iter_bytes(_PIECE):
+                    out.write(piece)
+                    done += len(piece)
+                    if progress:
+                        progress(done, total)
+        except httpx.RequestError as error:
+            where = self._http.base_url
+            raise Unavailable(f"the download from {where} failed: {type(error).__name__}") from None
+        if total is not None and done != total:
+            raise Unavailable(f"the download ended after {done} of {total} bytes")
+        return done

@@ -19,6 +19,7 @@ One module per concept, named like the SDK's (``client.<concept>``) and the serv
 - ``client.cli.notifications``    notifications list | acknowledge
 - ``client.cli.trail``            audit: the regulator's trail, exported and verified offline
 - ``client.cli.fhir``             fhir provide | documents | retrieve | consents | audit-events
+- ``client.cli.exports``          export download | verify | import: a patient's archive
 
 ``register`` adds them to a Typer app: ``coffre.cli`` builds the ``coffre`` command from
 them and the server's commands; ``app`` here is the client's alone (``python -m client.cli``),
@@ -38,6 +39,7 @@ from client.cli import (
     devices,
     documents,
     emergency,
+    exports,
     fhir,
     grants,
     life,
@@ -105,6 +107,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(notifications.notifications_app, name="notifications")
     app.add_typer(trail.audit_app, name="audit")
     app.add_typer(fhir.fhir_app, name="fhir")
+    app.add_typer(exports.export_app, name="export")
 
 
 def space_app() -> typer.Typer:
