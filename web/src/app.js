@@ -90,12 +90,38 @@ function table(caption, headers, rows) {
   );
 }
 
+/** Ask before a change: a panel at the top of the view with the question, Confirm and
+ * Cancel (focused first: the safe choice); ``action`` runs only on Confirm. */
+function confirmThen(question, confirmLabel, action) {
+  $("confirm")?.remove();
+  const panel = h(
+    "div",
+    { id: "confirm", class: "confirm", role: "group", "aria-labelledby": "confirm-question" },
+    h("p", { id: "confirm-question" }, question),
+    h("button", {
+      type: "button",
+      on: { click: () => { panel.remove(); guarded(action); } },
+    }, confirmLabel),
+    " ",
+    h("button", { type: "button", class: "secondary", on: { click: () => panel.remove() } }, t("confirm.cancel")),
+  );
+  $("view").prepend(panel);
+  panel.querySelector("button.secondary").focus();
+}
+
+/** Whether the signed-in person holds the space on view (its patient or a legal
+ * representative): they manage documents, who reads, and the space's life. */
+function holder() {
+  return ["patient", "representative"].includes(state.actor?.role);
+}
+
 // -- the frame ------------------------------------------------------------------------
 
 const PATIENT_VIEWS = {
   log: renderLog,
   documents: renderDocuments,
   grants: renderGrants,
+  space: renderSpaceLife,
   notifications: renderNotifications,
   device: renderDevice,
 };
@@ -374,6 +400,36 @@ async function readDocument(doc, mode) {
   say(t("docs.saved", { title: doc.title }));
 }
 
+/** The holder's changes to one document (confidentiality routes and deletion), each
+ * asked first: [key, method, path suffix]. Hiding from legal representatives is the
+ * patient's own right (a minor's), and one-way. */
+const DOCUMENT_CHANGES = [
+  ["mask", "PUT", "/mask"],
+  ["unmask", "DELETE", "/mask"],
+  ["hideFromRepresentatives", "PUT", "/invisible-to-representatives"],
+  ["delete", "DELETE", ""],
+];
+
+function documentChanges(doc) {
+  const path = `${spacePath(state.space)}/documents/${doc.document_id}`;
+  return DOCUMENT_CHANGES.filter(([key]) => key !== "hideFromRepresentatives" || state.actor.role === "patient").map(
+    ([key, method, suffix]) =>
+      h("button", {
+        type: "button",
+        class: key === "delete" ? "danger" : "secondary",
+        "aria-label": t(`docs.${key}Label`, { title: doc.title }),
+        on: {
+          click: () =>
+            confirmThen(t(`docs.${key}Confirm`, { title: doc.title }), t(`docs.${key}`), async () => {
+              await api(method, `${path}${suffix}`);
+              await render();
+              say(t(`docs.${key}Done`, { title: doc.title }));
+            }),
+        },
+      }, t(`docs.${key}`)),
+  );
+}
+
 async function renderDocuments() {
   if (!state.space) {
     $("view").replaceChildren(h("h2", {}, t("docs.title")), h("p", {}, t("spaces.choose")));
@@ -402,6 +458,7 @@ async function renderDocuments() {
           "aria-label": t("docs.saveLabel", { title: doc.title }),
           on: { click: () => guarded(() => readDocument(doc, "save")) },
         }, t("docs.save")),
+        holder() ? documentChanges(doc) : null,
       ),
     ),
   );
@@ -660,8 +717,10 @@ function grantForm() {
 }
 
 async function renderGrants() {
-  const listed = await api("GET", `${spacePath(state.space)}/grants`);
-  const rows = listed.grants.map((grant) =>
+  // one answer for everything that decides who reads: grants (consent or care team),
+  // blocks, the attending physician, the settings, the emergency accesses
+  const rules = await api("GET", `${spacePath(state.space)}/access-rules`);
+  const rows = rules.grants.map((grant) =>
     h(
       "tr",
       { class: grant.active ? null : "inactive" },
@@ -671,7 +730,7 @@ async function renderGrants() {
         h("span", { class: "name" }, grant.grantee_name),
         h("span", { class: "sub" }, [i18n.professionName(grant.grantee_profession), grant.grantee_id].filter(Boolean).join(" · ")),
       ),
-      h("td", {}, scopeText(grant.scope)),
+      h("td", {}, scopeText(grant.scope), grant.basis === "care_team" ? h("span", { class: "sub" }, t("grants.careTeam")) : null),
       h("td", {}, h("time", { datetime: grant.granted_at }, i18n.when(grant.granted_at))),
       h("td", {}, grant.expires_at ? i18n.when(grant.expires_at) : t("grants.never")),
       h("td", {}, grantState(grant)),
@@ -701,7 +760,229 @@ async function renderGrants() {
       ? table(t("grants.title"), ["grants.who", "grants.scope", "grants.since", "grants.expires", "grants.state", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("grants.empty")),
     grantForm(),
+    blocksSection(rules.blocked),
+    emergencySection(rules),
   );
+}
+
+function blocksSection(blocked) {
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  const rows = blocked.map((p) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, h("span", { class: "name" }, p.name), h("span", { class: "sub" }, [i18n.professionName(p.profession), p.id].filter(Boolean).join(" · "))),
+      h(
+        "td",
+        {},
+        h("button", {
+          type: "button",
+          class: "secondary",
+          "aria-label": t("blocks.unblockLabel", { name: p.name }),
+          on: {
+            click: () =>
+              confirmThen(t("blocks.unblockConfirm", { name: p.name }), t("blocks.unblock"), async () => {
+                await api("DELETE", `${spacePath(state.space)}/blocks/${encodeURIComponent(p.id)}`);
+                await render();
+                say(t("blocks.unblocked", { name: p.name }));
+              }),
+          },
+        }, t("blocks.unblock")),
+      ),
+    ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "blocks-title" },
+    h("h3", { id: "blocks-title" }, t("blocks.title")),
+    h("p", {}, t("blocks.intro")),
+    rows.length ? table(t("blocks.title"), [t("grants.who"), t("docs.actions")], rows) : h("p", {}, t("blocks.none")),
+    h(
+      "form",
+      {
+        "aria-labelledby": "block-title",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const data = Object.fromEntries(new FormData(event.target).entries());
+            const name = data.name.trim();
+            confirmThen(t("blocks.confirm", { name }), t("blocks.submit"), async () => {
+              await api("PUT", `${spacePath(state.space)}/blocks`, {
+                id: data.id.trim(),
+                name,
+                profession: data.profession,
+              });
+              await render();
+              say(t("blocks.done", { name }));
+            });
+          },
+        },
+      },
+      h("h4", { id: "block-title" }, t("blocks.new")),
+      field("b-id", t("blocks.rpps"), h("input", { id: "b-id", name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
+      field("b-name", t("blocks.name"), h("input", { id: "b-name", name: "name", required: true, autocomplete: "off" })),
+      field(
+        "b-profession",
+        t("blocks.profession"),
+        h("select", { id: "b-profession", name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
+      ),
+      h("button", { type: "submit", class: "danger" }, t("blocks.submit")),
+    ),
+  );
+}
+
+const SETTINGS = ["emergency_access_forbidden", "emergency_reveals_masked", "attending_physician_sees_masked"];
+
+function emergencySection(rules) {
+  const rows = rules.emergency_accesses.map((e) =>
+    h(
+      "tr",
+      { class: e.active ? "emergency" : null },
+      h("td", {}, h("span", { class: "name" }, e.professional_name), h("span", { class: "sub" }, e.professional_id)),
+      h("td", {}, e.justification),
+      h("td", {}, h("time", { datetime: e.started_at }, i18n.when(e.started_at))),
+      h("td", {}, e.active ? h("strong", {}, t("grants.active")) : t("grants.expired")),
+    ),
+  );
+  const physician = rules.attending_physician;
+  return h(
+    "section",
+    { "aria-labelledby": "settings-title" },
+    h("h3", { id: "settings-title" }, t("settings.title")),
+    h("p", {}, physician ? t("settings.physician", { name: physician.name }) : t("settings.noPhysician")),
+    h(
+      "form",
+      {
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const form = event.target;
+            const changed = SETTINGS.filter((name) => form.elements[name].checked !== Boolean(rules.settings[name]));
+            confirmThen(t("settings.confirm"), t("settings.submit"), async () => {
+              for (const name of changed) {
+                await api("PUT", `${spacePath(state.space)}/settings/${name}`, { value: form.elements[name].checked });
+              }
+              await render();
+              say(t("settings.done"));
+            });
+          },
+        },
+      },
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, t("settings.legend")),
+        SETTINGS.map((name) =>
+          h(
+            "div",
+            { class: "check" },
+            h("input", { type: "checkbox", id: `s-${name}`, name, checked: Boolean(rules.settings[name]) }),
+            " ",
+            h("label", { for: `s-${name}` }, t(`settings.${name}`)),
+          ),
+        ),
+      ),
+      h("button", { type: "submit" }, t("settings.submit")),
+    ),
+    h("h4", {}, t("settings.emergencies")),
+    rows.length
+      ? table(t("settings.emergencies"), [t("grants.who"), t("emergency.justification"), t("log.when"), t("grants.state")], rows)
+      : h("p", {}, t("settings.noEmergency")),
+  );
+}
+
+// -- the space's life -----------------------------------------------------------------
+
+/** What the space's state means, each date that applies on its own line. */
+function lifeFacts(life) {
+  const facts = [h("p", {}, h("strong", {}, t(`life.status.${life.status}`)))];
+  const dated = [
+    ["opens_at", life.status === "pending" ? "life.opensAt" : null],
+    ["activated_at", "life.activatedAt"],
+    ["closed_at", "life.closedAt"],
+    ["archive_until", "life.archiveUntil"],
+    ["deletion_due_at", "life.deletionDueAt"],
+  ];
+  for (const [field, key] of dated) {
+    if (key && life[field]) facts.push(h("p", {}, t(key, { when: i18n.when(life[field]) })));
+  }
+  return facts;
+}
+
+function codeForm(kind, life) {
+  const id = `l-${kind}`;
+  return h(
+    "form",
+    {
+      "aria-labelledby": `${id}-title`,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const code = new FormData(event.target).get("code").trim();
+          confirmThen(t(`life.${kind}Confirm`), t(`life.${kind}`), async () => {
+            await api("POST", `${spacePath(life.patient_id)}/${kind === "oppose" ? "opposition" : "activation"}`, { code });
+            await render();
+            say(t(`life.${kind}Done`));
+          });
+        },
+      },
+    },
+    h("h3", { id: `${id}-title` }, t(`life.${kind}Title`)),
+    h("div", { class: "field" }, h("label", { for: id }, t(`life.${kind}Code`)), h("input", { id, name: "code", required: true, autocomplete: "one-time-code" })),
+    h("button", { type: "submit", class: kind === "oppose" ? "danger" : null }, t(`life.${kind}`)),
+  );
+}
+
+async function renderSpaceLife() {
+  const life = await api("GET", `${spacePath(state.space)}/state`);
+  const parts = [h("h2", {}, t("life.title")), ...lifeFacts(life)];
+  if (life.status === "pending") parts.push(h("p", {}, t("life.pendingIntro")), codeForm("activate", life), codeForm("oppose", life));
+  if (life.status === "open") {
+    parts.push(
+      h(
+        "form",
+        {
+          "aria-labelledby": "close-title",
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              const express = event.target.elements.express.checked;
+              confirmThen(t(express ? "life.closeExpressConfirm" : "life.closeConfirm"), t("life.close"), async () => {
+                await api("POST", `${spacePath(state.space)}/closure`, { express_deletion: express });
+                await render();
+                say(t("life.closed"));
+              });
+            },
+          },
+        },
+        h("h3", { id: "close-title" }, t("life.closeTitle")),
+        h("p", {}, t("life.closeIntro")),
+        h("div", { class: "check" },
+          h("input", { type: "checkbox", id: "l-express", name: "express" }),
+          " ",
+          h("label", { for: "l-express" }, t("life.express"))),
+        h("button", { type: "submit", class: "danger" }, t("life.close")),
+      ),
+    );
+  }
+  if (life.status === "closed" && !life.deletion_due_at) {
+    parts.push(
+      h("h3", {}, t("life.deletionTitle")),
+      h("button", {
+        type: "button",
+        class: "danger",
+        on: {
+          click: () =>
+            confirmThen(t("life.deletionConfirm"), t("life.deletion"), async () => {
+              await api("POST", `${spacePath(state.space)}/deletion-request`);
+              await render();
+              say(t("life.deletionDone"));
+            }),
+        },
+      }, t("life.deletion")),
+    );
+  }
+  $("view").replaceChildren(...parts);
 }
 
 // -- this device ----------------------------------------------------------------------
