@@ -102,32 +102,3 @@ def test_who_may_read_what_grants_care_team_blocks_and_the_emergency_setting(
     page.get_by_role("button", name="Switch to English").click()
     page.get_by_role("heading", name="Blocked professionals").wait_for()
     assert axe(page) == []
-
-
-def test_the_space_life_opposition_window_activation_closure_and_deletion_request(
-    live: Live, patient_page: PageFactory
-) -> None:
-    provisioned = live.client(HOSPITAL).provision(PATIENT.id)
-    page = patient_page(PATIENT, "space")
-    page.get_by_text("il ouvrira à la fin de la période d'opposition").wait_for()
-    page.get_by_text("Vous pouvez vous opposer jusqu'au").wait_for()
-    assert axe(page) == []
-
-    page.get_by_label("Code du courrier pour ouvrir").fill(provisioned.one_time_code)
-    page.get_by_role("button", name="Ouvrir mon espace", exact=True).click()
-    confirm(page, "Ouvrir votre espace maintenant ?", "Ouvrir mon espace")
-    page.get_by_text("Votre espace est ouvert.").first.wait_for()
-    assert live.client(PATIENT).space_state(PATIENT.id)["status"] == "open"
-
-    page.get_by_role("button", name="Fermer mon espace").click()
-    confirm(page, "Fermer votre espace ?", "Fermer mon espace")
-    page.get_by_text("Votre espace est fermé.").wait_for()
-    page.get_by_text("Archivé jusqu'au").wait_for()
-    assert axe(page) == []
-
-    page.get_by_role("button", name="Demander la suppression de mon espace").click()
-    confirm(
-        page, "Demander la suppression de votre espace", "Demander la suppression de mon espace"
-    )
-    page.get_by_text("Votre demande de suppression est enregistrée.").wait_for()
-    assert live.client(PATIENT).space_state(PATIENT.id)["deletion_due_at"] is not None

@@ -965,7 +965,9 @@ async function renderSpaceLife() {
       ),
     );
   }
-  if (life.status === "closed" && !life.deletion_due_at) {
+  // a closed space waits for its archive's end unless deletion was asked (due sooner)
+  const asked = life.deletion_due_at && life.archive_until && life.deletion_due_at < life.archive_until;
+  if (life.status === "closed" && !asked) {
     parts.push(
       h("h3", {}, t("life.deletionTitle")),
       h("button", {
