@@ -435,7 +435,14 @@ async function renderDocuments() {
     $("view").replaceChildren(h("h2", {}, t("docs.title")), h("p", {}, t("spaces.choose")));
     return;
   }
-  const listed = await api("GET", `${spacePath(state.space)}/documents`);
+  let listed;
+  try {
+    listed = await api("GET", `${spacePath(state.space)}/documents`);
+  } catch (error) {
+    // a professional may deposit in a space they may not read: the form stays
+    if (!(error instanceof ApiError && [403, 404].includes(error.status) && !holder())) throw error;
+    listed = { documents: [] };
+  }
   const rows = listed.documents.map((doc) =>
     h(
       "tr",
@@ -463,7 +470,7 @@ async function renderDocuments() {
     ),
   );
   $("view").replaceChildren(
-    h("h2", {}, t("docs.title")),
+    h("h2", {}, t(holder() ? "docs.title" : "docs.titleOf")),
     state.space !== state.actor.id ? h("p", {}, t("spaces.viewing", { id: state.space })) : null,
     rows.length
       ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
@@ -527,7 +534,12 @@ function depositForm() {
     field(
       "p-type",
       t("docs.type"),
-      h("select", { id: "p-type", name: "type" }, i18n.types().map(([value, label]) => h("option", { value }, label))),
+      h(
+        "select",
+        { id: "p-type", name: "type" },
+        // a personal note is the patient's own; a professional deposits clinical documents
+        i18n.types().filter(([value]) => holder() || value !== "patient_note").map(([value, label]) => h("option", { value }, label)),
+      ),
     ),
     field("p-title", t("docs.name"), h("input", { id: "p-title", name: "title", required: true, maxlength: 200 })),
     field("p-date", t("docs.date"), h("input", { id: "p-date", name: "date", type: "date", required: true, value: today })),
