@@ -31,6 +31,7 @@ from coffre.bootstrap import Coffre, build
 from domain.values import Actor
 from tests.scenarios.conftest import BACKENDS, backend_settings
 from tests.served import free_port
+from vault.settings import DEMO_REGISTRY
 from vault.web_login import Tokens
 
 __all__ = ["BACKENDS", "Live", "PageFactory", "live_coffre", "open_page"]
@@ -87,6 +88,7 @@ def live_coffre(
         # browser could fetch only with CORS on the bucket.
         update={
             "opposition_period": opposition_period,
+            "registry_services": DEMO_REGISTRY,  # appoints legal representatives
             "s3_presign": False,
             "projections_in_process": True,  # the access log follows in this process
             "web_dir": page_dir,

@@ -133,8 +133,26 @@ const PROFESSIONAL_VIEWS = {
   device: renderDevice,
 };
 
+// A legal representative acts in the space of the person they represent (a child):
+// what the rules let them see and change there. The access log and grants are the
+// patient's own (the API answers them to the patient only).
+const REPRESENTATIVE_VIEWS = {
+  represented: renderRepresented,
+  documents: renderDocuments,
+  grants: renderGrants,
+  space: renderSpaceLife,
+  notifications: renderNotifications,
+  device: renderDevice,
+};
+
+/** The views that need a space chosen first. */
+const SPACE_VIEWS = new Set(["log", "documents", "grants", "space"]);
+const CHOSEN_SPACE = "coffre.space"; // kept for the tab's life: reloads stay in the space
+
 function views() {
-  return state.actor?.role === "professional" ? PROFESSIONAL_VIEWS : PATIENT_VIEWS;
+  if (state.actor?.role === "professional") return PROFESSIONAL_VIEWS;
+  if (state.actor?.role === "representative") return REPRESENTATIVE_VIEWS;
+  return PATIENT_VIEWS;
 }
 
 function renderFrame() {
@@ -200,7 +218,11 @@ async function render() {
   }
   say(t("loading"));
   delete view.dataset.view;
-  await guarded(() => views()[state.view]());
+  if (SPACE_VIEWS.has(state.view) && !state.space) {
+    view.replaceChildren(h("h2", {}, t(`nav.${state.view}`)), h("p", {}, t("spaces.choose")));
+  } else {
+    await guarded(() => views()[state.view]());
+  }
   view.dataset.view = state.view; // what is on screen now (the tests wait for it)
   if ($("status").textContent === t("loading")) say(state.notice || "");
   state.notice = null;
@@ -412,7 +434,9 @@ const DOCUMENT_CHANGES = [
 
 function documentChanges(doc) {
   const path = `${spacePath(state.space)}/documents/${doc.document_id}`;
-  return DOCUMENT_CHANGES.filter(([key]) => key !== "hideFromRepresentatives" || state.actor.role === "patient").map(
+  // deleting and hiding from representatives are the patient's own (a representative may mask)
+  const patientOnly = ["hideFromRepresentatives", "delete"];
+  return DOCUMENT_CHANGES.filter(([key]) => !patientOnly.includes(key) || state.actor.role === "patient").map(
     ([key, method, suffix]) =>
       h("button", {
         type: "button",
@@ -470,7 +494,7 @@ async function renderDocuments() {
     ),
   );
   $("view").replaceChildren(
-    h("h2", {}, t(holder() ? "docs.title" : "docs.titleOf")),
+    h("h2", {}, t(state.space === state.actor.id ? "docs.title" : "docs.titleOf")),
     state.space !== state.actor.id ? h("p", {}, t("spaces.viewing", { id: state.space })) : null,
     rows.length
       ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
@@ -547,6 +571,40 @@ function depositForm() {
   );
 }
 
+/** Act in ``patientId``'s space from now on (this tab), and show its documents. */
+function chooseSpace(patientId) {
+  state.space = patientId;
+  window.sessionStorage.setItem(CHOSEN_SPACE, patientId);
+  if (window.location.hash === "#documents") render();
+  else window.location.hash = "#documents";
+}
+
+// -- a legal representative's spaces -----------------------------------------------------
+
+async function renderRepresented() {
+  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+  $("view").replaceChildren(
+    h("h2", {}, t("nav.represented")),
+    h("p", {}, t("represented.intro")),
+    state.space ? h("p", {}, t("represented.current", { id: state.space })) : null,
+    h(
+      "form",
+      {
+        "aria-labelledby": "represented-title",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            chooseSpace(new FormData(event.target).get("ins").trim());
+          },
+        },
+      },
+      h("h3", { id: "represented-title" }, t("represented.switch")),
+      field("r-ins", t("represented.ins"), h("input", { id: "r-ins", name: "ins", required: true, autocomplete: "off" })),
+      h("button", { type: "submit" }, t("represented.submit")),
+    ),
+  );
+}
+
 // -- a professional's spaces ------------------------------------------------------------
 
 async function renderSpaces() {
@@ -564,21 +622,13 @@ async function renderSpaces() {
         h("button", {
           type: "button",
           "aria-label": t("spaces.openLabel", { id: space.patient_id }),
-          on: {
-            click: () => {
-              state.space = space.patient_id;
-              window.location.hash = "#documents";
-            },
-          },
+          on: { click: () => chooseSpace(space.patient_id) },
         }, t("spaces.open")),
       ),
     ),
   );
   const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
-  const openSpace = (ins) => {
-    state.space = ins;
-    window.location.hash = "#documents";
-  };
+  const openSpace = chooseSpace;
   $("view").replaceChildren(
     h("h2", {}, t("nav.spaces")),
     rows.length
@@ -749,7 +799,7 @@ async function renderGrants() {
       h(
         "td",
         {},
-        grant.active
+        grant.active && state.actor.role === "patient"
           ? h("button", {
               type: "button",
               "aria-label": t("grants.revokeLabel", { name: grant.grantee_name }),
@@ -771,7 +821,7 @@ async function renderGrants() {
     rows.length
       ? table(t("grants.title"), ["grants.who", "grants.scope", "grants.since", "grants.expires", "grants.state", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("grants.empty")),
-    grantForm(),
+    state.actor.role === "patient" ? grantForm() : null,
     blocksSection(rules.blocked),
     emergencySection(rules),
   );
@@ -1132,7 +1182,8 @@ async function start() {
   } catch (error) {
     alarm(failure(error));
   }
-  if (state.actor && state.actor.role !== "professional") state.space = state.actor.id;
+  if (state.actor?.role === "patient") state.space = state.actor.id;
+  else if (state.actor) state.space = window.sessionStorage.getItem(CHOSEN_SPACE);
   route(); // the views depend on who logged in
   await render();
   document.body.dataset.ready = "true"; // the tests wait for this
