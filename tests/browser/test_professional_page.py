@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from tests.browser.live import Live, PageFactory
-from tests.browser.test_patient_page import axe, only_coffre, shown
+from tests.browser.test_patient_page import deposit_in_page, only_coffre, shown
 from tests.devices import ENROLMENT, enrol_client
 from tests.sdk.conftest import DOCTOR, HOSPITAL, PATIENT
 
@@ -29,12 +29,7 @@ def test_a_professional_deposits_a_document_encrypted_in_the_browser(
     doctor.get_by_role("heading", name="Documents du patient").wait_for()
     types = doctor.get_by_label("Type", exact=True).locator("option").all_inner_texts()
     assert "Note personnelle" not in types  # the patient's own kind
-    doctor.get_by_label("Fichier").set_input_files(str(report))
-    doctor.get_by_label("Type", exact=True).select_option("prescription")
-    doctor.get_by_label("Titre").fill("Ordonnance du 3 décembre")
-    doctor.get_by_role("button", name="Chiffrer et déposer").click()
-    doctor.get_by_text("a été chiffré dans ce navigateur et déposé").wait_for()
-    assert axe(doctor) == []
+    deposit_in_page(doctor, report, "prescription", "Ordonnance du 3 décembre")
 
     patient = live.client(PATIENT)
     enrol_client(patient, PATIENT, live.client(ENROLMENT))

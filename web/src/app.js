@@ -49,6 +49,29 @@ function h(tag, attrs = {}, ...children) {
 
 const $ = (id) => document.getElementById(id);
 
+/** A labelled form field. */
+const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+
+/** A form of one text field: its title, label and button; ``go`` receives the text.
+ * ``name``: the field's name (autocomplete hints follow it); ``danger``: a red button. */
+function oneFieldForm({ id, name = "ins", title, label, submit, danger = false }, go) {
+  return h(
+    "form",
+    {
+      "aria-labelledby": `${id}-title`,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          go(new FormData(event.target).get(name).trim());
+        },
+      },
+    },
+    h("h3", { id: `${id}-title` }, title),
+    field(id, label, h("input", { id, name, required: true, autocomplete: name === "code" ? "one-time-code" : "off" })),
+    h("button", { type: "submit", class: danger ? "danger" : null }, submit),
+  );
+}
+
 function say(text) {
   $("status").textContent = text;
 }
@@ -285,7 +308,6 @@ function logQuery(before) {
 
 function filtersForm() {
   const f = state.log.filters;
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   const form = h(
     "form",
     {
@@ -540,7 +562,6 @@ async function deposit(form) {
 }
 
 function depositForm() {
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   const today = new Date().toISOString().slice(0, 10);
   return h(
     "form",
@@ -582,25 +603,13 @@ function chooseSpace(patientId) {
 // -- a legal representative's spaces -----------------------------------------------------
 
 async function renderRepresented() {
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   $("view").replaceChildren(
     h("h2", {}, t("nav.represented")),
     h("p", {}, t("represented.intro")),
     state.space ? h("p", {}, t("represented.current", { id: state.space })) : null,
-    h(
-      "form",
-      {
-        "aria-labelledby": "represented-title",
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            chooseSpace(new FormData(event.target).get("ins").trim());
-          },
-        },
-      },
-      h("h3", { id: "represented-title" }, t("represented.switch")),
-      field("r-ins", t("represented.ins"), h("input", { id: "r-ins", name: "ins", required: true, autocomplete: "off" })),
-      h("button", { type: "submit" }, t("represented.submit")),
+    oneFieldForm(
+      { id: "r-ins", title: t("represented.switch"), label: t("represented.ins"), submit: t("represented.submit") },
+      chooseSpace,
     ),
   );
 }
@@ -627,28 +636,13 @@ async function renderSpaces() {
       ),
     ),
   );
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   const openSpace = chooseSpace;
   $("view").replaceChildren(
     h("h2", {}, t("nav.spaces")),
     rows.length
       ? table(t("nav.spaces"), [t("spaces.patient"), t("grants.scope"), t("grants.expires"), t("docs.actions")], rows)
       : h("p", {}, t("spaces.none")),
-    h(
-      "form",
-      {
-        "aria-labelledby": "find-title",
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            openSpace(new FormData(event.target).get("ins").trim());
-          },
-        },
-      },
-      h("h3", { id: "find-title" }, t("spaces.find")),
-      field("s-ins", t("spaces.ins"), h("input", { id: "s-ins", name: "ins", required: true, autocomplete: "off" })),
-      h("button", { type: "submit" }, t("spaces.findSubmit")),
-    ),
+    oneFieldForm({ id: "s-ins", title: t("spaces.find"), label: t("spaces.ins"), submit: t("spaces.findSubmit") }, openSpace),
     h(
       "form",
       {
@@ -738,8 +732,21 @@ function grantState(grant) {
   return grant.revoked_at ? t("grants.revoked") : t("grants.expired");
 }
 
+/** A professional's RPPS number, name and profession (ids ``prefix-…``; labels from
+ * ``words.rpps``, ``words.name``, ``words.profession``), as GranteeIn takes them. */
+function professionalFields(prefix, words) {
+  return [
+    field(`${prefix}-id`, t(`${words}.rpps`), h("input", { id: `${prefix}-id`, name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
+    field(`${prefix}-name`, t(`${words}.name`), h("input", { id: `${prefix}-name`, name: "name", required: true, autocomplete: "off" })),
+    field(
+      `${prefix}-profession`,
+      t(`${words}.profession`),
+      h("select", { id: `${prefix}-profession`, name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
+    ),
+  ];
+}
+
 function grantForm() {
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   return h(
     "form",
     {
@@ -766,13 +773,7 @@ function grantForm() {
       },
     },
     h("h3", { id: "grant-title" }, t("grants.new")),
-    field("g-id", t("grants.rpps"), h("input", { id: "g-id", name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
-    field("g-name", t("grants.name"), h("input", { id: "g-name", name: "name", required: true, autocomplete: "off" })),
-    field(
-      "g-profession",
-      t("grants.profession"),
-      h("select", { id: "g-profession", name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
-    ),
+    professionalFields("g", "grants"),
     field("g-organisation", t("grants.organisation"), h("input", { id: "g-organisation", name: "organisation", autocomplete: "off" })),
     h("button", { type: "submit" }, t("grants.submit")),
   );
@@ -828,7 +829,6 @@ async function renderGrants() {
 }
 
 function blocksSection(blocked) {
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   const rows = blocked.map((p) =>
     h(
       "tr",
@@ -881,13 +881,7 @@ function blocksSection(blocked) {
         },
       },
       h("h4", { id: "block-title" }, t("blocks.new")),
-      field("b-id", t("blocks.rpps"), h("input", { id: "b-id", name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
-      field("b-name", t("blocks.name"), h("input", { id: "b-name", name: "name", required: true, autocomplete: "off" })),
-      field(
-        "b-profession",
-        t("blocks.profession"),
-        h("select", { id: "b-profession", name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
-      ),
+      professionalFields("b", "blocks"),
       h("button", { type: "submit", class: "danger" }, t("blocks.submit")),
     ),
   );
@@ -965,33 +959,20 @@ function lifeFacts(life) {
     ["archive_until", "life.archiveUntil"],
     ["deletion_due_at", "life.deletionDueAt"],
   ];
-  for (const [field, key] of dated) {
-    if (key && life[field]) facts.push(h("p", {}, t(key, { when: i18n.when(life[field]) })));
+  for (const [name, key] of dated) {
+    if (key && life[name]) facts.push(h("p", {}, t(key, { when: i18n.when(life[name]) })));
   }
   return facts;
 }
 
 function codeForm(kind, life) {
-  const id = `l-${kind}`;
-  return h(
-    "form",
-    {
-      "aria-labelledby": `${id}-title`,
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          const code = new FormData(event.target).get("code").trim();
-          confirmThen(t(`life.${kind}Confirm`), t(`life.${kind}`), async () => {
-            await api("POST", `${spacePath(life.patient_id)}/${kind === "oppose" ? "opposition" : "activation"}`, { code });
-            await render();
-            say(t(`life.${kind}Done`));
-          });
-        },
-      },
-    },
-    h("h3", { id: `${id}-title` }, t(`life.${kind}Title`)),
-    h("div", { class: "field" }, h("label", { for: id }, t(`life.${kind}Code`)), h("input", { id, name: "code", required: true, autocomplete: "one-time-code" })),
-    h("button", { type: "submit", class: kind === "oppose" ? "danger" : null }, t(`life.${kind}`)),
+  const labels = { title: t(`life.${kind}Title`), label: t(`life.${kind}Code`), submit: t(`life.${kind}`) };
+  return oneFieldForm({ id: `l-${kind}`, name: "code", danger: kind === "oppose", ...labels }, (code) =>
+    confirmThen(t(`life.${kind}Confirm`), t(`life.${kind}`), async () => {
+      await api("POST", `${spacePath(life.patient_id)}/${kind === "oppose" ? "opposition" : "activation"}`, { code });
+      await render();
+      say(t(`life.${kind}Done`));
+    }),
   );
 }
 
