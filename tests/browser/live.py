@@ -31,6 +31,7 @@ from coffre.bootstrap import Coffre, build
 from domain.values import Actor
 from tests.scenarios.conftest import BACKENDS, backend_settings
 from tests.served import free_port
+from vault.settings import DEMO_REGISTRY
 from vault.web_login import Tokens
 
 __all__ = ["BACKENDS", "Live", "PageFactory", "live_coffre", "open_page"]
@@ -72,16 +73,22 @@ PageFactory = Callable[..., Any]
 
 @contextmanager
 def live_coffre(
-    request: pytest.FixtureRequest, backend: str, data_dir: Path, page_dir: Path
+    request: pytest.FixtureRequest,
+    backend: str,
+    data_dir: Path,
+    page_dir: Path,
+    opposition_period: timedelta = timedelta(0),
 ) -> Iterator[Live]:
     """Build Coffre on ``backend``, serving the page built in ``page_dir``, on a free
-    port until the block ends."""
+    port until the block ends. Spaces open at once unless an ``opposition_period`` is
+    given (the page's opposition window)."""
     port = free_port()
     settings = backend_settings(request, backend, data_dir).model_copy(
-        # Spaces open at once; reads go through Coffre's content route, not presigned
-        # S3 URLs, which a browser could fetch only with CORS on the bucket.
+        # Reads go through Coffre's content route, not presigned S3 URLs, which a
+        # browser could fetch only with CORS on the bucket.
         update={
-            "opposition_period": timedelta(0),
+            "opposition_period": opposition_period,
+            "registry_services": DEMO_REGISTRY,  # appoints legal representatives
             "s3_presign": False,
             "projections_in_process": True,  # the access log follows in this process
             "web_dir": page_dir,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Files, peak_growth
+from tests.browser.harness import Files, browser_rss, peak_growth
 from wire.envelope import CHUNK_SIZE, DataKey, decrypt, encrypt, seal
 
 VECTOR = Path(__file__).resolve().parents[1] / "keys" / "vectors" / "envelope_v1.json"
@@ -193,13 +193,21 @@ def test_500_mib_both_ways_in_far_less_browser_memory_than_the_document(
     128 MiB target; docs/web.md says what is known of it."""
     limit = 400 * MIB
     harness.evaluate("async () => { await (await import('/envelope.js')).ready(); }")
-    with peak_growth() as decrypting:
-        _python_to_browser(harness, files, tmp_path, 500 * MIB)
-    with peak_growth() as encrypting:
-        _browser_to_python(harness, files, tmp_path, 500 * MIB)
-    print(f"browser growth: decrypting {decrypting}, encrypting {encrypting}")
-    assert decrypting["growth"] < limit, decrypting
-    assert encrypting["growth"] < limit, encrypting
+    cdp = harness.context.new_cdp_session(harness)
+    retained = {}
+    for direction, run in (("decrypting", _python_to_browser), ("encrypting", _browser_to_python)):
+        with peak_growth() as growth:
+            run(harness, files, tmp_path, 500 * MIB)
+        # What the growth is: decrypting, garbage (records' ArrayBuffers V8 has not
+        # collected yet), not buffers something holds: a full collection, which a page
+        # cannot ask for, gives nearly all of it back. Encrypting, most of what stays
+        # is the browser process's blob store holding the harness's own upload Blobs
+        # (docs/web.md, "Memory").
+        cdp.send("HeapProfiler.collectGarbage")
+        retained[direction] = browser_rss() - growth["before"]
+        print(f"browser growth {direction}: {growth}, after a full GC {retained[direction]}")
+        assert growth["growth"] < limit, growth
+    assert retained["decrypting"] < 48 * MIB, retained
 
 
 def test_a_tampered_ciphertext_is_refused_and_nothing_is_kept(

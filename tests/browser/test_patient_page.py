@@ -217,6 +217,16 @@ def test_a_deposit_opens_in_the_browser_byte_identical(
     only_coffre(live)
 
 
+def deposit_in_page(page: Any, path: Path, type: str, title: str) -> None:
+    """Deposit ``path`` from the documents view (encrypted in the page); axe-core after."""
+    page.get_by_label("Fichier").set_input_files(str(path))
+    page.get_by_label("Type", exact=True).select_option(type)
+    page.get_by_label("Titre").fill(title)
+    page.get_by_role("button", name="Chiffrer et déposer").click()
+    page.get_by_text("a été chiffré dans ce navigateur et déposé").wait_for()
+    assert axe(page) == []
+
+
 def test_a_deposit_made_in_the_browser_reads_through_the_sdk_byte_identical(
     live: Live, patient_page: PageFactory, tmp_path: Path
 ) -> None:
@@ -224,12 +234,7 @@ def test_a_deposit_made_in_the_browser_reads_through_the_sdk_byte_identical(
     note = tmp_path / "note.txt"
     note.write_bytes(os.urandom(3 * 256 * 1024 + 1))  # three records and one byte
     page = patient_page(PATIENT, "documents")
-    page.get_by_label("Fichier").set_input_files(str(note))
-    page.get_by_label("Type", exact=True).select_option("patient_note")
-    page.get_by_label("Titre").fill("Ma note de suivi")
-    page.get_by_role("button", name="Chiffrer et déposer").click()
-    page.get_by_text("a été chiffré dans ce navigateur et déposé").wait_for()
-    assert axe(page) == []
+    deposit_in_page(page, note, "patient_note", "Ma note de suivi")
 
     patient = live.client(PATIENT)
     enrol_client(patient, PATIENT, live.client(ENROLMENT))

@@ -49,6 +49,29 @@ function h(tag, attrs = {}, ...children) {
 
 const $ = (id) => document.getElementById(id);
 
+/** A labelled form field. */
+const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
+
+/** A form of one text field: its title, label and button; ``go`` receives the text.
+ * ``name``: the field's name (autocomplete hints follow it); ``danger``: a red button. */
+function oneFieldForm({ id, name = "ins", title, label, submit, danger = false }, go) {
+  return h(
+    "form",
+    {
+      "aria-labelledby": `${id}-title`,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          go(new FormData(event.target).get(name).trim());
+        },
+      },
+    },
+    h("h3", { id: `${id}-title` }, title),
+    field(id, label, h("input", { id, name, required: true, autocomplete: name === "code" ? "one-time-code" : "off" })),
+    h("button", { type: "submit", class: danger ? "danger" : null }, submit),
+  );
+}
+
 function say(text) {
   $("status").textContent = text;
 }
@@ -90,12 +113,38 @@ function table(caption, headers, rows) {
   );
 }
 
+/** Ask before a change: a panel at the top of the view with the question, Confirm and
+ * Cancel (focused first: the safe choice); ``action`` runs only on Confirm. */
+function confirmThen(question, confirmLabel, action) {
+  $("confirm")?.remove();
+  const panel = h(
+    "div",
+    { id: "confirm", class: "confirm", role: "group", "aria-labelledby": "confirm-question" },
+    h("p", { id: "confirm-question" }, question),
+    h("button", {
+      type: "button",
+      on: { click: () => { panel.remove(); guarded(action); } },
+    }, confirmLabel),
+    " ",
+    h("button", { type: "button", class: "secondary", on: { click: () => panel.remove() } }, t("confirm.cancel")),
+  );
+  $("view").prepend(panel);
+  panel.querySelector("button.secondary").focus();
+}
+
+/** Whether the signed-in person holds the space on view (its patient or a legal
+ * representative): they manage documents, who reads, and the space's life. */
+function holder() {
+  return ["patient", "representative"].includes(state.actor?.role);
+}
+
 // -- the frame ------------------------------------------------------------------------
 
 const PATIENT_VIEWS = {
   log: renderLog,
   documents: renderDocuments,
   grants: renderGrants,
+  space: renderSpaceLife,
   notifications: renderNotifications,
   device: renderDevice,
 };
@@ -107,8 +156,26 @@ const PROFESSIONAL_VIEWS = {
   device: renderDevice,
 };
 
+// A legal representative acts in the space of the person they represent (a child):
+// what the rules let them see and change there. The access log and grants are the
+// patient's own (the API answers them to the patient only).
+const REPRESENTATIVE_VIEWS = {
+  represented: renderRepresented,
+  documents: renderDocuments,
+  grants: renderGrants,
+  space: renderSpaceLife,
+  notifications: renderNotifications,
+  device: renderDevice,
+};
+
+/** The views that need a space chosen first. */
+const SPACE_VIEWS = new Set(["log", "documents", "grants", "space"]);
+const CHOSEN_SPACE = "coffre.space"; // kept for the tab's life: reloads stay in the space
+
 function views() {
-  return state.actor?.role === "professional" ? PROFESSIONAL_VIEWS : PATIENT_VIEWS;
+  if (state.actor?.role === "professional") return PROFESSIONAL_VIEWS;
+  if (state.actor?.role === "representative") return REPRESENTATIVE_VIEWS;
+  return PATIENT_VIEWS;
 }
 
 function renderFrame() {
@@ -174,7 +241,11 @@ async function render() {
   }
   say(t("loading"));
   delete view.dataset.view;
-  await guarded(() => views()[state.view]());
+  if (SPACE_VIEWS.has(state.view) && !state.space) {
+    view.replaceChildren(h("h2", {}, t(`nav.${state.view}`)), h("p", {}, t("spaces.choose")));
+  } else {
+    await guarded(() => views()[state.view]());
+  }
   view.dataset.view = state.view; // what is on screen now (the tests wait for it)
   if ($("status").textContent === t("loading")) say(state.notice || "");
   state.notice = null;
@@ -237,7 +308,6 @@ function logQuery(before) {
 
 function filtersForm() {
   const f = state.log.filters;
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   const form = h(
     "form",
     {
@@ -374,12 +444,51 @@ async function readDocument(doc, mode) {
   say(t("docs.saved", { title: doc.title }));
 }
 
+/** The holder's changes to one document (confidentiality routes and deletion), each
+ * asked first: [key, method, path suffix]. Hiding from legal representatives is the
+ * patient's own right (a minor's), and one-way. */
+const DOCUMENT_CHANGES = [
+  ["mask", "PUT", "/mask"],
+  ["unmask", "DELETE", "/mask"],
+  ["hideFromRepresentatives", "PUT", "/invisible-to-representatives"],
+  ["delete", "DELETE", ""],
+];
+
+function documentChanges(doc) {
+  const path = `${spacePath(state.space)}/documents/${doc.document_id}`;
+  // deleting and hiding from representatives are the patient's own (a representative may mask)
+  const patientOnly = ["hideFromRepresentatives", "delete"];
+  return DOCUMENT_CHANGES.filter(([key]) => !patientOnly.includes(key) || state.actor.role === "patient").map(
+    ([key, method, suffix]) =>
+      h("button", {
+        type: "button",
+        class: key === "delete" ? "danger" : "secondary",
+        "aria-label": t(`docs.${key}Label`, { title: doc.title }),
+        on: {
+          click: () =>
+            confirmThen(t(`docs.${key}Confirm`, { title: doc.title }), t(`docs.${key}`), async () => {
+              await api(method, `${path}${suffix}`);
+              await render();
+              say(t(`docs.${key}Done`, { title: doc.title }));
+            }),
+        },
+      }, t(`docs.${key}`)),
+  );
+}
+
 async function renderDocuments() {
   if (!state.space) {
     $("view").replaceChildren(h("h2", {}, t("docs.title")), h("p", {}, t("spaces.choose")));
     return;
   }
-  const listed = await api("GET", `${spacePath(state.space)}/documents`);
+  let listed;
+  try {
+    listed = await api("GET", `${spacePath(state.space)}/documents`);
+  } catch (error) {
+    // a professional may deposit in a space they may not read: the form stays
+    if (!(error instanceof ApiError && [403, 404].includes(error.status) && !holder())) throw error;
+    listed = { documents: [] };
+  }
   const rows = listed.documents.map((doc) =>
     h(
       "tr",
@@ -402,11 +511,12 @@ async function renderDocuments() {
           "aria-label": t("docs.saveLabel", { title: doc.title }),
           on: { click: () => guarded(() => readDocument(doc, "save")) },
         }, t("docs.save")),
+        holder() ? documentChanges(doc) : null,
       ),
     ),
   );
   $("view").replaceChildren(
-    h("h2", {}, t("docs.title")),
+    h("h2", {}, t(state.space === state.actor.id ? "docs.title" : "docs.titleOf")),
     state.space !== state.actor.id ? h("p", {}, t("spaces.viewing", { id: state.space })) : null,
     rows.length
       ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
@@ -452,7 +562,6 @@ async function deposit(form) {
 }
 
 function depositForm() {
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   const today = new Date().toISOString().slice(0, 10);
   return h(
     "form",
@@ -470,11 +579,38 @@ function depositForm() {
     field(
       "p-type",
       t("docs.type"),
-      h("select", { id: "p-type", name: "type" }, i18n.types().map(([value, label]) => h("option", { value }, label))),
+      h(
+        "select",
+        { id: "p-type", name: "type" },
+        // a personal note is the patient's own; a professional deposits clinical documents
+        i18n.types().filter(([value]) => holder() || value !== "patient_note").map(([value, label]) => h("option", { value }, label)),
+      ),
     ),
     field("p-title", t("docs.name"), h("input", { id: "p-title", name: "title", required: true, maxlength: 200 })),
     field("p-date", t("docs.date"), h("input", { id: "p-date", name: "date", type: "date", required: true, value: today })),
     h("button", { type: "submit" }, t("docs.depositSubmit")),
+  );
+}
+
+/** Act in ``patientId``'s space from now on (this tab), and show its documents. */
+function chooseSpace(patientId) {
+  state.space = patientId;
+  window.sessionStorage.setItem(CHOSEN_SPACE, patientId);
+  if (window.location.hash === "#documents") render();
+  else window.location.hash = "#documents";
+}
+
+// -- a legal representative's spaces -----------------------------------------------------
+
+async function renderRepresented() {
+  $("view").replaceChildren(
+    h("h2", {}, t("nav.represented")),
+    h("p", {}, t("represented.intro")),
+    state.space ? h("p", {}, t("represented.current", { id: state.space })) : null,
+    oneFieldForm(
+      { id: "r-ins", title: t("represented.switch"), label: t("represented.ins"), submit: t("represented.submit") },
+      chooseSpace,
+    ),
   );
 }
 
@@ -495,41 +631,18 @@ async function renderSpaces() {
         h("button", {
           type: "button",
           "aria-label": t("spaces.openLabel", { id: space.patient_id }),
-          on: {
-            click: () => {
-              state.space = space.patient_id;
-              window.location.hash = "#documents";
-            },
-          },
+          on: { click: () => chooseSpace(space.patient_id) },
         }, t("spaces.open")),
       ),
     ),
   );
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
-  const openSpace = (ins) => {
-    state.space = ins;
-    window.location.hash = "#documents";
-  };
+  const openSpace = chooseSpace;
   $("view").replaceChildren(
     h("h2", {}, t("nav.spaces")),
     rows.length
       ? table(t("nav.spaces"), [t("spaces.patient"), t("grants.scope"), t("grants.expires"), t("docs.actions")], rows)
       : h("p", {}, t("spaces.none")),
-    h(
-      "form",
-      {
-        "aria-labelledby": "find-title",
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            openSpace(new FormData(event.target).get("ins").trim());
-          },
-        },
-      },
-      h("h3", { id: "find-title" }, t("spaces.find")),
-      field("s-ins", t("spaces.ins"), h("input", { id: "s-ins", name: "ins", required: true, autocomplete: "off" })),
-      h("button", { type: "submit" }, t("spaces.findSubmit")),
-    ),
+    oneFieldForm({ id: "s-ins", title: t("spaces.find"), label: t("spaces.ins"), submit: t("spaces.findSubmit") }, openSpace),
     h(
       "form",
       {
@@ -619,8 +732,21 @@ function grantState(grant) {
   return grant.revoked_at ? t("grants.revoked") : t("grants.expired");
 }
 
+/** A professional's RPPS number, name and profession (ids ``prefix-…``; labels from
+ * ``words.rpps``, ``words.name``, ``words.profession``), as GranteeIn takes them. */
+function professionalFields(prefix, words) {
+  return [
+    field(`${prefix}-id`, t(`${words}.rpps`), h("input", { id: `${prefix}-id`, name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
+    field(`${prefix}-name`, t(`${words}.name`), h("input", { id: `${prefix}-name`, name: "name", required: true, autocomplete: "off" })),
+    field(
+      `${prefix}-profession`,
+      t(`${words}.profession`),
+      h("select", { id: `${prefix}-profession`, name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
+    ),
+  ];
+}
+
 function grantForm() {
-  const field = (id, label, input) => h("div", { class: "field" }, h("label", { for: id }, label), input);
   return h(
     "form",
     {
@@ -647,21 +773,17 @@ function grantForm() {
       },
     },
     h("h3", { id: "grant-title" }, t("grants.new")),
-    field("g-id", t("grants.rpps"), h("input", { id: "g-id", name: "id", required: true, inputmode: "numeric", autocomplete: "off" })),
-    field("g-name", t("grants.name"), h("input", { id: "g-name", name: "name", required: true, autocomplete: "off" })),
-    field(
-      "g-profession",
-      t("grants.profession"),
-      h("select", { id: "g-profession", name: "profession" }, i18n.professions().map(([value, label]) => h("option", { value }, label))),
-    ),
+    professionalFields("g", "grants"),
     field("g-organisation", t("grants.organisation"), h("input", { id: "g-organisation", name: "organisation", autocomplete: "off" })),
     h("button", { type: "submit" }, t("grants.submit")),
   );
 }
 
 async function renderGrants() {
-  const listed = await api("GET", `${spacePath(state.space)}/grants`);
-  const rows = listed.grants.map((grant) =>
+  // one answer for everything that decides who reads: grants (consent or care team),
+  // blocks, the attending physician, the settings, the emergency accesses
+  const rules = await api("GET", `${spacePath(state.space)}/access-rules`);
+  const rows = rules.grants.map((grant) =>
     h(
       "tr",
       { class: grant.active ? null : "inactive" },
@@ -671,14 +793,14 @@ async function renderGrants() {
         h("span", { class: "name" }, grant.grantee_name),
         h("span", { class: "sub" }, [i18n.professionName(grant.grantee_profession), grant.grantee_id].filter(Boolean).join(" · ")),
       ),
-      h("td", {}, scopeText(grant.scope)),
+      h("td", {}, scopeText(grant.scope), grant.basis === "care_team" ? h("span", { class: "sub" }, t("grants.careTeam")) : null),
       h("td", {}, h("time", { datetime: grant.granted_at }, i18n.when(grant.granted_at))),
       h("td", {}, grant.expires_at ? i18n.when(grant.expires_at) : t("grants.never")),
       h("td", {}, grantState(grant)),
       h(
         "td",
         {},
-        grant.active
+        grant.active && state.actor.role === "patient"
           ? h("button", {
               type: "button",
               "aria-label": t("grants.revokeLabel", { name: grant.grantee_name }),
@@ -700,8 +822,212 @@ async function renderGrants() {
     rows.length
       ? table(t("grants.title"), ["grants.who", "grants.scope", "grants.since", "grants.expires", "grants.state", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("grants.empty")),
-    grantForm(),
+    state.actor.role === "patient" ? grantForm() : null,
+    blocksSection(rules.blocked),
+    emergencySection(rules),
   );
+}
+
+function blocksSection(blocked) {
+  const rows = blocked.map((p) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, h("span", { class: "name" }, p.name), h("span", { class: "sub" }, [i18n.professionName(p.profession), p.id].filter(Boolean).join(" · "))),
+      h(
+        "td",
+        {},
+        h("button", {
+          type: "button",
+          class: "secondary",
+          "aria-label": t("blocks.unblockLabel", { name: p.name }),
+          on: {
+            click: () =>
+              confirmThen(t("blocks.unblockConfirm", { name: p.name }), t("blocks.unblock"), async () => {
+                await api("DELETE", `${spacePath(state.space)}/blocks/${encodeURIComponent(p.id)}`);
+                await render();
+                say(t("blocks.unblocked", { name: p.name }));
+              }),
+          },
+        }, t("blocks.unblock")),
+      ),
+    ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "blocks-title" },
+    h("h3", { id: "blocks-title" }, t("blocks.title")),
+    h("p", {}, t("blocks.intro")),
+    rows.length ? table(t("blocks.title"), [t("grants.who"), t("docs.actions")], rows) : h("p", {}, t("blocks.none")),
+    h(
+      "form",
+      {
+        "aria-labelledby": "block-title",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const data = Object.fromEntries(new FormData(event.target).entries());
+            const name = data.name.trim();
+            confirmThen(t("blocks.confirm", { name }), t("blocks.submit"), async () => {
+              await api("PUT", `${spacePath(state.space)}/blocks`, {
+                id: data.id.trim(),
+                name,
+                profession: data.profession,
+              });
+              await render();
+              say(t("blocks.done", { name }));
+            });
+          },
+        },
+      },
+      h("h4", { id: "block-title" }, t("blocks.new")),
+      professionalFields("b", "blocks"),
+      h("button", { type: "submit", class: "danger" }, t("blocks.submit")),
+    ),
+  );
+}
+
+const SETTINGS = ["emergency_access_forbidden", "emergency_reveals_masked", "attending_physician_sees_masked"];
+
+function emergencySection(rules) {
+  const rows = rules.emergency_accesses.map((e) =>
+    h(
+      "tr",
+      { class: e.active ? "emergency" : null },
+      h("td", {}, h("span", { class: "name" }, e.professional_name), h("span", { class: "sub" }, e.professional_id)),
+      h("td", {}, e.justification),
+      h("td", {}, h("time", { datetime: e.started_at }, i18n.when(e.started_at))),
+      h("td", {}, e.active ? h("strong", {}, t("grants.active")) : t("grants.expired")),
+    ),
+  );
+  const physician = rules.attending_physician;
+  return h(
+    "section",
+    { "aria-labelledby": "settings-title" },
+    h("h3", { id: "settings-title" }, t("settings.title")),
+    h("p", {}, physician ? t("settings.physician", { name: physician.name }) : t("settings.noPhysician")),
+    h(
+      "form",
+      {
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const form = event.target;
+            const changed = SETTINGS.filter((name) => form.elements[name].checked !== Boolean(rules.settings[name]));
+            confirmThen(t("settings.confirm"), t("settings.submit"), async () => {
+              for (const name of changed) {
+                await api("PUT", `${spacePath(state.space)}/settings/${name}`, { value: form.elements[name].checked });
+              }
+              await render();
+              say(t("settings.done"));
+            });
+          },
+        },
+      },
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, t("settings.legend")),
+        SETTINGS.map((name) =>
+          h(
+            "div",
+            { class: "check" },
+            h("input", { type: "checkbox", id: `s-${name}`, name, checked: Boolean(rules.settings[name]) }),
+            " ",
+            h("label", { for: `s-${name}` }, t(`settings.${name}`)),
+          ),
+        ),
+      ),
+      h("button", { type: "submit" }, t("settings.submit")),
+    ),
+    h("h4", {}, t("settings.emergencies")),
+    rows.length
+      ? table(t("settings.emergencies"), [t("grants.who"), t("emergency.justification"), t("log.when"), t("grants.state")], rows)
+      : h("p", {}, t("settings.noEmergency")),
+  );
+}
+
+// -- the space's life -----------------------------------------------------------------
+
+/** What the space's state means, each date that applies on its own line. */
+function lifeFacts(life) {
+  const facts = [h("p", {}, h("strong", {}, t(`life.status.${life.status}`)))];
+  const dated = [
+    ["opens_at", life.status === "pending" ? "life.opensAt" : null],
+    ["activated_at", "life.activatedAt"],
+    ["closed_at", "life.closedAt"],
+    ["archive_until", "life.archiveUntil"],
+    ["deletion_due_at", "life.deletionDueAt"],
+  ];
+  for (const [name, key] of dated) {
+    if (key && life[name]) facts.push(h("p", {}, t(key, { when: i18n.when(life[name]) })));
+  }
+  return facts;
+}
+
+function codeForm(kind, life) {
+  const labels = { title: t(`life.${kind}Title`), label: t(`life.${kind}Code`), submit: t(`life.${kind}`) };
+  return oneFieldForm({ id: `l-${kind}`, name: "code", danger: kind === "oppose", ...labels }, (code) =>
+    confirmThen(t(`life.${kind}Confirm`), t(`life.${kind}`), async () => {
+      await api("POST", `${spacePath(life.patient_id)}/${kind === "oppose" ? "opposition" : "activation"}`, { code });
+      await render();
+      say(t(`life.${kind}Done`));
+    }),
+  );
+}
+
+async function renderSpaceLife() {
+  const life = await api("GET", `${spacePath(state.space)}/state`);
+  const parts = [h("h2", {}, t("life.title")), ...lifeFacts(life)];
+  if (life.status === "pending") parts.push(h("p", {}, t("life.pendingIntro")), codeForm("activate", life), codeForm("oppose", life));
+  if (life.status === "open") {
+    parts.push(
+      h(
+        "form",
+        {
+          "aria-labelledby": "close-title",
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              const express = event.target.elements.express.checked;
+              confirmThen(t(express ? "life.closeExpressConfirm" : "life.closeConfirm"), t("life.close"), async () => {
+                await api("POST", `${spacePath(state.space)}/closure`, { express_deletion: express });
+                await render();
+                say(t("life.closed"));
+              });
+            },
+          },
+        },
+        h("h3", { id: "close-title" }, t("life.closeTitle")),
+        h("p", {}, t("life.closeIntro")),
+        h("div", { class: "check" },
+          h("input", { type: "checkbox", id: "l-express", name: "express" }),
+          " ",
+          h("label", { for: "l-express" }, t("life.express"))),
+        h("button", { type: "submit", class: "danger" }, t("life.close")),
+      ),
+    );
+  }
+  // a closed space waits for its archive's end unless deletion was asked (due sooner)
+  const asked = life.deletion_due_at && life.archive_until && life.deletion_due_at < life.archive_until;
+  if (life.status === "closed" && !asked) {
+    parts.push(
+      h("h3", {}, t("life.deletionTitle")),
+      h("button", {
+        type: "button",
+        class: "danger",
+        on: {
+          click: () =>
+            confirmThen(t("life.deletionConfirm"), t("life.deletion"), async () => {
+              await api("POST", `${spacePath(state.space)}/deletion-request`);
+              await render();
+              say(t("life.deletionDone"));
+            }),
+        },
+      }, t("life.deletion")),
+    );
+  }
+  $("view").replaceChildren(...parts);
 }
 
 // -- this device ----------------------------------------------------------------------
@@ -837,7 +1163,8 @@ async function start() {
   } catch (error) {
     alarm(failure(error));
   }
-  if (state.actor && state.actor.role !== "professional") state.space = state.actor.id;
+  if (state.actor?.role === "patient") state.space = state.actor.id;
+  else if (state.actor) state.space = window.sessionStorage.getItem(CHOSEN_SPACE);
   route(); // the views depend on who logged in
   await render();
   document.body.dataset.ready = "true"; // the tests wait for this
