@@ -271,7 +271,14 @@ function logRow(entry) {
     "tr",
     { class: [emergency ? "emergency" : "", entry.outcome === "refused" ? "refused" : ""].join(" ").trim() || null },
     h("td", {}, h("time", { datetime: entry.at }, i18n.when(entry.at))),
-    h("td", {}, h("span", { class: "name" }, actor.name), about ? h("span", { class: "sub" }, about) : null),
+    h(
+      "td",
+      {},
+      h("span", { class: "name" }, actor.name),
+      about ? h("span", { class: "sub" }, about) : null,
+      // how they logged in, as their provider's token said (e-CPS, card, pwd)
+      entry.authentication ? h("span", { class: "sub" }, t("log.authentication", { method: entry.authentication })) : null,
+    ),
     h(
       "td",
       {},
