@@ -19,9 +19,14 @@ def page_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_page(tmp_path_factory.mktemp("web-dist"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's headless Chromium (one per session; tests open their own contexts)."""
+    """Debian's headless Chromium (one per module; tests open their own contexts).
+
+    Not one per session: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, and the modules a worker runs next (``asyncio.run`` in the
+    upload tests) must find none.
+    """
     with chromium() as launched:
         yield launched
 

@@ -517,7 +517,7 @@ def test_notifications_list_and_acknowledge(
 def test_no_token_is_one_clear_line(served: Served) -> None:
     env = {"COFFRE_URL": served.url, "COFFRE_TOKEN": None}  # None: unset
     result = CliRunner().invoke(app, ["space", "state", "x"], env=env)
-    assert _failed(result, "no token")
+    assert _failed(result, "not logged in")
 
 
 def test_rendering_shows_names_as_written_and_every_section() -> None:
