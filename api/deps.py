@@ -43,7 +43,6 @@ from wire.errors import (
     Forbidden,
     InsufficientScope,
     Unauthenticated,
-    Unavailable,
 )
 from wire.values import Role
 
@@ -151,10 +150,7 @@ class FreshViews:
             self._services.runner.catch_up()
             self._caught_up = True
             return
-        try:
-            wait_for(self._services.runner, timeout)
-        except TimeoutError:
-            raise Unavailable("the views are behind; try again shortly") from None
+        wait_for(self._services.runner, timeout)  # Unavailable: behind, or stalled
 
 
 def fresh_views(services: ServicesDep) -> FreshViews:

@@ -331,13 +331,20 @@ class ProjectionRunner:
 
 
 def wait_for(runner: ProjectionRunner, timeout: float = 10.0) -> None:
-    """Block until every projection has caught up with the log as it is now."""
+    """Block until every projection has caught up with the log as it is now.
+
+    ``Unavailable`` (a 503 to a request, never a 500) when they do not within
+    ``timeout`` seconds, or when one is stalled at an event: it will not move until an
+    operator retries it (``coffre projections retry``), so waiting is pointless.
+    """
     deadline = time.monotonic() + timeout
     head = runner.source.last_id()
     while any(runner.store.position(name) < head for name in runner.projections):
         if time.monotonic() > deadline:
-            raise TimeoutError("projections did not catch up in time")
+            raise Unavailable("the views are behind; try again shortly")
         runner.catch_up()
         stalls = runner.stalls()
         if stalls:
-            raise RuntimeError(f"projections stalled: {sorted(stalls)}")
+            raise Unavailable(
+                f"the views are stalled ({', '.join(sorted(stalls))}); try again later"
+            )
