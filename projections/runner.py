@@ -146,7 +146,7 @@ class ProjectionRunner:
             if not batch:
                 return 0
             try:
-                self._apply(name, batch)
+                self._apply(name, batch)  # events another runner projected are skipped
             except TRANSIENT:
                 raise
             except Exception:
@@ -187,8 +187,7 @@ class ProjectionRunner:
                     if not events:
                         continue
                     try:
-                        self._apply(name, events)
-                        applied = len(events)
+                        applied = self._apply(name, events)
                     except TRANSIENT as error:  # rolled back; the others must go on
                         failed[name] = error
                         continue
@@ -267,14 +266,23 @@ class ProjectionRunner:
         self.seconds["read"] += time.perf_counter() - began
         return batch
 
-    def _apply(self, name: str, events: Sequence[tuple[int, Event]]) -> None:
-        """One projection's batch and its new position, in one transaction."""
+    def _apply(self, name: str, events: Sequence[tuple[int, Event]]) -> int:
+        """One projection's batch and its new position, in one transaction.
+
+        Only the events after the position read under the projection's hold are
+        applied: a runner in another process may have projected some since this one
+        looked. Returns how many were applied.
+        """
         began = time.perf_counter()
         # Not durable: a server crash loses rows and position together (ViewStore).
         with self.store.transaction(durable=False) as cursor:
-            self.projections[name].apply(cursor, events)
-            cursor.track(name, events[-1][0])
+            position = cursor.claim(name)
+            events = [item for item in events if item[0] > position]
+            if events:
+                self.projections[name].apply(cursor, events)
+                cursor.track(name, events[-1][0])
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
+        return len(events)
 
     def lag(self) -> dict[str, int]:
         """Events behind the head of the log, per projection (an upper bound: gaps count)."""

@@ -9,6 +9,7 @@ SQLite adapter rewrites them to ``:name``. Rows of insert-only tables go through
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -143,6 +144,32 @@ class ViewCursor:
             {"n": name},
         )
 
+    def claim(self, name: str) -> int:
+        """Hold ``name`` for this transaction alone and return its position in it.
+
+        Runners in other processes (a worker, a request's catch-up in each API process)
+        project the same log: without this, two would apply one batch and the second's
+        tracking insert would fail as if the event were poisoned. The hold is released
+        at commit or rollback; a runner that waits past the lock timeout gets a
+        transient error and tries again later.
+        """
+        if self.dialect == "postgres":
+            self.execute("SELECT pg_advisory_xact_lock(%(k)s)", {"k": _lock_key(name)})
+        else:
+            # A write first: SQLite takes its one writer lock now, before the read, so
+            # the position read is the one this transaction will move.
+            self.execute(
+                f"UPDATE {self._store.tracking_table} SET notification_id = notification_id "  # noqa: S608 - ours
+                "WHERE application_name = %(n)s",
+                {"n": name},
+            )
+        rows = self.fetch(
+            f"SELECT MAX(notification_id) AS at FROM {self._store.tracking_table} "  # noqa: S608 - ours
+            "WHERE application_name = %(n)s",
+            {"n": name},
+        )
+        return int(rows[0]["at"] or 0) if rows else 0
+
     def track(self, name: str, notification_id: int) -> None:
         """Record, in this transaction, that ``name`` projected up to ``notification_id``."""
         self.settle()
@@ -157,6 +184,12 @@ class ViewCursor:
         if self._store.dialect != "sqlite":
             return dict(params)
         return {key: _sqlite_value(value) for key, value in params.items()}
+
+
+def _lock_key(name: str) -> int:
+    # A stable signed 64-bit advisory-lock key per projection, in a namespace of ours.
+    digest = hashlib.blake2b(f"coffre.view:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _sqlite_value(value: Any) -> Any:
