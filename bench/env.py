@@ -193,6 +193,7 @@ class BenchEnv:
         values: dict[str, Any] = {
             "data_dir": self.work / dbname,
             "database": "postgres",
+            "env": "development",
             "pg_host": pg["host"],
             "pg_port": int(pg["port"]),
             "pg_user": pg["user"],
@@ -219,6 +220,7 @@ class BenchEnv:
             "COFFRE_MASTER_KEYS": self.master_keys,
             "COFFRE_LOG_FORMAT": "json",
             "COFFRE_DATABASE": "postgres",
+            "COFFRE_ENV": "development",
             "COFFRE_PG_HOST": pg["host"],
             "COFFRE_PG_PORT": pg["port"],
             "COFFRE_PG_USER": pg["user"],

@@ -108,6 +108,7 @@ def server_env(
         s3 = request.getfixturevalue("s3_server")
         env |= {
             "COFFRE_DATABASE": "postgres",
+            "COFFRE_ENV": "development",  # tests log in at the embedded provider
             "COFFRE_PG_HOST": pg["host"],
             "COFFRE_PG_PORT": pg["port"],
             "COFFRE_PG_USER": pg["user"],

@@ -83,14 +83,14 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = 60
     embedded_issuer: bool = Field(
-        True,
+        None,  # type: ignore[assignment]  # resolved by _defaults_of_the_deployment
         description="trust the embedded development issuer (token_keys, `coffre token`); "
-        "turn off in production, where only oidc_issuers are trusted",
+        "unset: on in development, off in production, where only oidc_issuers are trusted",
     )
     env: Literal["development", "production"] = Field(
-        "development",
+        None,  # type: ignore[assignment]  # resolved by _defaults_of_the_deployment
         description="production: the embedded issuer, its OpenID provider and `coffre token` "
-        "are refused",
+        "are refused. Unset: production with postgres, development with sqlite",
     )
     oidc_issuers: list[IssuerSettings] = Field(
         default_factory=list,
@@ -202,6 +202,21 @@ class Settings(BaseSettings):
         timedelta(hours=24), description="how long a declared emergency access lasts"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_of_the_deployment(cls, data: object) -> object:
+        # A PostgreSQL deployment is a server for others: one that forgets COFFRE_ENV
+        # must not serve the development login page, where anyone picks a person (the
+        # demo's regulator included). Development is said explicitly there.
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("env") is None:
+            data["env"] = "production" if data.get("database") == "postgres" else "development"
+        if data.get("embedded_issuer") is None:
+            data["embedded_issuer"] = data["env"] != "production"
+        return data
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.blob_store == "s3" and not (self.s3_access_key and self.s3_secret_key):
@@ -218,7 +233,11 @@ class Settings(BaseSettings):
                 "OpenID provider: set COFFRE_EMBEDDED_ISSUER=false and COFFRE_OIDC_ISSUERS"
             )
         if not self.embedded_issuer and not self.oidc_issuers:
-            raise ValueError("with COFFRE_EMBEDDED_ISSUER=false, configure COFFRE_OIDC_ISSUERS")
+            raise ValueError(
+                "no token issuer is trusted: configure COFFRE_OIDC_ISSUERS (COFFRE_ENV="
+                f"{self.env}, COFFRE_EMBEDDED_ISSUER=false; postgres means production "
+                "unless COFFRE_ENV=development says otherwise)"
+            )
         return self
 
     @property

@@ -407,6 +407,20 @@ def test_a_token_of_the_provider_without_the_routes_scope_is_refused(
     assert_problem(answer, 403, "insufficient-scope")
 
 
+def test_postgres_is_production_unless_development_is_said(tmp_path: Path) -> None:
+    # A deployment that forgets COFFRE_ENV must not serve the development login page.
+    server = {"data_dir": tmp_path, "database": "postgres", "master_keys": "unused"}
+    with pytest.raises(ValueError, match="configure COFFRE_OIDC_ISSUERS"):
+        Settings(**server)  # type: ignore[arg-type]
+    psc = IssuerSettings(issuer="https://psc.example", audience="coffre", roles=["professional"])
+    production = Settings(**server, oidc_issuers=[psc])  # type: ignore[arg-type]
+    assert production.env == "production"
+    assert not production.embedded_issuer and not production.embedded_provider
+    development = Settings(**server, env="development")  # type: ignore[arg-type]
+    assert development.embedded_provider
+    assert Settings(data_dir=tmp_path).embedded_provider  # the embedded mode: development
+
+
 def test_production_refuses_the_development_provider(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="COFFRE_ENV=production"):
         Settings(data_dir=tmp_path, env="production")

@@ -212,6 +212,7 @@ def _backend_env(request: pytest.FixtureRequest, backend: str) -> Iterator[dict[
     ):
         yield {
             "COFFRE_DATABASE": "postgres",
+            "COFFRE_ENV": "development",  # the embedded issuer mints the roles' tokens
             "COFFRE_PG_HOST": pg["host"],
             "COFFRE_PG_PORT": pg["port"],
             "COFFRE_PG_USER": pg["user"],

@@ -163,6 +163,7 @@ def postgres(target: Path) -> None:
         settings = Settings(
             data_dir=out / "unused",
             database="postgres",
+            env="development",
             pg_host=pg["host"],
             pg_port=int(pg["port"]),
             pg_user=pg["user"],

@@ -51,6 +51,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env |= {
         "COFFRE_DATA_DIR": str(settings.data_dir),
         "COFFRE_DATABASE": "postgres",
+        "COFFRE_ENV": "development",
         "COFFRE_PG_HOST": settings.pg_host,
         "COFFRE_PG_PORT": str(settings.pg_port),
         "COFFRE_PG_USER": settings.pg_user,

@@ -112,6 +112,7 @@ def machine_coffre(
     settings = Settings(
         data_dir=Path(tmp_path_factory.mktemp("rules")) / "data",
         database="postgres",
+        env="development",
         pg_host=session_pg["host"],
         pg_port=int(session_pg["port"]),
         pg_user=session_pg["user"],

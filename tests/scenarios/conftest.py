@@ -55,6 +55,7 @@ def postgres_s3_settings(
     return Settings(
         data_dir=data_dir,
         database="postgres",
+        env="development",
         pg_host=pg["host"],
         pg_port=int(pg["port"]),
         pg_user=pg["user"],
