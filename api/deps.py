@@ -142,15 +142,17 @@ class FreshViews:
         self._fresh()
         return self._services.trail
 
-    def settled(self, timeout: float = SETTLE_TIMEOUT) -> None:
-        """Wait until the views hold every event stored now, wherever the projections
-        run (an export must show the reads it just recorded); ``Unavailable`` if the
-        projection workers do not get there within ``timeout`` seconds."""
+    def settled(self, *names: str, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until the views ``names`` (every one if none is named) hold every event
+        stored now, wherever the projections run (an export must show the reads it just
+        recorded); ``Unavailable`` if the projection workers do not get them there
+        within ``timeout`` seconds, or one of them is stalled."""
         if self._services.settings.run_projections_in_process:
             self._services.runner.catch_up()
             self._caught_up = True
             return
-        wait_for(self._services.runner, timeout)  # Unavailable: behind, or stalled
+        # Unavailable: behind, or stalled
+        wait_for(self._services.runner, timeout, names or None)
 
 
 def fresh_views(services: ServicesDep) -> FreshViews:

@@ -338,20 +338,25 @@ class ProjectionRunner:
         return thread, stop
 
 
-def wait_for(runner: ProjectionRunner, timeout: float = 10.0) -> None:
-    """Block until every projection has caught up with the log as it is now.
+def wait_for(
+    runner: ProjectionRunner, timeout: float = 10.0, names: Sequence[str] | None = None
+) -> None:
+    """Block until the projections ``names`` (every one by default) have caught up with
+    the log as it is now.
 
     ``Unavailable`` (a 503 to a request, never a 500) when they do not within
-    ``timeout`` seconds, or when one is stalled at an event: it will not move until an
-    operator retries it (``coffre projections retry``), so waiting is pointless.
+    ``timeout`` seconds, or when one of them is stalled at an event: it will not move
+    until an operator retries it (``coffre projections retry``), so waiting is
+    pointless. A stalled projection the caller does not need is no reason to wait.
     """
+    wanted = list(runner.projections) if names is None else list(names)
     deadline = time.monotonic() + timeout
     head = runner.source.last_id()
-    while any(runner.store.position(name) < head for name in runner.projections):
+    while any(runner.store.position(name) < head for name in wanted):
         if time.monotonic() > deadline:
             raise Unavailable("the views are behind; try again shortly")
         runner.catch_up()
-        stalls = runner.stalls()
+        stalls = {name: stall for name, stall in runner.stalls().items() if name in wanted}
         if stalls:
             raise Unavailable(
                 f"the views are stalled ({', '.join(sorted(stalls))}); try again later"

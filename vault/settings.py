@@ -162,6 +162,13 @@ class Settings(BaseSettings):
         16, gt=0, description="concurrent uploads for the whole process; then 503"
     )
 
+    export_concurrency: int = Field(
+        2,
+        gt=0,
+        description="patients' exports built at once by one process (one per caller); then "
+        "503: each reads every document of a space",
+    )
+
     # Blob collection, run by the scheduler (``coffre scheduler run`` and the embedded
     # server's projection thread) and by ``coffre blobs collect``.
     blob_collect_interval: timedelta = Field(

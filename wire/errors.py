@@ -21,7 +21,8 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   ├── AlreadyDeposited    the upload or source identifier is a document already:
     │   │                       ``document_id`` names it
     │   ├── KeyAlreadyExists    a space key with this id is already stored
-    │   └── DirectUploadUnavailable  no direct uploads here: upload through the API
+    │   ├── DirectUploadUnavailable  no direct uploads here: upload through the API
+    │   └── ExportInProgress    this caller's previous export is still being built
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
@@ -133,6 +134,13 @@ class DirectUploadUnavailable(Conflict):
     uploads turned off): upload through the API instead."""
 
     code = "direct-upload-unavailable"
+
+
+class ExportInProgress(Conflict):
+    """This caller already has an export being built: one at a time per caller, so that
+    one person's repeated clicks cannot take the server's export capacity."""
+
+    code = "export-in-progress"
 
 
 class Refused(CoffreError):

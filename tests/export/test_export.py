@@ -18,6 +18,7 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
+from api.routers.exports import ExportSlots
 from client.cli import app as cli
 from client.export_verify import (
     ExportVerificationError,
@@ -28,8 +29,9 @@ from client.export_verify import (
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number
-from tests.sdk.conftest import HOSPITAL, PATIENT, Enrol
+from tests.sdk.conftest import HOSPITAL, PATIENT, Enrol, InProcessTransport
 from vault.settings import DEMO_REGISTRY
+from wire.errors import ExportInProgress, Unavailable
 from wire.values import Role
 
 Connect = Callable[[Actor], CoffreClient]
@@ -261,3 +263,27 @@ def test_a_document_held_for_announcement_leaves_no_trace_in_the_patients_export
     with zipfile.ZipFile(archive) as opened:
         for name in opened.namelist():  # neither a file, a log entry nor a trail entry
             assert str(held).encode() not in opened.read(name), name
+
+
+def test_exports_are_one_per_caller_and_bounded_per_process(
+    coffre: Coffre, connect: Connect, enrol: Enrol, transport: InProcessTransport, tmp_path: Path
+) -> None:
+    # An export reads a whole space: a second one by the same caller is a 409 and one
+    # beyond the process's bound a 503, both before anything is read or recorded.
+    hospital = connect(HOSPITAL)
+    hospital.provision(PATIENT.id)
+    hospital.deposit(PATIENT.id, b"x", type="lab_result", title="Bilan", date="2026-01-02")
+    patient = connect(PATIENT)
+    enrol(patient, PATIENT)
+    slots = ExportSlots(1)
+    transport.app.state.export_slots = slots
+    before = coffre.runner.source.last_id()
+    # the patient's previous export, still being built
+    with slots.claim(PATIENT), pytest.raises(ExportInProgress):
+        patient.export(PATIENT.id, tmp_path / "twice.zip")
+    # someone else's export holds the only slot
+    with slots.claim(NEW_PATIENT), pytest.raises(Unavailable):
+        patient.export(PATIENT.id, tmp_path / "full.zip")
+    assert coffre.runner.source.last_id() == before
+    patient.export(PATIENT.id, tmp_path / "export.zip")  # the slots were given back
+    assert zipfile.is_zipfile(tmp_path / "export.zip")

@@ -13,11 +13,12 @@ from uuid import uuid4
 import pytest
 
 from coffre.bootstrap import Coffre
-from projections.runner import Event, EventSource, Projection, ProjectionRunner
+from projections.runner import Event, EventSource, Projection, ProjectionRunner, wait_for
 from projections.store import ViewCursor
 from tests.replay.test_crash_and_rebuild import record_many_reads
 from tests.replay.views import rebuilt, snapshot
 from tests.scenarios.conftest import Cast
+from wire.errors import Unavailable
 
 
 class CountingSource:
@@ -163,6 +164,21 @@ def test_runners_catching_up_side_by_side_stall_nothing_and_agree_with_a_rebuild
     assert coffre.runner.stalls() == {}
     assert coffre.runner.lag() == dict.fromkeys(coffre.runner.projections, 0)
     assert snapshot(coffre.runner) == rebuilt(coffre.runner)
+
+
+def test_waiting_for_some_views_is_not_stopped_by_another_ones_stall(
+    coffre: Coffre, cast: Cast
+) -> None:
+    # An export waits for the access log and the trail: a stalled notifications view
+    # (or any other) must not make it a 503.
+    record_many_reads(coffre, cast, 5)
+    access_log = coffre.runner.projections["access_log"]
+    runner = ProjectionRunner(coffre.runner.source, coffre.views, [Broken(), access_log])
+    wait_for(runner, timeout=5, names=["access_log"])
+    assert set(runner.stalls()) == {"broken"}
+    assert runner.lag()["access_log"] == 0
+    with pytest.raises(Unavailable, match="stalled \\(broken\\)"):
+        wait_for(runner, timeout=5)
 
 
 def test_copied_rows_read_back_as_written(coffre: Coffre) -> None:

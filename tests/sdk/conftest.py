@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio.from_thread
 import httpx
@@ -47,8 +48,10 @@ class InProcessTransport(httpx.BaseTransport):
     parts, a read's ciphertext) go over the network, as they would from a client.
     """
 
-    def __init__(self, app: object, portal: anyio.from_thread.BlockingPortal) -> None:
-        self._asgi = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    def __init__(self, app: Any, portal: anyio.from_thread.BlockingPortal) -> None:
+        #: the app served (its state holds per-application limits a test may set)
+        self.app = app
+        self._asgi = httpx.ASGITransport(app=app)
         self._portal = portal
         self._network = httpx.HTTPTransport()
 
