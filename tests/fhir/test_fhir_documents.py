@@ -63,6 +63,19 @@ def test_the_capability_statement_validates_and_names_only_what_is_built(
         assert len(names) == len(set(names)), names
 
 
+def test_find_document_lists_is_not_claimed_and_answers_an_outcome(
+    client: TestClient, alice: Caller
+) -> None:
+    # ITI-66 needs the SubmissionSets, which Coffre does not record (docs/fhir.md):
+    # neither claimed nor answered with lists made up from the deposits
+    answer = alice.get(f"/fhir/List?{patient_query(ALICE.id)}")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith(FHIR_JSON)
+    assert valid(answer.json())["issue"][0]["code"] == "not-found"
+    statement = client.get("/fhir/metadata").json()
+    assert "List" not in {resource["type"] for resource in statement["rest"][0]["resource"]}
+
+
 def test_a_bundle_retried_three_times_records_one_document(
     coffre: Coffre, hospital: Caller, alice: Caller
 ) -> None:
