@@ -33,9 +33,9 @@ def capability_statement(base: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": "IHE MHD transactions ITI-65 (transaction), ITI-67 "
-                "(DocumentReference search), ITI-68 (Binary read), and ITI-81 (AuditEvent "
-                "search); SMART v2 scopes (patient/, user/, system/); errors are "
-                "OperationOutcomes",
+                "(DocumentReference search, and read), ITI-68 (Binary read), and ITI-81 "
+                "(AuditEvent search); SMART v2 scopes (patient/, user/, system/); errors "
+                "are OperationOutcomes",
                 "security": {
                     "service": [
                         {
@@ -58,7 +58,10 @@ def capability_statement(base: str) -> dict[str, Any]:
                             "type": "token",
                             "date": "date",
                         },
-                        "ITI-67; date: the deposit's instant",
+                        "ITI-67; date: the deposit's instant. read: "
+                        "DocumentReference/{id}?patient.identifier=… answers the entry the "
+                        "search shows this caller, else 404",
+                        read=True,
                     ),
                     _searchable(
                         "Consent",
@@ -85,14 +88,18 @@ def capability_statement(base: str) -> dict[str, Any]:
     }
 
 
-def _searchable(kind: str, parameters: dict[str, str], documentation: str) -> dict[str, Any]:
-    # a resource type searched with these parameters (and ``date``), nothing more
+def _searchable(
+    kind: str, parameters: dict[str, str], documentation: str, *, read: bool = False
+) -> dict[str, Any]:
+    # a resource type searched with these parameters, read by id when ``read``,
+    # nothing more
     search = [{"name": name, "type": type_} for name, type_ in parameters.items()]
+    interactions = [{"code": "read"}] if read else []
     return {
         "type": kind,
-        "interaction": [{"code": "search-type"}],
+        "interaction": [*interactions, {"code": "search-type"}],
         "documentation": documentation,
-        "searchParam": [*search, {"name": "date", "type": "date"}] if kind != "Consent" else search,
+        "searchParam": search,
     }
 
 

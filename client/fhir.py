@@ -10,6 +10,7 @@ here as the JSON methods do.
     with CoffreClient(url, token, reader_key=ReaderKey.load(path)) as coffre:
         for reference in coffre.find_document_references(ins):
             coffre.retrieve_document(reference, "copie.pdf")
+        reference = coffre.read_document_reference(ins, document_id)  # one, by its id
 
 ``provide_document`` (ITI-65) encrypts the document, seals its key to the space key and
 sends one transaction Bundle; its ``masterIdentifier`` is the source identifier, so the
@@ -30,7 +31,7 @@ from uuid import UUID
 import httpx
 
 from client.feeding import SourceIdLike, as_source_id, retrying
-from client.io import Sink, open_sink
+from client.io import Sink, as_uuid, open_sink
 from client.problems import error_of
 from client.shapes import Meter, as_date, b64decode, open_source
 from client.transport import Transport
@@ -59,8 +60,8 @@ LABELS = {
 
 
 class FhirMethods(Transport):
-    """ITI-65, ITI-67, ITI-68 and ITI-81 over ``/fhir``, Consents, the
-    CapabilityStatement."""
+    """ITI-65, ITI-67 (and the read of one DocumentReference), ITI-68 and ITI-81 over
+    ``/fhir``, Consents, the CapabilityStatement."""
 
     def fhir_capabilities(self) -> dict[str, Any]:
         """The server's FHIR CapabilityStatement."""
@@ -85,6 +86,13 @@ class FhirMethods(Transport):
         if since is not None:
             params["date"] = f"ge{since.isoformat()}"
         return self._search("/fhir/DocumentReference", params)
+
+    def read_document_reference(self, patient_id: str, document_id: UUID | str) -> dict[str, Any]:
+        """The DocumentReference of one document (FHIR read): exactly the entry ITI-67
+        shows this caller; ``UnknownDocument`` for one it would not show."""
+        params = {"patient.identifier": f"{INS}|{patient_id}"}
+        path = f"/fhir/DocumentReference/{as_uuid(document_id, 'document_id')}"
+        return self._request("GET", path, params=params)  # type: ignore[no-any-return]
 
     def find_consents(
         self, patient_id: str, *, professional_id: str | None = None

@@ -4,6 +4,8 @@
   ``api.fhir_search``);
 * ITI-67 ``GET /fhir/DocumentReference``: the listing of ``GET .../documents``
   (``vault.documents``: only what the caller may list), filtered and paged here;
+* ``GET /fhir/DocumentReference/{id}`` (FHIR read): one entry of that same listing, or
+  404 for anything the search would not show this caller;
 * ITI-68 ``GET /fhir/Binary/{document_id}``: the read of ``POST .../reads``
   (``vault.read``: recorded before the key is resealed), then the envelope;
 * ITI-65 ``POST /fhir``: a transaction of DocumentReference + Binary, each pair the
@@ -52,7 +54,7 @@ from domain.values import Actor, parse_patient_id
 from projections.access_log import LogFilter
 from projections.trail_export import TrailQuery
 from wire.dto import DocumentSummary
-from wire.errors import InvalidInput
+from wire.errors import InvalidInput, UnknownDocument
 from wire.mhd import (
     ACCESS_ID_HEADER,
     ENVELOPE_MEDIA_TYPE,
@@ -74,6 +76,8 @@ SEARCH_PARAMETERS = frozenset({"patient.identifier", "status", "type", "date", "
 DEFAULT_AUDIT_COUNT = 50
 MAX_AUDIT_COUNT = 200
 AUDIT_PARAMETERS = frozenset({"patient", "date", "_count", "_cursor"})
+#: the one parameter of a DocumentReference read: the space it is looked for in
+READ_PARAMETERS = frozenset({"patient.identifier"})
 
 HolderActor = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REPRESENTATIVE))]
 PatientOrRegulator = Annotated[Actor, Depends(require_roles(Role.PATIENT, Role.REGULATOR))]
@@ -156,6 +160,42 @@ def _url(base: str, query: dict[str, Any], offset: int) -> str:
 def _retrieve_url(base: str, patient: str, document: DocumentSummary) -> str:
     query = urlencode({"patient.identifier": patient})
     return f"{base}/Binary/{document.document_id}?{query}"
+
+
+@router.get(
+    "/DocumentReference/{document_id}",
+    name="read_document_reference",
+    response_class=FhirResponse,
+)
+def read_document_reference(
+    request: Request,
+    document_id: Annotated[Uuid, Path(description="the document's id")],
+    vault: VaultDep,
+    actor: CurrentActor,
+    patient: PatientIdentifier,
+) -> FhirResponse:
+    """FHIR read of a DocumentReference: exactly the entry ITI-67 shows this caller.
+
+    It is one entry of the same listing (``vault.documents``), so the same rules decide:
+    a document the caller may not list (masked from them, held from them, deleted, of
+    another space, or none) answers 404 like an id that never existed. Like the search,
+    reading metadata records nothing (only a read of the content, ITI-68, is recorded).
+    The space is named by ``patient.identifier``, as on ITI-68: Coffre finds a document
+    in its patient's space, never by its id alone.
+    """
+    unknown = set(request.query_params) - READ_PARAMETERS
+    if unknown:
+        raise InvalidInput(f"unsupported parameter {sorted(unknown)[0]}", field="query")
+    patient_id = patient_id_of(patient)
+    listed = vault.documents(patient_id, actor)
+    found = next((document for document in listed if document.document_id == document_id), None)
+    if found is None:
+        # the words of every other refusal of a document (``vault.reads``)
+        raise UnknownDocument("no such document in this space")
+    resource = document_reference(
+        found, patient_id, _retrieve_url(base_url(request), patient, found)
+    )
+    return FhirResponse(resource, headers={"ETag": f'W/"{found.version}"'})
 
 
 # -- ITI-68 ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """``coffre fhir``: the FHIR (IHE MHD) interactions from the command line, as JSON
-(``client.fhir``): provide (ITI-65), documents (ITI-67), retrieve (ITI-68), consents,
-audit-events (ITI-81)."""
+(``client.fhir``): provide (ITI-65), documents (ITI-67), document (the read of one),
+retrieve (ITI-68), consents, audit-events (ITI-81)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from client.cli.common import (
     UrlOption,
     client,
     err,
-    fail,
     out,
     parse_instant,
 )
@@ -76,6 +75,18 @@ def documents(
     out().print_json(data=found)
 
 
+@fhir_app.command("document")
+def document(
+    patient_id: PatientArg,
+    document_id: DocumentArg,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """The DocumentReference of one document you may list (FHIR read), as JSON."""
+    with client(url, token) as coffre:
+        out().print_json(data=coffre.read_document_reference(patient_id, document_id))
+
+
 @fhir_app.command("retrieve")
 def retrieve(
     patient_id: PatientArg,
@@ -87,14 +98,9 @@ def retrieve(
 ) -> None:
     """ITI-68: retrieve a document (a recorded read) and decrypt it into OUTPUT."""
     with client(url, token, reader_key.expanduser()) as coffre:
-        found = [
-            reference
-            for reference in coffre.find_document_references(patient_id)
-            if reference["id"] == document_id
-        ]
-        if not found:
-            fail("no such document in this space")
-        coffre.retrieve_document(found[0], output)
+        # the read names the attachment URL, without listing the whole space
+        reference = coffre.read_document_reference(patient_id, document_id)
+        coffre.retrieve_document(reference, output)
     err().print(f"written to {output}")
 
 

@@ -1,14 +1,17 @@
 """``coffre fhir`` against a real server: provide (ITI-65) records a document,
-``documents`` lists it, ``consents`` and ``audit-events`` answer FHIR JSON."""
+``documents`` lists it, ``document`` reads its DocumentReference, ``retrieve`` decrypts it,
+``consents`` and ``audit-events`` answer FHIR JSON."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number
 from tests.cli.conftest import Invoke, Server
+from tests.devices import ENROLMENT
 from vault.settings import Settings
 from wire.values import Role
 
@@ -34,6 +37,26 @@ def test_fhir_commands(coffre_cli: Invoke, server: Server, tmp_path: Path) -> No
     assert listed.exit_code == 0, listed.stderr
     references = json.loads(listed.stdout)
     assert [reference["id"] for reference in references] == [first.stdout.strip()]
+    document_id = first.stdout.strip()
+    read = coffre_cli("fhir", "document", PATIENT.id, document_id, env=patient)
+    assert read.exit_code == 0, read.stderr
+    assert json.loads(read.stdout) == references[0]
+    unknown = coffre_cli("fhir", "document", PATIENT.id, str(uuid.UUID(int=1)), env=patient)
+    assert unknown.exit_code == 1 and unknown.stderr == "error: no such document in this space\n"
+    # the retrieval finds the attachment through the read: a device first, then a read
+    reader = {**patient, "COFFRE_READER_KEY": str(tmp_path / "k" / "r.key")}
+    enrolment = {"COFFRE_TOKEN": tokens.mint(ENROLMENT)}
+    code = tmp_path / "code"
+    assert (
+        coffre_cli("devices", "code", PATIENT.id, "--code-out", str(code), env=enrolment).exit_code
+        == 0
+    )
+    enrol = ("devices", "enrol", "--name", "phone", "--code", code.read_text().strip())
+    assert coffre_cli(*enrol, env=reader).exit_code == 0
+    copy = tmp_path / "copie.pdf"
+    retrieved = coffre_cli("fhir", "retrieve", PATIENT.id, document_id, str(copy), env=reader)
+    assert retrieved.exit_code == 0, retrieved.stderr
+    assert copy.read_bytes() == report.read_bytes()
     consents = coffre_cli("fhir", "consents", PATIENT.id, env=patient)
     assert consents.exit_code == 0 and json.loads(consents.stdout)[0]["resourceType"] == "Consent"
     events = coffre_cli("fhir", "audit-events", PATIENT.id, env=patient)

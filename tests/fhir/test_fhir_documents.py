@@ -1,10 +1,12 @@
-"""The FHIR facade's documents (IHE MHD ITI-65, ITI-67, ITI-68) on both backends: every
-resource validates, a feed retried records one document, a retrieval is a recorded read."""
+"""The FHIR facade's documents (IHE MHD ITI-65, ITI-67 and the read, ITI-68) on both
+backends: every resource validates, a feed retried records one document, a retrieval is
+a recorded read, reading metadata is recorded no more than searching it."""
 
 from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from fastapi.testclient import TestClient
 from api.middleware import MAX_FHIR_TRANSACTION
 from coffre.bootstrap import Coffre
 from projections.runner import wait_for
-from tests.api.api_helpers import ALICE, AUDITOR, DOCTOR, Caller, grant_space
+from tests.api.api_helpers import ALICE, AUDITOR, DOCTOR, Caller, events, grant_space
 from tests.fhir.fhir_helpers import (
     FHIR_JSON,
     document_id_of,
@@ -49,6 +51,29 @@ def test_the_capability_statement_validates_and_names_only_what_is_built(
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert set(resources) == {"DocumentReference", "Binary", "Consent", "AuditEvent"}
     assert statement["rest"][0]["interaction"] == [{"code": "transaction"}]
+    interactions = {kind: [i["code"] for i in r["interaction"]] for kind, r in resources.items()}
+    assert interactions == {
+        "DocumentReference": ["read", "search-type"],
+        "Binary": ["read"],
+        "Consent": ["search-type"],
+        "AuditEvent": ["search-type"],
+    }
+    for resource in resources.values():
+        names = [parameter["name"] for parameter in resource.get("searchParam", [])]
+        assert len(names) == len(set(names)), names
+
+
+def test_find_document_lists_is_not_claimed_and_answers_an_outcome(
+    client: TestClient, alice: Caller
+) -> None:
+    # ITI-66 needs the SubmissionSets, which Coffre does not record (docs/fhir.md):
+    # neither claimed nor answered with lists made up from the deposits
+    answer = alice.get(f"/fhir/List?{patient_query(ALICE.id)}")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith(FHIR_JSON)
+    assert valid(answer.json())["issue"][0]["code"] == "not-found"
+    statement = client.get("/fhir/metadata").json()
+    assert "List" not in {resource["type"] for resource in statement["rest"][0]["resource"]}
 
 
 def test_a_bundle_retried_three_times_records_one_document(
@@ -104,6 +129,59 @@ def test_a_search_lists_what_the_json_listing_lists_with_codes_and_labels(
     # other types, other statuses, other days match nothing
     for extra in ("&type=http://loinc.org|11488-4", "&status=superseded", "&date=lt2000-01-01"):
         assert valid(search(alice, ALICE.id, extra).json())["total"] == 0
+
+
+def read_reference(caller: Caller, patient_id: str, document_id: str, extra: str = "") -> Any:
+    """A FHIR read of a DocumentReference (the raw response)."""
+    return caller.get(f"/fhir/DocumentReference/{document_id}?{patient_query(patient_id)}{extra}")
+
+
+def test_reading_metadata_is_recorded_as_searching_it_is_not_at_all(
+    coffre: Coffre, caller: Any, hospital: Caller, alice: Caller
+) -> None:
+    provide(hospital, provide_bundle(hospital, ALICE.id, PLAINTEXT))
+    grant_space(alice, DOCTOR)
+    doctor = caller(DOCTOR)
+    before = events(coffre)
+    # ITI-67 records nothing (as ``GET .../documents``): neither does the read
+    found = valid(search(doctor, ALICE.id).json())["entry"][0]["resource"]
+    assert events(coffre) == before
+    assert valid(read_reference(doctor, ALICE.id, found["id"]).json()) == found
+    assert read_reference(doctor, ALICE.id, str(uuid.uuid4())).status_code == 404
+    assert events(coffre) == before
+    # the content's read (ITI-68) is what is recorded
+    assert retrieve(doctor, found["content"][0]["attachment"]["url"]).status_code == 200
+    assert events(coffre) > before
+
+
+def test_a_read_follows_a_new_version(hospital: Caller, alice: Caller) -> None:
+    first = document_id_of(provide(hospital, provide_bundle(hospital, ALICE.id, PLAINTEXT)))
+    provide(hospital, provide_bundle(hospital, ALICE.id, b"v2", source="doc-1", replaces=first))
+    answer = read_reference(alice, ALICE.id, first)
+    assert answer.status_code == 200 and answer.headers["etag"] == 'W/"2"'
+    assert valid(answer.json())["meta"]["versionId"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"/fhir/DocumentReference/{uuid.UUID(int=1)}?{patient_query(ALICE.id)}&_elements=id", 422),
+        (f"/fhir/DocumentReference/not-an-id?{patient_query(ALICE.id)}", 422),
+        (f"/fhir/DocumentReference/{uuid.UUID(int=1)}", 422),
+        (f"/fhir/DocumentReference/{uuid.UUID(int=1)}?patient.identifier=x", 422),
+    ],
+)
+def test_bad_reads_are_outcomes(alice: Caller, path: str, status: int) -> None:
+    answer = alice.get(path)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith(FHIR_JSON)
+    assert valid(answer.json())["issue"][0]["code"] == "invalid"
+
+
+def test_a_read_without_a_token_is_a_login_outcome(client: TestClient, alice: Caller) -> None:
+    answer = client.get(f"/fhir/DocumentReference/{uuid.uuid4()}?{patient_query(ALICE.id)}")
+    assert answer.status_code == 401
+    assert valid(answer.json())["issue"][0]["code"] == "login"
 
 
 def test_a_retrieval_is_a_recorded_read_in_the_log_and_the_trail_like_a_json_read(

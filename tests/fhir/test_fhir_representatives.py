@@ -1,8 +1,10 @@
 """``securityLabel`` INVISIBLE_REPRESENTANTS_LEGAUX: the minor sees the document and its
-label, the legal representative neither the document nor any count of it."""
+label, the legal representative neither the document nor any count of it, and its read
+answers them as an unknown id does."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number
 from tests.api.api_helpers import Caller
-from tests.fhir.fhir_helpers import patient_query, provide, provide_bundle, valid
+from tests.fhir.fhir_helpers import document_id_of, patient_query, provide, provide_bundle, valid
 from tests.scenarios.conftest import BACKENDS, backend_settings
 from vault.settings import DEMO_REGISTRY
 from wire.values import Role
@@ -64,3 +66,16 @@ def test_a_minors_secret_is_labelled_for_them_and_absent_for_the_representative(
     mother = valid(caller(MOTHER).get(query).json())
     assert mother["total"] == 1
     assert "securityLabel" not in mother["entry"][0]["resource"]
+    # the read of the secret answers the representative as an id that never existed,
+    # and the minor with the search's own entry
+    secret_id = document_id_of(provide(hospital, secret))
+
+    def read(reader: Actor, document_id: str) -> Any:
+        path = f"/fhir/DocumentReference/{document_id}?{patient_query(MINOR.id)}"
+        return caller(reader).get(path)
+
+    hidden, none = read(MOTHER, secret_id), read(MOTHER, str(uuid.uuid4()))
+    assert hidden.status_code == none.status_code == 404
+    assert valid(hidden.json())["issue"] == valid(none.json())["issue"]
+    entries = {entry["resource"]["id"]: entry["resource"] for entry in minor["entry"]}
+    assert valid(read(MINOR, secret_id).json()) == entries[secret_id]

@@ -1,5 +1,5 @@
 """The SDK's FHIR methods (``client.fhir``) against the real app in process: provide
-(ITI-65) and its new version, find (ITI-67), retrieve (ITI-68) decrypts here,
+(ITI-65) and its new version, find (ITI-67) and read, retrieve (ITI-68) decrypts here,
 and an OperationOutcome comes back as the server's own error class."""
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def test_provide_find_and_retrieve_through_fhir(connect: Connect, space: str, en
     enrol(patient, PATIENT)
     found = list(patient.find_document_references(space, type_code="34105-7", page_size=1))
     assert [reference["id"] for reference in found] == [str(provided[0][0])]
+    assert patient.read_document_reference(space, provided[0][0]) == found[0]
     out = io.BytesIO()
-    patient.retrieve_document(found[0], out)
+    patient.retrieve_document(patient.read_document_reference(space, str(found[0]["id"])), out)
     assert out.getvalue() == b"compte rendu"
     again = hospital.provide_document(
         space,
@@ -76,6 +77,11 @@ def test_outcomes_come_back_as_the_servers_errors(
     reference = next(connect(PATIENT).find_document_references(space))
     with pytest.raises(UnknownDocument):
         doctor.retrieve_document(reference, io.BytesIO())
+    # the read answers a document the caller may not list as one that never existed
+    with pytest.raises(UnknownDocument):
+        doctor.read_document_reference(space, reference["id"])
+    with pytest.raises(InvalidInput):
+        doctor.read_document_reference(space, "not-an-id")
 
 
 def test_consents_and_audit_events_through_fhir(connect: Connect, space: str, enrol: Enrol) -> None:
