@@ -39,6 +39,22 @@ def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSu
         ]
 
 
+def document(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> DocumentSummary:
+    """One entry of ``documents``: exactly what that listing shows ``actor`` of this
+    document, opening one title instead of the space's.
+
+    ``UnknownDocument`` for a document the listing would not show (masked from the
+    caller, held from them, deleted, or none), in the words of every refused read.
+    """
+    with core.held_space(patient_id, actor) as space:
+        now = core.clock.now()
+        found = space.documents.get(document_id)
+        if found is None or not may_list(space, found, actor, now):
+            raise UnknownDocument("no such document in this space")
+        (title,) = open_titles(core, space.id, [found])
+        return summary(found, title, now)
+
+
 def read(
     core: VaultCore, patient_id: str, document_id: UUID, actor: Actor, reader_key_id: str
 ) -> Release:

@@ -118,5 +118,6 @@ class Vault(VaultCore):
     # -- listings named like their concept's module: bound last, since in this class
     # body they shadow the module's name
     documents = reads.documents
+    document = reads.document
     grants = grants.grants
     devices = devices.devices

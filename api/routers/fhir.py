@@ -54,7 +54,7 @@ from domain.values import Actor, parse_patient_id
 from projections.access_log import LogFilter
 from projections.trail_export import TrailQuery
 from wire.dto import DocumentSummary
-from wire.errors import InvalidInput, UnknownDocument
+from wire.errors import InvalidInput
 from wire.mhd import (
     ACCESS_ID_HEADER,
     ENVELOPE_MEDIA_TYPE,
@@ -176,7 +176,7 @@ def read_document_reference(
 ) -> FhirResponse:
     """FHIR read of a DocumentReference: exactly the entry ITI-67 shows this caller.
 
-    It is one entry of the same listing (``vault.documents``), so the same rules decide:
+    It is one entry of the same listing (``vault.document``), so the same rules decide:
     a document the caller may not list (masked from them, held from them, deleted, of
     another space, or none) answers 404 like an id that never existed. Like the search,
     reading metadata records nothing (only a read of the content, ITI-68, is recorded).
@@ -187,11 +187,7 @@ def read_document_reference(
     if unknown:
         raise InvalidInput(f"unsupported parameter {sorted(unknown)[0]}", field="query")
     patient_id = patient_id_of(patient)
-    listed = vault.documents(patient_id, actor)
-    found = next((document for document in listed if document.document_id == document_id), None)
-    if found is None:
-        # the words of every other refusal of a document (``vault.reads``)
-        raise UnknownDocument("no such document in this space")
+    found = vault.document(patient_id, document_id, actor)
     resource = document_reference(
         found, patient_id, _retrieve_url(base_url(request), patient, found)
     )
