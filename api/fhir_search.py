@@ -60,8 +60,11 @@ def capability_statement(base: str) -> dict[str, Any]:
                         },
                         "ITI-67; date: the deposit's instant. read: "
                         "DocumentReference/{id}?patient.identifier=… answers the entry the "
-                        "search shows this caller, else 404",
+                        "search shows this caller, else 404. update: changes securityLabel "
+                        "only (the confidentiality codes, through the JSON routes' use "
+                        "cases); other elements must be as read",
                         read=True,
+                        update=True,
                     ),
                     _searchable(
                         "Consent",
@@ -89,12 +92,18 @@ def capability_statement(base: str) -> dict[str, Any]:
 
 
 def _searchable(
-    kind: str, parameters: dict[str, str], documentation: str, *, read: bool = False
+    kind: str,
+    parameters: dict[str, str],
+    documentation: str,
+    *,
+    read: bool = False,
+    update: bool = False,
 ) -> dict[str, Any]:
     # a resource type searched with these parameters, read by id when ``read``,
-    # nothing more
+    # updated when ``update``, nothing more
     search = [{"name": name, "type": type_} for name, type_ in parameters.items()]
     interactions = [{"code": "read"}] if read else []
+    interactions += [{"code": "update"}] if update else []
     return {
         "type": kind,
         "interaction": [*interactions, {"code": "search-type"}],

@@ -292,3 +292,39 @@ def _confidentiality(labels: list[ConceptIn], field: str) -> Confidentiality:
 def transaction_response(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """An ITI-65 answer: a ``transaction-response`` Bundle, one entry per request entry."""
     return {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
+
+
+# -- the update of a DocumentReference's securityLabel ------------------------------
+
+
+class LabelsUpdateIn(_In):
+    """A FHIR update (PUT) of a DocumentReference, as far as Coffre reads it."""
+
+    resourceType: Literal["DocumentReference"]
+    id: str = Field(max_length=ID_MAX)
+    securityLabel: list[ConceptIn] = Field(default_factory=list, max_length=3)
+
+
+#: elements an update may carry that are the server's to set: not compared
+_SERVER_SET = frozenset({"resourceType", "id", "meta", "text", "securityLabel"})
+
+
+def labels_update(body: dict[str, Any], document_id: str, shown: dict[str, Any]) -> Confidentiality:
+    """The confidentiality codes a FHIR update of a DocumentReference asks for.
+
+    Only ``securityLabel`` changes this way: every other element the body carries must
+    be the one Coffre shows (``shown``, the caller's read of it), since new content or
+    metadata is a new version (ITI-65 with ``relatesTo.replaces``). The body's ``id``
+    must be the URL's (FHIR's update rule).
+    """
+    update = _validated(LabelsUpdateIn, body, "DocumentReference")
+    if update.id != document_id:
+        raise InvalidInput("the resource's id must be the one in the URL", field="id")
+    for element in sorted(set(body) - _SERVER_SET):
+        if body[element] != shown.get(element):
+            raise InvalidInput(
+                f"only securityLabel can be changed by an update; {element} differs "
+                "(a new version is an ITI-65 transaction with relatesTo.replaces)",
+                field=element,
+            )
+    return _confidentiality(update.securityLabel, "securityLabel")

@@ -91,6 +91,7 @@ ROUTE_SCOPES: dict[str, Need] = {
     # the FHIR facade (IHE MHD): the same use cases as the documents routes above
     "fhir-find_document_references": Need("DocumentReference", _S),
     "fhir-read_document_reference": Need("DocumentReference", _R),
+    "fhir-update_document_reference": Need("DocumentReference", _U),
     "fhir-retrieve_document": Need("DocumentReference", _R),
     "fhir-provide_document_bundle": Need("DocumentReference", _C),
     "fhir-find_consents": Need("Consent", _S),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -93,6 +93,24 @@ class FhirMethods(Transport):
         params = {"patient.identifier": f"{INS}|{patient_id}"}
         path = f"/fhir/DocumentReference/{as_uuid(document_id, 'document_id')}"
         return self._request("GET", path, params=params)  # type: ignore[no-any-return]
+
+    def set_security_labels(
+        self, patient_id: str, document_id: UUID | str, codes: Iterable[str]
+    ) -> dict[str, Any]:
+        """Give a document these visibility codes (``MASQUE_PS``, ``INVISIBLE_PATIENT``,
+        ``INVISIBLE_REPRESENTANTS_LEGAUX``; none lifts them all) by a FHIR update of its
+        securityLabel, through the same rules as the JSON routes; the resource as it now
+        is. ``Conflict`` for a change no command makes (lifting a one-way code)."""
+        resource = self.read_document_reference(patient_id, document_id)
+        labels = [{"coding": [{"system": VISIBILITY, "code": code}]} for code in codes]
+        resource = {**resource, "securityLabel": labels}
+        if not labels:
+            del resource["securityLabel"]
+        params = {"patient.identifier": f"{INS}|{patient_id}"}
+        path = f"/fhir/DocumentReference/{as_uuid(document_id, 'document_id')}"
+        return self._request(  # type: ignore[no-any-return]
+            "PUT", path, params=params, json=resource, headers={"Content-Type": FHIR_JSON}
+        )
 
     def find_consents(
         self, patient_id: str, *, professional_id: str | None = None

@@ -122,6 +122,37 @@ class ConfidentialityCommands(SpaceState):
         codes = Confidentiality(masked, held, hidden_from_representatives)
         self.set_codes(document_id, codes, periods, actor, at)
 
+    def change_codes(
+        self,
+        document_id: UUID,
+        wanted: Confidentiality,
+        periods: Periods,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Give a document the codes ``wanted`` (a FHIR update of its ``securityLabel``):
+        each change through the command of that code, so the same rules decide who may.
+
+        All or nothing: the caller saves the events only if every change went through.
+        A change no command makes is a ``Conflict``: lifting ``invisible_to_representatives``
+        (one-way), or holding again a document already released or past its month.
+        """
+        require_aware(at, field="at")
+        document = self._visible_document(document_id, actor, at)
+        if document.invisible_to_representatives and not wanted.invisible_to_representatives:
+            raise Conflict("a document invisible to the legal representatives stays so")
+        if wanted.masked != document.masked:
+            (self.mask if wanted.masked else self.unmask)(document_id, actor, at)
+        if wanted.invisible_to_representatives and not document.invisible_to_representatives:
+            self.hide_from_representatives(document_id, actor, at)
+        if wanted.invisible_to_patient != document.invisible_to_patient(at):
+            if wanted.invisible_to_patient:
+                self.hold_for_announcement(document_id, periods, actor, at)
+            else:
+                self.release_to_patient(document_id, actor, at)
+        if document.invisible_to_patient(at) != wanted.invisible_to_patient:
+            raise Conflict("a document is held for an announcement once, by its author")
+
     def mask(self, document_id: UUID, actor: Actor, at: datetime) -> None:
         """``masked``: hide a document from professionals (the holder, or its author)."""
         require_aware(at, field="at")

@@ -18,11 +18,24 @@ from vault.core import VaultCore
 # Re-exported for the callers that imported it from here before it moved to the domain.
 __all__ = [
     "Confidentiality",
+    "change_codes",
     "hide_from_representatives",
     "mask",
     "release_to_patient",
     "unmask",
 ]
+
+
+def change_codes(
+    core: VaultCore, patient_id: str, document_id: UUID, actor: Actor, wanted: Confidentiality
+) -> None:
+    """Give a document the codes ``wanted``, each change by its own command, in one
+    transaction (nothing is recorded if one of them is refused)."""
+    core.on_space(
+        patient_id,
+        actor,
+        lambda s, now: s.change_codes(document_id, wanted, core.periods, actor, now),
+    )
 
 
 def mask(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> None:

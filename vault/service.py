@@ -97,6 +97,7 @@ class Vault(VaultCore):
     add_to_care_team = grants.add_to_care_team
 
     # -- confidentiality codes ---------------------------------------------------------
+    change_codes = confidentiality.change_codes
     mask = confidentiality.mask
     unmask = confidentiality.unmask
     hide_from_representatives = confidentiality.hide_from_representatives

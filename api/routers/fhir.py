@@ -46,7 +46,7 @@ from api.fhir_models import (
     searchset,
 )
 from api.fhir_search import capability_statement, date_filters, status_filter, type_filter
-from api.fhir_transaction import parse_transaction, transaction_response
+from api.fhir_transaction import labels_update, parse_transaction, transaction_response
 from api.models import ID_MAX, Uuid
 from api.routers.access_log import log_page
 from api.routers.common import problem_responses
@@ -191,6 +191,45 @@ def read_document_reference(
     resource = document_reference(
         found, patient_id, _retrieve_url(base_url(request), patient, found)
     )
+    return FhirResponse(resource, headers={"ETag": f'W/"{found.version}"'})
+
+
+@router.put(
+    "/DocumentReference/{document_id}",
+    name="update_document_reference",
+    response_class=FhirResponse,
+    responses=problem_responses(409),
+)
+def update_document_reference(
+    request: Request,
+    document_id: Annotated[Uuid, Path(description="the document's id")],
+    body: Annotated[
+        dict[str, Any],
+        Body(description="the DocumentReference as read, with the securityLabel wanted"),
+    ],
+    vault: VaultDep,
+    actor: CurrentActor,
+    patient: PatientIdentifier,
+) -> FhirResponse:
+    """FHIR update of a DocumentReference's ``securityLabel``: its confidentiality codes
+    change through the same use cases as the JSON routes (``/mask``,
+    ``/invisible-to-representatives``, ``/invisible-to-patient``), all or nothing, and
+    the same rules decide who may (409 for a change no command makes: lifting
+    INVISIBLE_REPRESENTANTS_LEGAUX, holding a released document again). Any other
+    element must be as Coffre shows it. Answers the resource as it now is.
+    """
+    unknown = set(request.query_params) - READ_PARAMETERS
+    if unknown:
+        raise InvalidInput(f"unsupported parameter {sorted(unknown)[0]}", field="query")
+    patient_id = patient_id_of(patient)
+    base = base_url(request)
+    found = vault.document(patient_id, document_id, actor)
+    shown = document_reference(found, patient_id, _retrieve_url(base, patient, found))
+    wanted = labels_update(body, str(document_id), shown)
+    vault.change_codes(patient_id, document_id, actor, wanted)
+    # after the change, as the caller may now see it (a mask hides nothing from them)
+    found = vault.document(patient_id, document_id, actor)
+    resource = document_reference(found, patient_id, _retrieve_url(base, patient, found))
     return FhirResponse(resource, headers={"ETag": f'W/"{found.version}"'})
 
 

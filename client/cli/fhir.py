@@ -87,6 +87,27 @@ def document(
         out().print_json(data=coffre.read_document_reference(patient_id, document_id))
 
 
+@fhir_app.command("labels")
+def labels(
+    patient_id: PatientArg,
+    document_id: DocumentArg,
+    codes: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="The visibility codes the document should carry: MASQUE_PS, "
+            "INVISIBLE_PATIENT, INVISIBLE_REPRESENTANTS_LEGAUX; none lifts them all."
+        ),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Set a document's securityLabel (its confidentiality codes) by a FHIR update."""
+    with client(url, token) as coffre:
+        updated = coffre.set_security_labels(patient_id, document_id, codes or [])
+    shown = [c["code"] for label in updated.get("securityLabel", []) for c in label["coding"]]
+    err().print("codes now: " + (", ".join(shown) or "none"))
+
+
 @fhir_app.command("retrieve")
 def retrieve(
     patient_id: PatientArg,

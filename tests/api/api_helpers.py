@@ -74,6 +74,10 @@ class Caller:
             url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
         )
 
+    def put(self, url: str, **kwargs: Any) -> Any:
+        """PUT as this caller."""
+        return self.client.put(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
     def delete(self, url: str, **kwargs: Any) -> Any:
         """DELETE as this caller."""
         return self.client.delete(

@@ -53,7 +53,7 @@ def test_the_capability_statement_validates_and_names_only_what_is_built(
     assert statement["rest"][0]["interaction"] == [{"code": "transaction"}]
     interactions = {kind: [i["code"] for i in r["interaction"]] for kind, r in resources.items()}
     assert interactions == {
-        "DocumentReference": ["read", "search-type"],
+        "DocumentReference": ["read", "update", "search-type"],
         "Binary": ["read"],
         "Consent": ["search-type"],
         "AuditEvent": ["search-type"],

@@ -15,7 +15,7 @@ from client import feeding
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from tests.sdk.conftest import BASE_URL, DOCTOR, HOSPITAL, PATIENT, Enrol, InProcessTransport
-from wire.errors import AlreadyDeposited, InvalidInput, UnknownDocument
+from wire.errors import AlreadyDeposited, Conflict, InvalidInput, UnknownDocument
 
 Connect = Callable[..., CoffreClient]
 SOURCE = ("urn:oid:1.2.250.1.213.1.1.9", "CRH-42")
@@ -82,6 +82,23 @@ def test_outcomes_come_back_as_the_servers_errors(
         doctor.read_document_reference(space, reference["id"])
     with pytest.raises(InvalidInput):
         doctor.read_document_reference(space, "not-an-id")
+
+
+def test_security_labels_change_through_a_fhir_update(connect: Connect, space: str) -> None:
+    hospital = connect(HOSPITAL)
+    document_id, _, _ = hospital.provide_document(
+        space, b"a", source_id=SOURCE, type_code="11502-2", title="Bilan", date="2026-10-30"
+    )
+    patient = connect(PATIENT)
+    masked = patient.set_security_labels(space, document_id, ["MASQUE_PS"])
+    assert [c["code"] for label in masked["securityLabel"] for c in label["coding"]] == [
+        "MASQUE_PS"
+    ]
+    patient.set_security_labels(space, document_id, ["INVISIBLE_REPRESENTANTS_LEGAUX"])
+    with pytest.raises(Conflict):  # one-way: never lifted
+        patient.set_security_labels(space, document_id, [])
+    with pytest.raises(InvalidInput):
+        patient.set_security_labels(space, document_id, ["SECRET"])
 
 
 def test_consents_and_audit_events_through_fhir(connect: Connect, space: str, enrol: Enrol) -> None:
