@@ -616,21 +616,53 @@ function depositForm() {
   );
 }
 
-/** Act in ``patientId``'s space from now on (this tab), and show its documents. */
-function chooseSpace(patientId) {
+/** Act in ``patientId``'s space from now on (this tab), and show its ``view``
+ * (its documents unless said otherwise). */
+function chooseSpace(patientId, view = "documents") {
   state.space = patientId;
   window.sessionStorage.setItem(CHOSEN_SPACE, patientId);
-  if (window.location.hash === "#documents") render();
-  else window.location.hash = "#documents";
+  if (window.location.hash === `#${view}`) render();
+  else window.location.hash = `#${view}`;
 }
 
 // -- a legal representative's spaces -----------------------------------------------------
 
 async function renderRepresented() {
+  // the spaces this person represents someone in now (a parent's until majority)
+  const listed = await api("GET", "/v1/me/represented-spaces");
+  const rows = listed.spaces.map((space) => {
+    const current = space.patient_id === state.space;
+    // documents only in an open space; else its life (a parent may oppose a pending one)
+    const view = space.status === "open" ? "documents" : "space";
+    return h(
+      "tr",
+      { "aria-current": current ? "true" : null, class: current ? "current" : null },
+      h("td", {}, space.patient_id, current ? h("span", { class: "sub" }, t("represented.here")) : null),
+      h("td", {}, t(`represented.kind.${space.kind}`)),
+      h("td", {}, t(`represented.status.${space.status}`)),
+      h("td", {}, space.until ? i18n.when(space.until) : t("grants.never")),
+      h(
+        "td",
+        {},
+        h("button", {
+          type: "button",
+          "aria-label": t("represented.openLabel", { id: space.patient_id }),
+          on: { click: () => chooseSpace(space.patient_id, view) },
+        }, t("represented.open")),
+      ),
+    );
+  });
   $("view").replaceChildren(
     h("h2", {}, t("nav.represented")),
     h("p", {}, t("represented.intro")),
     state.space ? h("p", {}, t("represented.current", { id: state.space })) : null,
+    rows.length
+      ? table(
+          t("nav.represented"),
+          ["represented.person", "represented.kind", "represented.status", "represented.until", "docs.actions"].map((k) => t(k)),
+          rows,
+        )
+      : h("p", {}, t("represented.none")),
     oneFieldForm(
       { id: "r-ins", title: t("represented.switch"), label: t("represented.ins"), submit: t("represented.submit") },
       chooseSpace,
