@@ -218,10 +218,29 @@ class DocumentPublic(ResponseModel):
     deposited_at: dt.datetime
 
 
+class DocumentListed(DocumentPublic):
+    """A listed document with its confidentiality codes as they stand now, so that its
+    holder sees what is set and what may be changed.
+
+    Only codes that let this caller see the document can be true here: a document a code
+    hides from the caller (``invisible_to_patient`` from the patient and their
+    representatives, ``invisible_to_representatives`` from the representatives) is not
+    listed at all (``domain.reads.may_list``), so no one learns of a code kept from them.
+    """
+
+    masked: bool = Field(description="MASQUE_PS: hidden from professionals")
+    invisible_to_patient: bool = Field(
+        description="INVISIBLE_PATIENT: held for an announcement consultation"
+    )
+    invisible_to_representatives: bool = Field(
+        description="INVISIBLE_REPRESENTANTS_LEGAUX: a minor's secret"
+    )
+
+
 class DocumentList(BaseModel):
     """The documents the caller may read."""
 
-    documents: list[DocumentPublic]
+    documents: list[DocumentListed]
 
 
 class ReadCreate(RequestModel):

@@ -36,6 +36,7 @@ ROUTE_SCOPES: dict[str, Need] = {
     "space-life-reopen": Need("Patient", _U),
     "space-life-reissue_code": Need("Patient", _U),
     "access-views-my_spaces": Need("Patient", _S),
+    "access-views-my_represented_spaces": Need("Patient", _S),
     # documents: the space key is what a depositor encrypts to
     "spaces-space_key": Need("DocumentReference", _C),
     "documents-upload_ciphertext": Need("DocumentReference", _C),

@@ -93,6 +93,29 @@ class ReadableSpaces(BaseModel):
     spaces: list[ReadableSpace]
 
 
+class RepresentedSpace(BaseModel):
+    """A space the calling legal representative acts in now: its patient, its status
+    (pending, open, closed...) and the representation (a parent's ends at majority)."""
+
+    patient_id: str
+    space_id: UUID
+    status: str
+    kind: str = Field(description="parent or guardian")
+    since: dt.datetime
+    until: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RepresentedSpace:
+        """From a row of ``AccessViews.for_representative``."""
+        return cls.model_validate({name: row[name] for name in cls.model_fields})
+
+
+class RepresentedSpaces(BaseModel):
+    """The spaces the calling legal representative acts in now."""
+
+    spaces: list[RepresentedSpace]
+
+
 class ReaderProfessional(BaseModel):
     """A professional who may read a document."""
 

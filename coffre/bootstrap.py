@@ -29,6 +29,7 @@ from keys.web_sessions import SessionKeys
 from projections.access_log import AccessLog, AccessLogProjection
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.notifications import Notifications, NotificationsProjection
+from projections.representations import RepresentationsProjection
 from projections.runner import ApplicationSource, ProjectionRunner
 from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
 from projections.trail import TrailProjection
@@ -334,6 +335,7 @@ def build(
             TrailProjection(),
             NotificationsProjection(),
             AccessViewsProjection(),
+            RepresentationsProjection(),
         ],
         after_catch_up=lambda: _housekeeping(trail, scheduler, collector),
     )

@@ -9,9 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from domain.life import Life
 from domain.matrix import DEFAULT_MATRIX, Matrix
 from domain.reads import SpaceFacts, grant_in_force, readers
-from projections.access_views_facts import SETTING_COLUMNS, as_uuid, grant_public, space_facts
+from domain.records import Representation, RepresentativeKind, SpaceStatus
+from domain.values import Actor
+from projections.access_views_facts import (
+    SETTING_COLUMNS,
+    as_uuid,
+    grant_public,
+    instant,
+    space_facts,
+    when,
+)
 from projections.store import Row, ViewStore
 
 
@@ -130,6 +140,51 @@ class AccessViews:
             grant = grant_in_force(facts, professional_id, now) if facts else None
             if grant is not None and grant.id == as_uuid(row["grant_id"]):
                 spaces.append({**grant_public(row), "patient_id": row["patient_id"]})
+        return spaces
+
+    def for_representative(self, representative: Actor, now: datetime) -> list[Row]:
+        """The spaces ``representative`` acts in at ``now`` as a legal representative,
+        with the patient, the space's status and the representation, sorted by patient.
+
+        In force is the domain's answer (``Representation.active``: not ended, and for
+        a parent before the patient's majority), asked of ``view_representations``
+        (``projections.representations``). Spaces of every status are listed: a parent
+        may oppose a child's space before it opens, or ask for a closed one's deletion.
+        """
+        rows = self.store.query(
+            "SELECT r.*, s.patient_id, s.status, s.opens_at FROM view_representations r "
+            "JOIN view_space_settings s ON s.space_id = r.space_id "
+            "WHERE r.representative_id = %(r)s ORDER BY s.patient_id",
+            {"r": representative.id},
+        )
+        spaces: list[Row] = []
+        for row in rows:
+            representation = Representation(
+                representative=representative,
+                kind=RepresentativeKind(row["kind"]),
+                since=instant(row["since"]),
+                until=when(row["until"]),
+                ended_at=when(row["ended_at"]),
+            )
+            if representation.active(now):
+                # the status at ``now`` as the domain tells it (open from its deadline on,
+                # whether or not the scheduler recorded the opening yet)
+                life = Life(
+                    key_id="",
+                    public_key="",
+                    opens_at=instant(row["opens_at"]),
+                    status=SpaceStatus(row["status"]),
+                )
+                spaces.append(
+                    {
+                        "patient_id": row["patient_id"],
+                        "space_id": row["space_id"],
+                        "status": life.status_at(now).value,
+                        "kind": row["kind"],
+                        "since": representation.since,
+                        "until": representation.until,
+                    }
+                )
         return spaces
 
     def for_document(self, document_id: UUID | str, now: datetime) -> list[Row]:

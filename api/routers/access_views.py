@@ -1,4 +1,5 @@
-"""Who may read what, as lists: a professional's readable spaces, a document's readers.
+"""Who may read what, as lists: a professional's readable spaces, a legal
+representative's spaces, a document's readers.
 
 Served from the access views (``projections/access_views.py``): for display only, they
 may lag the log by a moment. Authorisation never reads them; whether the caller may
@@ -14,13 +15,21 @@ from fastapi import APIRouter, Depends
 from api.deps import CurrentActor, FreshViewsDep, NowDep, VaultDep, require_roles
 from api.models import Uuid
 from api.routers.common import PatientId, problem_responses
-from api.views_models import DocumentReader, DocumentReaders, ReadableSpace, ReadableSpaces
+from api.views_models import (
+    DocumentReader,
+    DocumentReaders,
+    ReadableSpace,
+    ReadableSpaces,
+    RepresentedSpace,
+    RepresentedSpaces,
+)
 from domain.values import Actor
 from wire.values import Role
 
 router = APIRouter(prefix="/v1", tags=["access-views"], responses=problem_responses(401, 403))
 
 ProfessionalActor = Annotated[Actor, Depends(require_roles(Role.PROFESSIONAL))]
+RepresentativeActor = Annotated[Actor, Depends(require_roles(Role.REPRESENTATIVE))]
 
 
 @router.get("/me/spaces", name="my_spaces")
@@ -28,6 +37,17 @@ def my_spaces(views: FreshViewsDep, now: NowDep, actor: ProfessionalActor) -> Re
     """The spaces the calling professional may read now, with the patient and the scope."""
     rows = views.access_views().for_professional(actor.id, now)
     return ReadableSpaces(spaces=[ReadableSpace.from_row(row) for row in rows])
+
+
+@router.get("/me/represented-spaces", name="my_represented_spaces")
+def my_represented_spaces(
+    views: FreshViewsDep, now: NowDep, actor: RepresentativeActor
+) -> RepresentedSpaces:
+    """The spaces the calling legal representative acts in now (a parent's until the
+    patient's majority), with the patient and the space's status: the page's list to
+    switch between them. Acting there is decided on each space, not on this list."""
+    rows = views.access_views().for_representative(actor, now)
+    return RepresentedSpaces(spaces=[RepresentedSpace.from_row(row) for row in rows])
 
 
 @router.get(

@@ -21,6 +21,7 @@ from starlette.background import BackgroundTask
 from api.deps import CurrentActor, VaultDep
 from api.models import (
     DocumentList,
+    DocumentListed,
     DocumentPublic,
     ReadCreate,
     ReleasePublic,
@@ -41,9 +42,10 @@ Ticket = Annotated[str, Path(max_length=MAX_TICKET_LENGTH, description="from a r
 
 @router.get("/spaces/{patient_id}/documents", name="list_documents", **_DOCUMENTS)
 def list_documents(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) -> DocumentList:
-    """The documents the caller may read; others are not even counted."""
+    """The documents the caller may read, with their confidentiality codes; others are
+    not even counted (so no code that hides a document from the caller shows here)."""
     documents = vault.documents(patient_id, actor)
-    return DocumentList(documents=[DocumentPublic.model_validate(d) for d in documents])
+    return DocumentList(documents=[DocumentListed.model_validate(d) for d in documents])
 
 
 @router.post(

@@ -244,3 +244,28 @@ def test_emergency_access_and_representatives(
     assert ended.status_code == 204
     again = registry.delete(f"{url}/{guardian['id']}")
     assert again.status_code == 409
+
+
+def test_a_parent_lists_the_child_space_until_majority(
+    caller: Any, register: dict[str, Any], clock: ManualClock
+) -> None:
+    """``GET /v1/me/represented-spaces``: the mother sees her child's space, pending
+    (she may oppose) then open, until the child comes of age; the route is a
+    representative's only."""
+    mother = caller(MOTHER)
+
+    def spaces() -> list[tuple[str, str, str]]:
+        answer = mother.get("/v1/me/represented-spaces")
+        assert answer.status_code == 200, answer.text
+        return [(s["patient_id"], s["kind"], s["status"]) for s in answer.json()["spaces"]]
+
+    assert spaces() == [(MINOR.id, "parent", "pending")]
+    (listed,) = mother.get("/v1/me/represented-spaces").json()["spaces"]
+    # majority: 18 years after the birth, from midnight in Paris
+    assert listed["until"] == "2028-04-30T22:00:00Z"
+    clock.advance(timedelta(weeks=6))
+    assert spaces() == [(MINOR.id, "parent", "open")]
+    for other in (caller(MINOR), caller(DOCTOR)):
+        assert other.get("/v1/me/represented-spaces").status_code == 403
+    clock.advance(datetime(2028, 5, 2, tzinfo=UTC) - clock.now())
+    assert spaces() == []

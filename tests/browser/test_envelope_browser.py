@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import Files, browser_rss, peak_growth
-from wire.envelope import CHUNK_SIZE, DataKey, decrypt, encrypt, seal
+from wire.envelope import CHUNK_SIZE, DataKey, ciphertext_size, decrypt, encrypt, seal
 
 VECTOR = Path(__file__).resolve().parents[1] / "keys" / "vectors" / "envelope_v1.json"
 MIB = 1024 * 1024
@@ -173,6 +173,37 @@ def test_browser_envelope_opens_in_python(
     harness: Any, files: Files, tmp_path: Path, size: int
 ) -> None:
     _browser_to_python(harness, files, tmp_path, size)
+
+
+#: plaintext sizes whose ciphertexts the page must size back exactly: 0 B, 1 B, one
+#: record - 1 / + 0 / + 1, several records (partial and full last ones)
+PLAINTEXT_SIZES = [*SIZES.values(), 3 * CHUNK_SIZE + 5, 4 * CHUNK_SIZE]
+
+
+def test_the_plaintext_size_of_a_ciphertext_is_exact(harness: Any) -> None:
+    """``plaintextSize`` (the documents list's size) inverts the Python envelope's
+    sizes: for real envelopes of the sizes that matter, and for every ciphertext size up
+    to 60 bytes of records at a 4-byte chunk size, where each size either is one
+    envelope's (that document's size) or none's (null)."""
+    key = DataKey.generate()
+    made = {n: sum(len(p) for p in encrypt([os.urandom(n)], key)) for n in PLAINTEXT_SIZES}
+    assert all(size == ciphertext_size(n) for n, size in made.items())
+    small = {ciphertext_size(n, 4): n for n in range(60)}
+    found = harness.evaluate(
+        "async ({made, upTo}) => {"
+        + MODULES
+        + """
+        return {
+          made: made.map((size) => env.plaintextSize(size)),
+          small: Array.from({ length: upTo }, (_, size) => env.plaintextSize(size, 4)),
+          odd: [-1, 0.5, Number.MAX_VALUE].map((size) => env.plaintextSize(size)),
+        };
+        }""",
+        {"made": list(made.values()), "upTo": max(small) + 1},
+    )
+    assert found["made"] == list(made)
+    assert found["small"] == [small.get(size) for size in range(max(small) + 1)]
+    assert found["odd"] == [None, None, None]
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 """A parent (legal representative) in the page, in a real Chromium against a real
-Coffre on both backends: they switch to their child's space and see what the rules
-allow: not the document the child kept from them, no deletion (the patient's own),
-masking yes; axe-core on every section.
+Coffre on both backends: the spaces they represent someone in are listed, they open
+their child's with a click and see what the rules allow: not the document the child
+kept from them (nor that code), no deletion (the patient's own), masking or unmasking
+as each document's codes stand; axe-core on every section.
 """
 
 from __future__ import annotations
@@ -41,25 +42,44 @@ def test_a_parent_switches_to_the_child_space_and_sees_what_the_rules_allow(
         },
     )
     ids = {}
-    for title in ("Vaccinations", "Consultation confidentielle"):
+    for title in ("Vaccinations", "Consultation confidentielle", "Bilan psychologique"):
         plain = tmp_path / f"{len(ids)}.pdf"
         plain.write_bytes(b"%PDF-1.7\n" + os.urandom(10_000))
         ids[title], _ = hospital.deposit(
-            CHILD.id, plain, type="consultation_report", title=title, date=date(2026, 11, 2)
+            CHILD.id,
+            plain,
+            type="consultation_report",
+            title=title,
+            date=date(2026, 11, 2),
+            masked=title == "Bilan psychologique",
         )
     live.client(CHILD).hide_from_representatives(CHILD.id, ids["Consultation confidentielle"])
 
+    # the spaces she represents someone in, listed: no INS to type
     page = patient_page(MOTHER, "represented")
+    shown(page, live, "tbody tr", CHILD.id, view="represented")
+    listed = page.locator("tbody tr", has_text=CHILD.id).inner_text()
+    assert "Parent" in listed and "Ouvert" in listed
     assert axe(page) == []
-    page.get_by_label("INS de la personne représentée").fill(CHILD.id)
-    page.get_by_role("button", name="Passer à cet espace").click()
+    page.get_by_role("button", name=f"Ouvrir l'espace de {CHILD.id}").click()
     shown(page, live, "tbody tr", "Vaccinations", view="documents")
     assert page.get_by_role("heading", name="Documents du patient").is_visible()
     assert page.locator("tbody tr", has_text="Consultation confidentielle").count() == 0
+    # the code that keeps a document from her is nowhere (the document is not listed)
+    assert page.get_by_text("Caché aux représentants légaux").count() == 0
     assert page.get_by_role("button", name="Supprimer « Vaccinations »").count() == 0
     assert (
         page.get_by_role("button", name="Masquer aux professionnels « Vaccinations »").count() == 1
     )
+    masked = page.locator("tbody tr", has_text="Bilan psychologique")
+    assert "Masqué aux professionnels" in masked.inner_text()
+    unmask = "Rendre visible aux professionnels « Bilan psychologique »"
+    assert page.get_by_role("button", name=unmask).count() == 1
+    assert axe(page) == []
+
+    # back in the list, the child's space is marked as the one she acts in
+    page.goto(f"{live.url}/#represented")
+    page.get_by_text("espace actuel").wait_for()
     assert axe(page) == []
 
     # the rest of the child's space, as far as the rules let a representative

@@ -7,15 +7,21 @@ through the SDK; axe-core on every state.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from domain.values import Actor, patient_id_from_number
 from tests.browser.live import BACKENDS, Live, PageFactory, live_coffre
-from tests.browser.test_patient_page import axe
+from tests.browser.test_patient_page import axe, shown
 from tests.browser.test_patient_sections import confirm
+from tests.browser.test_representative_page import CHILD, MOTHER, REGISTRY
 from tests.sdk.conftest import HOSPITAL, PATIENT
+from wire.values import Role
+
+#: a representative who represents nobody
+STRANGER = Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575123459"), "Paul Martin")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -57,3 +63,35 @@ def test_the_space_life_opposition_window_activation_closure_and_deletion_reques
     after = live.client(PATIENT).space_state(PATIENT.id)
     assert after["status"] == "deleted" or after["deletion_due_at"] < after["archive_until"]
     assert axe(page) == []
+
+
+def test_a_parent_opens_a_newborn_pending_space_from_the_list_at_its_life(
+    live: Live, patient_page: PageFactory
+) -> None:
+    """A pending space is listed as such, and opens at its life (the opposition window),
+    not at documents nobody may deposit yet; someone who represents nobody is told so."""
+    live.client(REGISTRY)._request(
+        "POST",
+        "/v1/spaces/register",
+        json={
+            "entries": [
+                {
+                    "patient_id": CHILD.id,
+                    "birth_date": date(2026, 11, 20).isoformat(),
+                    "representatives": [{"id": MOTHER.id, "name": MOTHER.name, "kind": "parent"}],
+                }
+            ]
+        },
+    )
+    page = patient_page(MOTHER, "represented")
+    shown(page, live, "tbody tr", CHILD.id, view="represented")
+    assert "En attente d'ouverture" in page.locator("tbody tr", has_text=CHILD.id).inner_text()
+    assert axe(page) == []
+    page.get_by_role("button", name=f"Ouvrir l'espace de {CHILD.id}").click()
+    page.wait_for_selector("#view[data-view=space]")
+    page.get_by_text("il ouvrira à la fin de la période d'opposition").wait_for()
+    assert axe(page) == []
+
+    nobody = patient_page(STRANGER, "represented")
+    nobody.get_by_text("Aucune personne représentée pour l'instant.").wait_for()
+    assert axe(nobody) == []

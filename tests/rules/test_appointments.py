@@ -147,3 +147,38 @@ def test_an_appointment_needs_a_sound_basis_and_nothing_is_recorded_otherwise(
     with pytest.raises(Forbidden):
         coffre.vault.add_representative(minor_id, MOTHER, "parent", HOSPITAL, basis=future)
     assert recorded(coffre) == []
+
+
+def test_a_representative_lists_the_spaces_they_act_in_while_in_office(
+    coffre: Coffre, cast: Cast, clock: ManualClock
+) -> None:
+    """The page's list of a representative's spaces (``AccessViews.for_representative``,
+    ``GET /v1/me/represented-spaces``): listed from the appointment until it ends or
+    expires, listed again on a new appointment; nobody else's."""
+    me = cast.patient.actor
+
+    def listed(who: Actor = GUARDIAN) -> list[tuple[str, str, str]]:
+        wait_for(coffre.runner)
+        rows = coffre.access_views.for_representative(who, clock.now())
+        return [(row["patient_id"], row["kind"], row["status"]) for row in rows]
+
+    assert listed() == []
+    appoint(coffre, me.id, GUARDIAN, "guardian", clock.now() + timedelta(days=30))
+    assert listed() == [(me.id, "guardian", "open")]
+    other = Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575000902"), "Luc Autre")
+    assert listed(other) == []
+    with TestClient(create_app(coffre)) as client:
+        token = coffre.tokens.mint(GUARDIAN, timedelta(minutes=5))
+        answer = client.get(
+            "/v1/me/represented-spaces", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 200, answer.text
+    (space,) = answer.json()["spaces"]
+    assert (space["patient_id"], space["kind"], space["status"]) == (me.id, "guardian", "open")
+
+    clock.advance(timedelta(days=31))  # the appointment's end passed
+    assert listed() == []
+    appoint(coffre, me.id, GUARDIAN, "guardian")
+    assert listed() == [(me.id, "guardian", "open")]
+    coffre.vault.end_representation(me.id, GUARDIAN.id, REGISTRY)
+    assert listed() == []

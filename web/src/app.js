@@ -4,7 +4,7 @@
 
 import { api, ApiError, logout, spacePath, whoAmI } from "./api.js";
 import { createDevice, forgetDevice, loadDevice } from "./device.js";
-import { encryptStream, generateDataKey, ready, sealDataKey } from "./envelope.js";
+import { encryptStream, generateDataKey, plaintextSize, ready, sealDataKey } from "./envelope.js";
 import * as i18n from "./i18n.js";
 import { b64, proofMessage, unb64 } from "./keys.js";
 import {
@@ -451,21 +451,29 @@ async function readDocument(doc, mode) {
   say(t("docs.saved", { title: doc.title }));
 }
 
-/** The holder's changes to one document (confidentiality routes and deletion), each
- * asked first: [key, method, path suffix]. Hiding from legal representatives is the
- * patient's own right (a minor's), and one-way. */
-const DOCUMENT_CHANGES = [
-  ["mask", "PUT", "/mask"],
-  ["unmask", "DELETE", "/mask"],
-  ["hideFromRepresentatives", "PUT", "/invisible-to-representatives"],
-  ["delete", "DELETE", ""],
-];
+/** The confidentiality codes a listing names (the API's fields, RULES.md rules 5-7). */
+const CODES = ["masked", "invisible_to_representatives", "invisible_to_patient"];
 
+/** The codes set on a listed document, each in words, or that none is. */
+function documentCodes(doc) {
+  const set = CODES.filter((code) => doc[code]);
+  if (!set.length) return t("docs.code.none");
+  return set.map((code) => h("span", { class: "badge code" }, t(`docs.code.${code}`)));
+}
+
+/** The holder's changes to one document (confidentiality routes and deletion), each
+ * asked first: [key, method, path suffix], offered as the document's codes stand:
+ * mask or unmask, never both. Hiding from legal representatives is the patient's own
+ * right (a minor's), and one-way: offered only while not done. */
 function documentChanges(doc) {
   const path = `${spacePath(state.space)}/documents/${doc.document_id}`;
-  // deleting and hiding from representatives are the patient's own (a representative may mask)
-  const patientOnly = ["hideFromRepresentatives", "delete"];
-  return DOCUMENT_CHANGES.filter(([key]) => !patientOnly.includes(key) || state.actor.role === "patient").map(
+  const patient = state.actor.role === "patient";
+  const changes = [doc.masked ? ["unmask", "DELETE", "/mask"] : ["mask", "PUT", "/mask"]];
+  if (patient && !doc.invisible_to_representatives) {
+    changes.push(["hideFromRepresentatives", "PUT", "/invisible-to-representatives"]);
+  }
+  if (patient) changes.push(["delete", "DELETE", ""]); // a representative may not delete
+  return changes.map(
     ([key, method, suffix]) =>
       h("button", {
         type: "button",
@@ -481,6 +489,14 @@ function documentChanges(doc) {
         },
       }, t(`docs.${key}`)),
   );
+}
+
+/** A listed document's size: its plaintext's, computed from the ciphertext's for the
+ * default chunk size (envelope.js, plaintextSize); a size no such envelope has (another
+ * chunk size) is shown as what it is, the ciphertext's. */
+function documentSize(stored) {
+  const plain = plaintextSize(stored);
+  return plain === null ? t("docs.sizeSealed", { size: i18n.size(stored) }) : i18n.size(plain);
 }
 
 async function renderDocuments() {
@@ -504,7 +520,8 @@ async function renderDocuments() {
       h("td", {}, doc.title),
       h("td", {}, doc.author_name, doc.author_organisation ? h("span", { class: "sub" }, doc.author_organisation) : null),
       h("td", {}, h("time", { datetime: doc.date }, i18n.day(doc.date))),
-      h("td", {}, i18n.size(doc.size)),
+      h("td", {}, documentSize(doc.size)),
+      h("td", {}, documentCodes(doc)),
       h(
         "td",
         { class: "actions" },
@@ -526,7 +543,7 @@ async function renderDocuments() {
     h("h2", {}, t(state.space === state.actor.id ? "docs.title" : "docs.titleOf")),
     state.space !== state.actor.id ? h("p", {}, t("spaces.viewing", { id: state.space })) : null,
     rows.length
-      ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.actions"].map((k) => t(k)), rows)
+      ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.codes", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("docs.empty")),
     depositForm(),
   );
@@ -599,21 +616,53 @@ function depositForm() {
   );
 }
 
-/** Act in ``patientId``'s space from now on (this tab), and show its documents. */
-function chooseSpace(patientId) {
+/** Act in ``patientId``'s space from now on (this tab), and show its ``view``
+ * (its documents unless said otherwise). */
+function chooseSpace(patientId, view = "documents") {
   state.space = patientId;
   window.sessionStorage.setItem(CHOSEN_SPACE, patientId);
-  if (window.location.hash === "#documents") render();
-  else window.location.hash = "#documents";
+  if (window.location.hash === `#${view}`) render();
+  else window.location.hash = `#${view}`;
 }
 
 // -- a legal representative's spaces -----------------------------------------------------
 
 async function renderRepresented() {
+  // the spaces this person represents someone in now (a parent's until majority)
+  const listed = await api("GET", "/v1/me/represented-spaces");
+  const rows = listed.spaces.map((space) => {
+    const current = space.patient_id === state.space;
+    // documents only in an open space; else its life (a parent may oppose a pending one)
+    const view = space.status === "open" ? "documents" : "space";
+    return h(
+      "tr",
+      { "aria-current": current ? "true" : null, class: current ? "current" : null },
+      h("td", {}, space.patient_id, current ? h("span", { class: "sub" }, t("represented.here")) : null),
+      h("td", {}, t(`represented.kind.${space.kind}`)),
+      h("td", {}, t(`represented.status.${space.status}`)),
+      h("td", {}, space.until ? i18n.when(space.until) : t("grants.never")),
+      h(
+        "td",
+        {},
+        h("button", {
+          type: "button",
+          "aria-label": t("represented.openLabel", { id: space.patient_id }),
+          on: { click: () => chooseSpace(space.patient_id, view) },
+        }, t("represented.open")),
+      ),
+    );
+  });
   $("view").replaceChildren(
     h("h2", {}, t("nav.represented")),
     h("p", {}, t("represented.intro")),
     state.space ? h("p", {}, t("represented.current", { id: state.space })) : null,
+    rows.length
+      ? table(
+          t("nav.represented"),
+          ["represented.person", "represented.kind", "represented.status", "represented.until", "docs.actions"].map((k) => t(k)),
+          rows,
+        )
+      : h("p", {}, t("represented.none")),
     oneFieldForm(
       { id: "r-ins", title: t("represented.switch"), label: t("represented.ins"), submit: t("represented.submit") },
       chooseSpace,

@@ -77,6 +77,28 @@ export function ciphertextSize(n, chunkSize = CHUNK_SIZE) {
   return HEADER_SIZE + n + records * RECORD_OVERHEAD;
 }
 
+/** The plaintext size of a v1 ciphertext of ``size`` bytes made with ``chunkSize``: the
+ * exact inverse of ciphertextSize (which grows with n, so at most one n fits), or null
+ * when no envelope of that chunk size is ``size`` bytes long.
+ *
+ * The chunk size is in the envelope's header, not in a document listing: a listing's
+ * size gives the plaintext's exactly only for the chunk size assumed (the default, that
+ * of every envelope the page and the Python SDK make; it was 64 KiB until 2026-11). */
+export function plaintextSize(size, chunkSize = CHUNK_SIZE) {
+  checkChunkSize(chunkSize);
+  if (!Number.isSafeInteger(size)) return null;
+  const body = size - HEADER_SIZE; // the records
+  if (body < RECORD_OVERHEAD) return null; // even an empty document has one record
+  const recordSize = chunkSize + RECORD_OVERHEAD;
+  const full = Math.floor(body / recordSize);
+  const rest = body % recordSize;
+  // a document of k full chunks ends with a full final record, never an empty one
+  if (rest === 0) return full * chunkSize;
+  // else the last record holds rest - 17 bytes (an empty one only alone: n = 0)
+  if (rest < RECORD_OVERHEAD || (rest === RECORD_OVERHEAD && full > 0)) return null;
+  return full * chunkSize + rest - RECORD_OVERHEAD;
+}
+
 /** A fresh random data key (one per document version). */
 export function generateDataKey() {
   return loaded().randombytes_buf(KEY_SIZE);
