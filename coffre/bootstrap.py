@@ -209,6 +209,9 @@ def blob_store(settings: Settings) -> BlobStore:
         public_endpoint=settings.s3_public_endpoint,
     )
     store.ensure_bucket()
+    if settings.s3_browser_origin is not None:
+        # the page's presigned transfers (its CSP names the S3 origin already)
+        store.allow_browsers([settings.base_url.rstrip("/").lower()])
     if settings.s3_direct_uploads:
         from vault.blobstore_s3_direct import S3DirectUploads
 

@@ -8,11 +8,14 @@ the request's headers (the signature) or the credentials.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 import urllib3
 from minio import Minio
@@ -172,6 +175,53 @@ class S3BlobStore(BlobStore):
                 abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(1),
             )
             self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
+
+    def allow_browsers(self, origins: Sequence[str]) -> None:
+        """Let pages of these origins (``scheme://host[:port]``) send presigned requests
+        to the bucket: CORS for GET, HEAD and PUT (a read's ciphertext, a direct
+        upload's parts). The origins already allowed are kept, so that several
+        deployments (or tests) sharing a bucket do not take each other's away.
+
+        Presigned URLs carry their own authorisation: CORS only lets a browser page
+        that already holds one use it, and a page of another origin still cannot.
+        """
+        with _translated("set bucket CORS"):
+            allowed = self._cors_origins()
+            wanted = sorted(allowed | set(origins))
+            if set(wanted) == allowed:
+                return
+            rule = "".join(f"<AllowedOrigin>{escape(o)}</AllowedOrigin>" for o in wanted)
+            body = (
+                '<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                f"<CORSRule>{rule}<AllowedMethod>GET</AllowedMethod>"
+                "<AllowedMethod>HEAD</AllowedMethod><AllowedMethod>PUT</AllowedMethod>"
+                "<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"
+                "<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>"
+            ).encode()
+            # minio has no call for bucket CORS: the S3 request, as its own lifecycle
+            # call makes it (Content-MD5 is required for this subresource).
+            md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 asks
+            self._client._execute(
+                "PUT",
+                self.bucket,
+                body=body,
+                headers={"Content-MD5": md5},
+                query_params={"cors": ""},
+            )
+
+    def _cors_origins(self) -> set[str]:
+        try:
+            answer = self._client._execute("GET", self.bucket, query_params={"cors": ""})
+        except S3Error as exc:
+            if exc.code == "NoSuchCORSConfiguration":
+                return set()
+            raise
+        root = ElementTree.fromstring(answer.data)  # noqa: S314 - the S3 server's own answer
+        return {
+            (element.text or "").strip()
+            for element in root.iter()
+            if element.tag.rsplit("}", 1)[-1] == "AllowedOrigin"
+        }
 
     def put(self, name: str, chunks: Iterable[bytes]) -> BlobInfo:
         """Streams one part at a time: a single PUT up to ``part_size``, multipart above it.

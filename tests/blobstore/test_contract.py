@@ -315,6 +315,26 @@ class TestS3(BlobStoreTestCase):
         assert "SignatureDoesNotMatch" in str(caught.value)
         assert wrong["secret_key"] not in str(caught.value)
 
+    def test_pages_of_the_allowed_origins_alone_may_use_presigned_urls(
+        self, s3_server: dict[str, str], s3_bucket: str
+    ) -> None:
+        # CORS for the page's presigned transfers: a second deployment (or test) sharing
+        # the bucket adds its origin without taking the first one's away.
+        store = S3BlobStore(**s3_server, bucket=s3_bucket)
+        store.ensure_bucket()
+        store.allow_browsers(["http://127.0.0.1:8123"])
+        store.allow_browsers(["http://127.0.0.1:9000"])
+        url = f"http://{s3_server['endpoint']}/{s3_bucket}/{new_name()}"
+        for origin, allowed in (
+            ("http://127.0.0.1:8123", True),
+            ("http://127.0.0.1:9000", True),
+            ("http://evil.example", False),
+        ):
+            answer = httpx.options(
+                url, headers={"Origin": origin, "Access-Control-Request-Method": "PUT"}
+            )
+            assert (answer.headers.get("access-control-allow-origin") == origin) is allowed
+
     def test_unreachable_endpoint_is_unavailable_quickly(self, s3_server: dict[str, str]) -> None:
         dead = {**s3_server, "endpoint": "127.0.0.1:9"}  # discard port: nothing listens
         store = S3BlobStore(**dead, bucket="coffre-nowhere", timeout=2)
