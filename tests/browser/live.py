@@ -49,6 +49,13 @@ class Live:
     #: the headers the page itself was served with (the last page opened)
     page_headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def hosts(self) -> set[str]:
+        """Where the page may send requests: Coffre, and with S3 the storage's endpoint
+        (the presigned transfers its CSP and the bucket's CORS allow)."""
+        storage = self.coffre.settings.s3_browser_origin
+        return {urlsplit(self.url).netloc} | ({urlsplit(storage).netloc} if storage else set())
+
     def token(self, actor: Actor) -> str:
         """A token for ``actor`` from the embedded issuer."""
         return self.coffre.tokens.mint(actor, timedelta(minutes=30))
@@ -84,12 +91,11 @@ def live_coffre(
     given (the page's opposition window)."""
     port = free_port()
     settings = backend_settings(request, backend, data_dir).model_copy(
-        # Reads go through Coffre's content route, not presigned S3 URLs, which a
-        # browser could fetch only with CORS on the bucket.
+        # With S3 the page reads and deposits through presigned URLs (the bucket's
+        # CORS allows this origin, set by build).
         update={
             "opposition_period": opposition_period,
             "registry_services": DEMO_REGISTRY,  # appoints legal representatives
-            "s3_presign": False,
             "projections_in_process": True,  # the access log follows in this process
             "web_dir": page_dir,
             # the origin the session's changes must come from
@@ -141,11 +147,11 @@ def open_page(browser: Any, live: Live, actor: Actor | None, view: str = "log") 
                 }
             ]
         )
-    origin = urlsplit(live.url).netloc
+    hosts = live.hosts
 
     def route(handled: Any) -> None:
         live.requests.append(handled.request.url)
-        if urlsplit(handled.request.url).netloc != origin:
+        if urlsplit(handled.request.url).netloc not in hosts:
             handled.abort()  # nothing may leave for another host
         else:
             handled.continue_()

@@ -68,11 +68,12 @@ def axe(page: Any) -> list[dict[str, Any]]:
 
 
 def only_coffre(live: Live) -> None:
-    """Every request the browser made went to Coffre's own origin, and the page came
-    with its Content-Security-Policy."""
-    origin = urlsplit(live.url).netloc
+    """Every request the browser made went to Coffre's own origin (or, with S3, to the
+    storage for the presigned transfers), and the page came with its
+    Content-Security-Policy."""
     assert live.requests
-    assert {urlsplit(url).netloc for url in live.requests} == {origin}
+    assert {urlsplit(url).netloc for url in live.requests} <= live.hosts
+    assert urlsplit(live.url).netloc in {urlsplit(url).netloc for url in live.requests}
     policy = live.page_headers["content-security-policy"]
     assert "script-src 'self' 'wasm-unsafe-eval';" in policy
     assert "frame-ancestors 'none'" in policy
@@ -232,9 +233,14 @@ def test_a_deposit_made_in_the_browser_reads_through_the_sdk_byte_identical(
 ) -> None:
     live.client(HOSPITAL).provision(PATIENT.id)
     note = tmp_path / "note.txt"
-    note.write_bytes(os.urandom(3 * 256 * 1024 + 1))  # three records and one byte
+    # 64 records and one byte: with S3, the two parts of a direct upload (16 MiB parts)
+    note.write_bytes(os.urandom(64 * 256 * 1024 + 1))
     page = patient_page(PATIENT, "documents")
     deposit_in_page(page, note, "patient_note", "Ma note de suivi")
+    storage = live.hosts - {urlsplit(live.url).netloc}
+    sent = [url for url in live.requests if urlsplit(url).netloc in storage]
+    # straight to S3 by its two presigned parts; the files backend relays
+    assert len(sent) == (2 if storage else 0), sent
 
     patient = live.client(PATIENT)
     enrol_client(patient, PATIENT, live.client(ENROLMENT))
@@ -246,16 +252,19 @@ def test_a_deposit_made_in_the_browser_reads_through_the_sdk_byte_identical(
     only_coffre(live)
 
 
-def _tamper_in_transit(page: Any) -> None:
-    # One bit of the ciphertext flipped on its way to the page, on either backend: to
-    # the browser a document altered in storage or in transit looks the same.
+def _tamper_in_transit(page: Any, live: Live) -> None:
+    # One bit of the ciphertext flipped on its way to the page, on either backend (from
+    # Coffre's content route, or from S3 by a presigned URL): to the browser a document
+    # altered in storage or in transit looks the same.
+    storage = live.hosts - {urlsplit(live.url).netloc}
+
     def flip(route: Any) -> None:
         response = route.fetch()
         body = bytearray(response.body())
         body[len(body) // 2] ^= 0x01
         route.fulfill(response=response, body=bytes(body))
 
-    page.route("**/v1/content/**", flip)
+    page.route(lambda url: "/v1/content/" in url or urlsplit(url).netloc in storage, flip)
 
 
 def test_a_tampered_ciphertext_is_refused_with_a_clear_message_and_nothing_saved(
@@ -264,7 +273,7 @@ def test_a_tampered_ciphertext_is_refused_with_a_clear_message_and_nothing_saved
     world(live, tmp_path)
     page = patient_page(PATIENT, "device")
     enrol_in_page(page, live)
-    _tamper_in_transit(page)
+    _tamper_in_transit(page, live)
     downloads: list[Any] = []
     page.on("download", lambda download: downloads.append(download))
     page.goto(f"{live.url}/#documents")

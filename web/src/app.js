@@ -4,7 +4,8 @@
 
 import { api, ApiError, logout, spacePath, whoAmI } from "./api.js";
 import { createDevice, forgetDevice, loadDevice } from "./device.js";
-import { encryptStream, generateDataKey, plaintextSize, ready, sealDataKey } from "./envelope.js";
+import { ciphertextSize, encryptStream, generateDataKey, plaintextSize, ready, sealDataKey } from "./envelope.js";
+import { digestStream } from "./digest.js";
 import * as i18n from "./i18n.js";
 import { b64, proofMessage, unb64 } from "./keys.js";
 import {
@@ -554,23 +555,33 @@ async function deposit(form) {
   const file = data.get("file");
   const title = data.get("title").trim();
   await ready();
-  const space = await api("GET", `${spacePath(state.space)}/key`);
   const dataKey = generateDataKey();
-  // The ciphertext is made as a stream and kept as a Blob (paged to disk by the
-  // browser for large files); HTTP/1.1 uploads cannot stream a body of unknown end.
-  const sink = blobSink();
-  try {
-    await file
+  const encrypted = () =>
+    file
       .stream()
       .pipeThrough(progressStream((done) => say(t("docs.encrypting", { title, done: i18n.size(done) }))))
-      .pipeThrough(encryptStream(dataKey))
-      .pipeTo(sink.writable);
-  } catch {
+      .pipeThrough(encryptStream(dataKey));
+  let space, upload;
+  try {
+    // Straight to S3 by parts where the server offers it (one part held at a time);
+    // else through the API, the ciphertext kept as a Blob first (HTTP/1.1 uploads
+    // cannot stream a body of unknown end; the browser pages large Blobs to disk).
+    const direct = await startDirectUpload(ciphertextSize(file.size));
+    if (direct) {
+      space = direct.space_key;
+      upload = await sendByParts(direct, encrypted);
+    } else {
+      space = await api("GET", `${spacePath(state.space)}/key`);
+      const sink = blobSink();
+      await encrypted().pipeTo(sink.writable);
+      say(t("docs.sending", { title }));
+      upload = await api("POST", `${spacePath(state.space)}/uploads`, sink.blob());
+    }
+  } catch (error) {
     dataKey.fill(0);
+    if (error instanceof ApiError) throw error;
     throw new Error(t("docs.unreadable"));
   }
-  say(t("docs.sending", { title }));
-  const upload = await api("POST", `${spacePath(state.space)}/uploads`, sink.blob());
   const sealed = sealDataKey(dataKey, unb64(space.public_key));
   dataKey.fill(0);
   await api("POST", `${spacePath(state.space)}/documents`, {
@@ -583,6 +594,68 @@ async function deposit(form) {
   form.reset();
   await render();
   say(t("docs.deposited", { title }));
+}
+
+/** A direct upload of `size` ciphertext bytes (its part URLs and the space's key), or
+ * null where the server takes uploads through the API only. */
+async function startDirectUpload(size) {
+  try {
+    return await api("POST", `${spacePath(state.space)}/direct-uploads`, { size });
+  } catch (error) {
+    const unavailable = error instanceof ApiError && [404, 405, 409].includes(error.status);
+    if (unavailable) return null; // the files backend, or direct uploads turned off
+    throw error;
+  }
+}
+
+/** Encrypt into the direct upload's parts, each PUT to its presigned URL as soon as it
+ * is full (one part buffer, reused), hashing the whole ciphertext on the way; then
+ * complete it: the server checks the size and the envelope's header, and answers the
+ * upload's receipt. An upload that fails is aborted (its parts removed). */
+async function sendByParts(direct, encrypted) {
+  const hashed = digestStream();
+  let part = new Uint8Array(direct.part_size);
+  let filled = 0;
+  let number = 0;
+  const send = async (bytes) => {
+    const target = direct.parts[number];
+    number += 1;
+    if (!target) throw new Error("more ciphertext than announced");
+    const failed = new ApiError(503, { detail: t("docs.sendFailed") });
+    let answer;
+    try {
+      answer = await fetch(target.url, { method: "PUT", body: bytes, credentials: "omit" });
+    } catch {
+      throw failed; // the storage unreachable, or refusing this page's origin
+    }
+    if (!answer.ok) throw failed;
+  };
+  const parts = new WritableStream({
+    async write(piece) {
+      for (let offset = 0; offset < piece.length; ) {
+        const n = Math.min(piece.length - offset, part.length - filled);
+        part.set(piece.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === part.length) {
+          await send(part); // fetch copied the body: the buffer may be filled again
+          filled = 0;
+        }
+      }
+    },
+    async close() {
+      if (filled) await send(part.subarray(0, filled));
+      part = null;
+    },
+  });
+  const path = `${spacePath(state.space)}/direct-uploads`;
+  try {
+    await encrypted().pipeThrough(hashed.stream).pipeTo(parts);
+    return await api("POST", `${path}/complete`, { upload: direct.upload, sha256: hashed.hex() });
+  } catch (error) {
+    await api("POST", `${path}/abort`, { upload: direct.upload }).catch(() => {});
+    throw error;
+  }
 }
 
 function depositForm() {
