@@ -247,7 +247,8 @@ def space_seal(space: Space) -> Callable[[str], SealedText]:
 
 
 def open_texts(core: VaultCore, space_id: UUID, texts: Sequence[str | SealedText]) -> list[str]:
-    """Free texts of one space (titles, justifications) as recorded, opened, in order.
+    """Free texts of one space (titles, justifications, representatives' names and
+    acts) as recorded, opened, in order.
 
     Sealed texts are opened with one key-store query for all (texts recorded before
     sealing are clear already); the server opens them for its answers, as it holds the
