@@ -26,6 +26,7 @@ from tests.rules.conftest import REGISTRY, appoint
 from tests.rules.test_rules_rows import HOSPITAL, log, provision
 from tests.scenarios.conftest import Cast, _person, deposit, read
 from vault.clock import ManualClock
+from wire.dto import RegisterEntry, RepresentativeEntry
 from wire.errors import Forbidden, InvalidInput
 from wire.values import Role
 
@@ -239,3 +240,31 @@ def test_a_guardians_name_and_court_decision_are_sealed_and_shown_to_those_told(
             (guardian.name, f"guardian, court decision {court} of 2026-10-12"),
         ]
         assert lines[1]["basis"]["reference"] == court
+
+
+def test_a_registers_representatives_are_sealed_like_any_appointment(coffre: Coffre) -> None:
+    """The insurer's register names a newborn's parents: the same appointment, sealed
+    to the new space's key (its act is the register row: ``register <service>``), and
+    opened in the list the holders see."""
+    newborn = Actor(Role.PATIENT, patient_id_from_number("2261069123011"), "Bébé")
+    mother = Actor(Role.REPRESENTATIVE, MOTHER.id, f"Mère {uuid4().hex[:10]}")
+    entry = RegisterEntry(
+        newborn.id,
+        birth_date=date(2026, 10, 20),
+        representatives=(RepresentativeEntry(mother.id, mother.name, "parent"),),
+    )
+    assert len(coffre.vault.provision_register([entry], REGISTRY).provisioned) == 1
+    (event,) = [
+        e
+        for e in (
+            coffre.vault.mapper.to_domain_event(n)
+            for n in coffre.vault.recorder.select_notifications(start=1, limit=100)
+        )
+        if type(e).__name__ == "RepresentativeAppointed"
+    ]
+    assert event.text_key == coffre.vault.space_key(newborn.id).key_id
+    assert mother.name not in repr(event.__dict__)
+    assert f"register {REGISTRY.id}" not in repr(event.__dict__)
+    assert event.representative["id"] == mother.id and event.basis["act"] == "birth_registration"
+    rules = coffre.vault.access_rules(newborn.id, mother)
+    assert [(r.id, r.name) for r in rules.representatives] == [(mother.id, mother.name)]
