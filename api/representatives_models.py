@@ -16,7 +16,8 @@ from domain.representatives import BASIS_REFERENCE_MAX
 
 
 class RepresentativeIn(RequestModel):
-    """A legal representative: their own INS, a name, why they represent."""
+    """A legal representative: their own INS, a name, why they represent. The name of
+    an appointment is stored sealed to the space key (as the act's reference is)."""
 
     id: str = Field(max_length=ID_MAX, description="the representative's INS")
     name: str = Field(max_length=TEXT_MAX)
@@ -47,7 +48,7 @@ class RepresentativeOut(ResponseModel):
     """A representative as the holder sees them."""
 
     id: str
-    name: str
+    name: str = Field(description="their display name (stored sealed; opened for the holder)")
     kind: str
     since: dt.datetime
     until: dt.datetime | None

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.key_bytes import SealedText, stored_text
+from domain.key_bytes import SealedText, keep_earlier_shape, stored_text
 from domain.periods import Periods
 from domain.records import EmergencyAccess, Setting
 from domain.space_state import SpaceState
@@ -169,7 +169,7 @@ class EmergencyCommands(SpaceState):
 
         def __post_init__(self) -> None:
             super().__post_init__()
-            _keep_earlier_shape(self.__dict__)
+            keep_earlier_shape(self.__dict__)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.emergency[self.access_id] = EmergencyAccess(
@@ -192,7 +192,7 @@ class EmergencyCommands(SpaceState):
 
         def __post_init__(self) -> None:
             super().__post_init__()
-            _keep_earlier_shape(self.__dict__)
+            keep_earlier_shape(self.__dict__)
 
         def apply(self, aggregate: Any) -> None:
             pass  # a record for the patient's log; it changes no state
@@ -203,10 +203,3 @@ class EmergencyCommands(SpaceState):
         A class of its own rather than a reason on ``EmergencyAccessRefused``: a field
         added to stored events would change their digests in the trail.
         """
-
-
-def _keep_earlier_shape(fields: dict[str, Any]) -> None:
-    # Without a key, the event holds exactly the fields earlier ones hold, so that its
-    # stored state and its trail digest are shaped as they always were.
-    if fields.get("text_key") is None:
-        fields.pop("text_key", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
+from typing import Any
 
 from wire.errors import InvalidInput
 
@@ -45,6 +46,16 @@ def stored_text(text: str, key_id: str | None) -> str | SealedText:
     """An event's free-text field as recorded: sealed when the event names the key it
     was sealed to (``key_id``), clear text in events recorded before sealing."""
     return text if key_id is None else SealedText(key_id, text)
+
+
+def keep_earlier_shape(fields: dict[str, Any]) -> None:
+    """Drop an event's absent ``text_key`` (``fields`` is its ``__dict__``).
+
+    Without a key, the event holds exactly the fields events recorded before sealing
+    hold, so that its stored state and its trail digest are shaped as they always were.
+    """
+    if fields.get("text_key") is None:
+        fields.pop("text_key", None)
 
 
 def as_detail(text: str | SealedText) -> str | dict[str, str]:

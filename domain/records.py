@@ -161,15 +161,21 @@ class Grant:
 class Representation:
     """Someone acting on the patient's behalf, from ``since`` until ``until`` or revoked."""
 
+    #: who: their role and id (the rules' business); their name is ``name``, so this
+    #: actor's name is empty when the appointment sealed it
     representative: Actor
+    #: the representative's display name: sealed to the space key (clear in
+    #: appointments recorded before sealing)
+    name: str | SealedText
     kind: RepresentativeKind
     since: datetime
     until: datetime | None
     ended_at: datetime | None = None
     end_reason: str | None = None
-    #: the act the appointment rests on (``domain.representatives.LegalBasis.to_dict``);
-    #: None for representatives recorded before appointments carried one
-    basis: dict[str, str] | None = None
+    #: the act the appointment rests on (``domain.representatives.LegalBasis.to_dict``),
+    #: its ``reference`` sealed as ``name`` is; None for representatives recorded before
+    #: appointments carried one
+    basis: dict[str, str | SealedText] | None = None
 
     def active(self, now: datetime) -> bool:
         """True when not ended and, for a parent, before the patient's majority."""

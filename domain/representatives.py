@@ -8,12 +8,14 @@ appointments and their ends. ``Registry`` and ``LegalBasis`` are its value objec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.key_bytes import SealedText, keep_earlier_shape, stored_text
 from domain.periods import Periods
 from domain.records import Representation, RepresentativeKind, SpaceStatus
 from domain.space_state import SpaceState
@@ -97,6 +99,7 @@ class RepresentativeCommands(SpaceState):
         *,
         basis: LegalBasis,
         registry: Registry,
+        seal: Callable[[str], SealedText] | None = None,
     ) -> None:
         """An authorised registry service appoints a legal representative, on the act
         ``basis`` names (a birth registration for a parent, a court decision for a
@@ -105,6 +108,12 @@ class RepresentativeCommands(SpaceState):
         The patient and every other current representative are named on the event as
         the people to notify. Any other caller, a depositing hospital included, is
         refused and nothing is recorded.
+
+        ``seal`` seals the representative's name and the act's reference once checked
+        (the vault seals them to the space key, so the space's shredding destroys them:
+        a guardianship's court decision is health data); without, they are recorded in
+        clear. Their id, the kind, the dates and the act's type stay clear: the rules
+        decide on them.
         """
         require_aware(at, field="at")
         registry.require(actor)
@@ -138,15 +147,23 @@ class RepresentativeCommands(SpaceState):
         current = self.representatives.get(representative.id)
         if current is not None and current.active(at):
             raise Conflict("this person already represents the patient")
+        person, act = representative.to_dict(), basis.to_dict(kind)
+        sealed_to: dict[str, str] = {}
+        if seal is not None:
+            # one key for both (``seal`` seals to one key pair), named once on the event
+            name, reference = seal(representative.name), seal(basis.reference)
+            person["name"], act["reference"] = name.box, reference.box
+            sealed_to = {"text_key": reference.key_id}
         self.trigger_event(
             self.RepresentativeAppointed,
-            representative=representative.to_dict(),
+            representative=person,
             kind=kind.value,
             until=until,
-            basis=basis.to_dict(kind),
+            basis=act,
             notify=self._representation_recipients(representative.id, at),
             actor=actor.to_dict(),
             at=at,
+            **sealed_to,
         )
 
     def _representation_recipients(self, appointed: str, at: datetime) -> list[dict[str, Any]]:
@@ -173,21 +190,41 @@ class RepresentativeCommands(SpaceState):
         at: datetime
 
         def apply(self, aggregate: Any) -> None:
+            # ``text_key``: an appointment whose name and reference are sealed (events
+            # recorded before, and every ``RepresentativeAdded``, have none)
+            text_key = self.__dict__.get("text_key")
+            name = stored_text(self.representative["name"], text_key)
+            basis = getattr(self, "basis", None)
+            if basis is not None:
+                basis = {**basis, "reference": stored_text(basis["reference"], text_key)}
+            person = {**self.representative, "name": name if isinstance(name, str) else ""}
             aggregate.representatives[self.representative["id"]] = Representation(
-                representative=Actor.from_dict(self.representative),
+                representative=Actor.from_dict(person),
+                name=name,
                 kind=RepresentativeKind(self.kind),
                 since=self.at,
                 until=self.until,
-                basis=getattr(self, "basis", None),
+                basis=basis,
             )
 
     class RepresentativeAppointed(RepresentativeAdded):
         """A registry service appointed a representative on a legal ``basis``
         (``{act, reference, date}``); ``notify`` lists who must be told: the patient
-        and the other representatives in office."""
+        and the other representatives in office.
+
+        The representative's ``name`` and the basis's ``reference`` are sealed to the
+        key ``text_key`` names (the space key), as an emergency access's justification
+        is; appointments recorded before hold them in clear, and no ``text_key``.
+        """
 
         basis: dict[str, str]
         notify: list[dict[str, Any]]
+        #: the key the name and the reference are sealed to (absent: both are clear)
+        text_key: str | None = None
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            keep_earlier_shape(self.__dict__)
 
     def end_representation(
         self, representative_id: str, reason: str, actor: Actor, at: datetime, *, registry: Registry

@@ -12,7 +12,7 @@ reader is the domain's answer (``domain.reads.codes_hidden_from``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from domain.emergency import EmergencyRefusal
@@ -144,15 +144,22 @@ def _access_entry(
         }
         return row(entry_id, space_id, at, actor, "care_team", detail=detail)
     if kind is Space.RepresentativeAdded or kind is Space.RepresentativeAppointed:
+        # A sealed name and reference stay in the event (as a justification does): the
+        # row names their key, the vault opens them for the page (``open_details``).
+        text_key = event.__dict__.get("text_key")
+        name = stored_text(event.representative["name"], text_key)
         detail = {
-            "representative": event.representative,
+            "representative": {**event.representative, "name": as_event_detail(name)},
             "kind": event.kind,
             "until": event.until.isoformat() if event.until else None,
         }
         if kind is Space.RepresentativeAppointed:
-            # The line names the appointment and the act it rests on.
-            detail["basis"] = event.basis
-            detail["appointment"] = appointment_text(event.kind, event.basis)
+            # The line names the appointment and the act it rests on; a sealed act's
+            # line is made once its reference is opened (``name_appointments``).
+            reference = stored_text(event.basis["reference"], text_key)
+            detail["basis"] = {**event.basis, "reference": as_event_detail(reference)}
+            if text_key is None:
+                detail["appointment"] = appointment_text(event.kind, event.basis)
         return row(entry_id, space_id, at, actor, "add_representative", detail=detail)
     if kind is Space.RepresentationEnded:
         detail = {"representative_id": event.representative_id, "reason": event.reason}
@@ -191,3 +198,19 @@ def appointment_text(kind: str, basis: dict[str, str]) -> str:
     """``parent, birth registration N-2026-123 of 2026-10-21``: what a log line shows."""
     act = ACT_NAMES.get(basis.get("act", ""), basis.get("act", "act"))
     return f"{kind}, {act} {basis.get('reference')} of {basis.get('date')}"
+
+
+def name_appointments(rows: Iterable[dict[str, Any]]) -> None:
+    """Give in place their line (``appointment``) to the appointments of log rows whose
+    act's reference was sealed, once the vault opened it (``vault.core.open_details``):
+    the row cannot hold the line, which quotes the reference. Rows of appointments
+    recorded in clear have theirs already."""
+    for entry in rows:
+        detail = entry.get("detail")
+        if entry.get("action") != "add_representative" or not isinstance(detail, dict):
+            continue
+        basis = detail.get("basis")
+        if "appointment" in detail or not isinstance(basis, dict):
+            continue
+        if isinstance(basis.get("reference"), str):  # opened (not the row's mark)
+            detail["appointment"] = appointment_text(str(detail.get("kind")), basis)

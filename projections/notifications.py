@@ -19,7 +19,8 @@ One row per (recipient, event). Kinds:
   (``notify``: the patient, representatives, the attending physician; CSP R1111-48);
 * ``representative_appointed``: a registry appointed a legal representative, to
   everyone the event names (``notify``: the patient and the other representatives in
-  office), with the act it rests on (``detail.basis``);
+  office), with the act it rests on (``detail.basis``); the representative's name and
+  the act's reference are kept sealed, as an emergency access's justification is;
 * ``device_requested``, ``device_refused``, ``device_approved``, ``device_revoked``,
   ``enrolment_code``: every step about a person's reader devices, to their owner
   (patient, representative, professional or service), with no space
@@ -181,10 +182,15 @@ class NotificationsProjection(Projection):
         elif isinstance(event, Space.RepresentativeAppointed):
             # The patient and every other representative in office (named on the event
             # by the domain) are told who now acts for the patient, and on what act.
+            # The name and the act's reference stay sealed (as a justification does);
+            # the vault opens them for the recipient (``open_details``).
+            text_key = event.__dict__.get("text_key")
+            name = stored_text(event.representative["name"], text_key)
+            reference = stored_text(event.basis["reference"], text_key)
             detail = {
-                "representative": event.representative,
+                "representative": {**event.representative, "name": as_detail(name)},
                 "kind": event.kind,
-                "basis": event.basis,
+                "basis": {**event.basis, "reference": as_detail(reference)},
                 "until": str(event.until) if event.until else None,
             }
             for recipient in event.notify:

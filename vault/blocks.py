@@ -55,7 +55,14 @@ def access_rules(core: VaultCore, patient_id: str, actor: Actor) -> AccessRules:
         raise Forbidden("only the patient sees who may read their space")
     physician = space.attending_physician
     emergencies = list(space.emergency_accesses.values())
-    justifications = open_texts(core, space.id, [e.justification for e in emergencies])
+    representatives = list(space.representatives.values())
+    # one key-store query opens the justifications and the representatives' names
+    opened = open_texts(
+        core,
+        space.id,
+        [*(e.justification for e in emergencies), *(r.name for r in representatives)],
+    )
+    justifications, names = opened[: len(emergencies)], opened[len(emergencies) :]
     return AccessRules(
         grants=[grant_summary(space, g, actor, now) for g in space.grants.values()],
         blocked=[
@@ -71,14 +78,14 @@ def access_rules(core: VaultCore, patient_id: str, actor: Actor) -> AccessRules:
         representatives=[
             RepresentativeSummary(
                 id=r.representative.id,
-                name=r.representative.name,
+                name=name,
                 kind=r.kind.value,
                 since=r.since,
                 until=r.until,
                 ended_at=r.ended_at,
                 active=r.active(now),
             )
-            for r in space.representatives.values()
+            for r, name in zip(representatives, names, strict=True)
         ],
         emergency_accesses=[
             EmergencySummary(

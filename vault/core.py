@@ -30,10 +30,11 @@ Order of operations is what makes the invariants hold:
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -51,7 +52,7 @@ from domain.representatives import Registry
 from domain.space import Document, Space
 from domain.values import Actor
 from keys.codes import CodeHasher
-from keys.keyring import Keyring
+from keys.keyring import Keyring, seal_text
 from vault.blobstore import BlobStore
 from vault.clock import Clock, SystemClock
 from vault.groupcommit import GroupCommit
@@ -237,8 +238,17 @@ def key_info(space: Space) -> SpaceKeyInfo:
     return SpaceKeyInfo(space.patient_id, space.id, space.key_id, space.public_key)
 
 
+def space_seal(space: Space) -> Callable[[str], SealedText]:
+    """What seals a command's free text to ``space``'s key (an emergency access's
+    justification, a representative's name and act): shredding the space destroys it
+    with the rest. Only the public half is used, so a command may seal while it holds
+    its space."""
+    return partial(seal_text, space.key_id, base64.b64decode(space.public_key))
+
+
 def open_texts(core: VaultCore, space_id: UUID, texts: Sequence[str | SealedText]) -> list[str]:
-    """Free texts of one space (titles, justifications) as recorded, opened, in order.
+    """Free texts of one space (titles, justifications, representatives' names and
+    acts) as recorded, opened, in order.
 
     Sealed texts are opened with one key-store query for all (texts recorded before
     sealing are clear already); the server opens them for its answers, as it holds the
@@ -256,41 +266,68 @@ def open_titles(core: VaultCore, space_id: UUID, documents: Sequence[Document]) 
 
 
 def open_details(core: VaultCore, rows: Sequence[dict[str, Any]]) -> None:
-    """Open in place the sealed texts views keep in their rows' ``detail`` (an emergency
-    access's justification: ``SealedText.to_detail``), grouped by the row's space.
+    """Open in place the sealed texts views keep in their rows' ``detail``, at any
+    depth (an emergency access's justification; an appointed representative's name,
+    ``detail.representative.name``, and their act's reference, ``detail.basis.reference``:
+    ``SealedText.to_detail``, or ``as_event_detail``'s mark), grouped by the row's space.
 
     Only for rows the caller was already allowed to read (a page of their access log,
     their notifications); a destroyed key leaves an empty text.
     """
     by_space: dict[UUID, list[tuple[dict[str, Any], str, SealedText]]] = {}
+    events: dict[int, Any] = {}  # a row's event, read once for all its marks
     for row in rows:
         detail = row.get("detail")
         if not isinstance(detail, dict) or row.get("space_id") is None:
             continue
-        for name, value in detail.items():
-            sealed = SealedText.from_detail(value) or _sealed_in_event(core, row, name, value)
+        for holder, path, value in _detail_values(detail, ()):
+            sealed = SealedText.from_detail(value) or _sealed_in_event(
+                core, row, path, value, events
+            )
             if sealed is not None:
                 space_id = UUID(str(row["space_id"]))
-                by_space.setdefault(space_id, []).append((detail, name, sealed))
+                by_space.setdefault(space_id, []).append((holder, path[-1], sealed))
     for space_id, found in by_space.items():
         opened = open_texts(core, space_id, [sealed for _, _, sealed in found])
-        for (detail, name, _), text in zip(found, opened, strict=True):
-            detail[name] = text
+        for (holder, name, _), text in zip(found, opened, strict=True):
+            holder[name] = text
+
+
+def _detail_values(
+    detail: dict[str, Any], path: tuple[str, ...]
+) -> Iterator[tuple[dict[str, Any], tuple[str, ...], Any]]:
+    # Every value of a detail with the dict that holds it and its path from the top
+    # (a sealed mark is a dict too: its own fields are visited, and are no marks).
+    for name, value in detail.items():
+        yield detail, (*path, name), value
+        if isinstance(value, dict):
+            yield from _detail_values(value, (*path, name))
 
 
 def _sealed_in_event(
-    core: VaultCore, row: dict[str, Any], name: str, value: object
+    core: VaultCore,
+    row: dict[str, Any],
+    path: tuple[str, ...],
+    value: object,
+    events: dict[int, Any],
 ) -> SealedText | None:
     # ``as_event_detail``: the sealed text stays in the event the row was made from
-    # (the row's ``entry_id`` is its notification id); it must be of the row's space
-    # and sealed to the key the row names, or it is not opened.
+    # (the row's ``entry_id`` is its notification id), at the same path in its fields
+    # as in the row's detail; it must be of the row's space and sealed to the key the
+    # row names, or it is not opened.
     if not isinstance(value, dict) or value.get("in") != "event" or "entry_id" not in row:
         return None
-    found = core.recorder.select_notifications(start=int(row["entry_id"]), limit=1)
-    if not found or found[0].id != int(row["entry_id"]):
+    entry_id = int(row["entry_id"])
+    if entry_id not in events:
+        found = core.recorder.select_notifications(start=entry_id, limit=1)
+        ok = found and found[0].id == entry_id
+        events[entry_id] = core.mapper.to_domain_event(found[0]) if ok else None
+    event = events[entry_id]
+    if event is None:
         return None
-    event = core.mapper.to_domain_event(found[0])
-    text = getattr(event, name, None)
+    text = getattr(event, path[0], None)
+    for name in path[1:]:
+        text = text.get(name) if isinstance(text, dict) else None
     key_id = event.__dict__.get("text_key")
     if event.originator_id != UUID(str(row["space_id"])) or key_id != value.get("sealed_to"):
         return None

@@ -8,14 +8,11 @@ method).
 
 from __future__ import annotations
 
-import base64
-from functools import partial
 from uuid import uuid4
 
 from domain.emergency import REFUSAL_MESSAGES
 from domain.values import Actor
-from keys.keyring import seal_text
-from vault.core import VaultCore
+from vault.core import VaultCore, space_seal
 from wire.dto import EmergencyGranted
 from wire.errors import Refused
 
@@ -41,7 +38,7 @@ def invoke_emergency_access(
             actor,
             now,
             # sealed to the space key: shredding the space destroys it with the rest
-            seal=partial(seal_text, s.key_id, base64.b64decode(s.public_key)),
+            seal=space_seal(s),
         ),
     )
     if decision.refusal is not None:

@@ -22,7 +22,7 @@ from domain.representatives import LegalBasis
 from domain.space import Space, b64
 from domain.values import Actor, parse_patient_id
 from keys.codes import new_code, verify_code
-from vault.core import VaultCore
+from vault.core import VaultCore, space_seal
 from vault.documents import shred_document
 from wire.dto import ProvisionedSpace, RegisterEntry, RegisterReport, SpaceState
 from wire.errors import Conflict, Forbidden, InvalidInput, Refused, SpaceAlreadyExists
@@ -185,6 +185,7 @@ def _register_space(core: VaultCore, row: _Row, actor: Actor) -> tuple[Space, st
             now,
             basis=basis,
             registry=core.registry,
+            seal=space_seal(space),  # as any appointment (vault.representatives)
         )
     return space, code
 

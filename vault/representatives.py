@@ -12,7 +12,7 @@ from datetime import datetime
 from domain.records import RepresentativeKind
 from domain.representatives import LegalBasis
 from domain.values import Actor
-from vault.core import VaultCore
+from vault.core import VaultCore, space_seal
 
 
 def add_representative(
@@ -27,7 +27,8 @@ def add_representative(
 ) -> None:
     """An authorised registry service appoints a legal representative (a parent
     of a minor, a guardian) on the act ``basis`` names; the patient and the other
-    representatives are notified. Any other caller: ``Forbidden``."""
+    representatives are notified. Any other caller: ``Forbidden``. The representative's
+    name and the act's reference are recorded sealed to the space key."""
     core.on_space(
         patient_id,
         actor,
@@ -40,6 +41,9 @@ def add_representative(
             now,
             basis=basis,
             registry=core.registry,
+            # the name and the act's reference, sealed to the space key: shredding the
+            # space destroys them with the rest
+            seal=space_seal(s),
         ),
     )
 

@@ -12,6 +12,7 @@ from api.models import LogEntry, LogPage, LogQuery
 from api.routers.common import PatientId, problem_responses
 from domain.values import Actor
 from projections.access_log import LogFilter
+from projections.access_log_space import name_appointments
 from vault.service import Vault
 
 router = APIRouter(
@@ -51,13 +52,17 @@ def log_page(
 ) -> LogPage:
     """A page of a patient's access log as they are shown it (the JSON route's and
     FHIR's ``AuditEvent`` search's): the reading is recorded first (``authorise_log``),
-    titles and sealed justifications are opened for this page only."""
+    titles and other sealed free text (justifications, representatives' names and acts)
+    are opened for this page only."""
     space_id = vault.authorise_log(patient_id, actor)  # recorded before the log is read
     page = views.access_log().page(space_id, before=before, limit=limit, where=where)
     # titles are sealed in the events: the vault opens those of this page's documents
     sealed = {UUID(str(row["document_id"])) for row in page.entries if _needs_title(row)}
     titles = vault.log_titles(patient_id, sealed) if sealed else {}
-    vault.open_details(page.entries)  # an emergency access's sealed justification
+    # sealed free text: an emergency access's justification, a representative's name
+    # and act (whose line is then named)
+    vault.open_details(page.entries)
+    name_appointments(page.entries)
     entries = [
         LogEntry.from_row(
             {**row, "document_title": titles.get(UUID(str(row["document_id"])))}

@@ -43,7 +43,8 @@ def list_notifications(
     page = views.notifications().page(
         actor.role.value, actor.id, before=before, limit=limit, unread_only=unread
     )
-    vault.open_details(page.notifications)  # an emergency access's sealed justification
+    # sealed free text: a justification, an appointed representative's name and act
+    vault.open_details(page.notifications)
     return NotificationPage(
         notifications=[NotificationPublic.from_row(row) for row in page.notifications],
         unread=page.unread,

@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.utils import get_topic
 
+from domain.key_bytes import SealedText
 from domain.periods import Periods, add_months
 from domain.reads import Rule, decide_read
 from domain.records import Setting, SpaceStatus
@@ -165,3 +166,43 @@ def test_an_old_space_without_a_life_cycle_is_open() -> None:
     assert space.is_open(NOW) and replayed(space).status_at(NOW) is SpaceStatus.OPEN
     with pytest.raises(Conflict):
         Space.provision(MINOR.id, "k", b"\x01" * 32, INSURER, NOW).activate("x", check, MINOR, NOW)
+
+
+def test_an_appointment_seals_the_name_and_act_or_keeps_the_earlier_shape() -> None:
+    """With ``seal`` (the vault's: to the space key), the name and the act's reference
+    are recorded as boxes under one ``text_key``; the id, kind and act stay clear.
+    Without, the event is shaped as appointments always were (no ``text_key``)."""
+
+    def seal(text: str) -> SealedText:
+        return SealedText("key-1", f"box of {len(text)}")
+
+    space = pending()
+    guardian = Actor(Role.REPRESENTATIVE, patient_id_from_number("1700575123459"), "Paul")
+    space.add_representative(
+        guardian,
+        "guardian",  # type: ignore[arg-type]
+        None,
+        Periods(),
+        INSURER,
+        NOW,
+        basis=LegalBasis("TJ Lyon RG 24/01234", date(2026, 10, 12)),
+        registry=Registry(frozenset({INSURER.id})),
+        seal=seal,
+    )
+    clear, sealed = [e for e in space.pending_events if type(e) is Space.RepresentativeAppointed]
+    assert "text_key" not in clear.__dict__ and clear.representative["name"] == PARENT.name
+    assert sealed.text_key == "key-1"
+    assert (
+        sealed.representative["name"] == "box of 4" and sealed.representative["id"] == guardian.id
+    )
+    assert sealed.basis == {"act": "court_decision", "reference": "box of 19", "date": "2026-10-12"}
+    copy = replayed(space)
+    kept = copy.representatives[guardian.id]
+    assert kept.name == SealedText("key-1", "box of 4") and kept.representative.name == ""
+    assert kept.basis is not None and kept.basis["reference"] == SealedText("key-1", "box of 19")
+    assert copy.representatives[PARENT.id].name == PARENT.name
+    assert copy.representatives[PARENT.id].basis == {
+        "act": "birth_registration",
+        "reference": "birth-act",
+        "date": "2010-05-03",
+    }

@@ -13,19 +13,23 @@ from __future__ import annotations
 import base64
 import logging
 import sqlite3
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
+from api.app import create_app
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number
 from keys.keyring import space_key_aad
 from keys.master import WrappedSecret
 from projections.runner import wait_for
+from tests.rules.conftest import REGISTRY
 from tests.scenarios.conftest import Cast, deposit
 from tests.scenarios.test_confidentiality import blobs_dump, database_dump, forms
 from vault.clock import ManualClock
@@ -207,24 +211,50 @@ def test_an_emergency_justification_is_sealed_and_goes_with_the_space(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
+    """And so do a legal representative's name and their appointment's act (a court
+    decision's reference reveals a guardianship), appointed through the API: a
+    representative who never acted leaves no clear trace of either."""
     caplog.set_level(logging.DEBUG)
     patient = cast.patient.actor
     justification = f"Patient inconscient, suspicion d'AVC {uuid4().hex}"
     coffre.vault.invoke_emergency_access(patient.id, justification, cast.doctor.actor)
+    guardian = Actor(
+        Role.REPRESENTATIVE, patient_id_from_number("1700575000906"), f"Tuteur {uuid4().hex}"
+    )
+    court = f"TJ Lyon RG 24/{uuid4().hex[:12]}"
+    with TestClient(create_app(coffre)) as client:
+        token = coffre.tokens.mint(REGISTRY, timedelta(minutes=5))
+        answer = client.post(
+            f"/v1/spaces/{patient.id}/representatives",
+            json={
+                "representative": {"id": guardian.id, "name": guardian.name, "kind": "guardian"},
+                "basis": {"reference": court, "date": coffre.vault.clock.now().date().isoformat()},
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 204, answer.text
     wait_for(coffre.runner)
-    # The patient is shown it in clear: their rules, their log, their notifications.
-    (access,) = coffre.vault.access_rules(patient.id, patient).emergency_accesses
+    # The patient is shown them in clear: their rules, their log, their notifications.
+    rules = coffre.vault.access_rules(patient.id, patient)
+    (access,) = rules.emergency_accesses
     assert access.justification == justification
+    assert [r.name for r in rules.representatives] == [guardian.name]
     space_id = coffre.vault.authorise_log(patient.id, patient)
-    (entry,) = [
-        e for e in coffre.access_log.page(space_id).entries if e["action"] == "emergency_access"
-    ]
-    coffre.vault.open_details([entry])
+    entries = coffre.access_log.page(space_id).entries
+    (entry,) = [e for e in entries if e["action"] == "emergency_access"]
+    (appointed,) = [e for e in entries if e["action"] == "add_representative"]
+    coffre.vault.open_details([entry, appointed])
     assert entry["detail"]["justification"] == justification
+    assert appointed["detail"]["representative"]["name"] == guardian.name
+    assert appointed["detail"]["basis"]["reference"] == court
     notices = coffre.notifications.page("patient", patient.id).notifications
     (notice,) = [n for n in notices if n["kind"] == "emergency_access"]
-    coffre.vault.open_details([notice])
+    (told,) = [n for n in notices if n["kind"] == "representative_appointed"]
+    coffre.vault.open_details([notice, told])
     assert notice["detail"]["justification"] == justification
+    assert told["detail"]["representative"]["name"] == guardian.name
+    assert told["detail"]["basis"]["reference"] == court
+    texts = [justification, guardian.name, court]
 
     def nowhere() -> None:
         haystack = (
@@ -233,17 +263,27 @@ def test_an_emergency_justification_is_sealed_and_goes_with_the_space(
             + (caplog.text + "".join(capfd.readouterr())).encode()
         )
         assert b"lab_result" in haystack or b"provision" in haystack  # the scan sees text
-        for form in forms(justification.encode()):
-            assert form not in haystack
+        assert guardian.id.encode() in haystack  # who, as what and when stay clear
+        for text in texts:
+            for form in forms(text.encode()):
+                assert form not in haystack, text
 
     # Stored sealed to the space key: in no row, event, file or log line...
     nowhere()
-    # ...and after the space's shredding, nothing opens it any more.
+    # ...and after the space's shredding, nothing opens them any more.
     assert coffre.vault.close_space(patient.id, patient, express_deletion=True).status == "deleted"
     wait_for(coffre.runner)
     nowhere()
     secrets = recovered_secrets(coffre)
+    shredded_key = coffre.vault.repository.get(space_id).shredded_keys[0]
+    boxes = []
     for event in every_event(coffre):
         if type(event).__name__ == "EmergencyAccessInvoked":
-            assert event.text_key == coffre.vault.repository.get(space_id).shredded_keys[0]
-            assert opened_boxes(base64.b64decode(event.justification), secrets) == []
+            assert event.text_key == shredded_key
+            boxes.append(event.justification)
+        if type(event).__name__ == "RepresentativeAppointed":
+            assert event.text_key == shredded_key
+            boxes += [event.representative["name"], event.basis["reference"]]
+    assert len(boxes) == 3
+    for box in boxes:
+        assert opened_boxes(base64.b64decode(box), secrets) == []
