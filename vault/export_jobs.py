@@ -181,12 +181,18 @@ class ExportJobs:
         if now - self._swept_at >= SWEEP_EVERY:
             self.sweep()
 
-    def sweep(self, now: datetime | None = None) -> int:
+    def sweep(self, now: datetime | None = None, *, sole: bool = False) -> int:
         """Remove the archives of jobs past their expiry (``expired``), and end
         ``failed`` the active jobs of other processes that stopped beating; returns how
-        many jobs it ended."""
+        many jobs it ended.
+
+        ``sole``: this process is the only one that runs jobs on this database (the
+        embedded server, one per data directory): every other process's active job
+        died with it, however recently it beat.
+        """
         moment = (now or self.clock.now()).timestamp()
         self._swept_at = moment
+        stale_at = moment - self.stale_after.total_seconds()
         with self.database.transaction() as cursor:
             expired = cursor.fetch(
                 "UPDATE export_jobs SET state = 'expired' WHERE state = 'done' "
@@ -196,12 +202,9 @@ class ExportJobs:
             stale = cursor.fetch(
                 "UPDATE export_jobs SET state = 'failed', error = 'interrupted', "
                 "finished_at = %(now)s WHERE state IN ('queued', 'running') "
-                "AND runner <> %(me)s AND heartbeat_at <= %(cutoff)s RETURNING job_id",
-                {
-                    "now": moment,
-                    "me": self.runner,
-                    "cutoff": moment - self.stale_after.total_seconds(),
-                },
+                "AND runner <> %(me)s AND (%(sole)s = 1 OR heartbeat_at <= %(cutoff)s) "
+                "RETURNING job_id",
+                {"now": moment, "me": self.runner, "sole": int(sole), "cutoff": stale_at},
             )
         for row in [*expired, *stale]:
             self._remove(UUID(str(row["job_id"])))

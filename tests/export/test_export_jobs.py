@@ -213,8 +213,9 @@ class BytesSink:
         raise AssertionError("nothing should be written")
 
 
+@pytest.mark.parametrize("found_by", ["its stale heartbeat", "the sole server"])
 def test_a_job_cut_by_a_restart_ends_failed_and_leaves_nothing(
-    coffre: Coffre, connect: Connect, enrol: Enrol
+    coffre: Coffre, connect: Connect, enrol: Enrol, found_by: str
 ) -> None:
     patient = _space(connect, enrol)
     jobs = _jobs(coffre)
@@ -224,10 +225,14 @@ def test_a_job_cut_by_a_restart_ends_failed_and_leaves_nothing(
     try:
         _wait(lambda: patient.export_job(PATIENT.id, job["job_id"])["state"] == "running")
         # the process "restarts": another one starts on the same database, and finds a
-        # job whose process stopped beating (at once, for the test)
-        settings = coffre.settings.model_copy(update={"export_stale_after": timedelta(0)})
-        restarted = build(settings)
+        # job whose process stopped beating (at once, for the test), or knows itself
+        # the only server (``coffre.asgi.create``, embedded) whose jobs' processes died
+        stale = timedelta(0) if found_by == "its stale heartbeat" else timedelta(minutes=5)
+        restarted = build(coffre.settings.model_copy(update={"export_stale_after": stale}))
         try:
+            if found_by == "the sole server":
+                assert _jobs(restarted).get(job["job_id"], PATIENT).state == "running"
+                assert _jobs(restarted).sweep(sole=True) == 1
             assert _jobs(restarted).get(job["job_id"], PATIENT).state == "failed"
         finally:
             restarted.close()
