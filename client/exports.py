@@ -129,6 +129,7 @@ class ExportMethods(DocumentMethods):
             if progress:
                 progress(0, size)
             for attempt in range(RESUMES + 1):
+                time.sleep(0.5 * attempt)  # a moment before resuming, longer each time
                 try:
                     self._fetch_from(url, out, got, size, expected, progress)
                     break
