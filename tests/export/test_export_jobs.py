@@ -277,10 +277,15 @@ def test_the_export_is_an_act_of_the_patients_access_log(
     assert [e["actor"]["id"] for e in exports] == [GUARDIAN.id, PATIENT.id]  # newest first
     assert all(e["detail"]["documents"] == DOCUMENTS for e in exports)
     assert exports[0]["how"] == "representative"
-    # and the patient's own archive carries its export act
+    # and the patient's own archive carries its export act, proved in the trail
     with zipfile.ZipFile(tmp_path / "mine.zip") as opened:
         log = [json.loads(line) for line in opened.read("access_log.ndjson").splitlines()]
-    assert [row["actor_id"] for row in log if row["action"] == "export"] == [PATIENT.id]
+        proved = [json.loads(line) for line in opened.read("trail/entries.ndjson").splitlines()]
+    act = [row for row in log if row["action"] == "export"]
+    assert [row["actor_id"] for row in act] == [PATIENT.id]
+    (leaf,) = [p for p in proved if p["entry_id"] == act[0]["entry_id"]]
+    entry = json.loads(leaf["entry"])
+    assert (entry["event"], entry["actor"]["id"]) == ("Access.Exported", PATIENT.id)
 
 
 def test_the_cli_downloads_an_export_with_its_progress(
