@@ -1,211 +1,99 @@
-"""The patient's export archive ("download my data", ``Patient/$everything``): built
-from the use cases that already decide everything, written as a zip (``docs/export.md``).
+"""What the export archive carries from the views and in FHIR form: the access log's
+pages, the trail's checkpoint and inclusion proofs, and each document's
+``DocumentReference`` (``vault.exports.ArchiveSources``, which assembles the archive).
 
-Nothing here decides who sees what: the documents are those ``vault.documents`` lists
-for the caller, each obtained through ``vault.read`` (a recorded read, its data key
-resealed to the caller's device), and the access log is the patient's own view
-(``vault.authorise_log``, itself recorded), with the trail's inclusion proofs of its
-entries against a checkpoint signed now. The archive is streamed into ``out`` (a file),
-one document at a time: memory stays flat at any size.
+Nothing here decides anything: it reads the projections as ``api.deps.FreshViews``
+hands them out (caught up where this process projects) and renders the FHIR resource
+the ``/fhir`` routes render.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Iterator
-from typing import IO, Any, Protocol
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
+from api.deps import FreshViews, Services
 from api.fhir_models import document_reference
-from domain.values import Actor
-from projections.access_log import AccessLog
+from api.routers.access_log import opened_rows
 from projections.trail_export import prove_rows
-from projections.trail_query import Trail
 from projections.trail_store import EntryRow, entry_from_row, fetch_nodes
-from vault.service import Vault
 from wire.dto import DocumentSummary
 
-
-class Views(Protocol):
-    """The projections the archive reads (``api.deps.FreshViews``)."""
-
-    def access_log(self) -> AccessLog:
-        """The access log view, caught up."""
-        ...
-
-    def trail(self) -> Trail:
-        """The trail, caught up."""
-        ...
-
-    def settled(self, *names: str) -> None:
-        """Wait until the views ``names`` hold every event stored now."""
-        ...
-
-
-FORMAT = "coffre-export/1"
-MANIFEST = "manifest.json"
 _LOG_PAGE = 500
 
 
-def _json_default(value: Any) -> str:
-    # dates, instants and UUIDs of the log rows, as text
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+class ExportSources:
+    """``vault.exports.ArchiveSources`` over a Coffre's projections."""
 
+    def __init__(self, services: Services) -> None:
+        self._views = FreshViews(services)
+        self._vault = services.vault
 
-def _line(value: dict[str, Any]) -> bytes:
-    return (json.dumps(value, sort_keys=True, default=_json_default) + "\n").encode("utf-8")
+    def settled(self, *names: str) -> None:
+        """Wait until the views ``names`` hold every event stored now."""
+        self._views.settled(*names)
 
+    def log_rows(self, space_id: UUID, patient_id: str) -> Iterator[dict[str, Any]]:
+        """The space's access log as its patient reads it (titles and sealed details
+        opened, as the access-log route shows them), newest first, by pages."""
+        log = self._views.access_log()
+        before: int | None = None
+        while True:
+            page = log.page(space_id, before=before, limit=_LOG_PAGE)
+            yield from opened_rows(self._vault, patient_id, page.entries)
+            if page.next_cursor is None:
+                return
+            before = page.next_cursor
 
-class _Writer:
-    """A zip being written, remembering the SHA-256 of every member for the manifest."""
+    def checkpoint(self) -> tuple[dict[str, Any], int]:
+        """A trail checkpoint signed now, and its size."""
+        signed = self._views.trail().checkpoint()
+        return signed.to_json(), signed.size
 
-    def __init__(self, out: IO[bytes]) -> None:
-        import zipfile
+    def proved_entries(self, entry_ids: set[int], size: int) -> Iterator[dict[str, Any]]:
+        """The trail leaves of the log's entries with their inclusion proofs.
 
-        self.zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
-        self.hashes: dict[str, str] = {}
+        Only the leaves of entries the patient's log shows: the space's trail also
+        holds events the log keeps from its patient (documents held for an
+        announcement), and the log shows the patient's device events, which the trail
+        files by actor.
+        """
+        trail = self._views.trail()
+        ids: dict[int, int] = {}
+        kept: list[EntryRow] = []
+        wanted = sorted(entry_ids)
+        for start in range(0, len(wanted), _LOG_PAGE):
+            page = wanted[start : start + _LOG_PAGE]
+            params: dict[str, Any] = {f"n{i}": n for i, n in enumerate(page)}
+            params["size"] = size
+            marks = ", ".join(f"%(n{i})s" for i in range(len(page)))
+            # Only generated placeholders are interpolated; the ids are bound parameters.
+            rows = trail.store.query(
+                "SELECT * FROM trail_entries WHERE leaf_index < %(size)s "  # noqa: S608
+                f"AND notification_id IN ({marks})",
+                params,
+            )
+            for r in rows:
+                row = entry_from_row(r)
+                ids[row.leaf_index] = row.notification_id
+                kept.append(row)
+        kept.sort(key=lambda row: row.leaf_index)
 
-    def write(self, name: str, chunks: Iterable[bytes]) -> None:
-        digest = hashlib.sha256()
-        with self.zip.open(name, "w", force_zip64=True) as member:
-            for chunk in chunks:
-                digest.update(chunk)
-                member.write(chunk)
-        self.hashes[name] = digest.hexdigest()
+        def fetch(nodes: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+            with trail.store.transaction() as cursor:
+                return fetch_nodes(cursor, nodes)
 
-    def close(self) -> None:
-        self.zip.close()
-
-
-def _summary(document: DocumentSummary) -> dict[str, Any]:
-    return {
-        "document_id": str(document.document_id),
-        "type": document.type,
-        "title": document.title,
-        "date": document.date.isoformat(),
-        "version": document.version,
-        "size": document.size,
-    }
-
-
-def write_archive(
-    vault: Vault,
-    views: Views,
-    patient_id: str,
-    actor: Actor,
-    reader_key_id: str,
-    out: IO[bytes],
-) -> dict[str, Any]:
-    """Write the export of ``patient_id``'s space for ``actor`` into ``out``; returns
-    the manifest.
-
-    Documents: what ``actor`` may read, each read recorded (``vault.read``). The access
-    log and its proofs only for the patient (``vault.authorise_log`` refuses anyone
-    else, and a representative's export simply carries no log).
-    """
-    writer = _Writer(out)
-    listed = vault.documents(patient_id, actor)
-    references: list[bytes] = []
-    for document in listed:
-        release = vault.read(patient_id, document.document_id, actor, reader_key_id)
-        _, chunks = vault.open_content(release.content_ticket)
-        try:
-            writer.write(f"documents/{document.document_id}.envelope", chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        key = {
-            "document": _summary(release.document),
-            "sha256": release.sha256,
-            "sealed_key": release.sealed_key,
-            "reader_key_id": reader_key_id,
-            "access_id": str(release.access_id),
-        }
-        writer.write(f"documents/{document.document_id}.json", [_line(key)])
-        url = f"documents/{document.document_id}.envelope"
-        references.append(_line(document_reference(release.document, patient_id, url)))
-    writer.write("fhir/DocumentReference.ndjson", references)
-    checkpoint: dict[str, Any] | None = None
-    if _is_patient(actor, patient_id):
-        space_id = vault.authorise_log(patient_id, actor)
-        # only now, so that the views hold the reads just recorded
-        # the two views the archive holds: a stall elsewhere (notifications) is no reason
-        views.settled("access_log", "trail")
-        log, trail = views.access_log(), views.trail()
-        entry_ids: set[int] = set()
-        writer.write("access_log.ndjson", _log_lines(log, space_id, entry_ids))
-        signed = trail.checkpoint()
-        checkpoint = signed.to_json()
-        writer.write("trail/checkpoint.json", [_line(checkpoint)])
-        writer.write("trail/entries.ndjson", _proved(trail, entry_ids, signed.size))
-    manifest = {
-        "format": FORMAT,
-        "patient_id": patient_id,
-        "exported_for": {"role": actor.role.value, "id": actor.id},
-        "reader_key_id": reader_key_id,
-        "documents": len(listed),
-        "checkpoint": checkpoint,
-        "files": dict(sorted(writer.hashes.items())),
-    }
-    with writer.zip.open(MANIFEST, "w") as member:
-        member.write(_line(manifest))
-    writer.close()
-    return manifest
-
-
-def _is_patient(actor: Actor, patient_id: str) -> bool:
-    return actor.role.value == "patient" and actor.id == patient_id
-
-
-def _log_lines(log: AccessLog, space_id: UUID, entry_ids: set[int]) -> Iterator[bytes]:
-    # newest first, as the log is read; every entry id is kept to pick its trail leaf
-    before: int | None = None
-    while True:
-        page = log.page(space_id, before=before, limit=_LOG_PAGE)
-        for row in page.entries:
-            entry_ids.add(int(row["entry_id"]))
-            yield _line(row)
-        if page.next_cursor is None:
-            return
-        before = page.next_cursor
-
-
-def _proved(trail: Trail, entry_ids: set[int], size: int) -> Iterator[bytes]:
-    # Only the leaves of entries the patient's log shows: the space's trail also holds
-    # events the log keeps from its patient (documents held for an announcement), and
-    # the log shows the patient's device events, which the trail files by actor.
-    ids: dict[int, int] = {}
-    kept: list[EntryRow] = []
-    wanted = sorted(entry_ids)
-    for start in range(0, len(wanted), _LOG_PAGE):
-        page = wanted[start : start + _LOG_PAGE]
-        params: dict[str, Any] = {f"n{i}": n for i, n in enumerate(page)}
-        params["size"] = size
-        marks = ", ".join(f"%(n{i})s" for i in range(len(page)))
-        # Only generated placeholders are interpolated; the ids are bound parameters.
-        rows = trail.store.query(
-            "SELECT * FROM trail_entries WHERE leaf_index < %(size)s "  # noqa: S608
-            f"AND notification_id IN ({marks})",
-            params,
-        )
-        for r in rows:
-            row = entry_from_row(r)
-            ids[row.leaf_index] = row.notification_id
-            kept.append(row)
-    kept.sort(key=lambda row: row.leaf_index)
-
-    def fetch(nodes: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        with trail.store.transaction() as cursor:
-            return fetch_nodes(cursor, nodes)
-
-    for leaf_index, text, proof in prove_rows(kept, size, fetch):
-        yield _line(
-            {
+        for leaf_index, text, proof in prove_rows(kept, size, fetch):
+            yield {
                 "entry_id": ids[leaf_index],
                 "leaf_index": leaf_index,
                 "entry": text,
                 "inclusion_proof": [node.hex() for node in proof],
             }
-        )
+
+    def document_reference(
+        self, document: DocumentSummary, patient_id: str, url: str
+    ) -> dict[str, Any]:
+        """The document's metadata as the ``/fhir`` routes render it."""
+        return document_reference(document, patient_id, url)

@@ -50,6 +50,7 @@ _EVENTS = {
     "new_version": "Space.Deposited",
     "delete": "Space.DocumentDeleted",
     "read": "Access.Read",
+    "export": "Access.Exported",
     "grant": "Space.Granted",
     "care_team": "Space.Granted",
     "revoke": "Space.Revoked",

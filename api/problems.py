@@ -41,6 +41,7 @@ from wire.errors import (
     InvalidInput,
     KeyDestroyed,
     NotFound,
+    RangeNotSatisfiable,
     Refused,
     Unauthenticated,
     Unavailable,
@@ -65,6 +66,7 @@ ISSUE_TYPES = {
     409: "conflict",
     410: "deleted",
     413: "too-long",
+    416: "incomplete",
     422: "invalid",
     429: "throttled",
     503: "transient",
@@ -80,6 +82,7 @@ STATUS_BY_ERROR: dict[type[CoffreError], int] = {
     Refused: 403,
     IntegrityFailure: 400,
     KeyDestroyed: 410,
+    RangeNotSatisfiable: 416,
     Unavailable: 503,
 }
 
@@ -212,6 +215,9 @@ async def _coffre_error(request: Request, error: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{error.scope}"'
     if isinstance(error, Unavailable):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if isinstance(error, RangeNotSatisfiable):
+        # RFC 9110 section 15.5.17: the length the range missed
+        headers["Content-Range"] = f"bytes */{error.size}"
     if status >= 500:
         log.error("backend_failure", code=error.code)
     return problem(

@@ -89,6 +89,9 @@ ROUTE_SCOPES: dict[str, Need] = {
     "trail-export_trail": Need("AuditEvent", _S),
     # the patient's export: every document they may read (Patient/$everything)
     "exports-export_space": Need("DocumentReference", _R),
+    "exports-export_job": Need("DocumentReference", _R),
+    "exports-export_archive": Need("DocumentReference", _R),
+    "exports-delete_export": Need("DocumentReference", _R),
     # the FHIR facade (IHE MHD): the same use cases as the documents routes above
     "fhir-find_document_references": Need("DocumentReference", _S),
     "fhir-read_document_reference": Need("DocumentReference", _R),

@@ -26,6 +26,10 @@ def compose(coffre: Coffre) -> FastAPI:
 def create() -> FastAPI:
     """Build Coffre from the environment and wrap it in the HTTP API."""
     coffre = build(get_settings())
+    if coffre.settings.embedded and coffre.exports is not None:
+        # One server per data directory (``serve.lock``): an export another process
+        # left queued or running died with it; it ends failed now, not when stale.
+        coffre.exports.sweep(sole=True)
     app = compose(coffre)
     log_legacy_warnings(coffre.settings)
     return app

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from coffre import keysources
 from coffre.devprovider import development_provider, provider_issuer
+from coffre.exportjobs import export_jobs
 from domain.devices import Enrolment
 from domain.representatives import Registry
 from idp.models import WEB_CLIENT
@@ -37,6 +38,7 @@ from projections.trail_query import Trail
 from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
+from vault.export_jobs import ExportJobs
 from vault.issuers import Issuers, OidcIssuer
 from vault.migrations import migrate
 from vault.scheduler import BlobCollector, Scheduler
@@ -73,10 +75,14 @@ class Coffre:
     provider: Provider | None = None
     #: the web page's cookie sessions (backend-for-frontend)
     web_sessions: WebSessions | None = None
+    #: patients' export jobs, built by worker threads of this process
+    exports: ExportJobs | None = None
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
         """Release connections and pools."""
+        if self.exports is not None:
+            self.exports.close()
         self.vault.close()
         for closable in self._closers:
             close = getattr(closable, "close", None)
@@ -276,14 +282,18 @@ def web_sessions(
     )
 
 
-def _housekeeping(trail: Trail, scheduler: Scheduler, collector: BlobCollector) -> None:
+def _housekeeping(
+    trail: Trail, scheduler: Scheduler, collector: BlobCollector, exports: list[ExportJobs]
+) -> None:
     # Run by the projection workers after each pass: signed tree heads are made
     # periodically while the trail grows, what fell due (openings, reveals, end of
-    # representation, deletions) is recorded, and every so often what interrupted
-    # uploads left in the blob store is removed.
+    # representation, deletions) is recorded, every so often what interrupted
+    # uploads left in the blob store is removed, and expired export archives too.
     trail.checkpoint_if_due(CHECKPOINT_EVERY)
     scheduler.run_once()
     collector.run_if_due()
+    for jobs in exports:
+        jobs.sweep_if_due()
 
 
 def blob_collector(settings: Settings, vault: Vault) -> BlobCollector:
@@ -330,6 +340,7 @@ def build(
     trail.keys.adopt(signing.signer, vault.clock.now(), signing.origin)
     scheduler = Scheduler(vault)
     collector = blob_collector(settings, vault)
+    exports: list[ExportJobs] = []  # made once the Coffre it reads through exists
     runner = ProjectionRunner(
         ApplicationSource(vault),
         views,
@@ -340,12 +351,12 @@ def build(
             AccessViewsProjection(),
             RepresentationsProjection(),
         ],
-        after_catch_up=lambda: _housekeeping(trail, scheduler, collector),
+        after_catch_up=lambda: _housekeeping(trail, scheduler, collector, exports),
     )
     tokens = token_authority(settings, keys)
     provider = development_provider(settings, keys, file=uses_data_dir(settings))
     trusted = issuers(settings, tokens, provider)
-    return Coffre(
+    coffre = Coffre(
         settings=settings,
         vault=vault,
         keyring=vault.keyring,
@@ -364,3 +375,6 @@ def build(
         web_sessions=web_sessions(settings, views, trusted, keys, provider),
         _closers=[keystore, views],
     )
+    coffre.exports = export_jobs(settings, coffre)
+    exports.append(coffre.exports)
+    return coffre

@@ -51,6 +51,33 @@ class Access(Aggregate):
         reader: dict[str, Any]
         at: datetime
 
+    class Exported(Aggregate.Created):
+        """An export of a space was made for ``reader`` (``vault.exports``): one act, so
+        that the log says "exported by X at T"; each document the export holds is also
+        a recorded read of its own."""
+
+        space_id: UUID
+        reader: dict[str, Any]
+        export_id: UUID
+        documents: int
+        at: datetime
+
+    @classmethod
+    def record_export(
+        cls, space_id: UUID, reader: Actor, export_id: UUID, documents: int, at: datetime
+    ) -> Access:
+        """Record that an export of ``space_id`` holding ``documents`` documents is being
+        made for ``reader`` (the export job ``export_id``)."""
+        return cls._create(
+            cls.Exported,
+            id=uuid4(),
+            space_id=space_id,
+            reader=reader.to_dict(),
+            export_id=export_id,
+            documents=documents,
+            at=require_aware(at, field="at"),
+        )
+
     @classmethod
     def record_log_read(cls, space_id: UUID, reader: Actor, at: datetime) -> Access:
         """Record that ``reader`` read the access log of ``space_id``."""

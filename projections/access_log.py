@@ -185,6 +185,10 @@ class AccessLogProjection(Projection):
                 detail={"version": event.version, "basis": event.mode},
                 device_key_id=event.reader_key_id,  # the log shows which device read
             )
+        if isinstance(event, Access.Exported):
+            # one line for the act; the documents it holds are read lines of their own
+            detail = {"export_id": str(event.export_id), "documents": event.documents}
+            return _row(entry_id, event.space_id, event.at, event.reader, "export", detail=detail)
         if isinstance(event, Access.Refused):
             return _row(
                 entry_id,
@@ -216,7 +220,7 @@ ACTIONS = frozenset(
         "hold_for_announcement", "announcement_pending", "release_to_patient", "block",
         "unblock", "attending_physician", "setting", "add_representative",
         "end_representation", "emergency_access", "device_request", "device_approve",
-        "device_revoke", "device_code",
+        "device_revoke", "device_code", "export",
     }
 )  # fmt: skip
 

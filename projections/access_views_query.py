@@ -161,6 +161,7 @@ class AccessViews:
         for row in rows:
             representation = Representation(
                 representative=representative,
+                name=representative.name,  # the one asking: their own name
                 kind=RepresentativeKind(row["kind"]),
                 since=instant(row["since"]),
                 until=when(row["until"]),

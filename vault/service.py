@@ -11,6 +11,7 @@ methods. Each concept has one module, a set of functions over a ``VaultCore``:
 ``vault.documents``           the space key, upload, deposit, delete, orphan blobs
 ``vault.uploads``             direct uploads to the blob store: start, complete, abort
 ``vault.reads``               listing, read, content, the patient's views
+``vault.exports``             the export archive of a space (its jobs: export_jobs)
 ``vault.devices``             reader devices: challenge, request, approval, revocation,
                               listing, enrolment codes
 ``vault.grants``              grants, revocations, the care team
@@ -36,6 +37,7 @@ from vault import (
     devices,
     documents,
     emergency,
+    exports,
     grants,
     life,
     notifications,
@@ -89,6 +91,10 @@ class Vault(VaultCore):
     log_titles = reads.log_titles
     open_details = open_details
     authorise_readers = reads.authorise_readers
+
+    # -- the patient's export (its jobs: ``vault.export_jobs``) -------------------------
+    check_export = exports.check_export
+    write_archive = exports.write_archive
 
     # -- grants and the care team ------------------------------------------------------
     grant = grants.grant

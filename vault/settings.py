@@ -168,6 +168,15 @@ class Settings(BaseSettings):
         description="patients' exports built at once by one process (one per caller); then "
         "503: each reads every document of a space",
     )
+    export_ttl: timedelta = Field(
+        timedelta(hours=24),
+        description="how long a finished export's archive is kept for its owner to download",
+    )
+    export_stale_after: timedelta = Field(
+        timedelta(minutes=5),
+        description="an export job whose process stopped beating for this long (a crash, "
+        "a restart) ends failed",
+    )
 
     # Blob collection, run by the scheduler (``coffre scheduler run`` and the embedded
     # server's projection thread) and by ``coffre blobs collect``.

@@ -15,6 +15,7 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   ├── UnknownGrant
     │   ├── UnknownRepresentative
     │   ├── UnknownReaderKey
+    │   ├── UnknownExport       no export job of this caller with this id
     │   └── UnknownKey          no space key with this id in the key store
     ├── Conflict
     │   ├── SpaceAlreadyExists
@@ -22,7 +23,9 @@ status and a stable problem ``type`` once (``api/problems.py``) and nowhere else
     │   │                       ``document_id`` names it
     │   ├── KeyAlreadyExists    a space key with this id is already stored
     │   ├── DirectUploadUnavailable  no direct uploads here: upload through the API
-    │   └── ExportInProgress    this caller's previous export is still being built
+    │   ├── ExportInProgress    this caller's previous export is still being built
+    │   └── ExportNotReady      the export's archive is not there (yet, or any more)
+    ├── RangeNotSatisfiable     a download's Range lies beyond its end (416)
     ├── Refused                 the policy said no; carries the rule that failed
     ├── Unauthenticated         missing, malformed, expired or unsigned credentials
     ├── Forbidden               authenticated, but this role may not call this
@@ -105,6 +108,13 @@ class UnknownReaderKey(NotFound):
     code = "unknown-reader-key"
 
 
+class UnknownExport(NotFound):
+    """No export job with this id for this caller: someone else's job answers the same,
+    so that a job id reveals nothing of another person's export."""
+
+    code = "unknown-export"
+
+
 class Conflict(CoffreError):
     """The command contradicts the current state."""
 
@@ -141,6 +151,24 @@ class ExportInProgress(Conflict):
     one person's repeated clicks cannot take the server's export capacity."""
 
     code = "export-in-progress"
+
+
+class ExportNotReady(Conflict):
+    """The export's archive cannot be downloaded: the job is still running, failed, or
+    its archive expired or was deleted (``detail`` says which)."""
+
+    code = "export-not-ready"
+
+
+class RangeNotSatisfiable(CoffreError):
+    """A download's ``Range`` starts at or beyond the end of what it names; ``size`` is
+    that length (the answer's ``Content-Range: bytes */size``)."""
+
+    code = "range-not-satisfiable"
+
+    def __init__(self, detail: str, *, size: int) -> None:
+        super().__init__(detail)
+        self.size = size
 
 
 class Refused(CoffreError):

@@ -56,22 +56,26 @@ def log_page(
     are opened for this page only."""
     space_id = vault.authorise_log(patient_id, actor)  # recorded before the log is read
     page = views.access_log().page(space_id, before=before, limit=limit, where=where)
-    # titles are sealed in the events: the vault opens those of this page's documents
-    sealed = {UUID(str(row["document_id"])) for row in page.entries if _needs_title(row)}
-    titles = vault.log_titles(patient_id, sealed) if sealed else {}
-    # sealed free text: an emergency access's justification, a representative's name
-    # and act (whose line is then named)
-    vault.open_details(page.entries)
-    name_appointments(page.entries)
-    entries = [
-        LogEntry.from_row(
-            {**row, "document_title": titles.get(UUID(str(row["document_id"])))}
-            if _needs_title(row)
-            else row
-        )
-        for row in page.entries
-    ]
+    entries = [LogEntry.from_row(row) for row in opened_rows(vault, patient_id, page.entries)]
     return LogPage(entries=entries, next_cursor=page.next_cursor)
+
+
+def opened_rows(vault: Vault, patient_id: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a page of the access log its reader was allowed to read (``authorise_log``
+    first), with the sealed free text opened for this page only: titles, and details
+    (an emergency access's justification, a representative's name and act, whose line
+    is then named). The page's route and the patient's export show the same."""
+    # titles are sealed in the events: the vault opens those of this page's documents
+    sealed = {UUID(str(row["document_id"])) for row in rows if _needs_title(row)}
+    titles = vault.log_titles(patient_id, sealed) if sealed else {}
+    vault.open_details(rows)
+    name_appointments(rows)
+    return [
+        {**row, "document_title": titles.get(UUID(str(row["document_id"])))}
+        if _needs_title(row)
+        else row
+        for row in rows
+    ]
 
 
 def _needs_title(row: dict[str, Any]) -> bool:

@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     409: "conflict",
     410: "key-destroyed",
     413: "body-too-large",
+    416: "range-not-satisfiable (Content-Range: bytes */size)",
     422: "invalid-input: nothing was recorded",
     503: "unavailable",
 }

@@ -7,11 +7,14 @@ device key the archive was made for: no server, no ``COFFRE_*`` configuration.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from client.cli.common import (
     DEFAULT_READER_KEY,
@@ -49,13 +52,40 @@ def download(
     token: TokenOption = None,
     reader_key: ReaderKeyOption = Path(DEFAULT_READER_KEY),
 ) -> None:
-    """Export the space (every read is recorded) into ARCHIVE, keys sealed to this device."""
+    """Export the space (the export and every read are recorded) into ARCHIVE, keys
+    sealed to this device: the server builds it (documents done of total), then it is
+    downloaded (resumed if the connection breaks) and checked against its SHA-256."""
     if target.exists() and not force:
         fail(f"{target} exists; pass --force to replace it")
-    with client(url, token, reader_key) as coffre, transfer_bar("exporting") as progress:
-        size = coffre.export(patient_id, target, progress=progress)
-    err().print(f"{size} bytes; check it with `coffre export verify`")
+    with client(url, token, reader_key) as coffre:
+        with document_bar("building the archive") as building:
+            job = coffre.start_export(patient_id)
+            job = coffre.wait_export(patient_id, job["job_id"], building=building)
+        with transfer_bar("downloading") as progress:
+            size = coffre.download_export(patient_id, job, target, progress=progress)
+    err().print(
+        f"{job['progress']['documents_total']} documents, {size} bytes, SHA-256 checked; "
+        "verify it with `coffre export verify`"
+    )
     out().print(str(target))
+
+
+@contextmanager
+def document_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr counting documents; yields ``building(done, total)``."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+    )
+    with Progress(*columns, console=err(), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def building(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield building
 
 
 @export_app.command("verify")

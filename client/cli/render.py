@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "device_approve": "approved the device",
     "device_revoke": "revoked the device",
     "device_code": "sent an enrolment code",
+    "export": "exported the space",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,6 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
-from api.routers.exports import ExportSlots
 from client.cli import app as cli
 from client.export_verify import (
     ExportVerificationError,
@@ -29,7 +29,7 @@ from client.export_verify import (
 from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import Actor, patient_id_from_number
-from tests.sdk.conftest import HOSPITAL, PATIENT, Enrol, InProcessTransport
+from tests.sdk.conftest import HOSPITAL, PATIENT, Enrol
 from vault.settings import DEMO_REGISTRY
 from wire.errors import ExportInProgress, Unavailable
 from wire.values import Role
@@ -104,6 +104,8 @@ def test_an_export_decrypts_verifies_offline_and_is_in_the_log(
             assert plaintext == contents[UUID(record["document"]["document_id"])]
     reads = [row for row in log if row["action"] == "read"]
     assert len(reads) == DOCUMENTS * (READS_EACH + 1)
+    # titles are sealed in the events: the archive's log shows them opened, as the page
+    assert {row["document_title"] for row in reads} == {f"Bilan {n}" for n in range(DOCUMENTS)}
     assert len(references) == DOCUMENTS
     exports = patient.access_log_entries(PATIENT.id, action="read")
     assert sum(1 for _ in exports) == len(reads)
@@ -266,24 +268,33 @@ def test_a_document_held_for_announcement_leaves_no_trace_in_the_patients_export
 
 
 def test_exports_are_one_per_caller_and_bounded_per_process(
-    coffre: Coffre, connect: Connect, enrol: Enrol, transport: InProcessTransport, tmp_path: Path
+    coffre: Coffre, connect: Connect, enrol: Enrol, tmp_path: Path
 ) -> None:
     # An export reads a whole space: a second one by the same caller is a 409 and one
     # beyond the process's bound a 503, both before anything is read or recorded.
     hospital = connect(HOSPITAL)
-    hospital.provision(PATIENT.id)
-    hospital.deposit(PATIENT.id, b"x", type="lab_result", title="Bilan", date="2026-01-02")
-    patient = connect(PATIENT)
+    for patient_id in (PATIENT.id, NEW_PATIENT.id):
+        hospital.provision(patient_id)
+        hospital.deposit(patient_id, b"x", type="lab_result", title="Bilan", date="2026-01-02")
+    patient, other = connect(PATIENT), connect(NEW_PATIENT)
     enrol(patient, PATIENT)
-    slots = ExportSlots(1)
-    transport.app.state.export_slots = slots
+    enrol(other, NEW_PATIENT)
+    jobs = coffre.exports
+    assert jobs is not None
+    jobs.concurrency = 1
+    gate, assemble = threading.Event(), jobs.assemble
+    jobs.assemble = lambda *args: gate.wait(30) and assemble(*args)
     before = coffre.runner.source.last_id()
-    # the patient's previous export, still being built
-    with slots.claim(PATIENT), pytest.raises(ExportInProgress):
-        patient.export(PATIENT.id, tmp_path / "twice.zip")
-    # someone else's export holds the only slot
-    with slots.claim(NEW_PATIENT), pytest.raises(Unavailable):
-        patient.export(PATIENT.id, tmp_path / "full.zip")
-    assert coffre.runner.source.last_id() == before
-    patient.export(PATIENT.id, tmp_path / "export.zip")  # the slots were given back
+    try:
+        first = patient.start_export(PATIENT.id)  # still being built: held at the gate
+        with pytest.raises(ExportInProgress):
+            patient.start_export(PATIENT.id)
+        # the patient's export holds the process's only place
+        with pytest.raises(Unavailable):
+            other.start_export(NEW_PATIENT.id)
+        assert coffre.runner.source.last_id() == before
+    finally:
+        gate.set()
+    assert patient.wait_export(PATIENT.id, first["job_id"], poll=0.05)["state"] == "done"
+    other.export(NEW_PATIENT.id, tmp_path / "export.zip", poll=0.05)  # the place came back
     assert zipfile.is_zipfile(tmp_path / "export.zip")

@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import inspect
 import pkgutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -596,6 +597,18 @@ def record_everything(d: Driver) -> str:
         [None],
         params=({"before": n} for n in [*declared, *INTEGERS]),
     )
+    # the patient's export: its act (Access.Exported) is recorded by the job's worker
+    exported = d.attempt(
+        "Access.Exported", main, "POST", f"{p}/exports", [{"reader_key_id": keys[main.id]}]
+    )
+    if exported is not None:
+        job = exported.json()["links"]["self"]
+        for _ in range(600):  # until it ends: the views it waits for, caught up here
+            with contextlib.suppress(Exception):
+                d.coffre.runner.catch_up()
+            if d.call(main, "GET", job).json().get("state") not in ("queued", "running"):
+                break
+            time.sleep(0.05)
     d.attempt("Space.DocumentDeleted", main, "DELETE", f"{p}/documents/{noticed}", [None])
 
     # -- the end of spaces: closed, deletion requested, shredded; another reopened

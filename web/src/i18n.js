@@ -532,6 +532,7 @@ const ACTIONS = {
     attending_physician: "Médecin traitant", setting: "Réglage", add_representative: "Représentant ajouté",
     end_representation: "Fin de représentation", device_request: "Appareil demandé",
     device_approve: "Appareil approuvé", device_revoke: "Appareil révoqué", device_code: "Code d'enrôlement",
+    export: "Export de l'espace",
     access_log: "Consultation du journal",
   },
   en: {
@@ -547,6 +548,7 @@ const ACTIONS = {
     attending_physician: "Attending physician", setting: "Setting", add_representative: "Representative added",
     end_representation: "Representation ended", device_request: "Device requested",
     device_approve: "Device approved", device_revoke: "Device revoked", device_code: "Enrolment code",
+    export: "Space exported",
     access_log: "Log consulted",
   },
 };
