@@ -11,7 +11,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from api.emergency_models import EmergencySummaryOut
-from api.models import GranteeIn, GrantPublic, RequestModel, ResponseModel
+from api.grants_models import GranteeIn, GrantPublic
+from api.models import RequestModel, ResponseModel
 from api.representatives_models import RepresentativeOut
 
 

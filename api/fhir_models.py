@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
@@ -185,3 +186,14 @@ def document_reference(
     if labels:
         resource["securityLabel"] = labels
     return resource
+
+
+def page_url(base: str, resource: str, params: dict[str, Any], cursor: int = 0) -> str:
+    """A search's URL, at ``cursor`` (``_cursor``) when not 0: paging links are absolute."""
+    at = {"_cursor": cursor_of(cursor)} if cursor else {}
+    return f"{base}/{resource}?{urlencode({**params, **at}, doseq=True)}"
+
+
+def retrieve_url(base: str, patient: str, document: DocumentSummary) -> str:
+    """The ITI-68 URL of a document's envelope: its attachment's ``url``."""
+    return page_url(base, f"Binary/{document.document_id}", {"patient.identifier": patient})

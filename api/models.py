@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from domain.values import UUID_PATTERN, Actor, Scope
+from domain.values import UUID_PATTERN
 from projections.access_log import ACTIONS
 from wire.values import (
     POSITION_MAX,
@@ -24,8 +24,6 @@ from wire.values import (
     SOURCE_VALUE_MAX,
     DocumentMetadata,
     DocumentType,
-    Profession,
-    Role,
     SourceId,
 )
 
@@ -258,84 +256,6 @@ class ReleasePublic(BaseModel):
     sealed_key: str = Field(description="data key sealed to the reader key, base64")
     content_url: str
     expires_at: dt.datetime
-
-
-# -- grants --------------------------------------------------------------------------
-
-
-class GranteeIn(RequestModel):
-    """The professional a grant is for."""
-
-    id: str = Field(max_length=ID_MAX, description="RPPS number")
-    name: str = Field(max_length=TEXT_MAX)
-    profession: str = Field(
-        max_length=ID_MAX, json_schema_extra={"enum": [p.value for p in Profession]}
-    )
-    organisation: str | None = Field(None, max_length=TEXT_MAX)
-
-    def actor(self) -> Actor:
-        """The grantee as the domain knows them (validated there)."""
-        return Actor(
-            role=Role.PROFESSIONAL,
-            id=self.id,
-            name=self.name,
-            profession=self.profession,  # type: ignore[arg-type]
-            organisation=self.organisation,
-        )
-
-
-class ScopeIn(RequestModel):
-    """What a grant covers."""
-
-    kind: Literal["space", "types", "documents"]
-    types: list[str] = Field(default_factory=list, max_length=LIST_MAX)
-    documents: list[Uuid] = Field(default_factory=list, max_length=LIST_MAX)
-
-    def scope(self) -> Scope:
-        """The domain's scope (validated there)."""
-        return Scope(self.kind, frozenset(self.types), frozenset(self.documents))  # type: ignore[arg-type]
-
-
-class GrantCreate(RequestModel):
-    """The patient grants a professional access."""
-
-    grantee: GranteeIn
-    scope: ScopeIn
-    expires_at: dt.datetime | None = None
-
-
-class GrantCreated(BaseModel):
-    """The new grant's id."""
-
-    grant_id: UUID
-
-
-class ScopeOut(BaseModel):
-    """What a grant covers, as stored."""
-
-    kind: str
-    types: list[str]
-    documents: list[UUID]
-
-
-class GrantPublic(ResponseModel):
-    """A grant as the patient sees it."""
-
-    grant_id: UUID
-    grantee_id: str
-    grantee_name: str
-    grantee_profession: str | None
-    scope: ScopeOut
-    granted_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-    active: bool
-
-
-class GrantList(BaseModel):
-    """Every grant of the space, active or not."""
-
-    grants: list[GrantPublic]
 
 
 # -- access log ----------------------------------------------------------------------

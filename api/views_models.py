@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.models import ScopeOut
+from api.grants_models import ScopeOut
 
 
 class NotificationBy(BaseModel):

@@ -69,6 +69,8 @@ AUDIT_FIELDS = frozenset(
         "owner",  # reader devices: whose device, how it was approved, and by whom
         "method",
         "approver",
+        "export_id",  # Access.Exported: which export job, and how many documents it read
+        "documents",
     }
 )
 #: fields deliberately left out of ``details``: key material, the one-time code's

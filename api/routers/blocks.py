@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.blocks_models import AccessRulesOut, CareTeamIn, CareTeamOut, PhysicianIn, SettingIn
 from api.deps import ServiceActor, VaultDep, require_roles
-from api.models import GranteeIn
+from api.grants_models import GranteeIn
 from api.routers.common import PatientId, problem_responses
 from domain.records import Setting
 from domain.values import Actor

@@ -25,7 +25,7 @@ Errors are OperationOutcomes (``api.problems``). Shapes in ``api.fhir_models``,
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -39,10 +39,11 @@ from api.fhir_models import (
     FhirResponse,
     PatientIdentifier,
     base_url,
-    cursor_of,
     document_reference,
     offset_of,
+    page_url,
     patient_id_of,
+    retrieve_url,
     searchset,
 )
 from api.fhir_search import capability_statement, date_filters, status_filter, type_filter
@@ -53,7 +54,7 @@ from api.routers.common import problem_responses
 from domain.values import Actor, parse_patient_id
 from projections.access_log import LogFilter
 from projections.trail_export import TrailQuery
-from wire.dto import DocumentSummary
+from vault.service import Vault
 from wire.errors import InvalidInput
 from wire.mhd import (
     ACCESS_ID_HEADER,
@@ -138,28 +139,19 @@ def find_document_references(
     query: dict[str, Any] = {"patient.identifier": patient, "_count": count}
     query.update({k: v for k, v in (("status", status), ("type", type)) if v is not None})
     query.update({"date": date} if date else {})
-    links = [{"relation": "self", "url": _url(base, query, offset)}]
+    at = {"self": offset}
     if offset + count < len(matches) and count > 0:
-        links.append({"relation": "next", "url": _url(base, query, offset + count)})
+        at["next"] = offset + count
     if offset > 0:
-        links.append({"relation": "previous", "url": _url(base, query, max(0, offset - count))})
+        at["previous"] = max(0, offset - count)
+    links = [
+        {"relation": r, "url": page_url(base, "DocumentReference", query, n)} for r, n in at.items()
+    ]
     resources = [
-        document_reference(document, patient_id, _retrieve_url(base, patient, document))
+        document_reference(document, patient_id, retrieve_url(base, patient, document))
         for document in page
     ]
     return FhirResponse(searchset(resources, len(matches), links, base))
-
-
-def _url(base: str, query: dict[str, Any], offset: int) -> str:
-    params = dict(query)
-    if offset:
-        params["_cursor"] = cursor_of(offset)
-    return f"{base}/DocumentReference?{urlencode(params, doseq=True)}"
-
-
-def _retrieve_url(base: str, patient: str, document: DocumentSummary) -> str:
-    query = urlencode({"patient.identifier": patient})
-    return f"{base}/Binary/{document.document_id}?{query}"
 
 
 @router.get(
@@ -174,24 +166,11 @@ def read_document_reference(
     actor: CurrentActor,
     patient: PatientIdentifier,
 ) -> FhirResponse:
-    """FHIR read of a DocumentReference: exactly the entry ITI-67 shows this caller.
-
-    It is one entry of the same listing (``vault.document``), so the same rules decide:
-    a document the caller may not list (masked from them, held from them, deleted, of
-    another space, or none) answers 404 like an id that never existed. Like the search,
-    reading metadata records nothing (only a read of the content, ITI-68, is recorded).
-    The space is named by ``patient.identifier``, as on ITI-68: Coffre finds a document
-    in its patient's space, never by its id alone.
-    """
-    unknown = set(request.query_params) - READ_PARAMETERS
-    if unknown:
-        raise InvalidInput(f"unsupported parameter {sorted(unknown)[0]}", field="query")
-    patient_id = patient_id_of(patient)
-    found = vault.document(patient_id, document_id, actor)
-    resource = document_reference(
-        found, patient_id, _retrieve_url(base_url(request), patient, found)
-    )
-    return FhirResponse(resource, headers={"ETag": f'W/"{found.version}"'})
+    """FHIR read of a DocumentReference: exactly the entry ITI-67 shows this caller
+    (``vault.document``, the same rules), else the 404 of an id that never existed.
+    Records nothing, as the search; the space is named by ``patient.identifier``."""
+    resource, headers = _reference(request, vault, actor, patient, document_id)
+    return FhirResponse(resource, headers=headers)
 
 
 @router.put(
@@ -212,25 +191,28 @@ def update_document_reference(
     patient: PatientIdentifier,
 ) -> FhirResponse:
     """FHIR update of a DocumentReference's ``securityLabel``: its confidentiality codes
-    change through the same use cases as the JSON routes (``/mask``,
-    ``/invisible-to-representatives``, ``/invisible-to-patient``), all or nothing, and
-    the same rules decide who may (409 for a change no command makes: lifting
-    INVISIBLE_REPRESENTANTS_LEGAUX, holding a released document again). Any other
-    element must be as Coffre shows it. Answers the resource as it now is.
-    """
+    change through the JSON routes' use cases (``vault.change_codes``), all or nothing,
+    by the same rules (409 for a change no command makes). Any other element must be as
+    read. Answers the resource as it now is."""
+    shown, _ = _reference(request, vault, actor, patient, document_id)
+    wanted = labels_update(body, str(document_id), shown)
+    vault.change_codes(patient_id_of(patient), document_id, actor, wanted)
+    # after the change, as the caller may now see it (a mask hides nothing from them)
+    resource, headers = _reference(request, vault, actor, patient, document_id)
+    return FhirResponse(resource, headers=headers)
+
+
+def _reference(
+    request: Request, vault: Vault, actor: Actor, patient: str, document_id: UUID
+) -> tuple[dict[str, Any], dict[str, str]]:
+    # the read's resource and its ETag header: one entry of the caller's listing
     unknown = set(request.query_params) - READ_PARAMETERS
     if unknown:
         raise InvalidInput(f"unsupported parameter {sorted(unknown)[0]}", field="query")
     patient_id = patient_id_of(patient)
-    base = base_url(request)
     found = vault.document(patient_id, document_id, actor)
-    shown = document_reference(found, patient_id, _retrieve_url(base, patient, found))
-    wanted = labels_update(body, str(document_id), shown)
-    vault.change_codes(patient_id, document_id, actor, wanted)
-    # after the change, as the caller may now see it (a mask hides nothing from them)
-    found = vault.document(patient_id, document_id, actor)
-    resource = document_reference(found, patient_id, _retrieve_url(base, patient, found))
-    return FhirResponse(resource, headers={"ETag": f'W/"{found.version}"'})
+    url = retrieve_url(base_url(request), patient, found)
+    return document_reference(found, patient_id, url), {"ETag": f'W/"{found.version}"'}
 
 
 # -- ITI-68 ------------------------------------------------------------------------
@@ -400,19 +382,15 @@ def find_audit_events(
     params: dict[str, Any] = {"patient": patient, "_count": count}
     if date:
         params["date"] = date
-    links = [{"relation": "self", "url": _audit_url(base, params)}]
+    links = [{"relation": "self", "url": page_url(base, "AuditEvent", params)}]
     if following is not None:
         links.append(
             {
                 "relation": "next",
-                "url": _audit_url(base, {**params, "_cursor": cursor_of(following)}),
+                "url": page_url(base, "AuditEvent", params, following),
             }
         )
     bundle = searchset([audit.profiled(event) for event in page], total or 0, links, base)
     if total is None:
         del bundle["total"]  # the log is paged by its cursor: it is not counted here
     return FhirResponse(bundle)
-
-
-def _audit_url(base: str, params: dict[str, Any]) -> str:
-    return f"{base}/AuditEvent?{urlencode(params, doseq=True)}"

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import PatientActor, VaultDep
-from api.models import ID_MAX, GrantCreate, GrantCreated, GrantList, GrantPublic, Uuid
+from api.grants_models import GrantCreate, GrantCreated, GrantList, GrantPublic
+from api.models import ID_MAX, Uuid
 from api.routers.common import PatientId, problem_responses
 
 router = APIRouter(

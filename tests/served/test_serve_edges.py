@@ -179,6 +179,7 @@ def test_413_is_declared_on_every_operation_that_can_answer_it(tmp_path: Path) -
                     key_id="x",
                     role="professional",
                     actor_id="x",
+                    job_id="8d7d6c2e-3b1a-4f9e-9a49-5d4d3f1e2a10",
                 )
                 for method, operation in operations.items():
                     declared = "413" in operation["responses"]
