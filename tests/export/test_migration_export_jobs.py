@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from yoyo import get_backend, read_migrations
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.replay.one_migration import DATABASES, assert_gone, one_migration
+
 JOBS = "0019.export_jobs"
 INSERT = (
     "INSERT INTO export_jobs (job_id, owner_role, owner_id, patient_id, reader_key_id, "
@@ -17,34 +17,20 @@ INSERT = (
 )
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.mark.parametrize("backend", DATABASES)
 def test_the_export_jobs_table_comes_and_goes(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        uri = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
-    else:
-        p = request.getfixturevalue("pg_database")
-        uri = f"postgresql+psycopg://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
-    database = get_backend(uri)
-    migrations = read_migrations(str(ROOT / "migrations" / backend)).filter(lambda m: m.id == JOBS)
-    with database.lock():
-        database.apply_migrations(database.to_apply(migrations))
-    with database.transaction():
-        database.execute(INSERT, {"job": "a", "state": "done"})
-        database.execute(INSERT, {"job": "b", "state": "running"})
-    # a second active job of the same owner is refused by the index
-    with pytest.raises(Exception, match="export_jobs"), database.transaction():
-        database.execute(INSERT, {"job": "c", "state": "queued"})
-    with pytest.raises(Exception, match="state"), database.transaction():
-        database.execute(INSERT, {"job": "d", "state": "paused"})
-    cursor = database.connection.cursor()
-    cursor.execute("SELECT job_id, documents_done, size FROM export_jobs ORDER BY job_id")
-    assert [tuple(row) for row in cursor.fetchall()] == [("a", 0, None), ("b", 0, None)]
-    with database.lock():
-        database.rollback_migrations(database.to_rollback(migrations))
-    cursor = database.connection.cursor()
-    with pytest.raises(Exception, match="export_jobs"):
-        cursor.execute("SELECT 1 FROM export_jobs")
+    with one_migration(backend, JOBS, tmp_path, request) as database:
+        with database.transaction():
+            database.execute(INSERT, {"job": "a", "state": "done"})
+            database.execute(INSERT, {"job": "b", "state": "running"})
+        # a second active job of the same owner is refused by the index
+        with pytest.raises(Exception, match="export_jobs"), database.transaction():
+            database.execute(INSERT, {"job": "c", "state": "queued"})
+        with pytest.raises(Exception, match="state"), database.transaction():
+            database.execute(INSERT, {"job": "d", "state": "paused"})
+        cursor = database.connection.cursor()
+        cursor.execute("SELECT job_id, documents_done, size FROM export_jobs ORDER BY job_id")
+        assert [tuple(row) for row in cursor.fetchall()] == [("a", 0, None), ("b", 0, None)]
+    assert_gone(database, "export_jobs")
