@@ -24,7 +24,7 @@ TESTS = Path(__file__).parent
 TIERS = ("unit", "integration", "e2e")
 
 #: folders whose tests start ``coffre serve`` or drive the CLI or schemathesis against it
-E2E_FOLDERS = {"cli", "fuzz", "served"}
+E2E_FOLDERS = {"cli", "fuzz", "served", "faults"}
 
 #: fixtures (or helpers a test calls itself) that start a real ``coffre serve``
 E2E_FIXTURES = {"served", "server", "world", "killed", "coffre_cli", "coffre_as"}
@@ -89,15 +89,22 @@ def tier(item: pytest.Item) -> str:
 #: the folder of the tests that drive a real Chromium (``-m browser`` picks them)
 BROWSER_FOLDER = "browser"
 
+#: the folder of the tests that kill and break real engines (``-m faults`` picks them;
+#: scripts/test runs them after the rest of the suite, one at a time)
+FAULTS_FOLDER = "faults"
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its tier, unless it carries one already, and the browser
-    tests with ``browser``."""
+    """Mark every test with its tier, unless it carries one already, the browser
+    tests with ``browser`` and the fault tests with ``faults``."""
     for item in items:
         if not any(item.get_closest_marker(name) for name in TIERS):
             item.add_marker(getattr(pytest.mark, tier(item)))
-        if Path(str(item.path)).relative_to(TESTS).parts[0] == BROWSER_FOLDER:
+        folder = Path(str(item.path)).relative_to(TESTS).parts[0]
+        if folder == BROWSER_FOLDER:
             item.add_marker(pytest.mark.browser)
+        if folder == FAULTS_FOLDER:
+            item.add_marker(pytest.mark.faults)
 
 
 PG_ADMIN = os.environ.get("COFFRE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
