@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import psycopg_pool
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -243,6 +246,42 @@ def _extensions(error: CoffreError) -> dict[str, str] | None:
     return None
 
 
+#: the database's own failures that pass with time: down, unreachable, failing over (a
+#: primary gone, a replica that is not promoted yet), every pooled connection busy
+TRANSIENT_DATABASE = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.ReadOnlySqlTransaction,
+    psycopg_pool.PoolTimeout,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a database failure is one to retry (a failover, a restart), given
+    eventsourcing's wrappers, whose cause is psycopg's own error."""
+    return isinstance(error, TRANSIENT_DATABASE) or isinstance(error.__cause__, TRANSIENT_DATABASE)
+
+
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    # A failover shows as a failed statement or connection; the client retries later,
+    # by which time the pools have reconnected to the new primary. Nothing was half
+    # recorded: each change is one transaction, committed or not. Other database
+    # errors are bugs: a 500 like any unexpected failure.
+    if not is_transient(error):
+        log.error("database_failure", error=type(error).__name__)
+        return internal_problem(request)
+    log.warning("database_unavailable", error=type(error).__name__)
+    return problem(
+        request,
+        503,
+        "unavailable",
+        "the database is unavailable for a moment (a failover?); try again",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     # Concise on purpose: the first error's place and message, never the input itself.
@@ -307,3 +346,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_disconnect)
+    for database_error in (PersistenceError, psycopg.Error, psycopg_pool.PoolTimeout):
+        app.add_exception_handler(database_error, _database_error)

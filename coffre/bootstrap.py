@@ -233,13 +233,22 @@ def key_store(settings: Settings) -> KeyStore:
     return PostgresKeyStore(settings.pg_conninfo())
 
 
+def libpq_environment(settings: Settings) -> None:
+    """Tell libpq, for every connection of this process, which of the configured hosts
+    to keep (the primary) and how long to try each: the event store's and the views'
+    pools (eventsourcing's) take no such parameter themselves."""
+    if settings.database == "postgres":
+        os.environ.update(settings.libpq_env())
+
+
 def view_store(settings: Settings) -> ViewStore:
     """The database holding the projections' views."""
     if settings.database == "sqlite":
         return SQLiteViewStore(str(settings.sqlite_path))
+    libpq_environment(settings)
     params = {
         "host": settings.pg_host,
-        "port": str(settings.pg_port),
+        "port": settings.pg_port,
         "user": settings.pg_user,
         "dbname": settings.pg_dbname,
         "password": settings.pg_password.get_secret_value() if settings.pg_password else "",
@@ -316,6 +325,7 @@ def build(
     if uses_data_dir(settings):
         private_data_dir(settings)
     keys = master_keys(settings)
+    libpq_environment(settings)
     keystore = key_store(settings)
     vault_blobs = blobs or blob_store(settings)
     vault = Vault(

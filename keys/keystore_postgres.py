@@ -48,6 +48,8 @@ class PostgresKeyStore(KeyStore):
             timeout=timeout,
             open=True,
             name="coffre-keystore",
+            # a connection to a primary that died (a failover) is replaced, not handed out
+            check=ConnectionPool.check_connection,
         )
 
     def add(self, record: KeyRecord) -> None:

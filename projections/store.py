@@ -245,6 +245,8 @@ class PostgresViewStore(ViewStore):
             password=params.get("password", ""),
             pool_size=pool_size,
             lock_timeout=5,
+            # after a failover every pooled connection is dead: find that before use
+            pre_ping=True,
         )
         self._recorder = PostgresTrackingRecorder(datastore, tracking_table_name="view_tracking")
         self._recorder.create_table()

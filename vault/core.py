@@ -191,7 +191,13 @@ class VaultCore(Application):
         of concurrent reads; it has a fresh id, so it cannot conflict with them.
         """
         if len(aggregates) == 1 and isinstance(aggregates[0], Access):
-            self.access_commits.submit(aggregates[0])
+            try:
+                self.access_commits.submit(aggregates[0])
+            except IntegrityError:
+                # Fresh ids conflict with nobody: the store retried an insert whose first
+                # attempt committed, its answer lost in a failover. The record may be
+                # stored, but this request cannot know it: it releases nothing.
+                raise Unavailable("the access record's commit was interrupted") from None
         else:
             self._store(aggregates)
 

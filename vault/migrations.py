@@ -23,9 +23,13 @@ def backend_uri(settings: Settings) -> str:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{settings.sqlite_path.resolve()}"
     password = f":{quote(settings.pg_password.get_secret_value())}" if settings.pg_password else ""
+    # hosts and ports as query arguments, which yoyo hands to libpq as they are: the
+    # comma-separated lists of a replicated cluster do not fit in the URI's netloc
     return (
-        f"postgresql+psycopg://{quote(settings.pg_user)}{password}@{settings.pg_host}:"
-        f"{settings.pg_port}/{quote(settings.pg_dbname)}"
+        f"postgresql+psycopg://{quote(settings.pg_user)}{password}@/{quote(settings.pg_dbname)}"
+        f"?host={quote(settings.pg_host)}&port={quote(settings.pg_port)}"
+        f"&target_session_attrs={settings.pg_target_session_attrs}"
+        f"&connect_timeout={settings.pg_connect_timeout}"
     )
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from domain.periods import Periods
 from vault.issuers import IssuerSettings
+from vault.settings_pg import PostgresSettings
 
 #: the repository's root: the web page's built files are under it by default
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -27,20 +28,13 @@ DEMO_REGISTRY = "etat-civil.demo"
 DEMO_ENROLMENT = "enrolement.demo"
 
 
-class Settings(BaseSettings):
+class Settings(PostgresSettings):
     """Everything that differs between a laptop and a production deployment."""
 
     model_config = SettingsConfigDict(env_prefix="COFFRE_", extra="ignore")
 
     data_dir: Path = Field(Path(".coffre"), description="where the embedded mode keeps its files")
     database: Literal["sqlite", "postgres"] = "sqlite"
-    pg_host: str = "127.0.0.1"
-    pg_port: int = 5432
-    pg_user: str = "postgres"
-    pg_password: SecretStr | None = None
-    pg_dbname: str = "coffre"
-    pg_pool_size: int = 5
-    pg_lock_timeout: int = Field(5, description="seconds a writer waits for the events table")
 
     blob_store: Literal["fs", "s3"] = "fs"
     s3_endpoint: str = "127.0.0.1:7480"
@@ -314,12 +308,15 @@ class Settings(BaseSettings):
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": self.pg_dbname,
             "POSTGRES_HOST": self.pg_host,
-            "POSTGRES_PORT": str(self.pg_port),
+            "POSTGRES_PORT": self.pg_port,
             "POSTGRES_USER": self.pg_user,
             "POSTGRES_PASSWORD": self.pg_password.get_secret_value() if self.pg_password else "",
             "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
             "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout),
             "POSTGRES_CONNECT_TIMEOUT": "10",
+            # a pooled connection to a primary that died is found before use, not by the
+            # request that draws it (after a failover every pooled connection is dead)
+            "POSTGRES_PRE_PING": "y",
         }
         return env
 
@@ -342,18 +339,6 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         """The SQLite file holding events, keys and projections in embedded mode."""
         return self.data_dir / "coffre.db"
-
-    def pg_conninfo(self) -> str:
-        """libpq connection string for the PostgreSQL database."""
-        parts = [
-            f"host={self.pg_host}",
-            f"port={self.pg_port}",
-            f"user={self.pg_user}",
-            f"dbname={self.pg_dbname}",
-        ]
-        if self.pg_password:
-            parts.append(f"password={self.pg_password.get_secret_value()}")
-        return " ".join(parts)
 
 
 def _services(listed: str | None, default: str | None) -> frozenset[str]:
