@@ -9,8 +9,9 @@ request validation (422 ``invalid-input``, like ``InvalidInput``), unknown route
 (404 ``not-found``), wrong methods (405 ``method-not-allowed``), oversized JSON bodies
 (413 ``body-too-large``), stalled or trickling uploads (408 ``body-timeout``), a
 caller's uploads beyond its limit (429 ``too-many-uploads``), interrupted uploads (400
-``incomplete-body``) and anything unexpected (500 ``internal``, with nothing of the
-failure in the body).
+``incomplete-body``), the database unavailable for a moment (503 ``unavailable``: down,
+failing over, every pooled connection busy) and anything unexpected (500 ``internal``,
+with nothing of the failure in the body).
 
 Under ``/fhir`` the same problems answer as a FHIR ``OperationOutcome``
 (``application/fhir+json``): same status, the problem's type as the issue's coding, its

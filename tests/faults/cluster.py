@@ -140,16 +140,6 @@ def wait_for_writes(cluster: Cluster, timeout: float = 60) -> float:
     raise AssertionError(f"no writable primary after {timeout} s")
 
 
-def restart_lost_nodes(cluster: Cluster) -> None:
-    """``scripts/pg-cluster start`` again: lost nodes rejoin as replicas."""
-    subprocess.run(
-        [str(SCRIPT), "start", str(cluster.directory), *cluster.port_args],
-        timeout=START_TIMEOUT,
-        check=False,
-        capture_output=True,
-    )
-
-
 @contextmanager
 def cluster_database(cluster: Cluster, prefix: str) -> Iterator[str]:
     """A new database on the cluster (replicated like the rest); its name."""
