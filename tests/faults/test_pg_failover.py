@@ -237,6 +237,13 @@ def test_acknowledged_operations_survive_the_primary_killed_twice(
         for thread in threads:
             thread.join(timeout=60)
     assert ledger.statuses[500] == 0, ledger.statuses
+    unhandled = [
+        line
+        for log in sorted(tmp_path.parent.glob("pg-failover*/worker*.log"))
+        for line in log.read_text(errors="replace").splitlines()
+        if '"unhandled_error"' in line
+    ]
+    assert not unhandled, f"{len(unhandled)} unhandled errors in the workers' logs"
     assert ledger.documents and ledger.grants and ledger.reads, ledger.failures
 
     # The event store, read from the (new) primary by a Coffre of our own.
@@ -266,6 +273,7 @@ def test_acknowledged_operations_survive_the_primary_killed_twice(
     assert not missing, f"{len(missing)} acknowledged operations are not in the event store"
 
     # The projections (the worker's, across both faults, caught up) equal a rebuild.
+    assert projections.poll() is None, "the projection worker did not survive the faults"
     stop_process(projections)
     coffre.runner.catch_up()
     assert snapshot(coffre.runner) == rebuilt(coffre.runner)
