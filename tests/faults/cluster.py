@@ -127,6 +127,22 @@ def kill_primary(cluster: Cluster, *, with_patroni: bool) -> int:
     return port
 
 
+def switchover(cluster: Cluster) -> None:
+    """A planned switchover (``patronictl switchover --force``): the primary is demoted
+    (restarted as a replica) and the synchronous standby promoted."""
+    port = primary_port(cluster)
+    assert port is not None, "no primary to switch over from"
+    config = cluster.node_dir(port) / "patroni.yml"
+    done = subprocess.run(
+        ["patronictl", "-c", str(config), "switchover", "--force"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def wait_for_writes(cluster: Cluster, timeout: float = 60) -> float:
     """Seconds until a write commits on the cluster again (a primary is there)."""
     began = time.monotonic()

@@ -3,10 +3,11 @@ reads, on a Patroni cluster (scripts/pg-cluster) behind two API workers.
 
 Twice: once the postmaster alone (Patroni restarts it in place, crash recovery), once
 the whole node, Patroni included (the synchronous standby is promoted when the leader
-key expires). The workers are never restarted: their pools reconnect to whichever node
-is the primary. Afterwards every request that got a 2xx is in the event store (each
-deposit, each grant, and the read event of every read that released a key), no answer
-was a 500, the projections equal a clean rebuild, and the trail verifies.
+key expires); then a planned switchover demotes the new primary while it serves. The
+workers are never restarted: their pools reconnect to whichever node is the primary.
+Afterwards every request that got a 2xx is in the event store (each deposit, each
+grant, and the read event of every read that released a key), no answer was a 500,
+the projections equal a clean rebuild, and the trail verifies.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tests.faults.cluster import (
     running_cluster,
     scratch_bucket,
     stop_process,
+    switchover,
     wait_for_writes,
     workers,
 )
@@ -60,7 +62,7 @@ DOCTOR = Actor(
     organisation="Cabinet Faults",
 )
 #: seconds of load before the first fault, between the faults, and after the last
-LOAD_PHASES = (6.0, 8.0, 8.0)
+LOAD_PHASES = (6.0, 8.0, 6.0, 6.0)
 
 
 class Ledger:
@@ -232,6 +234,10 @@ def test_acknowledged_operations_survive_the_primary_killed_twice(
         kill_primary(cluster, with_patroni=True)
         recoveries.append(wait_for_writes(cluster))
         time.sleep(LOAD_PHASES[2])
+        began = time.monotonic()  # patronictl returns once the switchover is done
+        switchover(cluster)
+        recoveries.append(time.monotonic() - began + wait_for_writes(cluster))
+        time.sleep(LOAD_PHASES[3])
     finally:
         stop.set()
         for thread in threads:
@@ -284,8 +290,9 @@ def test_acknowledged_operations_survive_the_primary_killed_twice(
     assert report.entries == coffre.trail.size() > 0
 
     summary = (
-        f"faults: primary killed 2 times (postmaster alone, then the node with Patroni; "
-        f"writes back after {recoveries[0]:.1f} s and {recoveries[1]:.1f} s); "
+        f"faults: primary killed 2 times (postmaster alone, then the node with Patroni), "
+        f"then switched over; writes back after "
+        f"{', '.join(f'{seconds:.1f} s' for seconds in recoveries)}; "
         f"{ledger.acknowledged} acknowledged operations checked ({len(ledger.documents)} "
         f"deposits, {len(ledger.grants)} grants, {len(ledger.reads)} key releases); "
         f"statuses {dict(sorted(ledger.statuses.items()))}; client errors "
