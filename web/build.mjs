@@ -13,7 +13,8 @@ mkdirSync(out, { recursive: true });
 await build({
   // envelope.js and keys.js are entry points of their own so that the browser tests
   // import them as modules (same origin, allowed by the CSP) without a test-only page
-  entryPoints: ["src/app.js", "src/envelope.js", "src/keys.js", "src/save.js", "src/digest.js"].map((p) =>
+  // (uploader.js: the worker that sends one part of a direct upload, loaded by URL)
+  entryPoints: ["src/app.js", "src/envelope.js", "src/keys.js", "src/save.js", "src/digest.js", "src/uploader.js"].map((p) =>
     join(here, p),
   ),
   bundle: true,

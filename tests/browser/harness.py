@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -179,32 +180,60 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def browser_rss() -> int:
-    """Resident bytes of every Chromium process this test process started (through
-    Playwright's driver), as the kernel counts them."""
-    total = 0
+def _kind(pid: int) -> str | None:
+    """What a Chromium process is, from its command line (``--type=``), or None when
+    ``pid`` is not Chromium's."""
+    proc = Path("/proc") / str(pid)
+    if "chrom" not in (proc / "comm").read_text():
+        return None
+    # Chromium's children retitle themselves: their arguments in one space-separated string
+    args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").split()
+    kind = next((a[7:].decode() for a in args if a.startswith(b"--type=")), "browser")
+    if kind == "utility":
+        sub = next((a.decode() for a in args if a.startswith(b"--utility-sub-type=")), "")
+        return "network" if "NetworkService" in sub else "utility"
+    return {"gpu-process": "gpu"}.get(kind, kind)
+
+
+def browser_rss_by_kind() -> dict[str, int]:
+    """Resident bytes of the Chromium processes this test process started (itself or
+    through Playwright's driver), as the kernel counts them, summed by kind: ``browser``,
+    ``renderer``, ``gpu``, ``network`` (the network service), ``utility``, ``zygote``."""
+    kinds: dict[str, int] = {}
     for pid in _descendants(os.getpid()):
         try:
-            if "chrom" not in (Path("/proc") / str(pid) / "comm").read_text():
+            kind = _kind(pid)
+            if kind is None:
                 continue
             for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+                    kinds[kind] = kinds.get(kind, 0) + int(line.split()[1]) * 1024
         except OSError:
-            continue
-    return total
+            continue  # gone meanwhile
+    return kinds
+
+
+def browser_rss() -> int:
+    """Resident bytes of every Chromium process this test process started."""
+    return sum(browser_rss_by_kind().values())
 
 
 @contextmanager
-def peak_growth(interval: float = 0.2) -> Iterator[dict[str, int]]:
-    """Sample ``browser_rss`` in a thread while the block runs; the result's ``growth``
-    is the peak minus the level before the block."""
-    result = {"before": browser_rss(), "peak": 0, "growth": 0}
+def peak_growth(interval: float = 0.2) -> Iterator[dict[str, Any]]:
+    """Sample the Chromium processes' resident memory in a thread while the block runs.
+    The result's ``growth`` is the peak of their sum minus its level before the block;
+    ``kinds`` the same for each kind of process on its own (each at its own peak)."""
+    start = browser_rss_by_kind()
+    result: dict[str, Any] = {"before": sum(start.values()), "peak": 0, "growth": 0}
+    peaks = dict(start)
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            result["peak"] = max(result["peak"], browser_rss())
+            now = browser_rss_by_kind()
+            result["peak"] = max(result["peak"], sum(now.values()))
+            for kind, rss in now.items():
+                peaks[kind] = max(peaks.get(kind, 0), rss)
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -215,3 +244,4 @@ def peak_growth(interval: float = 0.2) -> Iterator[dict[str, int]]:
         stop.set()
         sampler.join()
         result["growth"] = max(0, result["peak"] - result["before"])
+        result["kinds"] = {k: max(0, peaks[k] - start.get(k, 0)) for k in sorted(peaks)}

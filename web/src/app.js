@@ -4,19 +4,12 @@
 
 import { api, ApiError, logout, spacePath, whoAmI } from "./api.js";
 import { createDevice, forgetDevice, loadDevice } from "./device.js";
-import { ciphertextSize, encryptStream, generateDataKey, plaintextSize, ready, sealDataKey } from "./envelope.js";
-import { digestStream } from "./digest.js";
+import { Batch } from "./bytes.js";
+import { ciphertextSize, encryptFile, generateDataKey, plaintextSize, ready, sealDataKey } from "./envelope.js";
+import { hasher } from "./digest.js";
 import * as i18n from "./i18n.js";
 import { b64, proofMessage, unb64 } from "./keys.js";
-import {
-  blobSink,
-  drain,
-  offerDownload,
-  pickFile,
-  plaintextOf,
-  progressStream,
-  ReadFailure,
-} from "./save.js";
+import { blobWriter, fileSink, offerDownload, pickFile, ReadFailure, readInto } from "./save.js";
 
 const { t } = i18n;
 const LOG_PAGE = 20;
@@ -436,18 +429,17 @@ async function readDocument(doc, mode) {
     throw new ReadFailure(response.status === 403 || response.status === 400 ? "link-expired" : "network");
   }
   const progress = (done) => say(t("docs.progress", { title: doc.title, done: i18n.size(done) }));
-  const plaintext = plaintextOf(response.body, { sha256: release.sha256, dataKey, onProgress: progress });
+  // decrypted record by record into reused buffers, then written piecewise: to the
+  // picked file (streamed to disk), else to a Blob offered once verified
+  const sink = picked ? fileSink(picked) : blobWriter(mode === "open" ? "application/pdf" : "application/octet-stream");
   try {
-    if (picked) {
-      await drain(plaintext, picked); // aborted (nothing lands) on any failure
-    } else {
-      const sink = blobSink(mode === "open" ? "application/pdf" : "application/octet-stream");
-      await drain(plaintext, sink.writable);
-      if (mode === "open") window.open(URL.createObjectURL(sink.blob()), "_blank", "noopener");
-      else offerDownload(sink.blob(), fileName(doc));
-    }
+    await readInto(response.body, { sha256: release.sha256, dataKey, onProgress: progress }, sink);
   } finally {
-    dataKey.fill(0); // only once the stream is done: the decryptor reads it lazily
+    dataKey.fill(0);
+  }
+  if (!picked) {
+    if (mode === "open") window.open(URL.createObjectURL(sink.blob()), "_blank", "noopener");
+    else offerDownload(sink.blob(), fileName(doc));
   }
   say(t("docs.saved", { title: doc.title }));
 }
@@ -556,11 +548,9 @@ async function deposit(form) {
   const title = data.get("title").trim();
   await ready();
   const dataKey = generateDataKey();
-  const encrypted = () =>
-    file
-      .stream()
-      .pipeThrough(progressStream((done) => say(t("docs.encrypting", { title, done: i18n.size(done) }))))
-      .pipeThrough(encryptStream(dataKey));
+  const progress = (done) => say(t("docs.encrypting", { title, done: i18n.size(done) }));
+  // the file read and sealed record by record into reused buffers (envelope.js)
+  const encryptInto = (write) => encryptFile(file, dataKey, write, progress);
   let space, upload;
   try {
     // Straight to S3 by parts where the server offers it (one part held at a time);
@@ -569,11 +559,12 @@ async function deposit(form) {
     const direct = await startDirectUpload(ciphertextSize(file.size));
     if (direct) {
       space = direct.space_key;
-      upload = await sendByParts(direct, encrypted);
+      upload = await sendByParts(direct, encryptInto);
     } else {
       space = await api("GET", `${spacePath(state.space)}/key`);
-      const sink = blobSink();
-      await encrypted().pipeTo(sink.writable);
+      const sink = blobWriter();
+      await encryptInto(sink.write);
+      await sink.close();
       say(t("docs.sending", { title }));
       upload = await api("POST", `${spacePath(state.space)}/uploads`, sink.blob());
     }
@@ -608,50 +599,59 @@ async function startDirectUpload(size) {
   }
 }
 
+/** PUT ``bytes`` (a view from the start of its buffer) to ``url`` from a worker of its
+ * own, ended once it answered: the browser's copy of the body goes with it, instead of
+ * waiting for V8 to collect the request (uploader.js). The buffer is transferred there
+ * and back; the answer is the buffer to go on with. Without workers, from the page. */
+async function putPart(url, bytes) {
+  let worker = null;
+  try {
+    worker = new Worker("/uploader.js", { type: "module" });
+  } catch {
+    const answer = await fetch(url, { method: "PUT", body: bytes, credentials: "omit" });
+    if (!answer.ok) throw new Error("part refused");
+    return bytes.buffer;
+  }
+  try {
+    const reply = await new Promise((resolve, reject) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = () => reject(new Error("the upload worker failed"));
+      worker.postMessage({ url, buffer: bytes.buffer, length: bytes.length }, [bytes.buffer]);
+    });
+    if (!reply.ok) throw new Error("part refused");
+    return reply.buffer;
+  } finally {
+    worker.terminate();
+  }
+}
+
 /** Encrypt into the direct upload's parts, each PUT to its presigned URL as soon as it
  * is full (one part buffer, reused), hashing the whole ciphertext on the way; then
  * complete it: the server checks the size and the envelope's header, and answers the
  * upload's receipt. An upload that fails is aborted (its parts removed). */
-async function sendByParts(direct, encrypted) {
-  const hashed = digestStream();
-  let part = new Uint8Array(direct.part_size);
-  let filled = 0;
+async function sendByParts(direct, encryptInto) {
+  const hash = hasher();
   let number = 0;
   const send = async (bytes) => {
     const target = direct.parts[number];
     number += 1;
     if (!target) throw new Error("more ciphertext than announced");
-    const failed = new ApiError(503, { detail: t("docs.sendFailed") });
-    let answer;
     try {
-      answer = await fetch(target.url, { method: "PUT", body: bytes, credentials: "omit" });
+      return await putPart(target.url, bytes);
     } catch {
-      throw failed; // the storage unreachable, or refusing this page's origin
+      // the storage unreachable, or refusing this page's origin
+      throw new ApiError(503, { detail: t("docs.sendFailed") });
     }
-    if (!answer.ok) throw failed;
   };
-  const parts = new WritableStream({
-    async write(piece) {
-      for (let offset = 0; offset < piece.length; ) {
-        const n = Math.min(piece.length - offset, part.length - filled);
-        part.set(piece.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-        if (filled === part.length) {
-          await send(part); // fetch copied the body: the buffer may be filled again
-          filled = 0;
-        }
-      }
-    },
-    async close() {
-      if (filled) await send(part.subarray(0, filled));
-      part = null;
-    },
-  });
+  const parts = new Batch(direct.part_size, send);
   const path = `${spacePath(state.space)}/direct-uploads`;
   try {
-    await encrypted().pipeThrough(hashed.stream).pipeTo(parts);
-    return await api("POST", `${path}/complete`, { upload: direct.upload, sha256: hashed.hex() });
+    await encryptInto((bytes) => {
+      hash.update(bytes);
+      return parts.add(bytes);
+    });
+    await parts.end();
+    return await api("POST", `${path}/complete`, { upload: direct.upload, sha256: hash.hex() });
   } catch (error) {
     await api("POST", `${path}/abort`, { upload: direct.upload }).catch(() => {});
     throw error;

@@ -45,3 +45,17 @@ export function checkedDigestStream(expectedHex, error) {
     },
   });
 }
+
+/** A streaming SHA-256 fed piece by piece: ``update(bytes)`` (it copies nothing it
+ * keeps: a view of a reused buffer is fine), then ``hex()``. */
+export function hasher() {
+  const hash = sha256.create();
+  return {
+    update(piece) {
+      hash.update(piece);
+    },
+    hex() {
+      return bytesToHex(hash.digest());
+    },
+  };
+}

@@ -16,6 +16,8 @@
 
 import sodiumModule from "libsodium-wrappers";
 
+import { ByteSource } from "./bytes.js";
+
 export const MAGIC = new Uint8Array([0x43, 0x4f, 0x46, 0x46, 0x52, 0x45]); // "COFFRE"
 export const VERSION = 1;
 export const PREFIX_SIZE = 11;
@@ -138,10 +140,13 @@ function recordsStream(state, streamHeader, chunkSize) {
   const prefix = prefixOf(chunkSize);
   const MESSAGE = s.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
   const FINAL = s.crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  const records = new Records(state, prefix, chunkSize);
   // A full chunk waits in `pending` until more data arrives: the last chunk, even a
   // full one, must carry TAG_FINAL, and only the end of input says which one is last.
   const pending = new Uint8Array(chunkSize);
   let filled = 0;
+  // a stream's reader may keep what it is given: each record leaves as a copy
+  const push = (tag) => records.push(pending.subarray(0, filled), tag).slice();
   return new TransformStream({
     start(controller) {
       const header = new Uint8Array(HEADER_SIZE);
@@ -153,7 +158,7 @@ function recordsStream(state, streamHeader, chunkSize) {
       let offset = 0;
       while (offset < piece.length) {
         if (filled === chunkSize) {
-          controller.enqueue(s.crypto_secretstream_xchacha20poly1305_push(state, pending, prefix, MESSAGE));
+          controller.enqueue(push(MESSAGE));
           filled = 0;
         }
         const take = Math.min(chunkSize - filled, piece.length - offset);
@@ -163,11 +168,146 @@ function recordsStream(state, streamHeader, chunkSize) {
       }
     },
     flush(controller) {
-      controller.enqueue(
-        s.crypto_secretstream_xchacha20poly1305_push(state, pending.subarray(0, filled), prefix, FINAL),
-      );
+      controller.enqueue(push(FINAL));
+      records.free();
     },
   });
+}
+
+/** One secretstream's records sealed and opened in libsodium's own WebAssembly heap,
+ * through its raw exports, in buffers allocated once per stream: the wrappers' calls
+ * allocate a fresh output ArrayBuffer per record, garbage that V8 collects on its own
+ * schedule (docs/web.md, "Memory"). What ``push`` and ``pull`` answer is a view of
+ * that heap, valid only until the next libsodium call: copy it before anything else. */
+export class Records {
+  constructor(state, prefix, chunkSize) {
+    const lib = loaded().libsodium;
+    const alloc = (n) => {
+      const at = lib._malloc(n);
+      if (!at) throw new Error("out of memory");
+      return at;
+    };
+    this.lib = lib;
+    this.state = state;
+    this.capacity = chunkSize + RECORD_OVERHEAD;
+    this.input = alloc(this.capacity);
+    this.output = alloc(this.capacity);
+    this.ad = alloc(PREFIX_SIZE);
+    this.tag = alloc(1);
+    lib.HEAPU8.set(prefix, this.ad); // HEAPU8 is read anew each time: the heap may grow
+  }
+
+  /** Seal ``plain`` (at most chunk_size bytes) as the next record, tagged ``tag``. */
+  push(plain, tag) {
+    const { lib } = this;
+    lib.HEAPU8.set(plain, this.input);
+    const failed = lib._crypto_secretstream_xchacha20poly1305_push(
+      this.state, this.output, 0, this.input, plain.length, 0, this.ad, PREFIX_SIZE, 0, tag,
+    );
+    if (failed) throw new Error("encryption failed");
+    return lib.HEAPU8.subarray(this.output, this.output + plain.length + RECORD_OVERHEAD);
+  }
+
+  /** Open the next record, which must carry ``expected`` (TAG_FINAL too early means
+   * trailing bytes; TAG_MESSAGE last means truncation); its plaintext. */
+  pull(record, expected) {
+    const { lib } = this;
+    if (record.length < RECORD_OVERHEAD || record.length > this.capacity) throw new DecryptionError();
+    lib.HEAPU8.set(record, this.input);
+    const failed = lib._crypto_secretstream_xchacha20poly1305_pull(
+      this.state, this.output, 0, this.tag, this.input, record.length, 0, this.ad, PREFIX_SIZE, 0,
+    );
+    if (failed || lib.HEAPU8[this.tag] !== expected) throw new DecryptionError();
+    return lib.HEAPU8.subarray(this.output, this.output + record.length - RECORD_OVERHEAD);
+  }
+
+  /** Wipe the stream's state and plaintext buffers and give them back (idempotent). */
+  free() {
+    const { lib } = this;
+    if (this.input === 0) return;
+    const stateSize = lib._crypto_secretstream_xchacha20poly1305_statebytes();
+    lib.HEAPU8.fill(0, this.state, this.state + stateSize);
+    lib.HEAPU8.fill(0, this.input, this.input + this.capacity);
+    lib.HEAPU8.fill(0, this.output, this.output + this.capacity);
+    for (const at of [this.state, this.input, this.output, this.ad, this.tag]) lib._free(at);
+    this.input = 0;
+  }
+}
+
+/** The records of a new stream sealed with ``key`` (the default chunk size), and the
+ * envelope's header to send before them. */
+export function sealingRecords(key, chunkSize = CHUNK_SIZE) {
+  const s = loaded();
+  checkKey(key);
+  checkChunkSize(chunkSize);
+  const { state, header: streamHeader } = s.crypto_secretstream_xchacha20poly1305_init_push(key);
+  const prefix = prefixOf(chunkSize);
+  const header = new Uint8Array(HEADER_SIZE);
+  header.set(prefix, 0);
+  header.set(streamHeader, PREFIX_SIZE);
+  return { header, records: new Records(state, prefix, chunkSize) };
+}
+
+/** The records of the stream whose envelope header is ``header`` (HEADER_SIZE bytes),
+ * opened with ``key``, and the size of each full record; a DecryptionError for a
+ * header that is not a v1 envelope's or a key that does not fit it. */
+export function openingRecords(header, key) {
+  const s = loaded();
+  checkKey(key);
+  const view = new DataView(header.buffer, header.byteOffset, header.length);
+  const chunkSize = header.length === HEADER_SIZE ? view.getUint32(7, false) : 0;
+  const magicOk = MAGIC.every((byte, i) => header[i] === byte);
+  if (!magicOk || header[6] !== VERSION || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new DecryptionError();
+  }
+  let state;
+  try {
+    state = s.crypto_secretstream_xchacha20poly1305_init_pull(header.slice(PREFIX_SIZE), key);
+  } catch {
+    throw new DecryptionError();
+  }
+  const records = new Records(state, header.slice(0, PREFIX_SIZE), chunkSize);
+  return { records, recordSize: chunkSize + RECORD_OVERHEAD };
+}
+
+/** The TAG_MESSAGE and TAG_FINAL of secretstream. */
+export function tags() {
+  const s = loaded();
+  return {
+    MESSAGE: s.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE,
+    FINAL: s.crypto_secretstream_xchacha20poly1305_TAG_FINAL,
+  };
+}
+
+/** Encrypt a File (or Blob) into ``write``: the header, then each record as a view of
+ * libsodium's heap, which ``write`` must have copied before its promise settles. The
+ * file is read one chunk at a time into one reused buffer (BYOB where Chromium's Blob
+ * streams allow), so nothing is allocated per record. Which record is the last comes
+ * from the file's size; a file that changes size while it is read is an error. */
+export async function encryptFile(file, key, write, onProgress) {
+  const { MESSAGE, FINAL } = tags();
+  const { header, records } = sealingRecords(key);
+  const source = new ByteSource(file.stream());
+  try {
+    await write(header);
+    let buffer = new ArrayBuffer(CHUNK_SIZE);
+    let done = 0;
+    for (;;) {
+      const got = await source.fill(buffer, CHUNK_SIZE);
+      buffer = got.buffer;
+      done += got.length;
+      const last = done >= file.size;
+      if (done > file.size || (!last && got.length < CHUNK_SIZE)) {
+        throw new Error("the file changed while it was read");
+      }
+      await write(records.push(new Uint8Array(buffer, 0, got.length), last ? FINAL : MESSAGE));
+      if (onProgress) onProgress(done);
+      if (last) break;
+    }
+  } finally {
+    records.free();
+    source.cancel();
+  }
 }
 
 /** Incoming pieces, cut into records: keeps the pieces and copies exactly one
@@ -213,55 +353,39 @@ class Pieces {
 /** A TransformStream: v1 ciphertext pieces of any size in, verified plaintext records
  * out. Any failure errors the stream with a DecryptionError. */
 export function decryptStream(key) {
-  const s = loaded();
+  loaded();
   checkKey(key);
-  const MESSAGE = s.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
-  const FINAL = s.crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  const { MESSAGE, FINAL } = tags();
   const buf = new Pieces();
-  let state = null;
-  let prefix = null;
+  let records = null;
   let recordSize = 0;
 
+  // a stream's reader may keep what it is given: each plaintext leaves as a copy
   function pull(record, expected) {
-    if (record.length < RECORD_OVERHEAD) throw new DecryptionError();
-    const opened = s.crypto_secretstream_xchacha20poly1305_pull(state, record, prefix);
-    // TAG_FINAL too early means trailing bytes; TAG_MESSAGE last means truncation
-    if (!opened || opened.tag !== expected) throw new DecryptionError();
-    return opened.message;
-  }
-
-  function start() {
-    const header = buf.take(HEADER_SIZE);
-    const view = new DataView(header.buffer, header.byteOffset, header.length);
-    const chunkSize = view.getUint32(7, false);
-    const magicOk = MAGIC.every((byte, i) => header[i] === byte);
-    if (!magicOk || header[6] !== VERSION || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
-      throw new DecryptionError();
-    }
-    prefix = header.slice(0, PREFIX_SIZE);
     try {
-      state = s.crypto_secretstream_xchacha20poly1305_init_pull(header.slice(PREFIX_SIZE), key);
-    } catch {
-      throw new DecryptionError();
+      return records.pull(record, expected).slice();
+    } catch (error) {
+      records.free();
+      throw error;
     }
-    recordSize = chunkSize + RECORD_OVERHEAD;
   }
 
   return new TransformStream({
     transform(piece, controller) {
       buf.add(piece);
-      if (state === null) {
+      if (records === null) {
         if (buf.size < HEADER_SIZE) return;
-        start();
+        ({ records, recordSize } = openingRecords(buf.take(HEADER_SIZE), key));
       }
       // more than one record buffered: the first cannot be the last, so it must be a
       // full TAG_MESSAGE record
       while (buf.size > recordSize) controller.enqueue(pull(buf.take(recordSize), MESSAGE));
     },
     flush(controller) {
-      if (state === null) throw new DecryptionError();
+      if (records === null) throw new DecryptionError();
       // end of input: what is left must be exactly one record carrying TAG_FINAL
       controller.enqueue(pull(buf.take(buf.size), FINAL));
+      records.free();
     },
   });
 }

@@ -12,10 +12,14 @@
 //   pages them to disk, so the page's own heap stays at about one part; the download
 //   (or the opening in a new tab) is offered only after the last record verified.
 
-import { checkedDigestStream } from "./digest.js";
-import { DecryptionError, decryptStream } from "./envelope.js";
+import { Batch, ByteSource } from "./bytes.js";
+import { checkedDigestStream, hasher } from "./digest.js";
+import { DecryptionError, HEADER_SIZE, decryptStream, openingRecords, tags } from "./envelope.js";
 
 const BLOB_PART = 16 * 1024 * 1024;
+/** Plaintext gathered per write to a picked file: fewer, larger writes (each one is a
+ * copy Chromium sends to its browser process), in one reused buffer. */
+const FILE_WRITE = 4 * 1024 * 1024;
 
 /** Why a read failed, in words the page shows: the only kinds a reader can act on. */
 export class ReadFailure extends Error {
@@ -54,6 +58,95 @@ export function plaintextOf(ciphertext, { sha256, dataKey, onProgress }) {
     stream = stream.pipeThrough(checkedDigestStream(sha256, () => new DecryptionError()));
   }
   return stream.pipeThrough(decryptStream(dataKey));
+}
+
+/** Read a ciphertext stream into ``sink`` (``write(bytes)``, ``close()``, ``abort()``):
+ * hash checked, records verified, in buffers reused from record to record: the
+ * ciphertext is read (BYOB where the stream allows) into two record buffers, the one
+ * read ahead saying whether the other is the last, and decrypted in libsodium's heap.
+ * The recorded hash is checked before the last record's plaintext is written. Any
+ * failure aborts the sink (nothing lands) and becomes a ReadFailure. */
+export async function readInto(ciphertext, { sha256, dataKey, onProgress }, sink) {
+  const source = new ByteSource(ciphertext);
+  const hash = sha256 ? hasher() : null;
+  const { MESSAGE, FINAL } = tags();
+  let records = null;
+  let done = 0;
+  const read = async (buffer, n) => {
+    const got = await source.fill(buffer, n);
+    const bytes = new Uint8Array(got.buffer, 0, got.length);
+    if (hash) hash.update(bytes);
+    done += got.length;
+    if (onProgress && got.length) onProgress(done);
+    return bytes;
+  };
+  try {
+    const header = await read(new ArrayBuffer(HEADER_SIZE), HEADER_SIZE);
+    if (header.length < HEADER_SIZE) throw new DecryptionError();
+    let recordSize;
+    ({ records, recordSize } = openingRecords(header, dataKey));
+    let current = await read(new ArrayBuffer(recordSize), recordSize);
+    let spare = new ArrayBuffer(recordSize);
+    for (;;) {
+      // a full record followed by more bytes is a TAG_MESSAGE one; the last, TAG_FINAL
+      const next = current.length === recordSize ? await read(spare, recordSize) : new Uint8Array(0);
+      const last = next.length === 0;
+      if (last && hash && hash.hex() !== String(sha256).toLowerCase()) throw new DecryptionError();
+      await sink.write(records.pull(current, last ? FINAL : MESSAGE));
+      if (last) break;
+      spare = current.buffer;
+      current = next;
+    }
+    await sink.close();
+  } catch (error) {
+    await Promise.resolve(sink.abort()).catch(() => {});
+    if (error instanceof DecryptionError) throw new ReadFailure("tampered");
+    throw new ReadFailure("network");
+  } finally {
+    if (records) records.free();
+    source.cancel();
+  }
+}
+
+/** A sink (for readInto and encryptFile) writing to a picked file, through one reused
+ * buffer: Chromium writes to a temporary file and moves it into place only on close;
+ * abort leaves nothing. */
+export function fileSink(writable) {
+  const writer = writable.getWriter();
+  const batch = new Batch(FILE_WRITE, (bytes) => writer.write(bytes));
+  return {
+    write: (bytes) => batch.add(bytes),
+    async close() {
+      await batch.end();
+      await writer.close();
+    },
+    abort: () => writer.abort(),
+  };
+}
+
+/** A sink (for readInto and encryptFile) keeping the bytes as a Blob, built from parts
+ * of BLOB_PART bytes copied out of one reused buffer (the Blob constructor copies);
+ * the Blob (``blob()``) exists only once the sink closed. */
+export function blobWriter(type = "application/octet-stream") {
+  let blobs = [];
+  let result = null;
+  const batch = new Batch(BLOB_PART, async (bytes) => {
+    blobs.push(new Blob([bytes]));
+  });
+  return {
+    write: (bytes) => batch.add(bytes),
+    async close() {
+      await batch.end();
+      result = new Blob(blobs, { type });
+      blobs = [];
+    },
+    abort() {
+      blobs = [];
+    },
+    blob() {
+      return result;
+    },
+  };
 }
 
 /** A sink that keeps the plaintext as a Blob, offered only once complete. */
