@@ -35,7 +35,7 @@ from domain.values import Actor, patient_id_from_number
 from tests.devices import ENROLMENT, enrol_client
 from tests.served import serve
 from vault.settings import Settings
-from wire.errors import CoffreError, IntegrityFailure
+from wire.errors import CoffreError, IntegrityFailure, Unavailable
 from wire.values import Role
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "s3-cluster"
@@ -98,15 +98,30 @@ class Ledger:
     deposits: int = 0
     reads: int = 0
     errors: list[str] = field(default_factory=list)
+    #: failures that are not a retryable Unavailable (a 4xx, a 500 of the API...)
+    unexpected: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    #: (what, monotonic time) of every acknowledged operation, to see what went on when
-    done: list[tuple[str, float]] = field(default_factory=list)
+    #: (what, monotonic time, seconds it took) of every acknowledged operation
+    done: list[tuple[str, float, float]] = field(default_factory=list)
+
+    def failed(self, what: str, failure: Exception) -> None:
+        """Note a failed operation: a daemon dying may cost a retryable error, no other."""
+        text = f"{what}: {type(failure).__name__}: {failure}"
+        with self.lock:
+            self.errors.append(text)
+            if not isinstance(failure, Unavailable):
+                self.unexpected.append(text)
 
     def between(self, what: str, start: float, end: float) -> int:
         """How many ``what`` operations were acknowledged in [start, end]."""
         with self.lock:
-            return sum(1 for kind, at in self.done if kind == what and start <= at <= end)
+            return sum(1 for kind, at, _ in self.done if kind == what and start <= at <= end)
+
+    def slowest(self, start: float, end: float) -> float:
+        """The longest operation acknowledged in [start, end], in seconds."""
+        with self.lock:
+            return max((took for _, at, took in self.done if start <= at <= end), default=0.0)
 
 
 def _read(client: CoffreClient, document_id: UUID) -> str:
@@ -126,6 +141,7 @@ def _load(url: str, tokens: dict[str, str], ledger: Ledger, stop: threading.Even
     ):
         while not stop.is_set():
             data = os.urandom(generator.randint(20_000, 400_000))
+            begun = time.monotonic()
             try:
                 document_id, _ = hospital.deposit(
                     PATIENT.id, data, type="lab_result", title="Bilan", date=date(2026, 1, 2)
@@ -134,35 +150,36 @@ def _load(url: str, tokens: dict[str, str], ledger: Ledger, stop: threading.Even
                 ledger.corrupt.append(f"deposit: {failure}")
                 continue
             except (CoffreError, OSError) as failure:
-                ledger.errors.append(f"deposit: {type(failure).__name__}: {failure}")
+                ledger.failed("deposit", failure)
                 time.sleep(0.2)
                 continue
             with ledger.lock:
                 ledger.documents[document_id] = hashlib.sha256(data).hexdigest()
                 ledger.deposits += 1
-                ledger.done.append(("deposit", time.monotonic()))
+                ledger.done.append(("deposit", time.monotonic(), time.monotonic() - begun))
                 chosen, expected = generator.choice(list(ledger.documents.items()))
+            begun = time.monotonic()
             try:
                 got = _read(patient, chosen)
             except IntegrityFailure as failure:
                 ledger.corrupt.append(f"read: {failure}")
                 continue
             except (CoffreError, OSError) as failure:
-                ledger.errors.append(f"read: {type(failure).__name__}: {failure}")
+                ledger.failed("read", failure)
                 time.sleep(0.2)
                 continue
             if got != expected:
                 ledger.corrupt.append(f"read: document {chosen} came back altered")
             with ledger.lock:
                 ledger.reads += 1
-                ledger.done.append(("read", time.monotonic()))
+                ledger.done.append(("read", time.monotonic(), time.monotonic() - begun))
 
 
 def test_an_osd_and_a_gateway_killed_under_load_lose_nothing_acknowledged(
     cluster: Cluster,
     tmp_path: Path,
     record_property: pytest.RecordProperty,
-    pytestconfig: pytest.Config,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     data_dir = tmp_path / "data"
     env = {
@@ -206,7 +223,7 @@ def test_an_osd_and_a_gateway_killed_under_load_lose_nothing_acknowledged(
             time.sleep(10)  # degraded: two copies of everything
             osd_back = time.monotonic()
             cluster.run("revive", "osd.1")
-            cluster.run("wait-clean")
+            clean = cluster.run("wait-clean")
             healed_in = time.monotonic() - osd_back  # from its restart to active+clean
             time.sleep(3)
             rgw_killed = time.monotonic()
@@ -229,6 +246,7 @@ def test_an_osd_and_a_gateway_killed_under_load_lose_nothing_acknowledged(
         assert degraded["deposit"] > 0 and degraded["read"] > 0, degraded
         assert failed_over["deposit"] > 0 and failed_over["read"] > 0, failed_over
         assert ledger.corrupt == []
+        assert ledger.unexpected == []
         assert healed_in < HEAL_BOUND
 
         # Every acknowledged document, read back (through the surviving gateway) intact.
@@ -239,20 +257,22 @@ def test_an_osd_and_a_gateway_killed_under_load_lose_nothing_acknowledged(
 
     # each deposit checked by the final read-back, each read by its hash at the time
     checked = ledger.deposits + ledger.reads
+    health = next(
+        (line.split("health: ", 1)[1] for line in clean.splitlines() if "health: " in line), "?"
+    )
     summary = (
         f"faults: osd.1 SIGKILLed once (down {osd_back - osd_killed:.0f} s, "
-        f"{degraded['deposit']} deposits and {degraded['read']} reads meanwhile; active+clean "
-        f"{healed_in:.1f} s after its restart), client.rgw.a SIGKILLed once "
+        f"{degraded['deposit']} deposits and {degraded['read']} reads meanwhile, the slowest "
+        f"{ledger.slowest(osd_killed, osd_back):.1f} s; active+clean "
+        f"{healed_in:.1f} s after its restart, {health}), client.rgw.a SIGKILLed once "
         f"({failed_over['deposit']} deposits and {failed_over['read']} reads in the next "
-        f"{rgw_window_end - rgw_killed:.0f} s); cluster started in {cluster.started_in:.0f} s; "
+        f"{rgw_window_end - rgw_killed:.0f} s, the slowest "
+        f"{ledger.slowest(rgw_killed, rgw_window_end):.1f} s); "
+        f"cluster started in {cluster.started_in:.0f} s; "
         f"{len(ledger.errors)} retryable errors; {checked} acknowledged operations checked"
     )
     record_property("faults", summary)
-    print(summary)
-    # past pytest's capture, into the run's log: the terminal reporter writes to the real
-    # stdout (absent under xdist, which the fault tier does not use)
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\n{summary}")
+    with capsys.disabled():  # past pytest's capture, into the run's log
+        print(f"\n{summary}")
         for error in ledger.errors[:10]:
-            reporter.write_line(f"  retryable error seen: {error[:200]}")
+            print(f"  retryable error seen: {error[:200]}")
