@@ -256,6 +256,11 @@ class ReleasePublic(BaseModel):
     sealed_key: str = Field(description="data key sealed to the reader key, base64")
     content_url: str
     expires_at: dt.datetime
+    content_alternates: list[str] = Field(
+        default_factory=list,
+        description="content_url at the blob store's other endpoints (presigned for each): "
+        "GET them in order when content_url cannot be reached (no connection, 5xx)",
+    )
 
 
 # -- access log ----------------------------------------------------------------------

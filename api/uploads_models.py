@@ -23,6 +23,11 @@ class PartUrl(ResponseModel):
 
     number: int
     url: str
+    alternates: list[str] = Field(
+        default_factory=list,
+        description="the same part's URL at the blob store's other endpoints: PUT there, "
+        "in order, when ``url`` cannot be reached (no connection, 5xx)",
+    )
 
 
 class DirectUploadOut(ResponseModel):

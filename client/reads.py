@@ -62,23 +62,52 @@ class ReadMethods(Transport):
         with open_sink(sink) as out:
             release = self._request("POST", url, json={"reader_key_id": reader.key_id})
             data_key = reader.unseal(b64decode(release["sealed_key"], "sealed_key"))
-            self._fetch(release["content_url"], release["sha256"], data_key, out, progress)
+            # the same link at the blob store's other endpoints (newer servers, S3 with
+            # several gateways): tried in order when one cannot be reached
+            urls = [release["content_url"], *release.get("content_alternates", ())]
+            self._fetch(urls, release["sha256"], data_key, out, progress)
         return parse_summary(release["document"])
 
     def _fetch(
-        self, url: str, sha256: str, key: DataKey, out: IO[bytes], progress: Progress | None
+        self,
+        urls: list[str],
+        sha256: str,
+        key: DataKey,
+        out: IO[bytes],
+        progress: Progress | None,
     ) -> None:
         # A presigned S3 URL (the default with S3) goes straight to the blob store; the
         # API's own /v1/content/<ticket> route is the fallback. Either way the bytes are
-        # checked against the recorded hash before the last record is released.
+        # checked against the recorded hash before the last record is released. An
+        # endpoint that gives no answer or a 5xx before the first byte is written gets
+        # the next URL; once bytes were written to ``out``, a failure is final.
+        for index, url in enumerate(urls):
+            if self._fetch_one(url, sha256, key, out, progress, last=index == len(urls) - 1):
+                return
+
+    def _fetch_one(
+        self,
+        url: str,
+        sha256: str,
+        key: DataKey,
+        out: IO[bytes],
+        progress: Progress | None,
+        *,
+        last: bool,
+    ) -> bool:
+        # True when done; False when this endpoint failed before anything was written
         from_api = self._is_api(url)
+        answered = False
         try:
             with self._http.stream("GET", url) as response:
                 if response.is_error:
                     body = response.read()
                     if from_api:
                         raise error_of(response)
+                    if response.status_code >= 500 and not last:
+                        return False
                     raise blob_store_error(response.status_code, body)
+                answered = True
                 length = response.headers.get("Content-Length")
                 meter = Meter(progress, int(length) if length and length.isdigit() else None)
 
@@ -91,8 +120,11 @@ class ReadMethods(Transport):
                 for plaintext in decrypt(verified(), key):
                     out.write(plaintext)
         except httpx.RequestError as error:
+            if not answered and not last:
+                return False
             # never echo the URL: it carries the content ticket or the S3 signature
             raise Unavailable(f"the download failed: {type(error).__name__}") from None
+        return True
 
     def _is_api(self, url: str) -> bool:
         target = httpx.URL(url)

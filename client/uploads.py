@@ -116,7 +116,9 @@ class UploadMethods(Transport):
             for part in started["parts"]:
                 number = int(part["number"])
                 length = min(part_size, total - (number - 1) * part_size)
-                self._put_part(str(part["url"]), parts.take(length), length)
+                # newer servers with several S3 gateways: the part's URL at each other one
+                urls = [str(part["url"]), *map(str, part.get("alternates", ()))]
+                self._put_part(urls, parts.take(length), length)
             if not parts.exhausted() or meter.done != total:
                 raise IntegrityFailure("the document changed size while it was read")
             return self._request(  # type: ignore[no-any-return]
@@ -128,21 +130,45 @@ class UploadMethods(Transport):
                 self._request("POST", f"{base}/abort", json={"upload": ticket})
             raise
 
-    def _put_part(self, url: str, body: Iterator[bytes], length: int) -> None:
+    def _put_part(self, urls: list[str], body: Iterator[bytes], length: int) -> None:
         # Content-Length is given, so httpx streams the generator without chunked
         # encoding (S3 wants the length); the bearer token is not sent to another origin.
-        try:
-            response = self._http.put(url, content=body, headers={"Content-Length": str(length)})
-        except httpx.RequestError as error:
-            # never echo the URL: it carries the S3 signature
-            failure = type(error).__name__
-            raise Unavailable(f"the upload to the blob store failed: {failure}") from None
+        # The part is not held in memory: the next URL is tried only while none of its
+        # bytes were taken (the connection failed), else the deposit fails, retryably.
+        tracked = _Tracked(body)
+        for index, url in enumerate(urls):
+            try:
+                response = self._http.put(
+                    url, content=tracked, headers={"Content-Length": str(length)}
+                )
+            except httpx.RequestError as error:
+                if not tracked.started and index < len(urls) - 1:
+                    continue
+                # never echo the URL: it carries the S3 signature
+                failure = type(error).__name__
+                raise Unavailable(f"the upload to the blob store failed: {failure}") from None
+            break
         if response.is_error:
             found = _S3_CODE.search(response.content[:4096])
             code = found.group(1).decode("ascii") if found else f"HTTP {response.status_code}"
             if response.status_code >= 500:
                 raise Unavailable(f"the blob store failed ({code})")
             raise IntegrityFailure(f"the blob store refused a part ({code}): deposit again")
+
+
+class _Tracked:
+    """An iterator that says whether anything was taken from it yet."""
+
+    def __init__(self, source: Iterator[bytes]) -> None:
+        self._source = source
+        self.started = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        self.started = True
+        return next(self._source)
 
 
 class _Parts:

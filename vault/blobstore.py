@@ -181,6 +181,13 @@ class DirectUploads(ABC):
     def part_url(self, name: str, upload_id: str, number: int, expires: timedelta) -> str:
         """A presigned URL to PUT part ``number`` (1-based) of the upload."""
 
+    def alternate_part_urls(
+        self, name: str, upload_id: str, number: int, expires: timedelta
+    ) -> tuple[str, ...]:
+        """The same part's URL at the store's other endpoints, in the order to try them
+        when :meth:`part_url` cannot be reached; none by default (one endpoint)."""
+        return ()
+
     @abstractmethod
     def parts(self, name: str, upload_id: str) -> list[UploadedPart] | None:
         """The parts received so far, by number; None when there is no such upload
@@ -238,6 +245,11 @@ class BlobStore(ABC):
     @abstractmethod
     def url_for_get(self, name: str, expires: timedelta) -> str | None:
         """A presigned URL to GET the blob directly, or None when the store has none."""
+
+    def alternate_urls_for_get(self, name: str, expires: timedelta) -> tuple[str, ...]:
+        """The same GET presigned for the store's other endpoints, in the order to try
+        them when the first cannot be reached; none by default (one endpoint)."""
+        return ()
 
     def collect_temporaries(self, older_than: datetime) -> int:
         """Remove what puts that never finished left behind (a temporary file, an

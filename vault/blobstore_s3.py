@@ -11,16 +11,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import TypeVar
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED, Filter
-from minio.error import MinioException, S3Error
+from minio.error import MinioException, S3Error, ServerError
 from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
 
 from vault.blobstore import (
@@ -35,65 +35,34 @@ from vault.blobstore import (
     check_name,
     is_valid_name,
 )
+from vault.blobstore_s3_failover import EndpointFailed, Failover, parse_endpoint, split_endpoints
+from vault.blobstore_s3_streams import HashingReader, Replayable
 
 MIB = 1024 * 1024
 _MISSING_OBJECT = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
 def _translated(action: str, name: str | None = None) -> Iterator[None]:
-    """Map S3 and transport failures to BlobNotFound / BlobStoreUnavailable."""
+    """Map S3 and transport failures to BlobNotFound / BlobStoreUnavailable, and to
+    EndpointFailed (a BlobStoreUnavailable) when another endpoint may answer."""
     try:
         yield
     except S3Error as exc:
         if name is not None and exc.code in _MISSING_OBJECT:
             raise BlobNotFound(f"no blob named {name}") from None
-        # e.g. SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied, NoSuchBucket
-        raise BlobStoreUnavailable(f"S3 {action}: {exc.code}: {exc.message}") from None
-    except (MinioException, urllib3.exceptions.HTTPError) as exc:
-        # ServerError, InvalidResponseError, MaxRetryError, timeouts, dropped connections
-        raise BlobStoreUnavailable(f"S3 {action}: {type(exc).__name__}: {exc}") from None
-
-
-class _HashingReader:
-    """A read()-able view of a chunk iterator that counts and hashes what it hands out.
-
-    ``read(n)`` gathers up to ``n`` bytes before returning: minio asks for a whole part at a
-    time and concatenates what it gets, so returning small pieces would cost quadratic copying.
-    """
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._source = iter(chunks)
-        # A view of what is left of the current chunk: slicing it copies nothing. We ask the
-        # source for its next chunk only once this one is used up, so a producer that reuses
-        # its buffer is safe.
-        self._pending = memoryview(b"")
-        self._done = False
-        self.size = 0
-        self.digest = hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes (all that is left if ``n`` < 0); b"" at the end of the stream."""
-        pieces: list[memoryview] = []
-        wanted = n
-        while wanted != 0 and (self._pending or not self._done):
-            if not self._pending:
-                # The caller's exceptions propagate from here; minio then aborts the upload.
-                chunk = next(self._source, None)
-                if chunk is None:
-                    self._done = True
-                    break
-                self._pending = memoryview(chunk).cast("B")
-                continue
-            take = self._pending if wanted < 0 else self._pending[:wanted]
-            self._pending = self._pending[len(take) :]
-            pieces.append(take)
-            if wanted > 0:
-                wanted -= len(take)
-        data = b"".join(pieces)
-        self.size += len(data)
-        self.digest.update(data)
-        return data
+        status = exc.response.status if exc.response is not None else 0
+        failure = EndpointFailed if status >= 500 else BlobStoreUnavailable
+        # e.g. SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied, NoSuchBucket; or
+        # a gateway's InternalError / ServiceUnavailable (5xx), which another may not have
+        raise failure(f"S3 {action}: {exc.code}: {exc.message}") from None
+    except (ServerError, urllib3.exceptions.HTTPError) as exc:
+        # 5xx without an S3 body, MaxRetryError, timeouts, refused or dropped connections
+        raise EndpointFailed(f"S3 {action}: {type(exc).__name__}: {exc}") from None
+    except MinioException as exc:
+        # InvalidResponseError (not S3 answering: a proxy's error page) and kin
+        raise EndpointFailed(f"S3 {action}: {type(exc).__name__}: {exc}") from None
 
 
 class S3BlobStore(BlobStore):
@@ -103,10 +72,16 @@ class S3BlobStore(BlobStore):
     the connect and read timeout in seconds for each request; failed requests are retried a
     few times on 5xx and connection errors, so a dead endpoint fails in seconds, not minutes.
 
-    ``public_endpoint`` (``host:port``, or ``http(s)://host[:port]`` to choose the scheme)
-    is where clients reach S3 when it is not where we do: presigned URLs are signed for
-    that address, since SigV4 signs the host. Signing needs no request, but it needs the
-    region: ``region``, else ``us-east-1`` (the default of S3, Ceph RGW and MinIO).
+    ``endpoint`` may list several endpoints of the same bucket, comma-separated (two RGW
+    instances of one zone): a request that gets no answer or a 5xx from one is sent to the
+    next (``vault.blobstore_s3_failover``).
+
+    ``public_endpoint`` (``host:port``, or ``http(s)://host[:port]`` to choose the scheme;
+    as many, comma-separated, as ``endpoint`` lists) is where clients reach S3 when it is
+    not where we do: presigned URLs are signed for that address, since SigV4 signs the
+    host; with several endpoints, one URL per endpoint (:meth:`alternate_urls_for_get`).
+    Signing needs no request, but it needs the region: ``region``, else ``us-east-1``
+    (the default of S3, Ceph RGW and MinIO).
     """
 
     def __init__(
@@ -129,41 +104,76 @@ class S3BlobStore(BlobStore):
             raise ValueError("part_size must be between 5 MiB and 5 GiB (S3 multipart limits)")
         self.bucket = bucket
         self.part_size = part_size
+        endpoints = [parse_endpoint(text, secure) for text in split_endpoints(endpoint)]
+        several = len(endpoints) > 1
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+            # With another endpoint to turn to, a refused connection is not worth waiting
+            # for: one quick retry, then the next endpoint.
+            timeout=urllib3.Timeout(connect=min(timeout, 2.0 if several else 5.0), read=timeout),
             maxsize=10,
             retries=urllib3.Retry(
-                total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                total=3,
+                connect=1 if several else None,
+                backoff_factor=0.2,
+                status_forcelist=[500, 502, 503, 504],
             ),
         )
-        self._client = Minio(
-            endpoint,
-            access_key=access_key,
-            secret_key=secret_key,
-            secure=secure,
-            region=region,
-            http_client=http,
-        )
-        # Presigning is local computation; with a public endpoint it uses a client of its
-        # own, which must never send a request (it may not even reach that address).
-        self._signer = self._client
-        if public_endpoint:
-            host, public_secure = _endpoint(public_endpoint, secure)
-            self._signer = Minio(
+        clients = [
+            Minio(
                 host,
                 access_key=access_key,
                 secret_key=secret_key,
-                secure=public_secure,
-                region=region or "us-east-1",
+                secure=is_secure,
+                region=region,
+                http_client=http,
             )
+            for host, is_secure in endpoints
+        ]
+        self._failover = Failover(clients)
+        self._client = clients[0]
+        # Presigning is local computation; with a public endpoint (or several endpoints)
+        # it uses clients of its own, which must never send a request (they may not even
+        # reach that address, nor ask a dead gateway for the region).
+        self._signers = clients
+        if public_endpoint or several:
+            public = split_endpoints(public_endpoint) if public_endpoint else None
+            if public is not None and len(public) != len(endpoints):
+                raise ValueError("list as many public S3 endpoints as S3 endpoints")
+            hosts = [parse_endpoint(text, secure) for text in public] if public else endpoints
+            self._signers = [
+                Minio(
+                    host,
+                    access_key=access_key,
+                    secret_key=secret_key,
+                    secure=is_secure,
+                    region=region or "us-east-1",
+                )
+                for host, is_secure in hosts
+            ]
+
+    @property
+    def _signer(self) -> Minio:
+        # the preferred endpoint's: a gateway known to be down is not handed out first
+        return self._signers[self._failover.preferred]
+
+    def _run(self, action: str, name: str | None, request: Callable[[Minio], T]) -> T:
+        """``request(client)`` at one endpoint after the other (see ``Failover``), its
+        errors translated."""
+
+        def translated(client: Minio) -> T:
+            with _translated(action, name):
+                return request(client)
+
+        return self._failover.run(action, translated)
 
     def ensure_bucket(self) -> None:
         """Creates the bucket if missing, with a rule that removes multipart uploads left
         incomplete for a day (by a crash mid-put) so they don't hold space forever."""
-        with _translated("create bucket"):
-            if not self._client.bucket_exists(self.bucket):
+
+        def ensure(client: Minio) -> None:
+            if not client.bucket_exists(self.bucket):
                 try:
-                    self._client.make_bucket(self.bucket)
+                    client.make_bucket(self.bucket)
                 except S3Error as exc:
                     # Another instance may have created it since we looked: that is fine.
                     if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
@@ -174,7 +184,9 @@ class S3BlobStore(BlobStore):
                 rule_id="abort-incomplete-uploads",
                 abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(1),
             )
-            self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
+            client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
+
+        self._run("create bucket", None, ensure)
 
     def allow_browsers(self, origins: Sequence[str]) -> None:
         """Let pages of these origins (``scheme://host[:port]``) send presigned requests
@@ -185,8 +197,9 @@ class S3BlobStore(BlobStore):
         Presigned URLs carry their own authorisation: CORS only lets a browser page
         that already holds one use it, and a page of another origin still cannot.
         """
-        with _translated("set bucket CORS"):
-            allowed = self._cors_origins()
+
+        def allow(client: Minio) -> None:
+            allowed = self._cors_origins(client)
             wanted = sorted(allowed | set(origins))
             if set(wanted) == allowed:
                 return
@@ -201,7 +214,7 @@ class S3BlobStore(BlobStore):
             # minio has no call for bucket CORS: the S3 request, as its own lifecycle
             # call makes it (Content-MD5 is required for this subresource).
             md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 asks
-            self._client._execute(
+            client._execute(
                 "PUT",
                 self.bucket,
                 body=body,
@@ -209,9 +222,11 @@ class S3BlobStore(BlobStore):
                 query_params={"cors": ""},
             )
 
-    def _cors_origins(self) -> set[str]:
+        self._run("set bucket CORS", None, allow)
+
+    def _cors_origins(self, client: Minio) -> set[str]:
         try:
-            answer = self._client._execute("GET", self.bucket, query_params={"cors": ""})
+            answer = client._execute("GET", self.bucket, query_params={"cors": ""})
         except S3Error as exc:
             if exc.code == "NoSuchCORSConfiguration":
                 return set()
@@ -227,14 +242,19 @@ class S3BlobStore(BlobStore):
         """Streams one part at a time: a single PUT up to ``part_size``, multipart above it.
 
         If ``chunks`` raises, minio aborts the multipart upload and the exception reaches the
-        caller unchanged; S3 only shows an object once the upload is completed.
+        caller unchanged; S3 only shows an object once the upload is completed. An endpoint
+        that fails before the first part is sent gets the put sent to the next one, from
+        the first byte (the first part is held for that); a failure later fails the put.
         """
         check_name(name)
-        reader = _HashingReader(chunks)
-        with _translated("put", name):
+        # minio reads a part and one byte before its first request
+        source = Replayable(chunks, self.part_size + 1)
+
+        def put(client: Minio) -> BlobInfo:
+            reader = HashingReader(source.attempt())
             # One upload thread: parallel parts would hold several parts in memory. We ignore
             # the returned ETag: RGW returns an empty one after a multipart upload.
-            self._client.put_object(
+            client.put_object(
                 self.bucket,
                 name,
                 reader,  # type: ignore[arg-type]  # duck-typed: minio only calls read()
@@ -242,13 +262,14 @@ class S3BlobStore(BlobStore):
                 part_size=self.part_size,
                 num_parallel_uploads=1,
             )
-        return BlobInfo(name=name, size=reader.size, sha256=reader.digest.hexdigest())
+            return BlobInfo(name=name, size=reader.size, sha256=reader.digest.hexdigest())
+
+        return self._run("put", name, put)
 
     def open(self, name: str) -> BlobStream:
         """GETs the object now (so a missing blob raises here) and streams its body."""
         check_name(name)
-        with _translated("get", name):
-            response = self._client.get_object(self.bucket, name)
+        response = self._run("get", name, lambda client: client.get_object(self.bucket, name))
 
         def pieces() -> Iterator[bytes]:
             with _translated("get", name):
@@ -265,15 +286,13 @@ class S3BlobStore(BlobStore):
     def size(self, name: str) -> int:
         """The object's size, from a HEAD request."""
         check_name(name)
-        with _translated("stat", name):
-            size = self._client.stat_object(self.bucket, name).size
-        return int(size or 0)
+        stat = self._run("stat", name, lambda client: client.stat_object(self.bucket, name))
+        return int(stat.size or 0)
 
     def delete(self, name: str) -> None:
         """Deletes the object; S3 answers 204 whether or not it existed."""
         check_name(name)
-        with _translated("delete"):
-            self._client.remove_object(self.bucket, name)
+        self._run("delete", None, lambda client: client.remove_object(self.bucket, name))
 
     def names(self, *, older_than: datetime | None = None) -> Iterator[str]:
         """Object names (last modified before ``older_than``); keys that are not blob names
@@ -281,8 +300,11 @@ class S3BlobStore(BlobStore):
         cutoff = check_cutoff(older_than)
 
         def listing() -> Iterator[str]:
+            # a listing is lazy, page by page: it stays with one endpoint (the collector
+            # that asked for it runs again later if that one fails)
+            client = self._failover.clients[self._failover.preferred]
             with _translated("list"):
-                for obj in self._client.list_objects(self.bucket, recursive=True):
+                for obj in client.list_objects(self.bucket, recursive=True):
                     name = obj.object_name
                     if not name or obj.is_dir or not is_valid_name(name):
                         continue
@@ -302,47 +324,57 @@ class S3BlobStore(BlobStore):
         key_marker: str | None = None
         upload_marker: str | None = None
         while True:
-            with _translated("list uploads"):
-                # minio has no public call for these two S3 operations
-                page = self._client._list_multipart_uploads(
-                    self.bucket, key_marker=key_marker, upload_id_marker=upload_marker
-                )
+            # minio has no public call for these two S3 operations
+            page = self._run(
+                "list uploads",
+                None,
+                lambda client, key=key_marker, upload=upload_marker: client._list_multipart_uploads(
+                    self.bucket, key_marker=key, upload_id_marker=upload
+                ),
+            )
             for upload in page.uploads:
                 started = upload.initiated_time
                 if not is_valid_name(upload.object_name) or upload.upload_id is None:
                     continue
                 if started is None or started >= older_than:
                     continue
-                with _translated("abort upload"):
-                    try:
-                        self._client._abort_multipart_upload(
-                            self.bucket, upload.object_name, upload.upload_id
-                        )
-                    except S3Error as exc:
-                        # completed or aborted by someone else since we listed
-                        if exc.code != "NoSuchUpload":
-                            raise
-                        continue
-                aborted += 1
+                if self._abort(upload.object_name, upload.upload_id):
+                    aborted += 1
             if not page.is_truncated or not page.uploads:
                 return aborted
             # (minio 7.2 misreads NextUploadIdMarker; the last entry is the same marker)
             key_marker = page.uploads[-1].object_name
             upload_marker = page.uploads[-1].upload_id
 
+    def _abort(self, name: str, upload_id: str) -> bool:
+        """AbortMultipartUpload; False when it was completed or aborted already."""
+
+        def abort(client: Minio) -> bool:
+            try:
+                client._abort_multipart_upload(self.bucket, name, upload_id)
+            except S3Error as exc:
+                # completed or aborted by someone else since we listed
+                if exc.code not in {"NoSuchUpload", "NoSuchKey"}:
+                    raise
+                return False
+            return True
+
+        return self._run("abort upload", None, abort)
+
     def url_for_get(self, name: str, expires: timedelta) -> str | None:
-        """A SigV4 presigned GET URL, valid for ``expires`` (1 s to 7 days)."""
+        """A SigV4 presigned GET URL, valid for ``expires`` (1 s to 7 days), for the
+        preferred endpoint."""
         check_name(name)
         check_expiry(expires)
         with _translated("presign"):
             return self._signer.presigned_get_object(self.bucket, name, expires=expires)
 
-
-def _endpoint(text: str, secure: bool) -> tuple[str, bool]:
-    """``(host[:port], secure)`` of an endpoint given as ``host:port`` or as a URL."""
-    if "://" not in text:
-        return text, secure
-    url = urlsplit(text)
-    if url.scheme not in {"http", "https"} or not url.netloc or url.path.strip("/"):
-        raise ValueError("an S3 endpoint is host:port or http(s)://host[:port], without a path")
-    return url.netloc, url.scheme == "https"
+    def alternate_urls_for_get(self, name: str, expires: timedelta) -> tuple[str, ...]:
+        """The same GET presigned for each other endpoint, in the order to try them."""
+        check_name(name)
+        check_expiry(expires)
+        with _translated("presign"):
+            return tuple(
+                self._signers[index].presigned_get_object(self.bucket, name, expires=expires)
+                for index in self._failover.order()[1:]
+            )

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from minio.datatypes import Part
+from minio import Minio
+from minio.datatypes import ListPartsResult, Part
 from minio.error import S3Error
 
 from vault.blobstore import DirectUploads, UploadedPart, check_expiry, check_name
@@ -49,15 +50,37 @@ class S3DirectUploads(DirectUploads):
     def start(self, name: str) -> str:
         """CreateMultipartUpload under ``name``."""
         check_name(name)
-        with _translated("start upload", name):
-            return self._store._client._create_multipart_upload(self._store.bucket, name, {})
+        bucket = self._store.bucket
+        return self._store._run(
+            "start upload",
+            name,
+            lambda client: client._create_multipart_upload(bucket, name, {}),
+        )
 
     def part_url(self, name: str, upload_id: str, number: int, expires: timedelta) -> str:
         """A SigV4 presigned UploadPart URL (signed locally, for the public endpoint)."""
         check_name(name)
         check_expiry(expires)
+        return self._presign(self._store._signer, name, upload_id, number, expires)
+
+    def alternate_part_urls(
+        self, name: str, upload_id: str, number: int, expires: timedelta
+    ) -> tuple[str, ...]:
+        """The part's URL signed for each other endpoint (the upload is the bucket's,
+        not one gateway's: any endpoint of the zone takes its parts)."""
+        check_name(name)
+        check_expiry(expires)
+        signers = self._store._signers
+        return tuple(
+            self._presign(signers[index], name, upload_id, number, expires)
+            for index in self._store._failover.order()[1:]
+        )
+
+    def _presign(
+        self, signer: Minio, name: str, upload_id: str, number: int, expires: timedelta
+    ) -> str:
         with _translated("presign part"):
-            return self._store._signer.get_presigned_url(
+            return signer.get_presigned_url(
                 "PUT",
                 self._store.bucket,
                 name,
@@ -71,51 +94,72 @@ class S3DirectUploads(DirectUploads):
         found: list[UploadedPart] = []
         marker: str | None = None
         while True:
-            with _translated("list parts"):
-                try:
-                    page = self._store._client._list_parts(
-                        self._store.bucket,
-                        name,
-                        upload_id,
-                        max_parts=_MAX_PARTS,
-                        part_number_marker=marker,
-                    )
-                except S3Error as exc:
-                    if exc.code in _NO_UPLOAD:
-                        return None
-                    raise
+            page = self._store._run(
+                "list parts",
+                None,
+                lambda client, after=marker: self._list_parts(client, name, upload_id, after),
+            )
+            if page is None:
+                return None
             found += [UploadedPart(p.part_number, int(p.size or 0), p.etag) for p in page.parts]
             if not page.is_truncated or not page.parts or len(found) > self.max_parts:
                 return found
             marker = str(page.parts[-1].part_number)
 
-    def complete(self, name: str, upload_id: str, parts: list[UploadedPart]) -> None:
-        """CompleteMultipartUpload with the ETags S3 listed."""
-        check_name(name)
-        with _translated("complete upload", name):
-            self._store._client._complete_multipart_upload(
+    def _list_parts(
+        self, client: Minio, name: str, upload_id: str, marker: str | None
+    ) -> ListPartsResult | None:
+        try:
+            return client._list_parts(
                 self._store.bucket,
                 name,
                 upload_id,
-                [Part(part_number=part.number, etag=part.etag) for part in parts],
+                max_parts=_MAX_PARTS,
+                part_number_marker=marker,
             )
+        except S3Error as exc:
+            if exc.code in _NO_UPLOAD:
+                return None
+            raise
+
+    def complete(self, name: str, upload_id: str, parts: list[UploadedPart]) -> None:
+        """CompleteMultipartUpload with the ETags S3 listed.
+
+        Sent again at another endpoint when one fails (no answer, 5xx): the first may
+        have completed it before failing, and then the next answers that there is no
+        such upload. That answer is taken as done only after such a failure; the vault
+        then reads the object back (:meth:`head`) before recording anything.
+        """
+        check_name(name)
+        listed = [Part(part_number=part.number, etag=part.etag) for part in parts]
+        attempts = 0
+
+        def complete(client: Minio) -> None:
+            nonlocal attempts
+            attempts += 1
+            try:
+                client._complete_multipart_upload(self._store.bucket, name, upload_id, listed)
+            except S3Error as exc:
+                if attempts > 1 and exc.code in _NO_UPLOAD:
+                    return
+                raise
+
+        self._store._run("complete upload", name, complete)
 
     def abort(self, name: str, upload_id: str) -> None:
         """AbortMultipartUpload; NoSuchUpload (done already) is fine."""
         check_name(name)
-        with _translated("abort upload"):
-            try:
-                self._store._client._abort_multipart_upload(self._store.bucket, name, upload_id)
-            except S3Error as exc:
-                if exc.code not in _NO_UPLOAD:
-                    raise
+        self._store._abort(name, upload_id)
 
     def head(self, name: str, length: int) -> tuple[bytes, int]:
         """A ranged GET of the first ``length`` bytes; the size is the total its
         ``Content-Range`` names (one request, where a HEAD would be a second)."""
         check_name(name)
+        bucket = self._store.bucket
+        response = self._store._run(
+            "get", name, lambda client: client.get_object(bucket, name, 0, length)
+        )
         with _translated("get", name):
-            response = self._store._client.get_object(self._store.bucket, name, 0, length)
             try:
                 first = bytes(response.read(length))
                 whole = _RANGE_TOTAL.search(response.headers.get("Content-Range") or "")

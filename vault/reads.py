@@ -123,9 +123,10 @@ def read(
     ticket = core.content_tickets.sign(
         {"blob": version.ciphertext.blob, "access": str(access.id)}, expires_at
     )
-    url = (
-        core.blobs.url_for_get(version.ciphertext.blob, core.content_ttl) if core.presign else None
-    )
+    blob = version.ciphertext.blob
+    url = core.blobs.url_for_get(blob, core.content_ttl) if core.presign else None
+    # the same link at the store's other endpoints, for a client to fail over to
+    alternates = core.blobs.alternate_urls_for_get(blob, core.content_ttl) if url else ()
     return Release(
         access_id=access.id,
         document=document,
@@ -134,6 +135,7 @@ def read(
         content_ticket=ticket,
         content_url=url,
         expires_at=expires_at,
+        content_alternates=alternates,
     )
 
 

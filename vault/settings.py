@@ -37,7 +37,12 @@ class Settings(PostgresSettings):
     database: Literal["sqlite", "postgres"] = "sqlite"
 
     blob_store: Literal["fs", "s3"] = "fs"
-    s3_endpoint: str = "127.0.0.1:7480"
+    s3_endpoint: str = Field(
+        "127.0.0.1:7480",
+        description="'host:port' or 'http(s)://host[:port]'; several, comma-separated, for "
+        "gateways of the same bucket: a request that finds one down (no answer, 5xx) is "
+        "sent to the next",
+    )
     s3_access_key: SecretStr | None = None
     s3_secret_key: SecretStr | None = None
     s3_bucket: str = "coffre-documents"
@@ -49,7 +54,8 @@ class Settings(PostgresSettings):
     s3_public_endpoint: str | None = Field(
         None,
         description="where clients reach S3 ('host:port' or 'https://host'), if not at "
-        "s3_endpoint: presigned URLs are signed for this address",
+        "s3_endpoint: presigned URLs are signed for this address (as many, comma-separated, "
+        "as s3_endpoint lists)",
     )
 
     s3_direct_uploads: bool = Field(
@@ -261,10 +267,14 @@ class Settings(PostgresSettings):
         uploads), for the page's Content-Security-Policy; ``None`` when they never do."""
         if self.blob_store != "s3" or not (self.s3_presign or self.s3_direct_uploads):
             return None
-        endpoint = self.s3_public_endpoint or self.s3_endpoint
-        if "://" in endpoint:
-            return endpoint.rstrip("/")
-        return f"{'https' if self.s3_secure else 'http'}://{endpoint}"
+        scheme = "https" if self.s3_secure else "http"
+        endpoints = (self.s3_public_endpoint or self.s3_endpoint).split(",")
+        # several endpoints: a space-separated CSP source list names them all
+        return " ".join(
+            endpoint.rstrip("/") if "://" in endpoint else f"{scheme}://{endpoint}"
+            for endpoint in (text.strip() for text in endpoints)
+            if endpoint
+        )
 
     def periods(self) -> Periods:
         """The durations the vault applies (RULES.md defaults unless configured)."""

@@ -81,6 +81,8 @@ class DirectUpload:
     #: the key the depositor seals the data key to (what ``space_key`` answers): the
     #: SDK then needs no call of its own for it
     space_key: SpaceKeyInfo
+    #: for each part, its URL at the store's other endpoints (empty with one endpoint)
+    part_alternates: tuple[tuple[str, ...], ...] = ()
 
 
 def _direct(core: VaultCore) -> DirectUploads:
@@ -130,8 +132,12 @@ def start_direct_upload(core: VaultCore, patient_id: str, size: int, actor: Acto
         },
         expires_at,
     )
+    alternates = tuple(
+        direct.alternate_part_urls(blob, upload_id, number, core.upload_ttl)
+        for number in range(1, parts + 1)
+    )
     log.info("direct_upload_started", parts=parts)
-    return DirectUpload(ticket, blob, size, direct.part_size, urls, expires_at, public)
+    return DirectUpload(ticket, blob, size, direct.part_size, urls, expires_at, public, alternates)
 
 
 def complete_direct_upload(

@@ -82,7 +82,8 @@ class Release:
     ``sealed_key`` is the document's data key sealed to the reader's registered public
     key: only the reader's secret key opens it. ``content_ticket`` fetches the
     ciphertext for a short while; ``content_url`` is a direct (presigned) link when the
-    blob store offers one.
+    blob store offers one, and ``content_alternates`` the same link at the store's other
+    endpoints (to try in order when ``content_url`` cannot be reached).
     """
 
     access_id: UUID
@@ -92,6 +93,7 @@ class Release:
     content_ticket: str
     content_url: str | None
     expires_at: datetime
+    content_alternates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

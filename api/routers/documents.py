@@ -273,7 +273,17 @@ def start_direct_upload(
         blob=started.blob,
         size=started.size,
         part_size=started.part_size,
-        parts=[PartUrl(number=number, url=url) for number, url in enumerate(started.part_urls, 1)],
+        parts=[
+            PartUrl(number=number, url=url, alternates=list(alternates))
+            for number, (url, alternates) in enumerate(
+                zip(
+                    started.part_urls,
+                    started.part_alternates or [()] * len(started.part_urls),
+                    strict=True,
+                ),
+                1,
+            )
+        ],
         expires_at=started.expires_at,
         space_key=SpaceKey.model_validate(started.space_key),
     )

@@ -75,6 +75,7 @@ def read_document(
         sealed_key=release.sealed_key,
         content_url=_content_url(request, release),
         expires_at=release.expires_at,
+        content_alternates=list(release.content_alternates) if release.content_url else [],
     )
 
 

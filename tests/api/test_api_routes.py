@@ -76,8 +76,10 @@ def test_upload_deposit_list_read_download_round_trip(alice: Caller) -> None:
         "sealed_key",
         "content_url",
         "expires_at",
+        "content_alternates",
     }
     assert body["content_url"].startswith("/v1/content/")
+    assert body["content_alternates"] == []  # one blob store endpoint (files, here)
     assert alice.open_release(body) == b"glycemie 0.9 g/L" * 1000
 
 

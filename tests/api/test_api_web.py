@@ -80,6 +80,16 @@ def test_the_policy_names_the_s3_endpoint_and_the_login_issuer_when_browsers_use
     assert policy["connect-src"] == ["'self'", "https://s3.example.org"]
     no_presign = settings.model_copy(update={"s3_presign": False, "s3_direct_uploads": False})
     assert no_presign.s3_browser_origin is None
+    # two gateways: the page may fetch from either
+    two = settings.model_copy(
+        update={"s3_public_endpoint": "https://s3a.example.org, s3b.example.org:8443"}
+    )
+    policy = directives(content_security_policy([two.s3_browser_origin or ""], []))
+    assert policy["connect-src"] == [
+        "'self'",
+        "https://s3a.example.org",
+        "http://s3b.example.org:8443",
+    ]
     assert Settings(public_url="https://coffre.example.org").web_login_issuer == (
         "https://coffre.example.org/idp"
     )

@@ -29,6 +29,7 @@ from tests.blobstore.test_contract import other_name_of
 from tests.devices import ENROLMENT, enrol_client
 from tests.scenarios.conftest import backend_settings
 from tests.sdk.conftest import BASE_URL, HOSPITAL, PATIENT, InProcessTransport
+from tests.served import free_port
 from wire.envelope import CHUNK_SIZE
 from wire.errors import IntegrityFailure
 
@@ -82,6 +83,14 @@ def _overrides(request: pytest.FixtureRequest, way: str) -> dict[str, object]:
         # Clients reach S3 under another name than the API does (here: the same server).
         return {
             "s3_public_endpoint": other_name_of(request.getfixturevalue("s3_server")["endpoint"])
+        }
+    if way == "dead-first-gateway":
+        # Two gateways, the first handed out to clients refusing connections: the SDK
+        # must turn to the URLs the server gives for the other (its alternates).
+        endpoint = request.getfixturevalue("s3_server")["endpoint"]
+        return {
+            "s3_endpoint": f"{endpoint},{endpoint}",
+            "s3_public_endpoint": f"127.0.0.1:{free_port()},{endpoint}",
         }
     return {}
 
@@ -181,3 +190,24 @@ def test_an_expired_url_is_refused_and_a_new_read_works(reading: Reading, tmp_pa
     reading.routed.delay = 0.0
     reading.read(tmp_path / "copy.bin")  # a new recorded read, a fresh URL
     assert (tmp_path / "copy.bin").read_bytes() == DOCUMENT
+
+
+@pytest.mark.parametrize("coffre", ["dead-first-gateway"], indirect=True)
+def test_the_sdk_turns_to_the_next_gateway_when_one_refuses(
+    reading: Reading, tmp_path: Path
+) -> None:
+    # A read: the presigned GET at the dead gateway, then at the live one; the ciphertext
+    # still comes from S3, not through the API.
+    routed = reading.routed
+    reading.read(tmp_path / "copy.bin")
+    assert (tmp_path / "copy.bin").read_bytes() == DOCUMENT
+    dead, live = reading.coffre.settings.s3_public_endpoint.split(",")  # type: ignore[union-attr]
+    tried = [f"{url.host}:{url.port}" for url in routed.s3_requests()]
+    assert tried == [dead, live]
+    assert routed.content_requests() == []
+    # A direct deposit: its part PUT too
+    routed.seen.clear()
+    with _client(reading.coffre, routed, HOSPITAL) as hospital:
+        hospital.deposit(PATIENT.id, DOCUMENT, type="lab_result", title="Bilan", date="2026-01-03")
+    tried = [f"{url.host}:{url.port}" for url in routed.s3_requests()]
+    assert tried == [dead, live]
