@@ -28,6 +28,8 @@ from vault.blobstore import (
     check_name,
     is_valid_name,
 )
+from vault.diskfull import FULL_ERRNOS
+from wire.errors import StorageFull
 
 _TEMP_SUFFIX = ".tmp"
 _END = object()
@@ -39,6 +41,8 @@ def _translated(action: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if exc.errno in FULL_ERRNOS:
+            raise StorageFull(f"filesystem blob store: {action}: {exc.strerror}") from None
         raise BlobStoreUnavailable(f"filesystem blob store: {action}: {exc.strerror}") from None
 
 

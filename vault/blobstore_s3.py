@@ -100,8 +100,10 @@ class S3BlobStore(BlobStore):
     """Stores each blob as one object named after it in ``bucket``.
 
     Call :meth:`ensure_bucket` once at start-up (the constructor does no I/O). ``timeout`` is
-    the connect and read timeout in seconds for each request; failed requests are retried a
-    few times on 5xx and connection errors, so a dead endpoint fails in seconds, not minutes.
+    the read timeout in seconds for each request (its connect timeout is at most 5 s);
+    failed requests are retried ``retries`` times on 5xx, timeouts and connection errors,
+    so an unreachable or stalled endpoint fails a request in about ``(retries + 1) *
+    timeout`` seconds (``COFFRE_S3_TIMEOUT``, ``COFFRE_S3_RETRIES``), not minutes.
 
     ``public_endpoint`` (``host:port``, or ``http(s)://host[:port]`` to choose the scheme)
     is where clients reach S3 when it is not where we do: presigned URLs are signed for
@@ -122,7 +124,8 @@ class S3BlobStore(BlobStore):
         # sends it, so the part size is what bounds the server's memory per upload (10,000
         # parts still allow 48 GiB, far above the vault's document limit).
         part_size: int = 5 * MIB,
-        timeout: float = 30.0,
+        timeout: float = 10.0,
+        retries: int = 2,
         public_endpoint: str | None = None,
     ) -> None:
         if not 5 * MIB <= part_size <= 5 * 1024 * MIB:
@@ -133,7 +136,7 @@ class S3BlobStore(BlobStore):
             timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
             maxsize=10,
             retries=urllib3.Retry(
-                total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                total=retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
             ),
         )
         self._client = Minio(
