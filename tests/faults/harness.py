@@ -110,11 +110,11 @@ def settings_of(env: Mapping[str, str]) -> Iterator[Settings]:
 
 @contextmanager
 def server(
-    env: Mapping[str, str], port: int, log: Path, *, workers: int = 1
+    env: Mapping[str, str], port: int, log: Path, *, workers: int = 1, supervised: bool = False
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``coffre serve`` on ``port`` (uvicorn itself for several workers, see above);
-    stopped on exit."""
-    if workers == 1:
+    """``coffre serve`` on ``port``; with several workers, or ``supervised``, the forking
+    supervisor (see above). Stopped on exit."""
+    if workers == 1 and not supervised:
         command = [sys.executable, "-m", "coffre.cli", "serve", "--port", str(port)]
     else:
         command = [sys.executable, "-m", "tests.faults.forkserve", str(port), str(workers)]
