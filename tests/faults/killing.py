@@ -156,7 +156,7 @@ def kill_deposits(
         worker.start()
         # within a deposit: the median of the latest whole ones (the machine's load varies)
         span = sorted(timings[-5:])[len(timings[-5:]) // 2]
-        time.sleep(rng.uniform(0.0, span))
+        time.sleep(rng.uniform(0.0, 0.8 * span))
         # the worker serving this deposit (or holding its idle connection), if any yet
         victims = _holding(_children(process.pid), port)
         if victims:
