@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+from pathlib import Path
+
+import pytest
 
 from api.problems import status_for
-from vault.blobstore import BlobStoreUnavailable
+from vault.blobstore import BlobStoreUnavailable, new_name
+from vault.blobstore_fs import FilesystemBlobStore
 from vault.blobstore_s3 import S3BlobStore
 from vault.diskfull import storage_full
 from vault.settings import Settings
@@ -57,3 +62,19 @@ def test_s3_requests_are_bounded_by_the_settings() -> None:
     defaults = Settings.model_fields
     assert defaults["s3_timeout"].default == 10.0
     assert defaults["s3_retries"].default == 2
+
+
+def test_a_full_filesystem_store_answers_storage_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StorageFull):
+        store.put(new_name(), [b"ciphertext"])
+    # nothing stored, and no temporary left behind
+    assert list(store.names()) == []
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
