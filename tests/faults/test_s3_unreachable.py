@@ -7,7 +7,9 @@ With S3 refused, then hung:
 - deposits (direct and relayed) fail with a 503 problem (``Unavailable`` in the SDK)
   within the bound those settings give, and record nothing;
 - a read authorised before (its key released, its content ticket in hand) fails to
-  download with a 503, as often as it is retried, and records no second read.
+  download with a 503, as often as it is retried, and records no second read;
+- a read through the SDK is recorded once (``POST .../reads`` needs no S3) and raises
+  ``Unavailable`` when its download fails.
 
 With S3 slow (every piece delayed, under the timeout), deposits still succeed. Then S3
 comes back: the earlier read's download completes, and deposits and reads work again,
@@ -110,7 +112,7 @@ def test_s3_unreachable(
     ).json()
     with settings_of(env | {"COFFRE_S3_ENDPOINT": _real()}) as config:
         reads_before = _reads(config)
-    faults = checked = 0
+    faults = checked = sdk_reads = 0
     worst = 0.0
     for mode in ("refuse", "stall"):
         proxy.set(mode)
@@ -127,6 +129,12 @@ def test_s3_unreachable(
             assert took <= BOUND, f"{mode}: a deposit failed after {took:.1f} s"
             assert _listed(world) == listed, "a failed deposit was recorded"
             checked += 1
+        # A read through the SDK: recorded and its key released (no S3 request), then
+        # its download fails: one read record, a clear Unavailable.
+        with pytest.raises(Unavailable):
+            read_back(world, first)
+        sdk_reads += 1
+        checked += 1
         for _ in range(2):  # the download, and a retry of it
             t0 = time.monotonic()
             answer = http.get(release["content_url"])
@@ -154,7 +162,7 @@ def test_s3_unreachable(
     with settings_of(env | {"COFFRE_S3_ENDPOINT": _real()}) as config:
         # one read recorded by the authorised read, however often its download failed,
         # plus the reads back just now; deposits: the ones that succeeded, no more
-        assert _reads(config) == reads_before + len(documents)
+        assert _reads(config) == reads_before + sdk_reads + len(documents)
         coffre = build(config)
         try:
             assert len(deposited(coffre)) == len(documents)
