@@ -78,3 +78,34 @@ def test_a_full_filesystem_store_answers_storage_full(
     # nothing stored, and no temporary left behind
     assert list(store.names()) == []
     assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+
+
+class _FullFile:
+    """A file on a full disk: writes fail, and so does the flush its close makes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    flush = write
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        os.close(self.fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_failed_close_does_not_hide_storage_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen in the disk-full fault test: the buffered writer's close flushed again, and
+    # its raw OSError replaced StorageFull (a 500 instead of a 507).
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: _FullFile(fd))
+    with pytest.raises(StorageFull):
+        store.put(new_name(), [b"ciphertext"])
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
