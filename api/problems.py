@@ -47,6 +47,7 @@ from wire.errors import (
     NotFound,
     RangeNotSatisfiable,
     Refused,
+    StorageFull,
     Unauthenticated,
     Unavailable,
 )
@@ -74,6 +75,7 @@ ISSUE_TYPES = {
     422: "invalid",
     429: "throttled",
     503: "transient",
+    507: "transient",
 }
 
 #: status per error class; a subclass takes the status of its nearest listed ancestor
@@ -88,6 +90,9 @@ STATUS_BY_ERROR: dict[type[CoffreError], int] = {
     KeyDestroyed: 410,
     RangeNotSatisfiable: 416,
     Unavailable: 503,
+    # 507 Insufficient Storage: the operator must free space; nothing was recorded,
+    # and the same request succeeds afterwards (the SDK retries it as Unavailable)
+    StorageFull: 507,
 }
 
 #: HTTP errors raised by routing or body parsing: status -> (status, code, detail).

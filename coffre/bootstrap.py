@@ -213,6 +213,8 @@ def blob_store(settings: Settings) -> BlobStore:
         secure=settings.s3_secure,
         region=settings.s3_region,
         public_endpoint=settings.s3_public_endpoint,
+        timeout=settings.s3_timeout,
+        retries=settings.s3_retries,
     )
     store.ensure_bucket()
     if settings.s3_browser_origin is not None:

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from keys.keystore import KeyRecord, KeyStore, Rewrap, check_aware, check_key_id
 from keys.master import WrappedSecret
-from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, UnknownKey
+from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, StorageFull, UnknownKey
 
 __all__ = ["PostgresKeyStore"]
 
@@ -169,6 +169,8 @@ class PostgresKeyStore(KeyStore):
             yield
         except pg_errors.UniqueViolation:
             raise  # the caller turns it into KeyAlreadyExists
+        except pg_errors.DiskFull:
+            raise StorageFull("key store (PostgreSQL) failed: DiskFull") from None
         except psycopg.Error as exc:
             # class name only: server messages may quote the values that failed
             raise KeyStoreUnavailable(

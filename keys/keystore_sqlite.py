@@ -21,7 +21,7 @@ from uuid import UUID
 
 from keys.keystore import KeyRecord, KeyStore, Rewrap, check_aware, check_key_id
 from keys.master import WrappedSecret
-from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, UnknownKey
+from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, StorageFull, UnknownKey
 
 __all__ = ["SQLiteKeyStore"]
 
@@ -201,6 +201,8 @@ class SQLiteKeyStore(KeyStore):
             yield
         except sqlite3.Error as exc:
             # SQLite messages name tables and constraints, never bound values
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise StorageFull(f"key store (SQLite) failed: {exc}") from None
             raise KeyStoreUnavailable(f"key store (SQLite) failed: {exc}") from None
 
 

@@ -28,6 +28,8 @@ from vault.blobstore import (
     check_name,
     is_valid_name,
 )
+from vault.diskfull import FULL_ERRNOS
+from wire.errors import StorageFull
 
 _TEMP_SUFFIX = ".tmp"
 _END = object()
@@ -39,6 +41,8 @@ def _translated(action: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if exc.errno in FULL_ERRNOS:
+            raise StorageFull(f"filesystem blob store: {action}: {exc.strerror}") from None
         raise BlobStoreUnavailable(f"filesystem blob store: {action}: {exc.strerror}") from None
 
 
@@ -92,7 +96,8 @@ class FilesystemBlobStore(BlobStore):
             # mkstemp creates the file with mode 0600 and a name no one else can take.
             fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as file:
+            file = os.fdopen(fd, "wb")
+            try:
                 source = iter(chunks)
                 while (chunk := next(source, _END)) is not _END:
                     # ``next`` sits outside _translated: the caller's own errors (an OSError
@@ -104,6 +109,12 @@ class FilesystemBlobStore(BlobStore):
                 with _translated("write"):
                     file.flush()
                     os.fsync(file.fileno())
+            finally:
+                # Closing flushes what is still buffered: after a failed write (a full
+                # disk) that fails again, and must not replace the error already raised.
+                # On success everything was flushed and fsynced above.
+                with contextlib.suppress(OSError):
+                    file.close()
             with _translated("write"):
                 os.replace(temp, path)
         except BaseException:

@@ -69,8 +69,10 @@ class S3BlobStore(BlobStore):
     """Stores each blob as one object named after it in ``bucket``.
 
     Call :meth:`ensure_bucket` once at start-up (the constructor does no I/O). ``timeout`` is
-    the connect and read timeout in seconds for each request; failed requests are retried a
-    few times on 5xx and connection errors, so a dead endpoint fails in seconds, not minutes.
+    the read timeout in seconds for each request (its connect timeout is at most 5 s);
+    failed requests are retried ``retries`` times on 5xx, timeouts and connection errors,
+    so an unreachable or stalled endpoint fails a request in about ``(retries + 1) *
+    timeout`` seconds (``COFFRE_S3_TIMEOUT``, ``COFFRE_S3_RETRIES``), not minutes.
 
     ``endpoint`` may list several endpoints of the same bucket, comma-separated (two RGW
     instances of one zone): a request that gets no answer or a 5xx from one is sent to the
@@ -97,7 +99,8 @@ class S3BlobStore(BlobStore):
         # sends it, so the part size is what bounds the server's memory per upload (10,000
         # parts still allow 48 GiB, far above the vault's document limit).
         part_size: int = 5 * MIB,
-        timeout: float = 30.0,
+        timeout: float = 10.0,
+        retries: int = 2,
         public_endpoint: str | None = None,
     ) -> None:
         if not 5 * MIB <= part_size <= 5 * 1024 * MIB:
@@ -112,7 +115,7 @@ class S3BlobStore(BlobStore):
             timeout=urllib3.Timeout(connect=min(timeout, 2.0 if several else 5.0), read=timeout),
             maxsize=10,
             retries=urllib3.Retry(
-                total=3,
+                total=retries,
                 connect=1 if several else None,
                 backoff_factor=0.2,
                 status_forcelist=[500, 502, 503, 504],

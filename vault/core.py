@@ -55,11 +55,12 @@ from keys.codes import CodeHasher
 from keys.keyring import Keyring, seal_text
 from vault.blobstore import BlobStore
 from vault.clock import Clock, SystemClock
+from vault.diskfull import storage_full
 from vault.groupcommit import GroupCommit
 from vault.spacecache import SpaceCache
 from vault.tickets import TicketSigner
 from wire.dto import DocumentSummary, SpaceKeyInfo
-from wire.errors import Conflict, Unavailable, UnknownSpace
+from wire.errors import Conflict, StorageFull, Unavailable, UnknownSpace
 
 T = TypeVar("T")
 A = TypeVar("A", Space, Reader)
@@ -208,6 +209,8 @@ class VaultCore(Application):
         except IntegrityError:
             raise
         except PersistenceError as error:
+            if storage_full(error):
+                raise StorageFull("the event store's disk is full") from None
             raise Unavailable(f"the event store failed: {type(error).__name__}") from None
 
     def on_space(self, patient_id: str, actor: Actor, command: Callable[[Space, datetime], T]) -> T:

@@ -58,6 +58,16 @@ class Settings(PostgresSettings):
         "as s3_endpoint lists)",
     )
 
+    s3_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="seconds an S3 request may wait to connect (at most 5) or for each "
+        "read; with retries, an unreachable or stalled S3 fails a request in about "
+        "(s3_retries + 1) x s3_timeout: 503",
+    )
+    s3_retries: int = Field(
+        2, ge=0, description="retries of an S3 request on a connection error, timeout or 5xx"
+    )
     s3_direct_uploads: bool = Field(
         True,
         description="let depositors upload straight to S3 by presigned multipart upload "

@@ -244,6 +244,13 @@ class Unavailable(CoffreError):
     code = "unavailable"
 
 
+class StorageFull(Unavailable):
+    """The server's storage (its data directory, database or blob store) is full: the
+    operation did not happen, and succeeds again once an operator frees space."""
+
+    code = "storage-full"
+
+
 class DecryptionError(IntegrityFailure):
     """A ciphertext, sealed key or wrapped secret failed authentication.
 

@@ -86,7 +86,7 @@ def read_document(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "the ciphertext"},
-        **problem_responses(400, 404, 422),
+        **problem_responses(400, 404, 422, 503),
     },
 )
 def read_content(ticket: Ticket, vault: VaultDep) -> StreamingResponse:
