@@ -1,5 +1,5 @@
 """The PostgreSQL part of the configuration (``COFFRE_PG_*``): one server, or the
-hosts of a replicated cluster (docs/ops-fragments/postgres.md).
+hosts of a replicated cluster (docs/operations.md, "PostgreSQL").
 
 With several hosts, libpq tries them in order and keeps the first that
 ``pg_target_session_attrs`` accepts: ``read-write`` is whichever node is the primary,

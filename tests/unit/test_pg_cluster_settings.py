@@ -1,4 +1,4 @@
-"""Settings and error mapping for a replicated PostgreSQL (docs/ops-fragments/postgres.md)."""
+"""Settings and error mapping for a replicated PostgreSQL (docs/operations.md, "PostgreSQL")."""
 
 from __future__ import annotations
 
