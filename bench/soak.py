@@ -195,6 +195,7 @@ def _run(
                 "verdict": result,
             },
             indent=1,
+            default=str,  # paths of the command line
         )
     )
     _say(f"JSON: {path}")

@@ -34,13 +34,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run ``coffre serve`` with ``env`` added to this process's environment.
+def serve(
+    env: Mapping[str, str], log: Path, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``coffre serve`` with ``env`` added to this process's environment, on
+    ``port`` (default: a free one).
 
     Yields the base URL and the process; output goes to ``log``. The server is
     terminated (and waited for) on exit.
     """
-    port = free_port()
+    port = port or free_port()
     full_env = {
         k: v
         for k, v in os.environ.items()
