@@ -61,9 +61,22 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=120.0, help="client timeout, seconds")
     parser.add_argument("--port", type=int, default=18400, help="API port (provider: +1)")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--mix", type=_mix, help="weights, e.g. read=50,read_pro=50 (default: the module's MIX)"
+    )
     parser.add_argument("--json", type=Path, help="default: bench/results/soak-<time>.json")
     parser.add_argument("--logs", type=Path, help="keep the server's logs in this directory")
     return parser.parse_args(argv)
+
+
+def _mix(text: str) -> dict[str, int]:
+    mix = {op: 0 for op in MIX}
+    for part in text.split(","):
+        op, _, weight = part.partition("=")
+        if op.strip() not in MIX:
+            raise argparse.ArgumentTypeError(f"unknown operation {op!r}; known: {', '.join(MIX)}")
+        mix[op.strip()] = int(weight)
+    return mix
 
 
 def _say(text: str) -> None:
@@ -129,6 +142,7 @@ def _run(
             timeout=args.timeout,
             seed=args.seed,
             stop=stop,
+            mix=args.mix,
         )
         intervals: list[dict[str, Any]] = []
         next_line = args.every
@@ -163,7 +177,7 @@ def _run(
         for log in logs:
             shutil.copy(log, args.logs / log.name)
     table = per_op(recorder.records, duration)
-    result = verdict(table, samples, warmup)
+    result = verdict(table, samples, warmup, args.mix)
     _say("\n" + summary_table(table))
     _say(
         f"\ndeposited {recorder.bytes_deposited / MIB:,.0f} MiB, read "
@@ -182,7 +196,12 @@ def _run(
             {
                 "started": started_at.isoformat(),
                 "commit": _commit(),
-                "settings": {**vars(args), "json": str(path), "mix": MIX, "warmup": warmup},
+                "settings": {
+                    **vars(args),
+                    "json": str(path),
+                    "mix": args.mix or MIX,
+                    "warmup": warmup,
+                },
                 "setup_seconds": setup,
                 "duration_seconds": duration,
                 "bytes_deposited": recorder.bytes_deposited,

@@ -109,8 +109,10 @@ class Client:
         largest: int,
         timeout: float,
         seed: int,
+        mix: dict[str, int] | None = None,
     ) -> None:
         self.number = number
+        self.mix = mix or MIX
         self.soaked = soaked
         self.recorder = recorder
         self.timeout = timeout
@@ -209,8 +211,8 @@ class Client:
         """Run operations until ``stop``: first one of each (every operation is seen
         even in a short run), then drawn from ``MIX``; one every ``interval`` seconds
         at most (0: back to back)."""
-        ops, weights = list(MIX), list(MIX.values())
-        first = list(OPS)
+        ops, weights = list(self.mix), list(self.mix.values())
+        first = [op for op in OPS if self.mix.get(op)]
         self.rng.shuffle(first)
         due = time.monotonic()
         try:
@@ -257,12 +259,13 @@ def run_clients(
     timeout: float,
     seed: int,
     stop: threading.Event,
+    mix: dict[str, int] | None = None,
 ) -> list[threading.Thread]:
     """Start ``clients`` threads (at most ``rate`` operations/s in all, 0: unbounded)."""
     interval = clients / rate if rate else 0.0
     threads = []
     for n in range(clients):
-        client = Client(n, clients, soaked, recorder, largest, timeout, seed)
+        client = Client(n, clients, soaked, recorder, largest, timeout, seed, mix)
         thread = threading.Thread(
             target=client.run, args=(stop, interval), name=f"soak-client-{n}", daemon=True
         )

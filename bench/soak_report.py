@@ -155,14 +155,20 @@ def flat(values: list[int]) -> dict[str, Any]:
 
 
 def verdict(
-    table: dict[str, dict[str, Any]], samples: list[Sample], warmup: float
+    table: dict[str, dict[str, Any]],
+    samples: list[Sample],
+    warmup: float,
+    mix: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Memory flat (server and projection worker) and no error, every operation run."""
+    """Memory flat (server and projection worker) and no error, every operation of the
+    mix (weight > 0) run."""
     after = [s for s in samples if s.t >= warmup] or samples
     server = flat([s.server for s in after])
     projections = flat([s.projections for s in after])
     errors = sum(sum(row["errors"].values()) for row in table.values())
-    missing = [op for op, row in table.items() if row["count"] == 0]
+    missing = [
+        op for op, row in table.items() if row["count"] == 0 and (mix is None or mix.get(op))
+    ]
     pids = {tuple(sorted(s.workers)) for s in samples}
     return {
         "server_memory": server,
