@@ -309,9 +309,12 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(env: Mapping[str, str], log: Path, workers: int | None = None) -> Iterator[Served]:
-    """Run ``coffre serve`` as an operator does, configured by ``COFFRE_*`` variables."""
-    port = free_port()
+def serve(
+    env: Mapping[str, str], log: Path, workers: int | None = None, port: int | None = None
+) -> Iterator[Served]:
+    """Run ``coffre serve`` as an operator does, configured by ``COFFRE_*`` variables
+    (on ``port``, else on a free one)."""
+    port = port or free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
     full_env.update(env)
     full_env["PYTHONPATH"] = str(ROOT)

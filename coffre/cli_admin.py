@@ -139,6 +139,8 @@ def serve(
         # access log would print raw paths, tickets included
         "--no-access-log",
         "--no-server-header",
+        "--timeout-keep-alive",
+        str(config.keep_alive_timeout),
     ]
     sys.stdout.flush()
     sys.stderr.flush()

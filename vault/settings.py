@@ -150,6 +150,13 @@ class Settings(PostgresSettings):
         5, gt=0, description="sessions one person may hold; a new one ends the oldest"
     )
     workers: int = 1
+    # uvicorn's own default (5 s) equals httpx's keep-alive expiry (the SDK's): a client
+    # reusing a connection idle for just under 5 s races the server's close and gets a
+    # reset, never seen by the server (bench.soak, issue 16). Longer than clients' and
+    # proxies' idle timeouts (nginx, load balancers: 60 s), so the client always closes first.
+    keep_alive_timeout: int = Field(
+        75, gt=0, description="seconds the server keeps an idle HTTP connection open"
+    )
     log_format: Literal["console", "json"] = "console"
     projections_in_process: bool | None = Field(
         None, description="run projections inside the API process (default: with SQLite)"
