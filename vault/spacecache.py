@@ -48,6 +48,11 @@ from wire.errors import CoffreError
 #: spaces kept per process before the least recently used one is dropped
 DEFAULT_CAPACITY = 1024
 
+#: events of all the cached aggregates together, past which the least recently used
+#: are dropped: a count of spaces alone would let a few lifetimes of documents fill a
+#: worker's memory (≈ 1 to 2 KiB per event held; the soak, bench/README.md)
+DEFAULT_MAX_EVENTS = 200_000
+
 Replay = Callable[[Any, Iterable[DomainEventProtocol[UUID]]], Any]
 Events = list[DomainEventProtocol[UUID]]
 
@@ -68,12 +73,18 @@ class SpaceCache:
         mapper: Mapper[UUID],
         replay: Replay,
         capacity: int = DEFAULT_CAPACITY,
+        max_events: int = DEFAULT_MAX_EVENTS,
     ) -> None:
         self._recorder = recorder
         self._mapper = mapper
         self._replay = replay
         self._capacity = capacity
+        self.max_events = max_events
         self._entries: OrderedDict[UUID, _Entry] = OrderedDict()
+        #: each cached aggregate's version (its number of events) when last loaded
+        self._weights: dict[UUID, int] = {}
+        #: the sum of ``_weights``: what the cache holds, in events
+        self.weight = 0
         self._guard = threading.Lock()
         #: full replays of spaces from the store (misses, reloads after a drop): for tests
         self.replays = 0
@@ -130,7 +141,10 @@ class SpaceCache:
     def drop(self, space_id: UUID) -> None:
         """Forget ``space_id`` (after changes made behind the cache's back)."""
         with self._guard:
-            self._entries.pop(space_id, None)
+            self._forget(space_id)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def _entry(self, space_id: UUID) -> _Entry:
         with self._guard:
@@ -138,10 +152,31 @@ class SpaceCache:
             if entry is None:
                 entry = self._entries[space_id] = _Entry()
                 if len(self._entries) > self._capacity:
-                    self._entries.popitem(last=False)
+                    self._forget(next(iter(self._entries)))
             else:
                 self._entries.move_to_end(space_id)
             return entry
+
+    def _weigh(self, aggregate_id: UUID, version: int) -> None:
+        """Record what ``aggregate_id`` holds now, and drop the least recently used
+        others while the cache holds more than ``max_events`` (never the one just used:
+        a single space larger than the bound is still served, and dropped when the next
+        one comes)."""
+        with self._guard:
+            if aggregate_id not in self._entries:
+                return  # dropped meanwhile: its holder keeps its own reference
+            self.weight += version - self._weights.get(aggregate_id, 0)
+            self._weights[aggregate_id] = version
+            while self.weight > self.max_events:
+                oldest = next(iter(self._entries))
+                if oldest == aggregate_id:
+                    break
+                self._forget(oldest)
+
+    def _forget(self, aggregate_id: UUID) -> None:
+        # under ``_guard``
+        self._entries.pop(aggregate_id, None)
+        self.weight -= self._weights.pop(aggregate_id, 0)
 
     def _tails(self, since: Mapping[UUID, int]) -> dict[UUID, Events]:
         stored = select_tails(self._recorder, since)
@@ -164,6 +199,7 @@ class SpaceCache:
             # Another holder may have applied part of our tail already.
             space = self._replay(space, (e for e in newer if e.originator_version > space.version))
         entry.space = space
+        self._weigh(space_id, space.version if space is not None else 0)
         return space
 
 

@@ -201,3 +201,20 @@ def test_a_read_checks_space_and_reader_in_one_round_trip(
     for _ in range(3):
         assert read(coffre, patient.id, doc, cast.patient) == b"scanner"
     assert probes == [2, 2, 2]
+
+
+def test_the_cache_is_bounded_by_the_events_it_holds_not_only_by_spaces(
+    coffre: Coffre, cast: Cast
+) -> None:
+    patient = cast.patient.actor
+    doc = deposit(coffre, patient.id, b"radio", cast.hospital)
+    assert read(coffre, patient.id, doc, cast.patient) == b"radio"
+    cache = coffre.vault.spaces
+    assert len(cache) >= 2 and cache.weight >= 2  # the space and its reader, at least
+    cache.max_events = 1  # below any space: only the aggregate just used stays
+    replays = cache.replays
+    assert read(coffre, patient.id, doc, cast.patient) == b"radio"
+    assert len(cache) == 1
+    assert read(coffre, patient.id, doc, cast.patient) == b"radio"  # reloaded, still right
+    assert cache.replays > replays
+    assert len(cache) == 1
