@@ -332,7 +332,7 @@ def build(
     vault_blobs = blobs or blob_store(settings)
     vault = Vault(
         env=settings.event_store_env(),
-        keyring=Keyring(keys, keystore),
+        keyring=Keyring(keys, keystore, opened_texts=settings.cache_titles),
         blobs=vault_blobs,
         ticket_key=keys.derive("tickets"),
         clock=clock,
@@ -341,6 +341,7 @@ def build(
         presign=settings.s3_presign and settings.blob_store == "s3",
         periods=settings.periods(),
         max_document_size=settings.max_document_size,
+        cache_events=settings.cache_events,
         registry=Registry(settings.registry()),
         enrolment=Enrolment(settings.enrolment()),
     )

@@ -57,7 +57,7 @@ from vault.blobstore import BlobStore
 from vault.clock import Clock, SystemClock
 from vault.diskfull import storage_full
 from vault.groupcommit import GroupCommit
-from vault.spacecache import SpaceCache
+from vault.spacecache import DEFAULT_MAX_EVENTS, SpaceCache
 from vault.tickets import TicketSigner
 from wire.dto import DocumentSummary, SpaceKeyInfo
 from wire.errors import Conflict, StorageFull, Unavailable, UnknownSpace
@@ -89,6 +89,7 @@ class VaultCore(Application):
         content_ttl: timedelta = timedelta(minutes=5),
         upload_ttl: timedelta = timedelta(hours=1),
         max_document_size: int = 4 * 1024**3,
+        cache_events: int = DEFAULT_MAX_EVENTS,
         presign: bool = False,
         periods: Periods | None = None,
         codes: CodeHasher | None = None,
@@ -118,7 +119,7 @@ class VaultCore(Application):
         # Access records of concurrent reads share one transaction (vault.groupcommit).
         self.access_commits: GroupCommit[Access] = GroupCommit(self._store)
         # Loaded spaces, checked against the store before each use (vault.spacecache).
-        self.spaces = SpaceCache(self.recorder, self.mapper, _replay)
+        self.spaces = SpaceCache(self.recorder, self.mapper, _replay, max_events=cache_events)
 
     # -- loading -----------------------------------------------------------------
 

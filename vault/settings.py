@@ -157,6 +157,13 @@ class Settings(PostgresSettings):
     keep_alive_timeout: int = Field(
         75, gt=0, description="seconds the server keeps an idle HTTP connection open"
     )
+    # What one worker keeps in memory, whatever the number and size of spaces it serves.
+    cache_events: int = Field(
+        200_000, gt=0, description="events of loaded spaces and readers a worker keeps"
+    )
+    cache_titles: int = Field(
+        100_000, gt=0, description="opened titles and justifications a worker keeps"
+    )
     log_format: Literal["console", "json"] = "console"
     projections_in_process: bool | None = Field(
         None, description="run projections inside the API process (default: with SQLite)"
