@@ -66,6 +66,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, help="default: bench/results/soak-<time>.json")
     parser.add_argument("--logs", type=Path, help="keep the server's logs in this directory")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="COFFRE_NAME=VALUE",
+        help="a setting for the served workers (repeatable), e.g. COFFRE_CACHE_EVENTS=2000",
+    )
     return parser.parse_args(argv)
 
 
@@ -122,6 +129,7 @@ def _run(
         professionals=args.professionals,
         port=args.port,
         seed_document=os.urandom(8192),
+        extra_env=dict(item.split("=", 1) for item in args.server_env),
     ) as soaked:
         master, projections = soaked.served.process.pid, soaked.projections.pid
         setup = time.monotonic() - setup_began

@@ -232,10 +232,12 @@ def soak_deployment(
     professionals: int,
     port: int,
     seed_document: bytes,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Soaked]:
     """Serve a scratch database and bucket with ``workers`` workers on ``port`` (the
     provider on ``port + 1``); provision ``patients`` spaces, each with one document and
-    every reading professional granted; ``professionals`` readers and as many churners."""
+    every reading professional granted; ``professionals`` readers and as many churners.
+    ``extra_env`` adds settings for the workers (``--server-env``)."""
     dbname = env.create_db(env.scratch_name("soak"))
     bucket = env.bucket("soak")
     provider = Provider(port + 1)
@@ -245,6 +247,7 @@ def soak_deployment(
             bucket,
             COFFRE_EMBEDDED_ISSUER="false",
             COFFRE_OIDC_ISSUERS=provider.settings(),
+            **(extra_env or {}),
         )
         with (
             serve(environment, env.work / "serve-soak.log", workers=workers, port=port) as served,
