@@ -40,15 +40,12 @@ PORTS = range(18300, 18400)
 HOSPITAL = Actor(Role.SERVICE, "chu-faults", "CHU Faults", organisation="CHU Faults")
 PATIENT = Actor(Role.PATIENT, patient_id_from_number("2870675123457"), "Jeanne Faults")
 
+
 #: what each fault test reported, printed again in the terminal summary (conftest)
-REPORTS: list[str] = []
-
-
 def report(request: pytest.FixtureRequest, line: str) -> None:
-    """Print ``line`` (``faults: ...``), record it as a property and keep it for the
-    terminal summary, so it shows with or without ``-s``."""
+    """Print ``line`` (``faults: ...``) and record it as a property, which the fault
+    tier's terminal summary lists (tests/faults/conftest.py), with or without ``-s``."""
     print(line)
-    REPORTS.append(f"{request.node.nodeid}: {line}")
     request.node.user_properties.append(("faults", line))
 
 
