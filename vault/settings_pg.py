@@ -8,10 +8,22 @@ so a failover needs no change of configuration and no restart, only new connecti
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
+
+#: a host name, an IPv4 or IPv6 address, or a Unix socket directory; nothing libpq's
+#: conninfo syntax would read as another parameter
+_HOST = re.compile(r"[A-Za-z0-9._:/%-]{1,253}")
+#: hosts of one cluster: a handful in practice; bounds libpq's attempts per connection
+_MAX_HOSTS = 16
+
+
+def _is_port(text: str) -> bool:
+    text = text.strip()
+    return len(text) <= 5 and text.isascii() and text.isdigit() and 1 <= int(text) <= 65535
 
 
 class PostgresSettings(BaseSettings):
@@ -39,15 +51,41 @@ class PostgresSettings(BaseSettings):
     pg_pool_size: int = 5
     pg_lock_timeout: int = Field(5, description="seconds a writer waits for the events table")
 
+    @field_validator("pg_host")
+    @classmethod
+    def _hosts(cls, value: str) -> str:
+        # Written into a libpq conninfo string as it is: a space, quote, backslash or
+        # "=" would add parameters of its own, an empty item would connect to a default.
+        hosts = value.split(",")
+        if len(hosts) > _MAX_HOSTS or not all(_HOST.fullmatch(host) for host in hosts):
+            raise ValueError(
+                f"COFFRE_PG_HOST is a host name or address, or up to {_MAX_HOSTS} of "
+                "them comma-separated without spaces"
+            )
+        return value
+
     @field_validator("pg_port", mode="before")
     @classmethod
     def _ports(cls, value: object) -> object:
         # an int (one port) is accepted as well as libpq's comma-separated list
         if isinstance(value, int):
-            return str(value)
-        if isinstance(value, str) and not all(p.strip().isdigit() for p in value.split(",")):
-            raise ValueError("COFFRE_PG_PORT is a port or comma-separated ports")
+            value = str(value)
+        if isinstance(value, str):
+            ports = value.split(",")
+            if len(ports) > _MAX_HOSTS or not all(_is_port(port) for port in ports):
+                raise ValueError("COFFRE_PG_PORT is a port or comma-separated ports (1-65535)")
         return value
+
+    @model_validator(mode="after")
+    def _one_port_per_host(self) -> PostgresSettings:
+        # libpq's own rule, checked at start rather than at the first connection
+        hosts, ports = self.pg_host.count(",") + 1, self.pg_port.count(",") + 1
+        if ports not in (1, hosts):
+            raise ValueError(
+                f"COFFRE_PG_PORT lists {ports} ports for {hosts} hosts: give one port for "
+                "all hosts, or one per host"
+            )
+        return self
 
     def libpq_env(self) -> dict[str, str]:
         """What libpq reads from the environment for every connection that does not

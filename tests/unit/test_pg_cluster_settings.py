@@ -55,3 +55,37 @@ def test_a_failover_is_transient_and_a_conflict_is_not() -> None:
     assert is_transient(lost)
     assert is_transient(psycopg.errors.ReadOnlySqlTransaction())
     assert not is_transient(IntegrityError("duplicate key"))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"pg_host": "10.0.0.1 password=x"}, id="host-adds-a-parameter"),
+        pytest.param({"pg_host": "10.0.0.1,,10.0.0.3"}, id="empty-host"),
+        pytest.param({"pg_host": "db'1"}, id="quote"),
+        pytest.param({"pg_host": "\uff44\uff42"}, id="fullwidth"),
+        pytest.param({"pg_host": ",".join(["h"] * 17), "pg_port": "5432"}, id="too-many-hosts"),
+        pytest.param({"pg_port": "5432,5433"}, id="two-ports-for-three-hosts"),
+        pytest.param({"pg_port": "0"}, id="port-zero"),
+        pytest.param({"pg_port": "65536"}, id="port-too-big"),
+        pytest.param({"pg_port": "\uff15\uff14\uff13\uff12"}, id="fullwidth-digits"),
+        pytest.param({"pg_port": "9" * 5000}, id="huge"),
+    ],
+)
+def test_a_host_or_port_list_libpq_would_misread_is_refused_at_start(
+    fields: dict[str, object],
+) -> None:
+    with pytest.raises(ValidationError):
+        cluster(**fields)
+
+
+def test_one_port_serves_every_host_and_ipv6_and_socket_hosts_are_hosts() -> None:
+    assert cluster(pg_port="6432").pg_port == "6432"
+    assert cluster(pg_host="::1,db-2.internal,/var/run/postgresql", pg_port=5432)
+
+
+@pytest.mark.parametrize("name", ["cache_events", "cache_titles"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_a_cache_bound_must_be_positive(name: str, value: int) -> None:
+    with pytest.raises(ValidationError):
+        cluster(**{name: value})
