@@ -14,7 +14,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from domain.values import UUID_PATTERN
 from projections.access_log import ACTIONS
@@ -163,9 +170,25 @@ class DepositCreate(RequestModel):
     ciphertext answers the document already deposited (200); with other content it is
     a 409 ``already-deposited`` naming the document, or a new version of it when
     ``document_id`` names that document.
+
+    The ciphertext is named either by the ``receipt`` of a finished upload, or by the
+    ``upload`` ticket of a direct upload whose parts were all sent, with the
+    ``sha256`` that completing it takes: the deposit then completes it first (the same
+    checks as ``.../direct-uploads/complete``), one request fewer.
     """
 
-    receipt: str = Field(max_length=TICKET_MAX)
+    receipt: str | None = Field(None, max_length=TICKET_MAX)
+    upload: str | None = Field(
+        None,
+        max_length=TICKET_MAX,
+        description="instead of ``receipt``: a direct upload's ticket, completed here",
+    )
+    sha256: str | None = Field(
+        None,
+        min_length=64,
+        max_length=64,
+        description="with ``upload``: hex SHA-256 of the whole ciphertext sent",
+    )
     type: str = Field(
         max_length=ID_MAX, json_schema_extra={"enum": [t.value for t in DocumentType]}
     )
@@ -185,6 +208,15 @@ class DepositCreate(RequestModel):
     source_id: SourceIdIn | None = Field(
         None, description="the depositor's identifier of the document: retries record it once"
     )
+
+    @model_validator(mode="after")
+    def _one_ciphertext(self) -> DepositCreate:
+        # exactly one way of naming the ciphertext; sha256 only with a direct upload
+        if (self.receipt is None) == (self.upload is None):
+            raise ValueError("give either receipt or upload (with sha256)")
+        if (self.upload is None) != (self.sha256 is None):
+            raise ValueError("sha256 goes with upload, and only with it")
+        return self
 
     def metadata(self) -> DocumentMetadata:
         """The domain's metadata (validated there)."""

@@ -40,6 +40,11 @@ class DirectUploadOut(ResponseModel):
     parts: list[PartUrl]
     expires_at: dt.datetime
     space_key: SpaceKey = Field(description="the key to seal the data key to, as .../key")
+    completes_on_deposit: bool = Field(
+        False,
+        description="the deposit (POST .../documents) takes this ``upload`` ticket and "
+        "the ``sha256`` in place of a receipt and completes the upload itself",
+    )
 
 
 class DirectUploadCompletion(RequestModel):

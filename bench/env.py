@@ -5,7 +5,11 @@ user=postgres``) is a libpq conninfo of a server we may create databases on.
 ``COFFRE_BENCH_S3_*`` (else ``COFFRE_TEST_S3_*``, else the file ``scripts/s3-server``
 writes in ``.test-services/s3/env``) gives the S3 endpoint and credentials.
 ``COFFRE_BENCH_RELAY`` (any value) serves with direct uploads off, so deposits are
-relayed through the API as before issue 12.
+relayed through the API as before issue 12. ``COFFRE_BENCH_QUICKACK_BASELINE`` (any
+value) gives the baselines' bare ``minio`` client the quick ACKs Coffre's own S3 client
+asks for (``vault.blobstore_s3_http``): against an RGW without ``tcp_nodelay``, a
+baseline without them waits ~40 ms on every S3 answer with a body (bench/README.md,
+row 1), which flatters row 1's ratio.
 """
 
 from __future__ import annotations
@@ -170,11 +174,26 @@ class BenchEnv:
         """A bare ``minio`` client of the S3 server (the baselines use it directly)."""
         from minio import Minio
 
+        http = None
+        if os.environ.get("COFFRE_BENCH_QUICKACK_BASELINE"):
+            import urllib3
+
+            from vault.blobstore_s3_http import pool_manager
+
+            # minio's own defaults, with quick ACKs
+            http = pool_manager(
+                timeout=urllib3.Timeout(connect=300, read=300),
+                maxsize=10,
+                retries=urllib3.Retry(
+                    total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                ),
+            )
         return Minio(
             self.s3["endpoint"],
             access_key=self.s3["access_key"],
             secret_key=self.s3["secret_key"],
             secure=False,
+            http_client=http,
         )
 
     def bucket(self, what: str) -> str:

@@ -86,8 +86,14 @@ class DocumentMethods(UploadMethods):
         same_hash = hmac.compare_digest(str(upload["sha256"]), meter.hexdigest())
         if upload["size"] != meter.done or not same_hash:
             raise IntegrityFailure("the server stored different bytes than were sent")
-        body: dict[str, Any] = {
-            "receipt": upload["receipt"],
+        # a direct upload the deposit completes (``client.uploads``), else a receipt
+        pending = upload.get("upload") if "receipt" not in upload else None
+        body: dict[str, Any] = (
+            {"receipt": upload["receipt"]}
+            if pending is None
+            else {"upload": pending, "sha256": upload["sha256"]}
+        )
+        body |= {
             "type": metadata.type.value,
             "title": metadata.title,
             "date": metadata.date.isoformat(),
@@ -102,11 +108,16 @@ class DocumentMethods(UploadMethods):
         }
         body.update({code: True for code, on in codes.items() if on})
         url = f"{space_path(patient_id)}/documents"
-        if identifier is None:
-            answer = self._request("POST", url, json=body)
-        else:
-            body["source_id"] = identifier.to_dict()
-            answer = retrying(lambda: self._request("POST", url, json=body))
+        try:
+            if identifier is None:
+                answer = self._request("POST", url, json=body)
+            else:
+                body["source_id"] = identifier.to_dict()
+                answer = retrying(lambda: self._request("POST", url, json=body))
+        except BaseException:
+            if pending is not None:  # not completed, or completed and not deposited
+                self._abort_direct(patient_id, str(pending))
+            raise
         return UUID(answer["document_id"]), int(answer["version"])
 
     def delete(self, patient_id: str, document_id: UUID | str) -> None:

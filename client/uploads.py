@@ -5,7 +5,10 @@ Direct: the SDK announces the ciphertext's size, receives the space's key and on
 presigned URL per part (every part but the last of the server's ``part_size``), PUTs
 each part to S3 as it is encrypted, then asks the server to complete the upload with
 the SHA-256 it computed on the way. The server checks the parts, the size and the
-envelope header, and answers the same receipt as the relay. Memory stays at one
+envelope header, and answers the same receipt as the relay. A server that says
+``completes_on_deposit`` takes the upload's ticket and the SHA-256 in the deposit
+itself and completes the upload there (one request fewer); the upload step then
+answers ``{"upload", "sha256", "size"}`` instead of a receipt. Memory stays at one
 envelope record whatever the size.
 
 The relay (one streamed POST to the API) is used when the source's size is unknown
@@ -121,14 +124,23 @@ class UploadMethods(Transport):
                 self._put_part(urls, parts.take(length), length)
             if not parts.exhausted() or meter.done != total:
                 raise IntegrityFailure("the document changed size while it was read")
+            if started.get("completes_on_deposit") is True:
+                # the deposit completes it (one request fewer): what it will name
+                return {"upload": ticket, "sha256": meter.hexdigest(), "size": total}
             return self._request(  # type: ignore[no-any-return]
                 "POST", f"{base}/complete", json={"upload": ticket, "sha256": meter.hexdigest()}
             )
         except BaseException:
-            # Best effort: an upload left behind is collected once its ticket expires.
-            with contextlib.suppress(CoffreError):
-                self._request("POST", f"{base}/abort", json={"upload": ticket})
+            self._abort_direct(patient_id, ticket)
             raise
+
+    def _abort_direct(self, patient_id: str, ticket: str) -> None:
+        # Best effort: an upload left behind is collected once its ticket expires. A
+        # completed one is left alone by the server (it may be deposited by now).
+        with contextlib.suppress(CoffreError):
+            self._request(
+                "POST", f"{space_path(patient_id)}/direct-uploads/abort", json={"upload": ticket}
+            )
 
     def _put_part(self, urls: list[str], body: Iterator[bytes], length: int) -> None:
         # Content-Length is given, so httpx streams the generator without chunked

@@ -75,6 +75,7 @@ class Vault(VaultCore):
     collect_orphans = documents.collect_orphans
     start_direct_upload = uploads.start_direct_upload
     complete_direct_upload = uploads.complete_direct_upload
+    deposit_direct_upload = uploads.deposit_direct_upload
     abort_direct_upload = uploads.abort_direct_upload
 
     # -- reader devices ----------------------------------------------------------------

@@ -18,6 +18,10 @@ Three steps, each a function over a ``vault.core.VaultCore``:
    Only then does it sign a receipt, carrying the SHA-256 *the depositor declares*.
    Whatever fails a check is aborted or deleted before the error is raised.
 
+``deposit_direct_upload`` does step 3 and the deposit (``vault.documents.deposit``) in
+one call, so a depositor sends one request fewer: the same checks, in the same order,
+all before anything is recorded. The two-call form stays for older clients.
+
 What the vault trusts (docs/architecture.md, "Direct uploads"): the SHA-256. Computing
 it would mean reading the whole object back through the API, which is what direct
 uploads avoid. The hash is the depositor's own statement about its own ciphertext,
@@ -44,15 +48,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import structlog
 
+from domain.confidentiality import Confidentiality
 from domain.space import Space
 from domain.values import Actor
 from vault.blobstore import DirectUploads, UploadedPart, is_valid_name, new_name
 from vault.core import VaultCore, key_info
-from vault.documents import HEADER_PREFIX
-from wire.dto import SpaceKeyInfo, UploadReceipt
+from vault.documents import HEADER_PREFIX, deposit
+from wire.dto import Deposit, SpaceKeyInfo, UploadReceipt
 from wire.errors import (
     CoffreError,
     Conflict,
@@ -62,6 +68,7 @@ from wire.errors import (
     NotFound,
     Unavailable,
 )
+from wire.values import DocumentMetadata, SourceId
 
 log = structlog.get_logger(__name__)
 
@@ -181,6 +188,41 @@ def complete_direct_upload(
     )
     log.info("direct_upload_completed")
     return UploadReceipt(blob, size, sha256, receipt, expires_at)
+
+
+def deposit_direct_upload(
+    core: VaultCore,
+    patient_id: str,
+    ticket: str,
+    sha256: str,
+    metadata: DocumentMetadata,
+    sealed_key: bytes | str,
+    actor: Actor,
+    document_id: UUID | None = None,
+    confidentiality: Confidentiality | None = None,
+    source: SourceId | None = None,
+) -> Deposit:
+    """Complete a direct upload and deposit it: ``complete_direct_upload`` then
+    ``vault.documents.deposit`` with the receipt it signed, in one call.
+
+    Every check of both happens, the upload's (parts, size, envelope header) before
+    anything is recorded. Idempotent as each is: sent again after a lost answer, the
+    upload is found completed and checked again, and a ``source`` deposit is recorded
+    once. A deposit refused after the completion leaves an orphan blob, collected as
+    one (as when the two calls are made apart).
+    """
+    receipt = complete_direct_upload(core, patient_id, ticket, sha256, actor)
+    return deposit(
+        core,
+        patient_id,
+        receipt.ticket,
+        metadata,
+        sealed_key,
+        actor,
+        document_id,
+        confidentiality,
+        source,
+    )
 
 
 def abort_direct_upload(core: VaultCore, patient_id: str, ticket: str, actor: Actor) -> None:

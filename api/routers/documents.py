@@ -208,22 +208,41 @@ def deposit_document(
     A deposit carrying a ``source_id`` already deposited with the same ciphertext is
     answered 200 with that document; with other content, 409 ``already-deposited``
     naming it (``document_id``), unless the body names that document to replace it.
+
+    With ``upload`` and ``sha256`` instead of ``receipt``, a direct upload is completed
+    first, with the checks of ``.../direct-uploads/complete`` (a refused upload is
+    removed, 422), and nothing is recorded unless it passes them.
     """
     codes = Confidentiality(
         masked=body.masked,
         invisible_to_patient=body.invisible_to_patient,
         invisible_to_representatives=body.invisible_to_representatives,
     )
-    deposit = vault.deposit(
-        patient_id,
-        body.receipt,
-        body.metadata(),
-        body.sealed_key,
-        actor,
-        body.document_id,
-        codes,
-        body.source(),
-    )
+    if body.upload is not None and body.sha256 is not None:
+        # a direct upload completed and deposited at once (checked before recording)
+        deposit = vault.deposit_direct_upload(
+            patient_id,
+            body.upload,
+            body.sha256,
+            body.metadata(),
+            body.sealed_key,
+            actor,
+            body.document_id,
+            codes,
+            body.source(),
+        )
+    else:
+        assert body.receipt is not None  # DepositCreate's own check
+        deposit = vault.deposit(
+            patient_id,
+            body.receipt,
+            body.metadata(),
+            body.sealed_key,
+            actor,
+            body.document_id,
+            codes,
+            body.source(),
+        )
     if not deposit.created:
         response.status_code = status.HTTP_200_OK
     return DepositCreated.model_validate(deposit)
@@ -286,6 +305,7 @@ def start_direct_upload(
         ],
         expires_at=started.expires_at,
         space_key=SpaceKey.model_validate(started.space_key),
+        completes_on_deposit=True,
     )
 
 

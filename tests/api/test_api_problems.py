@@ -152,6 +152,12 @@ BAD_DEPOSITS = {
     "short sealed key": ({"sealed_key": "AAAA"}, "sealed_key"),
     "not base64 sealed key": ({"sealed_key": "%%%"}, "sealed_key"),
     "forged receipt": ({"receipt": "eyJ4IjoxfQ.AAAA"}, None),
+    # the one-call form of a direct upload (``upload`` + ``sha256``): one way or the other
+    "receipt and upload": ({"upload": "eyJ4IjoxfQ.AAAA", "sha256": "0" * 64}, None),
+    "no receipt nor upload": ({"receipt": None}, None),
+    "upload without sha256": ({"receipt": None, "upload": "eyJ4IjoxfQ.AAAA"}, None),
+    "sha256 without upload": ({"sha256": "0" * 64}, None),
+    "short sha256": ({"receipt": None, "upload": "eyJ4IjoxfQ.AAAA", "sha256": "0"}, "sha256"),
     "unknown field": ({"comment": "hi"}, "comment"),
 }
 
@@ -167,6 +173,15 @@ def test_a_bad_deposit_records_nothing(alice: Caller, coffre: Coffre, case: str)
         assert_problem(answer, 422, "invalid-input", field=field)
     assert events(coffre) == before
     assert alice.get(f"/v1/spaces/{ALICE.id}/documents").json() == {"documents": []}
+
+
+def test_the_one_call_form_without_direct_uploads_says_so(alice: Caller, coffre: Coffre) -> None:
+    # this vault's store takes no direct uploads: 409, the client relays instead
+    body = deposit_body(alice, receipt=None, upload="eyJ4IjoxfQ.AAAA", sha256="0" * 64)
+    before = events(coffre)
+    answer = alice.post(f"/v1/spaces/{ALICE.id}/documents", json=body)
+    assert_problem(answer, 409, "direct-upload-unavailable")
+    assert events(coffre) == before
 
 
 BAD_GRANTS = {

@@ -12,7 +12,9 @@ space refused.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import tracemalloc
 from collections.abc import Iterator
@@ -34,9 +36,10 @@ from vault.blobstore import BlobNotFound
 from vault.blobstore_s3_direct import DIRECT_PART_SIZE
 from vault.scheduler import BlobCollector, CollectReport
 from vault.uploads import DirectUpload
-from wire.envelope import DataKey, encrypt
-from wire.errors import Forbidden, InvalidInput, NotFound, UnknownSpace
-from wire.values import Role
+from wire.dto import Deposit
+from wire.envelope import DataKey, encrypt, seal
+from wire.errors import Forbidden, InvalidInput, NotFound, UnknownDocument, UnknownSpace
+from wire.values import DocumentMetadata, DocumentType, Role, SourceId
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 
@@ -176,6 +179,93 @@ def test_abandoned_uploads_are_collected_once_their_ticket_expired(coffre: Coffr
         vault.complete_direct_upload(PATIENT.id, abandoned.ticket, digest, HOSPITAL)
 
 
+# -- completed by the deposit itself (one request fewer) ---------------------------------
+
+METADATA = DocumentMetadata(type=DocumentType.LAB_RESULT, title="Bilan", date=date(2026, 11, 2))
+
+
+def sealed_key(coffre: Coffre) -> str:
+    """A data key sealed to PATIENT's space key, base64, as a depositor sends it."""
+    public = coffre.vault.space_key(PATIENT.id, HOSPITAL).public_key
+    return base64.b64encode(seal(DataKey.generate(), base64.b64decode(public))).decode()
+
+
+def test_the_deposit_completes_a_direct_upload_in_the_same_call(coffre: Coffre) -> None:
+    vault = coffre.vault
+    data = envelope(DIRECT_PART_SIZE + 1000)
+    started = vault.start_direct_upload(PATIENT.id, len(data), HOSPITAL)
+    put_parts(started, data)
+    digest = hashlib.sha256(data).hexdigest()
+    source = SourceId("urn:oid:1.2.250.1.213.1.1.1", "bilan-1")
+    key = sealed_key(coffre)
+
+    def deposit() -> Deposit:
+        return vault.deposit_direct_upload(
+            PATIENT.id, started.ticket, digest, METADATA, key, HOSPITAL, source=source
+        )
+
+    first = deposit()
+
+    assert first.created and first.version == 1
+    assert vault.referenced_blobs() == {started.blob}
+    with coffre.blobs.open(started.blob) as stored:
+        assert hashlib.sha256(b"".join(stored)).hexdigest() == digest
+    assert multipart_uploads(coffre) == []
+    # sent again (its answer lost): found completed, checked again, recorded once
+    again = deposit()
+    assert (again.document_id, again.created) == (first.document_id, False)
+    assert vault.referenced_blobs() == {started.blob}
+
+
+def test_the_one_call_records_nothing_for_a_body_that_is_no_envelope(coffre: Coffre) -> None:
+    data = b"%PDF-1.7 not encrypted" + os.urandom(100_000)
+    started = coffre.vault.start_direct_upload(PATIENT.id, len(data), HOSPITAL)
+    put_parts(started, data)
+
+    with pytest.raises(InvalidInput, match="not a Coffre envelope"):
+        coffre.vault.deposit_direct_upload(
+            PATIENT.id, started.ticket, "0" * 64, METADATA, sealed_key(coffre), HOSPITAL
+        )
+
+    assert coffre.vault.referenced_blobs() == set()
+    with pytest.raises(BlobNotFound):
+        coffre.blobs.size(started.blob)
+    assert multipart_uploads(coffre) == []
+
+
+def test_the_one_call_records_nothing_for_more_bytes_than_announced(coffre: Coffre) -> None:
+    data = envelope(1000)
+    started = coffre.vault.start_direct_upload(PATIENT.id, len(data), HOSPITAL)
+    put_parts(started, data + os.urandom(5 * MIB))
+
+    with pytest.raises(InvalidInput, match="announced size"):
+        coffre.vault.deposit_direct_upload(
+            PATIENT.id, started.ticket, "0" * 64, METADATA, sealed_key(coffre), HOSPITAL
+        )
+
+    assert coffre.vault.referenced_blobs() == set()
+    assert multipart_uploads(coffre) == []
+
+
+def test_the_one_call_refuses_another_depositor_and_another_space(coffre: Coffre) -> None:
+    coffre.vault.provision(OTHER.id, HOSPITAL)
+    data = envelope(1000)
+    started = coffre.vault.start_direct_upload(PATIENT.id, len(data), HOSPITAL)
+    put_parts(started, data)
+    digest, key = hashlib.sha256(data).hexdigest(), sealed_key(coffre)
+    clinic = Actor(Role.SERVICE, "clinique-est", "Clinique de l'Est", organisation="Clinique")
+    with pytest.raises(Forbidden):
+        coffre.vault.deposit_direct_upload(
+            PATIENT.id, started.ticket, digest, METADATA, key, clinic
+        )
+    with pytest.raises(InvalidInput, match="another space"):
+        coffre.vault.deposit_direct_upload(
+            OTHER.id, started.ticket, digest, METADATA, key, HOSPITAL
+        )
+    assert coffre.vault.referenced_blobs() == set()
+    assert multipart_uploads(coffre) == [started.blob]  # untouched: still its depositor's
+
+
 # -- through the SDK, against a real server ---------------------------------------------
 
 
@@ -228,6 +318,80 @@ def test_an_sdk_deposit_goes_straight_to_s3_and_reads_back(
     to_s3 = [method for method, url in wire.seen if url.netloc != api]
     assert to_s3 == ["PUT", "PUT", "PUT"]
     assert not any(path.endswith("/uploads") for _, path in to_api)  # nothing relayed
-    assert ("POST", f"/v1/spaces/{PATIENT.id}/direct-uploads/complete") in to_api
+    # completed by the deposit itself: start, then the deposit, nothing between
+    space = f"/v1/spaces/{PATIENT.id}"
+    assert [call for call in to_api if call[1].startswith(space)] == [
+        ("POST", f"{space}/direct-uploads"),
+        ("POST", f"{space}/documents"),
+    ]
     # one envelope record and a few copies of it at a time, not a part, not the file
     assert peak < 4 * MIB, f"the SDK held {peak / MIB:.1f} MiB"
+
+
+class Older(Recording):
+    """As ``Recording``, hiding ``completes_on_deposit`` from the start's answer: the
+    SDK then sees a server from before the one-call form."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method != "POST" or not request.url.path.endswith("/direct-uploads"):
+            return response
+        answer = json.loads(response.read())
+        answer.pop("completes_on_deposit", None)
+        return httpx.Response(response.status_code, json=answer)
+
+
+def test_the_two_call_form_still_works_for_clients_that_do_not_know_the_one_call(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    plaintext = os.urandom(DIRECT_PART_SIZE + 999)
+    wire = Older()
+    with (
+        running(request, "postgres-s3", tmp_path, {}) as served,
+        CoffreClient(served.url, served.token(HOSPITAL), transport=wire) as hospital,
+    ):
+        document_id, version = hospital.deposit(
+            PATIENT.id, plaintext, type="lab_result", title="Bilan", date=date(2026, 11, 2)
+        )
+        # the deposit's body names the receipt the completion answered
+        again = hospital.deposit(
+            PATIENT.id,
+            plaintext,
+            type="lab_result",
+            title="Bilan",
+            date=date(2026, 11, 2),
+            document_id=document_id,
+        )
+    assert (version, again[1]) == (1, 2)
+    space = f"/v1/spaces/{PATIENT.id}"
+    paths = [url.path for method, url in wire.seen if method == "POST"]
+    assert paths.count(f"{space}/direct-uploads/complete") == 2
+    assert paths.count(f"{space}/documents") == 2
+
+
+def test_a_refused_one_call_deposit_aborts_its_upload(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    wire = Recording()
+    with (
+        running(request, "postgres-s3", tmp_path, {}) as served,
+        CoffreClient(served.url, served.token(HOSPITAL), transport=wire) as hospital,
+        pytest.raises(UnknownDocument),  # a new version of no document
+    ):
+        hospital.deposit(
+            PATIENT.id,
+            os.urandom(1000),
+            type="lab_result",
+            title="Bilan",
+            date=date(2026, 11, 2),
+            document_id="3f0c8f6e-0000-4000-8000-000000000000",
+        )
+    space = f"/v1/spaces/{PATIENT.id}"
+    posts = [
+        url.path for method, url in wire.seen if method == "POST" and url.path.startswith(space)
+    ]
+    assert posts == [
+        f"{space}/direct-uploads",
+        f"{space}/documents",
+        f"{space}/direct-uploads/abort",
+    ]
