@@ -8,10 +8,11 @@ per request. Any other answer (an object missing, a refused signature) is the bu
 and final. The endpoint that last answered is tried first: once a gateway is down, its
 connection failures are paid for once, not by every request.
 
-Only requests that can be sent again go through here: the caller replays a body it
-still holds (``Replayable``), and a put that already streamed more than it holds fails
-rather than failing over. The object is written whole or not at all either way, and the
-vault records an event only after the put returned.
+Only requests that can be sent again go through here: a put holds the part it sends
+(``S3BlobStore.put``), so each part, like the upload's creation and completion, may go
+to the next endpoint (the gateways of one bucket share its uploads). The object is
+written whole or not at all either way, and the vault records an event only after the
+put returned.
 """
 
 from __future__ import annotations

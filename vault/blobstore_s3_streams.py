@@ -1,18 +1,11 @@
 """Streams for puts to S3 (``vault.blobstore_s3``): a ``read()``-able view of a chunk
-iterator that hashes what it hands out, and a chunk stream that a put can send again
-to another endpoint (``vault.blobstore_s3_failover``) while it has not gone too far.
+iterator that hashes what it hands out, one part at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-
-from vault.blobstore import BlobStoreUnavailable
-
-
-class CannotReplay(BlobStoreUnavailable):
-    """A put failed after streaming more than could be sent again: nothing was stored."""
+from collections.abc import Iterable
 
 
 class HashingReader:
@@ -43,6 +36,10 @@ class HashingReader:
                 if chunk is None:
                     self._done = True
                     break
+                if type(chunk) is not bytes:
+                    # a producer may reuse its buffer for the next chunk, while this
+                    # one's bytes wait in the part being gathered
+                    chunk = bytes(chunk)
                 self._pending = memoryview(chunk).cast("B")
                 continue
             take = self._pending if wanted < 0 else self._pending[:wanted]
@@ -54,40 +51,3 @@ class HashingReader:
         self.size += len(data)
         self.digest.update(data)
         return data
-
-
-class Replayable:
-    """A chunk stream that can be read again from its start as long as no more than
-    ``limit`` bytes were taken from the source: what a put sends before its first request
-    (minio reads a whole part, plus one byte, before sending anything)."""
-
-    def __init__(self, chunks: Iterable[bytes], limit: int) -> None:
-        self._source = iter(chunks)
-        self._held: list[bytes] = []
-        self._held_size = 0
-        self._limit = limit
-        self._replayable = True
-
-    def attempt(self) -> Iterator[bytes]:
-        """The stream from its start; :class:`CannotReplay` if it was read too far."""
-        if not self._replayable:
-            raise CannotReplay("the put failed after streaming its first part; nothing was stored")
-        held = list(self._held)
-
-        def chunks() -> Iterator[bytes]:
-            yield from held
-            for chunk in self._source:
-                if self._replayable and self._held_size <= self._limit:
-                    # a copy: a producer may reuse its buffer for the next chunk
-                    kept = bytes(chunk)
-                    self._held.append(kept)
-                    self._held_size += len(kept)
-                    yield kept
-                    continue
-                if self._replayable:
-                    # past the first part: this attempt can no longer be repeated
-                    self._replayable = False
-                    self._held = []
-                yield chunk
-
-        return chunks()

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import urllib3
 
 from tests.served import free_port
 from vault.blobstore import BlobNotFound, new_name
@@ -50,6 +51,54 @@ def test_every_operation_is_served_by_the_endpoint_that_answers(store: S3BlobSto
         store.delete(name)
         with pytest.raises(BlobNotFound):
             store.size(name)
+
+
+def test_a_part_whose_endpoint_fails_midway_is_sent_to_the_next(
+    s3_server: dict[str, str], s3_bucket: str
+) -> None:
+    # two endpoints, both live; the first drops its connection on the second part
+    endpoint = s3_server["endpoint"]
+    store = S3BlobStore(
+        f"http://{endpoint},http://{endpoint}",
+        s3_server["access_key"],
+        s3_server["secret_key"],
+        s3_bucket,
+    )
+    store.ensure_bucket()
+    first = store._failover.clients[0]
+    send = first._upload_part
+    tried: list[int] = []
+
+    def flaky(bucket: str, name: str, data: bytes, headers: object, upload: str, n: int) -> str:
+        tried.append(n)
+        if n == 2:
+            raise urllib3.exceptions.ProtocolError("connection dropped")
+        return send(bucket, name, data, headers, upload, n)
+
+    first._upload_part = flaky  # type: ignore[method-assign]
+    data = os.urandom(12 * MIB)  # three parts of 5 MiB
+    name = new_name()
+    info = store.put(name, (data[i : i + MIB] for i in range(0, len(data), MIB)))
+    assert tried == [1, 2]  # part 2 went to the second endpoint, then part 3 stayed there
+    assert info.size == len(data) and info.sha256 == hashlib.sha256(data).hexdigest()
+    with store.open(name) as stream:
+        assert b"".join(stream) == data
+
+
+def test_a_put_whose_source_fails_midway_leaves_no_object_and_no_upload(
+    store: S3BlobStore,
+) -> None:
+    def source() -> object:
+        yield os.urandom(6 * MIB)
+        raise OSError("the client went away")
+
+    name = new_name()
+    with pytest.raises(OSError, match="went away"):
+        store.put(name, source())  # type: ignore[arg-type]
+    with pytest.raises(BlobNotFound):
+        store.size(name)
+    uploads = store._failover.clients[1]._list_multipart_uploads(store.bucket, prefix=name)
+    assert not uploads.uploads
 
 
 def test_the_endpoint_that_answered_is_tried_first(store: S3BlobStore) -> None:
