@@ -87,18 +87,3 @@ def deposit(deploy: Deployment, patient: Patient, data: bytes, title: str = "Bil
         )
     patient.documents.append(document_id)
     return document_id
-
-
-class NullSink:
-    """A binary sink that keeps nothing (reads measure the transfer, not a disk)."""
-
-    def __init__(self) -> None:
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        """Count and drop."""
-        self.size += len(data)
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing to flush."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.deploy import NullSink
+from bench.sinks import NullSink
 from client.readerkey import ReaderKey
 from client.sdk import CoffreClient
 

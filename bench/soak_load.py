@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench.deploy import NullSink
+from bench.sinks import NullSink
 from bench.soak_setup import Person, Soaked, Space, grantee
 from client.problems import CoffreError
 from client.sdk import CoffreClient

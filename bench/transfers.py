@@ -24,10 +24,11 @@ from contextlib import suppress
 from pathlib import Path
 
 from bench.cli import Options
-from bench.deploy import NullSink, deployment
+from bench.deploy import deployment
 from bench.deploy import deposit as sdk_deposit
 from bench.env import ROOT, BenchEnv, process_tree_rss, quick_ack_baseline
 from bench.report import Report, Row
+from bench.sinks import NullSink
 from bench.timing import interleaved, median
 from client.sdk import CoffreClient
 
