@@ -259,6 +259,10 @@ class BenchEnv:
             # so a provisioned space is open at once (as tests/scenarios/test_transfers).
             "COFFRE_OPPOSITION_PERIOD": "PT0S",
             "COFFRE_ENROLMENT_SERVICES": DEMO_ENROLMENT,
+            # The bench's tokens verified by its issuer's public key, as a deployment
+            # trusts an external issuer: no development OpenID provider in the server
+            # (authlib and the demo's cast, ~10 MiB that production never loads: row 11).
+            "COFFRE_TOKEN_PUBLIC_KEY": self.tokens().public_key_b64,
         }
         if pg.get("password"):
             env["COFFRE_PG_PASSWORD"] = pg["password"]

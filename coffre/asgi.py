@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from api.app import create_app
 from coffre.bootstrap import Coffre, build
 from coffre.keysources import log_legacy_warnings
-from idp.app import create_idp_app
 from vault.settings import get_settings
 
 #: where the embedded development OpenID provider is mounted
@@ -19,6 +18,9 @@ def compose(coffre: Coffre) -> FastAPI:
     ``/idp`` when it runs here (``api`` and ``idp`` know nothing of each other)."""
     app = create_app(coffre)  # configures logging
     if coffre.provider is not None:
+        # imported only where the development provider runs (never in production)
+        from idp.app import create_idp_app
+
         app.mount(IDP_PATH, create_idp_app(coffre.provider))
     return app
 

@@ -12,14 +12,12 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coffre import keysources
-from coffre.devprovider import development_provider, provider_issuer
 from coffre.exportjobs import export_jobs
 from domain.devices import Enrolment
 from domain.representatives import Registry
-from idp.models import WEB_CLIENT
-from idp.provider import Provider
 from keys.keyring import Keyring
 from keys.keystore import KeyStore
 from keys.keystore_postgres import PostgresKeyStore
@@ -48,6 +46,9 @@ from vault.tokens import TokenAuthority
 from vault.web_login import WebClient, WebLogin
 from vault.web_sessions import SessionDatabase, WebSessions
 from wire.errors import MasterKeyError
+
+if TYPE_CHECKING:
+    from idp.provider import Provider
 
 #: how often the trail signs a checkpoint while it grows
 CHECKPOINT_EVERY = timedelta(minutes=10)
@@ -186,6 +187,16 @@ def token_authority(settings: Settings, keys: MasterKeys | None = None) -> Token
     return keysources.token_authority(settings, keys or master_keys(settings))
 
 
+def _development_provider(settings: Settings, keys: MasterKeys) -> Provider | None:
+    # The development OpenID provider's code (authlib, the demo's cast: ~10 MiB) is
+    # imported only where it runs: a production server never loads it.
+    if not settings.embedded_provider or settings.token_public_key:
+        return None
+    from coffre.devprovider import development_provider
+
+    return development_provider(settings, keys, file=uses_data_dir(settings))
+
+
 def issuers(
     settings: Settings, tokens: TokenAuthority, provider: Provider | None = None
 ) -> Issuers:
@@ -194,6 +205,8 @@ def issuers(
     embedded development provider when it runs here."""
     configured = [OidcIssuer(issuer) for issuer in settings.oidc_issuers]
     if provider is not None:
+        from coffre.devprovider import provider_issuer
+
         configured.append(OidcIssuer(provider_issuer(provider), provider.fetch))
     return Issuers(configured, tokens if settings.embedded_issuer else None)
 
@@ -272,6 +285,8 @@ def web_sessions(
     login = None
     secret = settings.web_client_secret.get_secret_value() if settings.web_client_secret else None
     if secret is None and provider is not None and settings.web_login_issuer == provider.issuer:
+        from idp.models import WEB_CLIENT
+
         secret = provider.clients[WEB_CLIENT].secret
     if secret is not None:
         client = WebClient(
@@ -367,7 +382,7 @@ def build(
         after_catch_up=lambda: _housekeeping(trail, scheduler, collector, exports),
     )
     tokens = token_authority(settings, keys)
-    provider = development_provider(settings, keys, file=uses_data_dir(settings))
+    provider = _development_provider(settings, keys)
     trusted = issuers(settings, tokens, provider)
     coffre = Coffre(
         settings=settings,
