@@ -8,8 +8,9 @@ read, and a read, decrypted here (``api.routers.reads``, ``vault.reads``).
 
 ``read`` unseals the released key with the reader's secret key, fetches the ciphertext
 (straight from S3 by presigned URL when the server gives one, else through the API),
-checks its SHA-256 while streaming it and decrypts it as a stream. Memory stays flat at
-any size.
+checks its SHA-256 while streaming it and decrypts it as a stream (the download and its
+hashing a bounded read ahead of the decryption, ``client.readahead``). Memory stays flat
+at any size.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 
 from client.io import Sink, blob_store_error, document_path, open_sink, space_path
 from client.problems import error_of, origin_of
+from client.readahead import ReadAhead
 from client.shapes import Meter, Progress, b64decode, parse_summary
 from client.transport import Transport
 from wire.dto import DocumentSummary
@@ -111,14 +113,19 @@ class ReadMethods(Transport):
                 length = response.headers.get("Content-Length")
                 meter = Meter(progress, int(length) if length and length.isdigit() else None)
 
-                def verified() -> Iterator[bytes]:
-                    yield from meter.wrap(response.iter_bytes())
-                    # decrypt() releases the final record only after this check passed
-                    if not hmac.compare_digest(meter.hexdigest(), str(sha256)):
-                        raise IntegrityFailure("the ciphertext does not match its recorded hash")
+                # the network and SHA-256 in a thread of their own, decryption here
+                with ReadAhead(response.iter_bytes(), meter.hash) as ahead:
 
-                for plaintext in decrypt(verified(), key):
-                    out.write(plaintext)
+                    def verified() -> Iterator[bytes]:
+                        yield from meter.count(ahead)
+                        # decrypt() releases the final record only after this check
+                        if not hmac.compare_digest(meter.hexdigest(), str(sha256)):
+                            raise IntegrityFailure(
+                                "the ciphertext does not match its recorded hash"
+                            )
+
+                    for plaintext in decrypt(verified(), key):
+                        out.write(plaintext)
         except httpx.RequestError as error:
             if not answered and not last:
                 return False

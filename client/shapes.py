@@ -42,6 +42,21 @@ class Meter:
                 self.progress(self.done, self.total)
             yield chunk
 
+    def hash(self, chunk: bytes) -> None:
+        """Hash ``chunk`` without counting it (``count`` does, in the caller's thread)."""
+        self._sha.update(chunk)
+
+    def count(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Yield ``chunks`` unchanged, counting each and reporting progress; for chunks
+        already given to :meth:`hash` (a read ahead hashes in its own thread)."""
+        if self.progress:
+            self.progress(0, self.total)
+        for chunk in chunks:
+            self.done += len(chunk)
+            if self.progress:
+                self.progress(self.done, self.total)
+            yield chunk
+
     def hexdigest(self) -> str:
         """SHA-256 of everything metered so far."""
         return self._sha.hexdigest()

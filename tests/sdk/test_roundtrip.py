@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -57,14 +58,20 @@ def test_path_to_path_round_trip(
     target = tmp_path / "out" / "copy.bin"
     target.parent.mkdir()
     downloaded: list[tuple[int, int | None]] = []
-    summary = patient.read(
-        space, document_id, target, progress=lambda d, t: downloaded.append((d, t))
-    )
+    callers: set[int] = set()
+
+    def on_download(done: int, total: int | None) -> None:
+        callers.add(threading.get_ident())
+        downloaded.append((done, total))
+
+    summary = patient.read(space, document_id, target, progress=on_download)
 
     assert target.read_bytes() == original
     assert summary.document_id == document_id and summary.title == "Bilan"
     assert summary.size == ciphertext_size(size)
     assert downloaded[-1] == (ciphertext_size(size), ciphertext_size(size))
+    # the download is read ahead in a thread of its own; progress is still the caller's
+    assert callers == {threading.get_ident()}
     assert os.listdir(target.parent) == ["copy.bin"]  # no temporary file left behind
 
 
