@@ -9,6 +9,7 @@ SQLite adapter rewrites them to ``:name``. Rows of insert-only tables go through
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from abc import ABC, abstractmethod
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
@@ -134,8 +136,31 @@ class ViewCursor:
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a query and return its rows as dicts of plain values."""
-        self.execute(sql, params)
-        return [{k: _plain(v) for k, v in dict(row).items()} for row in self._cursor.fetchall()]
+        if self._pipeline is None:
+            # nothing queued ahead of it: one round trip, no pipeline to enter and sync
+            statement, values = self._adapt(sql, params)
+            if values is None:
+                self._cursor.execute(statement)
+            else:
+                self._cursor.execute(statement, values)
+        else:
+            self.execute(sql, params)
+        rows = self._cursor.fetchall()
+        if self._store.dialect != "postgres":
+            return [{k: _plain(v) for k, v in dict(row).items()} for row in rows]
+        # Only the columns whose type needs it are converted: a page of the access log
+        # is 51 rows of 19 columns, and converting every value was 40 % of its Python.
+        converted = [
+            column.name
+            for column in self._cursor.description or ()
+            if column.type_code in _CONVERTED_TYPES
+        ]
+        plain = [row if type(row) is dict else dict(row) for row in rows]
+        for row in plain:
+            for name in converted:
+                if (value := row[name]) is not None:
+                    row[name] = _plain(value)
+        return plain
 
     def untrack(self, name: str) -> None:
         """Forget, in this transaction, the position of ``name`` (for a rebuild)."""
@@ -201,6 +226,10 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
+#: PostgreSQL's type OIDs of the values ``_plain`` changes: uuid, timestamp, timestamptz
+_CONVERTED_TYPES = frozenset({2950, 1114, 1184})
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
@@ -250,6 +279,19 @@ class PostgresViewStore(ViewStore):
         )
         self._recorder = PostgresTrackingRecorder(datastore, tracking_table_name="view_tracking")
         self._recorder.create_table()
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Rows of a read-only query, in one round trip: a lone statement is its own
+        snapshot, so it needs no BEGIN and COMMIT around it (two round trips of the four
+        a page of the access log took, bench row 8)."""
+        with self._recorder.datastore.get_connection() as conn:
+            conn.autocommit = True
+            try:
+                return ViewCursor(conn.cursor(), self, None).fetch(sql, params)
+            finally:
+                # back as the pool lends it; a broken connection is the pool's to drop
+                with contextlib.suppress(psycopg.Error):
+                    conn.autocommit = False
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[ViewCursor]:
