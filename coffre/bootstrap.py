@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from coffre import keysources
 from coffre.exportjobs import export_jobs
+from coffre.trust import development_provider, issuers
 from domain.devices import Enrolment
 from domain.representatives import Registry
 from keys.keyring import Keyring
@@ -37,7 +38,7 @@ from vault.blobstore import BlobStore
 from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
 from vault.export_jobs import ExportJobs
-from vault.issuers import Issuers, OidcIssuer
+from vault.issuers import Issuers
 from vault.migrations import migrate
 from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
@@ -185,30 +186,6 @@ def token_authority(settings: Settings, keys: MasterKeys | None = None) -> Token
     if settings.token_public_key:
         return keysources.token_authority(settings)
     return keysources.token_authority(settings, keys or master_keys(settings))
-
-
-def _development_provider(settings: Settings, keys: MasterKeys) -> Provider | None:
-    # The development OpenID provider's code (authlib, the demo's cast: ~10 MiB) is
-    # imported only where it runs: a production server never loads it.
-    if not settings.embedded_provider or settings.token_public_key:
-        return None
-    from coffre.devprovider import development_provider
-
-    return development_provider(settings, keys, file=uses_data_dir(settings))
-
-
-def issuers(
-    settings: Settings, tokens: TokenAuthority, provider: Provider | None = None
-) -> Issuers:
-    """The issuers whose tokens this deployment accepts: the configured OpenID providers,
-    the embedded issuer ``tokens`` unless ``COFFRE_EMBEDDED_ISSUER`` is off, and the
-    embedded development provider when it runs here."""
-    configured = [OidcIssuer(issuer) for issuer in settings.oidc_issuers]
-    if provider is not None:
-        from coffre.devprovider import provider_issuer
-
-        configured.append(OidcIssuer(provider_issuer(provider), provider.fetch))
-    return Issuers(configured, tokens if settings.embedded_issuer else None)
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -382,7 +359,7 @@ def build(
         after_catch_up=lambda: _housekeeping(trail, scheduler, collector, exports),
     )
     tokens = token_authority(settings, keys)
-    provider = _development_provider(settings, keys)
+    provider = development_provider(settings, keys, file=uses_data_dir(settings))
     trusted = issuers(settings, tokens, provider)
     coffre = Coffre(
         settings=settings,

@@ -1,9 +1,10 @@
 """A blob store on S3 (Ceph RGW in tests; MinIO or AWS S3 in production).
 
-With ``vault.blobstore_s3_direct`` (direct uploads), the only module that imports
-``minio``. Every call goes through :func:`_translated`, which turns the SDK's and
-urllib3's exceptions into the port's, keeping the S3 error code and message but never
-the request's headers (the signature) or the credentials.
+With ``vault.blobstore_s3_direct`` (direct uploads) and ``vault.blobstore_s3_failover``
+(endpoints, errors), the only modules that import ``minio``. Every call goes through
+``blobstore_s3_failover.translated``, which turns the SDK's and urllib3's exceptions into
+the port's, keeping the S3 error code and message but never the request's headers (the
+signature) or the credentials.
 """
 
 from __future__ import annotations
@@ -21,50 +22,30 @@ import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED, Filter
 from minio.datatypes import Part
-from minio.error import MinioException, S3Error, ServerError
+from minio.error import S3Error
 from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
 
 from vault.blobstore import (
     READ_CHUNK_SIZE,
     BlobInfo,
-    BlobNotFound,
     BlobStore,
-    BlobStoreUnavailable,
     BlobStream,
     check_cutoff,
     check_expiry,
     check_name,
     is_valid_name,
 )
-from vault.blobstore_s3_failover import EndpointFailed, Failover, parse_endpoint, split_endpoints
+from vault.blobstore_s3_failover import (
+    Failover,
+    parse_endpoint,
+    split_endpoints,
+    translated,
+)
 from vault.blobstore_s3_http import pool_manager
 from vault.blobstore_s3_streams import HashingReader
 
 MIB = 1024 * 1024
-_MISSING_OBJECT = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 T = TypeVar("T")
-
-
-@contextlib.contextmanager
-def _translated(action: str, name: str | None = None) -> Iterator[None]:
-    """Map S3 and transport failures to BlobNotFound / BlobStoreUnavailable, and to
-    EndpointFailed (a BlobStoreUnavailable) when another endpoint may answer."""
-    try:
-        yield
-    except S3Error as exc:
-        if name is not None and exc.code in _MISSING_OBJECT:
-            raise BlobNotFound(f"no blob named {name}") from None
-        status = exc.response.status if exc.response is not None else 0
-        failure = EndpointFailed if status >= 500 else BlobStoreUnavailable
-        # e.g. SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied, NoSuchBucket; or
-        # a gateway's InternalError / ServiceUnavailable (5xx), which another may not have
-        raise failure(f"S3 {action}: {exc.code}: {exc.message}") from None
-    except (ServerError, urllib3.exceptions.HTTPError) as exc:
-        # 5xx without an S3 body, MaxRetryError, timeouts, refused or dropped connections
-        raise EndpointFailed(f"S3 {action}: {type(exc).__name__}: {exc}") from None
-    except MinioException as exc:
-        # InvalidResponseError (not S3 answering: a proxy's error page) and kin
-        raise EndpointFailed(f"S3 {action}: {type(exc).__name__}: {exc}") from None
 
 
 class S3BlobStore(BlobStore):
@@ -166,11 +147,11 @@ class S3BlobStore(BlobStore):
         """``request(client)`` at one endpoint after the other (see ``Failover``), its
         errors translated."""
 
-        def translated(client: Minio) -> T:
-            with _translated(action, name):
+        def attempt(client: Minio) -> T:
+            with translated(action, name):
                 return request(client)
 
-        return self._failover.run(action, translated)
+        return self._failover.run(action, attempt)
 
     def ensure_bucket(self) -> None:
         """Creates the bucket if missing, with a rule that removes multipart uploads left
@@ -303,7 +284,7 @@ class S3BlobStore(BlobStore):
         response = self._run("get", name, lambda client: client.get_object(self.bucket, name))
 
         def pieces() -> Iterator[bytes]:
-            with _translated("get", name):
+            with translated("get", name):
                 yield from response.stream(READ_CHUNK_SIZE)
 
         def release() -> None:
@@ -334,7 +315,7 @@ class S3BlobStore(BlobStore):
             # a listing is lazy, page by page: it stays with one endpoint (the collector
             # that asked for it runs again later if that one fails)
             client = self._failover.clients[self._failover.preferred]
-            with _translated("list"):
+            with translated("list"):
                 for obj in client.list_objects(self.bucket, recursive=True):
                     name = obj.object_name
                     if not name or obj.is_dir or not is_valid_name(name):
@@ -397,14 +378,14 @@ class S3BlobStore(BlobStore):
         preferred endpoint."""
         check_name(name)
         check_expiry(expires)
-        with _translated("presign"):
+        with translated("presign"):
             return self._signer.presigned_get_object(self.bucket, name, expires=expires)
 
     def alternate_urls_for_get(self, name: str, expires: timedelta) -> tuple[str, ...]:
         """The same GET presigned for each other endpoint, in the order to try them."""
         check_name(name)
         check_expiry(expires)
-        with _translated("presign"):
+        with translated("presign"):
             return tuple(
                 self._signers[index].presigned_get_object(self.bucket, name, expires=expires)
                 for index in self._failover.order()[1:]

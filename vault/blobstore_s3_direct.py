@@ -19,7 +19,8 @@ from minio.datatypes import ListPartsResult, Part
 from minio.error import S3Error
 
 from vault.blobstore import DirectUploads, UploadedPart, check_expiry, check_name
-from vault.blobstore_s3 import S3BlobStore, _translated
+from vault.blobstore_s3 import S3BlobStore
+from vault.blobstore_s3_failover import translated
 
 MIB = 1024 * 1024
 
@@ -79,7 +80,7 @@ class S3DirectUploads(DirectUploads):
     def _presign(
         self, signer: Minio, name: str, upload_id: str, number: int, expires: timedelta
     ) -> str:
-        with _translated("presign part"):
+        with translated("presign part"):
             return signer.get_presigned_url(
                 "PUT",
                 self._store.bucket,
@@ -159,7 +160,7 @@ class S3DirectUploads(DirectUploads):
         response = self._store._run(
             "get", name, lambda client: client.get_object(bucket, name, 0, length)
         )
-        with _translated("get", name):
+        with translated("get", name):
             try:
                 first = bytes(response.read(length))
                 whole = _RANGE_TOTAL.search(response.headers.get("Content-Range") or "")

@@ -17,14 +17,17 @@ put returned.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 import structlog
+import urllib3
+from minio.error import MinioException, S3Error, ServerError
 
-from vault.blobstore import BlobStoreUnavailable
+from vault.blobstore import BlobNotFound, BlobStoreUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -93,3 +96,29 @@ class Failover(Generic[C]):
                 log.info("s3_endpoint_preferred", endpoint=index)
             return result
         raise AssertionError("unreachable: there is at least one endpoint")
+
+
+#: S3's codes for an object that is not there
+_MISSING_OBJECT = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
+
+
+@contextlib.contextmanager
+def translated(action: str, name: str | None = None) -> Iterator[None]:
+    """Map S3 and transport failures to BlobNotFound / BlobStoreUnavailable, and to
+    EndpointFailed (a BlobStoreUnavailable) when another endpoint may answer."""
+    try:
+        yield
+    except S3Error as exc:
+        if name is not None and exc.code in _MISSING_OBJECT:
+            raise BlobNotFound(f"no blob named {name}") from None
+        status = exc.response.status if exc.response is not None else 0
+        failure = EndpointFailed if status >= 500 else BlobStoreUnavailable
+        # e.g. SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied, NoSuchBucket; or
+        # a gateway's InternalError / ServiceUnavailable (5xx), which another may not have
+        raise failure(f"S3 {action}: {exc.code}: {exc.message}") from None
+    except (ServerError, urllib3.exceptions.HTTPError) as exc:
+        # 5xx without an S3 body, MaxRetryError, timeouts, refused or dropped connections
+        raise EndpointFailed(f"S3 {action}: {type(exc).__name__}: {exc}") from None
+    except MinioException as exc:
+        # InvalidResponseError (not S3 answering: a proxy's error page) and kin
+        raise EndpointFailed(f"S3 {action}: {type(exc).__name__}: {exc}") from None
