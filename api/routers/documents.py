@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -220,29 +221,13 @@ def deposit_document(
     )
     if body.upload is not None and body.sha256 is not None:
         # a direct upload completed and deposited at once (checked before recording)
-        deposit = vault.deposit_direct_upload(
-            patient_id,
-            body.upload,
-            body.sha256,
-            body.metadata(),
-            body.sealed_key,
-            actor,
-            body.document_id,
-            codes,
-            body.source(),
-        )
+        record = partial(vault.deposit_direct_upload, patient_id, body.upload, body.sha256)
     else:
         assert body.receipt is not None  # DepositCreate's own check
-        deposit = vault.deposit(
-            patient_id,
-            body.receipt,
-            body.metadata(),
-            body.sealed_key,
-            actor,
-            body.document_id,
-            codes,
-            body.source(),
-        )
+        record = partial(vault.deposit, patient_id, body.receipt)
+    deposit = record(
+        body.metadata(), body.sealed_key, actor, body.document_id, codes, body.source()
+    )
     if not deposit.created:
         response.status_code = status.HTTP_200_OK
     return DepositCreated.model_validate(deposit)
