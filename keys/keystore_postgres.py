@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from keys.keystore import KeyRecord, KeyStore, Rewrap, check_aware, check_key_id
 from keys.master import WrappedSecret
+from keys.pg_alive import check_alive
 from wire.errors import KeyAlreadyExists, KeyStoreUnavailable, StorageFull, UnknownKey
 
 __all__ = ["PostgresKeyStore"]
@@ -49,7 +50,7 @@ class PostgresKeyStore(KeyStore):
             open=True,
             name="coffre-keystore",
             # a connection to a primary that died (a failover) is replaced, not handed out
-            check=ConnectionPool.check_connection,
+            check=check_alive,
         )
 
     def add(self, record: KeyRecord) -> None:

@@ -24,6 +24,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
+from keys.pg_alive import install as install_alive_check
+
 _NAMED = re.compile(r"%\((\w+)\)s")
 
 Row = dict[str, Any]
@@ -277,6 +279,7 @@ class PostgresViewStore(ViewStore):
             # after a failover every pooled connection is dead: find that before use
             pre_ping=True,
         )
+        install_alive_check(datastore.pool)
         self._recorder = PostgresTrackingRecorder(datastore, tracking_table_name="view_tracking")
         self._recorder.create_table()
 

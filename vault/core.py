@@ -53,6 +53,7 @@ from domain.space import Document, Space
 from domain.values import Actor
 from keys.codes import CodeHasher
 from keys.keyring import Keyring, seal_text
+from keys.pg_alive import install as install_alive_check
 from vault.blobstore import BlobStore
 from vault.clock import Clock, SystemClock
 from vault.diskfull import storage_full
@@ -97,6 +98,9 @@ class VaultCore(Application):
         enrolment: Enrolment | None = None,
     ) -> None:
         super().__init__(env=env)
+        if (datastore := getattr(self.recorder, "datastore", None)) is not None:
+            # PostgreSQL: ping a pooled connection only when it may be dead (keys.pg_alive)
+            install_alive_check(datastore.pool)
         self.periods = periods or Periods()
         # who may appoint legal representatives (``COFFRE_REGISTRY_SERVICES``): nobody
         # unless configured
