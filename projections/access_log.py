@@ -27,6 +27,7 @@ from projections.access_log_devices import device_entry, is_device_event
 from projections.access_log_space import space_entry
 from projections.runner import Event, Projection
 from projections.store import Row, ViewCursor, ViewStore
+from wire.canonical_fast import loads
 from wire.values import Role
 
 #: how an action was performed, as RULES.md names it for the patient
@@ -340,6 +341,6 @@ class AccessLog:
         )
         rows = self.store.query(sql, params)
         for row in rows:
-            row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+            row["detail"] = loads(row["detail"]) if row["detail"] else {}
         next_cursor = rows[limit - 1]["entry_id"] if len(rows) > limit else None
         return LogPage(rows[:limit], next_cursor)
