@@ -23,6 +23,7 @@ import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.adapt import AdaptersMap
 from psycopg.pq import Format
 
 from keys.pg_alive import install as install_alive_check
@@ -79,8 +80,6 @@ class ViewCursor:
         self._track = track
         #: PostgreSQL: the pipeline statements are queued in, while there is one
         self._pipeline: Any = None
-        #: PostgreSQL: the cursor loads uuid columns as their text (``query``)
-        self.uuids_as_text = False
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """Run one statement.
@@ -156,12 +155,14 @@ class ViewCursor:
         # Only the columns whose type needs it are converted: a page of the access log
         # is 51 rows of 19 columns, and converting every value was 40 % of its Python.
         # Their names come from the result itself (``description`` builds a Column
-        # object per column, ~40 us a page); uuids a read-only query loaded as text
-        # (``query``) need nothing.
+        # object per column, ~40 us a page).
         result = self._cursor.pgresult
-        types = _TIMESTAMP_TYPES if self.uuids_as_text else _CONVERTED_TYPES
         converted = (
-            [result.fname(i).decode() for i in range(result.nfields) if result.ftype(i) in types]
+            [
+                result.fname(i).decode()
+                for i in range(result.nfields)
+                if result.ftype(i) in _CONVERTED_TYPES
+            ]
             if result is not None
             else []
         )
@@ -236,11 +237,18 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-_UUID_OID = 2950
-_TEXT_OID = 25
-#: PostgreSQL's type OIDs of the values ``_plain`` changes: uuid, timestamp, timestamptz
-_CONVERTED_TYPES = frozenset({_UUID_OID, 1114, 1184})
-_TIMESTAMP_TYPES = _CONVERTED_TYPES - {_UUID_OID}
+#: PostgreSQL's type OIDs of the values ``_plain`` changes: timestamp, timestamptz (uuids
+#: arrive as their text already: ``_views_adapters``)
+_CONVERTED_TYPES = frozenset({1114, 1184})
+
+
+def _views_adapters() -> AdaptersMap:
+    """psycopg's adapters, but a uuid column loads as its text: what ``fetch`` returns
+    for it, without building a UUID object to format it again (102 in a log page)."""
+    adapters = AdaptersMap(psycopg.adapters)
+    text = adapters.get_loader(adapters.types["text"].oid, Format.TEXT)
+    adapters.register_loader("uuid", text)
+    return adapters
 
 
 def _plain(value: Any) -> Any:
@@ -291,6 +299,8 @@ class PostgresViewStore(ViewStore):
             pre_ping=True,
         )
         install_alive_check(datastore.pool)
+        # every connection of the views' pool, those made after a failover too
+        datastore.pool.kwargs["context"] = _views_adapters()
         self._recorder = PostgresTrackingRecorder(datastore, tracking_table_name="view_tracking")
         self._recorder.create_table()
 
@@ -301,15 +311,7 @@ class PostgresViewStore(ViewStore):
         with self._recorder.datastore.get_connection() as conn:
             conn.autocommit = True
             try:
-                cursor = conn.cursor()
-                # a uuid's text is what ``_plain`` would make of it, without building
-                # a UUID object to format it again (102 of them in a log page)
-                cursor.adapters.register_loader(
-                    _UUID_OID, cursor.adapters.get_loader(_TEXT_OID, Format.TEXT)
-                )
-                view = ViewCursor(cursor, self, None)
-                view.uuids_as_text = True
-                return view.fetch(sql, params)
+                return ViewCursor(conn.cursor(), self, None).fetch(sql, params)
             finally:
                 # back as the pool lends it; a broken connection is the pool's to drop
                 with contextlib.suppress(psycopg.Error):

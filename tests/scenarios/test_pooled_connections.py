@@ -58,3 +58,27 @@ def test_reads_go_on_when_the_server_ends_every_connection(
     assert read(coffre, patient.id, document, cast.doctor) == b"compte rendu"
     coffre.runner.catch_up()
     assert len(coffre.access_log.page(space_id, limit=1000).entries) == before + 1
+
+
+def test_view_queries_return_uuids_as_text_on_every_connection(
+    coffre: Coffre, pg_database: dict[str, str]
+) -> None:
+    """The views' pool loads uuid columns as their text (projections.store), in a lone
+    query and in a transaction alike, and so do the connections it opens after the
+    server ended the first ones."""
+    sql = "SELECT %(u)s::uuid AS u, ARRAY[%(u)s::uuid] AS us, now() AS at"
+    value = "0b9f4e1c-6a8e-4c47-9e1b-3f2d1c0a9b8e"
+
+    def both() -> list[dict[str, object]]:
+        with coffre.views.transaction() as cursor:
+            inside = cursor.fetch(sql, {"u": value})
+        return [*coffre.views.query(sql, {"u": value}), *inside]
+
+    conninfo = " ".join(f"{k}={v}" for k, v in pg_database.items())
+    for _ in range(2):
+        for row in both():
+            assert row["u"] == value and type(row["u"]) is str
+            assert row["us"] == [value]
+            assert row["at"].tzinfo is not None and row["at"].utcoffset().total_seconds() == 0
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            end_every_other_connection(admin, pg_database["dbname"])
