@@ -49,6 +49,10 @@ class PostgresKeyStore(KeyStore):
             timeout=timeout,
             open=True,
             name="coffre-keystore",
+            # Each operation is one statement: in autocommit it is its own transaction
+            # all the same, in one round trip instead of BEGIN, statement, COMMIT
+            # (a read fetches its space's key record on every call).
+            kwargs={"autocommit": True},
             # a connection to a primary that died (a failover) is replaced, not handed out
             check=check_alive,
         )

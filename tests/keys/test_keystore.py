@@ -238,6 +238,16 @@ class TestPostgresKeyStore(KeyStoreContract):
     def store(self, pg_store: PostgresKeyStore) -> Iterator[KeyStore]:
         yield pg_store
 
+    def test_each_operation_is_one_round_trip_with_no_transaction_around_it(
+        self, pg_store: PostgresKeyStore
+    ) -> None:
+        # Every operation is one statement: in autocommit it is atomic all the same, and
+        # a read's key fetch costs one round trip instead of BEGIN, SELECT, COMMIT.
+        pg_store.add(record())
+        assert pg_store.get("spk_1") == record()
+        with pg_store._pool.connection() as conn:
+            assert conn.autocommit
+
     def test_unreachable_database_is_unavailable(self) -> None:
         with (
             PostgresKeyStore(
