@@ -19,12 +19,13 @@ token in ``X-CSRF-Token`` and come from this server's own origin (``Origin``, el
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.scopes import need_of
 from domain.values import Actor
@@ -80,7 +81,13 @@ class Services(Protocol):
 SETTLE_TIMEOUT = 30.0
 
 
-def get_services(request: Request) -> Services:
+# The dependencies below that only hand out an object, or check one already in hand,
+# are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, and under
+# load each such hop (a worker thread woken, the event loop woken back) cost a read more
+# than its own work. Only what may wait on the network or a disk runs in the pool.
+
+
+async def get_services(request: Request) -> Services:
     """The services ``create_app`` stashed on the application."""
     return request.app.state.services  # type: ignore[no-any-return]
 
@@ -88,17 +95,17 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_vault(services: ServicesDep) -> Vault:
+async def get_vault(services: ServicesDep) -> Vault:
     """The vault application service."""
     return services.vault
 
 
-def get_trail(services: ServicesDep) -> Trail:
+async def get_trail(services: ServicesDep) -> Trail:
     """The regulator trail (queries, checkpoints, exports) as it is now projected."""
     return services.trail
 
 
-def current_time(services: ServicesDep) -> datetime:
+async def current_time(services: ServicesDep) -> datetime:
     """The vault's clock's now (the instant views are asked about)."""
     return services.vault.clock.now()
 
@@ -155,7 +162,7 @@ class FreshViews:
         wait_for(self._services.runner, timeout, names or None)
 
 
-def fresh_views(services: ServicesDep) -> FreshViews:
+async def fresh_views(services: ServicesDep) -> FreshViews:
     """The views for this request (see ``FreshViews``)."""
     return FreshViews(services)
 
@@ -180,7 +187,7 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -190,9 +197,16 @@ def current_actor(
     ``InsufficientScope`` without the scope, ``CrossSiteRequest`` for a cookie's change
     that fails the CSRF checks."""
     if credentials is not None:
-        principal = services.issuers.authenticate(credentials.credentials)
+        # A token verified before is answered from memory, on the event loop; a new
+        # one may need its issuer's keys fetched, so it is verified in the thread pool.
+        principal = services.issuers.remembered(credentials.credentials)
+        if principal is None:
+            principal = await run_in_threadpool(
+                services.issuers.authenticate, credentials.credentials
+            )
     else:
-        principal = session_principal(request, services)
+        # a session's token may be refreshed at its provider first
+        principal = await run_in_threadpool(session_principal, request, services)
     require_scope(principal, request.scope.get("route"))
     return principal.actor
 
@@ -258,12 +272,12 @@ def require_scope(principal: Principal, route: object) -> None:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+def require_roles(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency admitting only callers whose token has one of ``roles``."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(role.value for role in allowed))
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         if actor.role not in allowed:
             raise Forbidden(f"this operation is for: {names}")
         return actor

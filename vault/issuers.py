@@ -294,15 +294,24 @@ class Issuers:
         """The configured issuer ``name`` (``KeyError`` if none)."""
         return self._by_issuer[name]
 
+    def remembered(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not yet expired, else ``None``
+        (then ask ``authenticate``). Never waits: no decoding, no issuer's keys."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        # by digest, until the token's exp
+        remembered = self.verified.get(token)
+        if remembered is None and self.embedded is not None:
+            remembered = self.embedded.verified.get(token)
+        return remembered
+
     def authenticate(self, token: str) -> Principal:
         """The principal a valid bearer token asserts; ``Unauthenticated`` for anything
         else, ``IssuerUnavailable`` when its issuer cannot be reached."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("missing or oversized bearer token")
-        # A token verified before (by digest, until its exp) costs no decoding at all.
-        remembered = self.verified.get(token)
-        if remembered is None and self.embedded is not None:
-            remembered = self.embedded.verified.get(token)
+        # A token verified before costs no decoding at all.
+        remembered = self.remembered(token)
         if remembered is not None:
             return remembered
         try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from test_api_problems import assert_problem
 
+from api import deps
 from api.app import create_app
 from coffre.bootstrap import Coffre
 from coffre.keysources import issuer_keys
@@ -122,3 +125,27 @@ def test_through_the_api_a_remembered_token_stops_working_at_expiry(
         assert len(coffre.tokens.verified) == 1
         wait_past_expiry(token)
         assert_problem(client.get(url, headers=headers), 401, "unauthenticated")
+
+
+def test_a_remembered_token_is_answered_without_a_thread_a_new_one_in_the_pool(
+    coffre: Coffre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new token may need its issuer's keys fetched: verified in the thread pool. A
+    # remembered one is answered on the event loop, saving a thread hop per request.
+    hops: list[str] = []
+    pooled = deps.run_in_threadpool
+
+    async def counted(func: Callable[..., Any], *args: Any) -> Any:
+        hops.append(func.__name__)
+        return await pooled(func, *args)
+
+    monkeypatch.setattr(deps, "run_in_threadpool", counted)
+    with TestClient(create_app(coffre)) as client:
+        headers = {"Authorization": f"Bearer {coffre.tokens.mint(ALICE)}"}
+        url = f"/v1/spaces/{ALICE.id}/documents"
+        for _ in range(3):
+            assert client.get(url, headers=headers).status_code != 401
+        assert hops == ["authenticate"]
+        forged = {"Authorization": f"Bearer {coffre.tokens.mint(ALICE)}x"}
+        assert_problem(client.get(url, headers=forged), 401, "unauthenticated")
+        assert hops == ["authenticate", "authenticate"]

@@ -307,3 +307,22 @@ def test_issuers_are_configured_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("COFFRE_EMBEDDED_ISSUER", "false")
     with pytest.raises(ValidationError, match="COFFRE_OIDC_ISSUERS"):
         Settings()
+
+
+def test_remembered_answers_only_tokens_verified_before_and_never_fetches() -> None:
+    # ``remembered`` runs on the API's event loop: it may decode nothing and ask no
+    # provider, and it must never answer for a token that was not fully verified.
+    psc = FakeProvider("https://psc.test")
+    embedded = TokenAuthority.from_seed("coffre", bytes(32))
+    trusted = Issuers([OidcIssuer(pros_settings(psc), psc.fetch)], embedded)
+    external = psc.token(psc_claims())
+    own = embedded.mint(Actor(Role.PATIENT, INS, "Alice"))
+    for token in (external, own, "", "x" * 100_000, "not.a.jwt"):
+        assert trusted.remembered(token) is None
+    assert not psc.requests
+    assert trusted.remembered(external) is None
+    principal = trusted.authenticate(external)
+    assert trusted.remembered(external) == principal
+    assert trusted.remembered(own) is None  # each token on its own
+    assert trusted.remembered(own[:-2] + "AA") is None
+    assert trusted.authenticate(own) == trusted.remembered(own)
