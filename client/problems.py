@@ -7,6 +7,7 @@ Failures raise the very classes server code raises (``wire.errors``): a problem'
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -88,13 +89,20 @@ class Bearer(httpx.Auth):
 
 
 def error_of(response: httpx.Response) -> CoffreError:
+    """The error an API's answer stands for (``response`` read)."""
+    return error_of_answer(response.status_code, response.content)
+
+
+def error_of_answer(status: int, body: bytes) -> CoffreError:
+    """The error an API's error answer (problem+json, or a FHIR OperationOutcome)
+    stands for, from its status and body."""
     try:
-        problem = response.json()
+        problem = json.loads(body)
     except ValueError:
         problem = None
     if isinstance(problem, dict) and problem.get("resourceType") == "OperationOutcome":
         problem = problem_of_outcome(problem)
-    return error_from_problem(response.status_code, problem if isinstance(problem, dict) else None)
+    return error_from_problem(status, problem if isinstance(problem, dict) else None)
 
 
 def problem_of_outcome(outcome: Mapping[str, Any]) -> dict[str, Any]:

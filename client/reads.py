@@ -22,8 +22,9 @@ from uuid import UUID
 
 import httpx
 
+from client.download import DownloadFailed
 from client.io import Sink, blob_store_error, document_path, open_sink, space_path
-from client.problems import error_of, origin_of
+from client.problems import error_of_answer, origin_of
 from client.readahead import ReadAhead
 from client.shapes import Meter, Progress, b64decode, parse_summary
 from client.transport import Transport
@@ -32,6 +33,9 @@ from wire.envelope import DataKey, decrypt
 from wire.errors import IntegrityFailure, Unavailable
 
 __all__ = ["ReadMethods"]
+
+#: ciphertext read ahead of the decryption at most
+AHEAD = 1024 * 1024
 
 
 class ReadMethods(Transport):
@@ -101,20 +105,20 @@ class ReadMethods(Transport):
         from_api = self._is_api(url)
         answered = False
         try:
-            with self._http.stream("GET", url) as response:
-                if response.is_error:
-                    body = response.read()
+            with self._downloads.open(url, api=from_api) as response:
+                if response.status >= 400:
+                    body = response.error_body()
                     if from_api:
-                        raise error_of(response)
-                    if response.status_code >= 500 and not last:
+                        raise error_of_answer(response.status, body)
+                    if response.status >= 500 and not last:
                         return False
-                    raise blob_store_error(response.status_code, body)
+                    raise blob_store_error(response.status, body)
                 answered = True
-                length = response.headers.get("Content-Length")
-                meter = Meter(progress, int(length) if length and length.isdigit() else None)
+                meter = Meter(progress, response.length)
 
                 # the network and SHA-256 in a thread of their own, decryption here
-                with ReadAhead(response.iter_bytes(), meter.hash) as ahead:
+                depth = max(1, AHEAD // response.piece)
+                with ReadAhead(response.body(), meter.hash, depth=depth) as ahead:
 
                     def verified() -> Iterator[bytes]:
                         yield from meter.count(ahead)
@@ -126,11 +130,11 @@ class ReadMethods(Transport):
 
                     for plaintext in decrypt(verified(), key):
                         out.write(plaintext)
-        except httpx.RequestError as error:
+        except DownloadFailed as error:
             if not answered and not last:
                 return False
             # never echo the URL: it carries the content ticket or the S3 signature
-            raise Unavailable(f"the download failed: {type(error).__name__}") from None
+            raise Unavailable(f"the download failed: {error.cause_name}") from None
         return True
 
     def _is_api(self, url: str) -> bool:

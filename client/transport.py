@@ -3,7 +3,8 @@ requests, the reader key, and problem+json turned back into the server's error c
 
 Each concept of the SDK (``client.life``, ``client.documents``, ``client.reads``, ...)
 is a class over ``Transport``; ``client.sdk.CoffreClient`` composes them. A concept
-module calls ``_request`` (and ``_http`` for a stream); it never calls another
+module calls ``_request`` (and ``_http`` for a stream, ``_downloads`` for a read's
+ciphertext); it never calls another
 concept's methods except through the composed client.
 """
 
@@ -14,6 +15,7 @@ from typing import IO, Any, Self
 
 import httpx
 
+from client.download import Downloader
 from client.problems import Bearer, error_of
 from client.readerkey import ReaderKey
 from client.shapes import Progress
@@ -48,6 +50,9 @@ class Transport:
             transport=transport,
             timeout=timeout,
         )
+        # a read's ciphertext, straight from the blob store unless the caller routes
+        # requests itself (``client.download``)
+        self._downloads = Downloader(self._http, direct=transport is None, timeout=timeout)
 
     def __enter__(self) -> Self:
         return self
@@ -62,6 +67,7 @@ class Transport:
 
     def close(self) -> None:
         """Close the underlying connections."""
+        self._downloads.close()
         self._http.close()
 
     def health(self) -> dict[str, Any]:
