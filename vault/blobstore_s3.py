@@ -1,10 +1,10 @@
 """A blob store on S3 (Ceph RGW in tests; MinIO or AWS S3 in production).
 
-With ``vault.blobstore_s3_direct`` (direct uploads) and ``vault.blobstore_s3_failover``
-(endpoints, errors), the only modules that import ``minio``. Every call goes through
-``blobstore_s3_failover.translated``, which turns the SDK's and urllib3's exceptions into
-the port's, keeping the S3 error code and message but never the request's headers (the
-signature) or the credentials.
+With ``vault.blobstore_s3_direct`` (direct uploads), ``vault.blobstore_s3_failover``
+(endpoints, errors) and ``vault.blobstore_s3_presign`` (presigned GETs), the only modules
+that import ``minio``. Every call goes through ``blobstore_s3_failover.translated``, which
+turns the SDK's and urllib3's exceptions into the port's, keeping the S3 error code and
+message but never the request's headers (the signature) or the credentials.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from vault.blobstore_s3_failover import (
     translated,
 )
 from vault.blobstore_s3_http import pool_manager
+from vault.blobstore_s3_presign import GetPresigner
 from vault.blobstore_s3_streams import HashingReader
 
 MIB = 1024 * 1024
@@ -65,8 +66,10 @@ class S3BlobStore(BlobStore):
     as many, comma-separated, as ``endpoint`` lists) is where clients reach S3 when it is
     not where we do: presigned URLs are signed for that address, since SigV4 signs the
     host; with several endpoints, one URL per endpoint (:meth:`alternate_urls_for_get`).
-    Signing needs no request, but it needs the region: ``region``, else ``us-east-1``
-    (the default of S3, Ceph RGW and MinIO).
+    Signing needs the region: with several endpoints or a public one, ``region``, else
+    ``us-east-1`` (the default of S3, Ceph RGW and MinIO), and no request is sent; with one
+    endpoint and no ``region``, minio asks the server for the bucket's region on the first
+    presign (``vault.blobstore_s3_presign``).
     """
 
     def __init__(
@@ -90,6 +93,10 @@ class S3BlobStore(BlobStore):
             raise ValueError("part_size must be between 5 MiB and 5 GiB (S3 multipart limits)")
         self.bucket = bucket
         self.part_size = part_size
+        # for the GET presigners, which sign without minio (see _presigner)
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._presigners: dict[int, GetPresigner] = {}
         endpoints = [parse_endpoint(text, secure) for text in split_endpoints(endpoint)]
         several = len(endpoints) > 1
         # answers acknowledged at once: RGW's come ~40 ms late otherwise (see the module)
@@ -373,13 +380,28 @@ class S3BlobStore(BlobStore):
 
         return self._run("abort upload", None, abort)
 
+    def _presigner(self, index: int) -> GetPresigner:
+        """The GET presigner of signer ``index``, built on first use (call it within
+        ``translated``): building it has minio presign a sample URL, and a signer without
+        a region (the single endpoint's client) asks the server for it then, as minio's
+        own first presign would have."""
+        presigner = self._presigners.get(index)
+        if presigner is None:
+            # Two threads may both build one: they are equal (same signer, same URLs),
+            # and whichever is stored last is kept, so no lock is needed.
+            presigner = GetPresigner(
+                self._signers[index], self.bucket, self._access_key, self._secret_key
+            )
+            self._presigners[index] = presigner
+        return presigner
+
     def url_for_get(self, name: str, expires: timedelta) -> str | None:
         """A SigV4 presigned GET URL, valid for ``expires`` (1 s to 7 days), for the
-        preferred endpoint."""
+        preferred endpoint (the same URL minio would presign, made faster)."""
         check_name(name)
         check_expiry(expires)
         with translated("presign"):
-            return self._signer.presigned_get_object(self.bucket, name, expires=expires)
+            return self._presigner(self._failover.preferred).url(name, expires)
 
     def alternate_urls_for_get(self, name: str, expires: timedelta) -> tuple[str, ...]:
         """The same GET presigned for each other endpoint, in the order to try them."""
@@ -387,6 +409,5 @@ class S3BlobStore(BlobStore):
         check_expiry(expires)
         with translated("presign"):
             return tuple(
-                self._signers[index].presigned_get_object(self.bucket, name, expires=expires)
-                for index in self._failover.order()[1:]
+                self._presigner(index).url(name, expires) for index in self._failover.order()[1:]
             )
