@@ -42,7 +42,7 @@ from vault.blobstore_s3_failover import (
     translated,
 )
 from vault.blobstore_s3_http import pool_manager
-from vault.blobstore_s3_presign import GetPresigner
+from vault.blobstore_s3_presign import GetPresigners
 from vault.blobstore_s3_streams import HashingReader
 
 MIB = 1024 * 1024
@@ -93,10 +93,6 @@ class S3BlobStore(BlobStore):
             raise ValueError("part_size must be between 5 MiB and 5 GiB (S3 multipart limits)")
         self.bucket = bucket
         self.part_size = part_size
-        # for the GET presigners, which sign without minio (see _presigner)
-        self._access_key = access_key
-        self._secret_key = secret_key
-        self._presigners: dict[int, GetPresigner] = {}
         endpoints = [parse_endpoint(text, secure) for text in split_endpoints(endpoint)]
         several = len(endpoints) > 1
         # answers acknowledged at once: RGW's come ~40 ms late otherwise (see the module)
@@ -144,6 +140,8 @@ class S3BlobStore(BlobStore):
                 )
                 for host, is_secure in hosts
             ]
+        # a read's GET, signed without minio (vault.blobstore_s3_presign)
+        self._presigners = GetPresigners(self._signers, bucket, access_key, secret_key)
 
     @property
     def _signer(self) -> Minio:
@@ -380,28 +378,13 @@ class S3BlobStore(BlobStore):
 
         return self._run("abort upload", None, abort)
 
-    def _presigner(self, index: int) -> GetPresigner:
-        """The GET presigner of signer ``index``, built on first use (call it within
-        ``translated``): building it has minio presign a sample URL, and a signer without
-        a region (the single endpoint's client) asks the server for it then, as minio's
-        own first presign would have."""
-        presigner = self._presigners.get(index)
-        if presigner is None:
-            # Two threads may both build one: they are equal (same signer, same URLs),
-            # and whichever is stored last is kept, so no lock is needed.
-            presigner = GetPresigner(
-                self._signers[index], self.bucket, self._access_key, self._secret_key
-            )
-            self._presigners[index] = presigner
-        return presigner
-
     def url_for_get(self, name: str, expires: timedelta) -> str | None:
         """A SigV4 presigned GET URL, valid for ``expires`` (1 s to 7 days), for the
         preferred endpoint (the same URL minio would presign, made faster)."""
         check_name(name)
         check_expiry(expires)
         with translated("presign"):
-            return self._presigner(self._failover.preferred).url(name, expires)
+            return self._presigners.url(self._failover.preferred, name, expires)
 
     def alternate_urls_for_get(self, name: str, expires: timedelta) -> tuple[str, ...]:
         """The same GET presigned for each other endpoint, in the order to try them."""
@@ -409,5 +392,5 @@ class S3BlobStore(BlobStore):
         check_expiry(expires)
         with translated("presign"):
             return tuple(
-                self._presigner(index).url(name, expires) for index in self._failover.order()[1:]
+                self._presigners.url(index, name, expires) for index in self._failover.order()[1:]
             )

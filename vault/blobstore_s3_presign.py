@@ -30,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, unquote, urlsplit
 
 from minio import Minio
 
-__all__ = ["GetPresigner"]
+__all__ = ["GetPresigner", "GetPresigners"]
 
 #: the object and instant of the sample URL the constructor reads its parts off
 _SAMPLE_NAME = "0" * 32
@@ -130,3 +131,32 @@ class GetPresigner:
         to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
         signature = hmac.new(self._signing_key(day), to_sign.encode(), hashlib.sha256).hexdigest()
         return f"{self._origin}{path}?{query}&X-Amz-Signature={signature}"
+
+
+class GetPresigners:
+    """A :class:`GetPresigner` per signer of a store (one per S3 endpoint), each built
+    on its first URL: building one has minio presign a sample, and a signer without a
+    region (a single endpoint's client) asks the server for it then, as minio's own
+    first presign would have. Call :meth:`url` where minio's errors are translated."""
+
+    def __init__(
+        self, signers: Sequence[Minio], bucket: str, access_key: str, secret_key: str
+    ) -> None:
+        self._signers = signers
+        self._bucket = bucket
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self.built: dict[int, GetPresigner] = {}
+
+    def url(self, index: int, name: str, expires: timedelta) -> str:
+        """A presigned GET of ``name`` at signer ``index``'s endpoint, valid ``expires``
+        from now."""
+        presigner = self.built.get(index)
+        if presigner is None:
+            # Two threads may both build one: they are equal (same signer, same URLs),
+            # and whichever is stored last is kept, so no lock is needed.
+            presigner = GetPresigner(
+                self._signers[index], self._bucket, self._access_key, self._secret_key
+            )
+            self.built[index] = presigner
+        return presigner.url(name, expires)
