@@ -24,6 +24,7 @@ named by the underlying error's class only (an URL carries a signature or a tick
 from __future__ import annotations
 
 import contextlib
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 import urllib3
 
-__all__ = ["PIECE", "Download", "DownloadFailed", "Downloader"]
+__all__ = ["PIECE", "Download", "DownloadFailed", "Downloader", "content_length"]
 
 #: the size of the pieces a direct download is read in: one record of envelope v1, so
 #: that decryption mostly gets whole records without joining pieces
@@ -77,8 +78,10 @@ class Download:
         return b"".join(parts)[:_ERROR_BODY]
 
 
-def _length(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def content_length(value: str | None) -> int | None:
+    """A ``Content-Length`` header's value as a number, or ``None`` when absent or not
+    plain ASCII digits (``str.isdigit`` alone takes "²", which ``int`` refuses)."""
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def _translated(
@@ -114,17 +117,21 @@ class Downloader:
         self._direct = direct
         self._timeout = _urllib3_timeout(timeout)
         self._pool: urllib3.PoolManager | None = None
+        self._lock = threading.Lock()
 
     def _direct_pool(self) -> urllib3.PoolManager:
-        if self._pool is None:  # made on the first direct download (a race makes two)
-            self._pool = urllib3.PoolManager(
-                num_pools=8,
-                maxsize=4,
-                retries=False,
-                timeout=self._timeout,
-                ssl_context=httpx.create_ssl_context(),
-            )
-        return self._pool
+        # made on the first direct download (loading the CA bundle costs milliseconds,
+        # which a client that never reads need not pay); once, whatever the threads
+        with self._lock:
+            if self._pool is None:
+                self._pool = urllib3.PoolManager(
+                    num_pools=8,
+                    maxsize=4,
+                    retries=False,
+                    timeout=self._timeout,
+                    ssl_context=httpx.create_ssl_context(),
+                )
+            return self._pool
 
     def is_direct(self, url: str, api: bool) -> bool:
         """Whether ``url`` (the API's own when ``api``) goes by urllib3."""
@@ -142,7 +149,7 @@ class Downloader:
             with self._http.stream("GET", url) as response:
                 yield Download(
                     response.status_code,
-                    _length(response.headers.get("Content-Length")),
+                    content_length(response.headers.get("Content-Length")),
                     _HTTPX_PIECE,
                     _translated(response.iter_bytes(), (httpx.RequestError,)),
                 )
@@ -160,7 +167,7 @@ class Downloader:
         try:
             yield Download(
                 response.status,
-                _length(response.headers.get("Content-Length")),
+                content_length(response.headers.get("Content-Length")),
                 PIECE,
                 _translated(response.stream(PIECE), (urllib3.exceptions.HTTPError, OSError)),
             )

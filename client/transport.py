@@ -15,7 +15,7 @@ from typing import IO, Any, Self
 
 import httpx
 
-from client.download import Downloader
+from client.download import Downloader, content_length
 from client.problems import Bearer, error_of
 from client.readerkey import ReaderKey
 from client.shapes import Progress
@@ -108,8 +108,7 @@ class Transport:
                 if response.is_error:
                     response.read()
                     raise error_of(response)
-                length = response.headers.get("Content-Length")
-                total = int(length) if length and length.isdigit() else None
+                total = content_length(response.headers.get("Content-Length"))
                 done = 0
                 if progress:
                     progress(0, total)

@@ -17,7 +17,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import pytest
 
 from api.middleware import content_security_policy
+from tests.local_http import local_server
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -128,14 +129,8 @@ def _handler(root: Path, files: Files) -> type[SimpleHTTPRequestHandler]:
 @contextmanager
 def static_server(root: Path, files: Files) -> Iterator[str]:
     """Serve ``root`` and the test routes on a free loopback port; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, files))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_server(_handler(root, files)) as url:
+        yield url
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from client.download import PIECE, Downloader, DownloadFailed
+from client.download import PIECE, Downloader, DownloadFailed, content_length
 from client.sdk import CoffreClient
 from tests.local_http import local_server
 from wire.envelope import DataKey, encrypt
@@ -184,3 +184,25 @@ def test_downloads_read_record_sized_pieces(blobs: tuple[str, list[str]]) -> Non
         list(download.body())
     downloader.close()
     http.close()
+
+
+@pytest.mark.parametrize(
+    ("header", "length"),
+    [
+        ("1048576", 1048576),
+        ("0", 0),
+        ("9" * 30, int("9" * 30)),  # huge, but a number: the meter only reports it
+        (None, None),
+        ("", None),
+        (" 5", None),
+        ("5\n", None),
+        ("-5", None),
+        ("5.0", None),
+        ("\u00b2", None),  # "²": isdigit, yet int() refuses it
+        ("\u0663", None),  # an Arabic-Indic three: isdigit, not what HTTP means
+    ],
+)
+def test_a_content_length_is_plain_ascii_digits_or_unknown(
+    header: str | None, length: int | None
+) -> None:
+    assert content_length(header) == length
