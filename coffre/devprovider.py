@@ -83,7 +83,7 @@ def development_provider(settings: Settings, master: MasterKeys, *, file: bool) 
     """The embedded development OpenID provider, when this configuration runs it
     (``Settings.embedded_provider``): its keys derive from the embedded issuer's
     (``keys.provider``), its people and services are the demo's (``coffre.cast``)."""
-    if not settings.embedded_provider or settings.token_public_key:
+    if not settings.embedded_provider:
         return None
     services = demo_services()
     secrets = client_secrets(settings, master, [WEB_CLIENT, *(s.id for s in services)], file=file)

@@ -23,7 +23,7 @@ __all__ = ["development_provider", "issuers"]
 def development_provider(settings: Settings, keys: MasterKeys, *, file: bool) -> Provider | None:
     """The embedded development OpenID provider, when this configuration runs it
     (``coffre.devprovider``); ``file``: whether its secrets live in the data directory."""
-    if not settings.embedded_provider or settings.token_public_key:
+    if not settings.embedded_provider:
         return None
     from coffre import devprovider
 

@@ -28,7 +28,9 @@ from client.trail_verify import verify_file
 from coffre.asgi import compose
 from coffre.bootstrap import Coffre, build
 from coffre.cast import DEFAULT_PATIENT_NUMBER, HOSPITAL_ID, demo_actors
+from coffre.trust import development_provider
 from domain.values import patient_id_from_number
+from keys.master import MasterKeys
 from tests.devices import ENROLMENT
 from tests.idp_flows import (
     LOOPBACK,
@@ -43,6 +45,7 @@ from tests.scenarios.conftest import BACKENDS, backend_settings
 from vault.claims import ClaimsMapping
 from vault.issuers import IssuerSettings
 from vault.settings import Settings
+from vault.tokens import TokenAuthority
 
 CAST = demo_actors(patient_id_from_number(DEFAULT_PATIENT_NUMBER))
 PATIENT, DOCTOR, HOSPITAL, REGULATOR = (
@@ -419,6 +422,20 @@ def test_postgres_is_production_unless_development_is_said(tmp_path: Path) -> No
     development = Settings(**server, env="development")  # type: ignore[arg-type]
     assert development.embedded_provider
     assert Settings(data_dir=tmp_path).embedded_provider  # the embedded mode: development
+
+
+def test_an_external_signer_runs_no_development_provider(tmp_path: Path) -> None:
+    # Tokens verified by an external signer's public key: no signing key here, so no
+    # login page, and nothing held in one process's memory (``coffre serve --workers``).
+    external = Settings(
+        data_dir=tmp_path,
+        database="postgres",
+        master_keys="unused",  # type: ignore[arg-type]
+        env="development",
+        token_public_key=TokenAuthority.from_seed("coffre", bytes(32)).public_key_b64,
+    )
+    assert external.embedded_issuer and not external.embedded_provider
+    assert development_provider(external, MasterKeys.generate(), file=False) is None
 
 
 def test_production_refuses_the_development_provider(tmp_path: Path) -> None:
