@@ -351,6 +351,8 @@ class Settings(PostgresSettings):
             # a pooled connection to a primary that died is found before use, not by the
             # request that draws it (after a failover every pooled connection is dead)
             "POSTGRES_PRE_PING": "y",
+            # an insert of events in one round trip, same lock (vault.eventstore_postgres)
+            "APPLICATION_RECORDER_TOPIC": "vault.eventstore_postgres:OneTripRecorder",
         }
         return env
 
@@ -366,8 +368,10 @@ class Settings(PostgresSettings):
 
     @property
     def embedded_provider(self) -> bool:
-        """Whether the embedded development OpenID provider runs (``/idp``)."""
-        return self.embedded_issuer and self.env != "production"
+        """Whether the embedded development OpenID provider runs (``/idp``): not in
+        production, and not when the embedded issuer's tokens come from an external
+        signer (``token_public_key``: this server holds no signing key to log in with)."""
+        return self.embedded_issuer and self.env != "production" and not self.token_public_key
 
     @property
     def sqlite_path(self) -> Path:
