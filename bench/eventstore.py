@@ -1,9 +1,8 @@
 """Row 14: event-store write transactions/s at 16 concurrent writers, vs raw INSERTs.
 
-Each of 16 threads calls the vault's own PostgreSQL recorder (``insert_events`` of one
-event-sized stored event: one transaction, one statement since ``OneTripRecorder``: a
-PL/pgSQL call that takes ``LOCK TABLE ... IN EXCLUSIVE MODE``, sends ``NOTIFY`` and
-inserts, ``vault.eventstore_postgres``), against the
+Each of 16 threads calls the vault's own ``eventsourcing`` PostgreSQL recorder
+(``insert_events`` of one event-sized stored event: one transaction, which that recorder
+opens with ``LOCK TABLE ... IN EXCLUSIVE MODE`` and closes with ``NOTIFY``), against the
 same 16 threads doing raw single-row autocommit INSERTs of the same size (row 4's
 baseline). No target: the row keeps the table lock's cost in view (issue 12).
 """
@@ -70,8 +69,7 @@ def run(env: BenchEnv, report: Report, opts: Options) -> None:
             0.0,
             notes=[
                 f"{opts.seconds:.0f} s per load, {rounds} round(s), interleaved; recorder "
-                f"pool {CALLERS}; each transaction: one call that takes LOCK TABLE ... "
-                "EXCLUSIVE, NOTIFY and INSERT (vault.eventstore_postgres)"
+                f"pool {CALLERS}; each transaction: LOCK TABLE ... EXCLUSIVE, INSERT, NOTIFY"
             ],
         )
     )

@@ -351,8 +351,6 @@ class Settings(PostgresSettings):
             # a pooled connection to a primary that died is found before use, not by the
             # request that draws it (after a failover every pooled connection is dead)
             "POSTGRES_PRE_PING": "y",
-            # an insert of events in one round trip, same lock (vault.eventstore_postgres)
-            "APPLICATION_RECORDER_TOPIC": "vault.eventstore_postgres:OneTripRecorder",
         }
         return env
 
