@@ -83,7 +83,7 @@ def serve(
         os.environ["COFFRE_DATABASE"] = "sqlite"
         os.environ["COFFRE_BLOB_STORE"] = "fs"
     config = settings()
-    workers = workers or config.workers
+    workers = config.workers if workers is None else workers  # --workers 0 is refused below
     if host is None:
         host = _checked_host(config.host, "COFFRE_HOST")
     else:
@@ -99,8 +99,9 @@ def serve(
     if config.embedded_provider and workers > 1:
         # its logins, codes and refresh tokens live in one process's memory
         fail(
-            "the development OpenID provider (/idp) serves with one worker; "
-            "set COFFRE_EMBEDDED_ISSUER=false to scale out"
+            "the development OpenID provider (/idp) serves with one worker; to scale "
+            "out, trust an external issuer instead (COFFRE_EMBEDDED_ISSUER=false with "
+            "COFFRE_OIDC_ISSUERS, or COFFRE_TOKEN_PUBLIC_KEY)"
         )
     if config.embedded:
         # One server per data directory: a second would run its own projections and
