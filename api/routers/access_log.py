@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.deps import FreshViews, FreshViewsDep, PatientActor, VaultDep
 from api.models import LogEntry, LogPage, LogQuery
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from domain.values import Actor
 from projections.access_log import LogFilter
 from projections.access_log_space import name_appointments
 from vault.service import Vault
 
-router = APIRouter(
+router = Router(
     prefix="/v1/spaces/{patient_id}/access-log",
     tags=["access-log"],
     responses=problem_responses(401, 403, 404, 422),

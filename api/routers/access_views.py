@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from api.deps import CurrentActor, FreshViewsDep, NowDep, VaultDep, require_roles
 from api.models import Uuid
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from api.views_models import (
     DocumentReader,
     DocumentReaders,
@@ -26,7 +26,7 @@ from api.views_models import (
 from domain.values import Actor
 from wire.values import Role
 
-router = APIRouter(prefix="/v1", tags=["access-views"], responses=problem_responses(401, 403))
+router = Router(prefix="/v1", tags=["access-views"], responses=problem_responses(401, 403))
 
 ProfessionalActor = Annotated[Actor, Depends(require_roles(Role.PROFESSIONAL))]
 RepresentativeActor = Annotated[Actor, Depends(require_roles(Role.REPRESENTATIVE))]

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import Depends, Path, Response, status
 
 from api.blocks_models import AccessRulesOut, CareTeamIn, CareTeamOut, PhysicianIn, SettingIn
 from api.deps import ServiceActor, VaultDep, require_roles
 from api.grants_models import GranteeIn
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from domain.records import Setting
 from domain.values import Actor
 from wire.values import Role
 
-router = APIRouter(
+router = Router(
     prefix="/v1/spaces/{patient_id}",
     tags=["access-rules"],
     responses=problem_responses(401, 403, 404, 409, 422),

@@ -1,10 +1,15 @@
-"""Pieces the routers share: path parameter types and documented problem answers."""
+"""Pieces the routers share: the router class, path parameter types and documented
+problem answers."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import APIRouter, Path
+from starlette._utils import get_route_path
+from starlette.routing import Match
+from starlette.types import Scope
 
 from api.models import Problem
 from api.problems import MEDIA_TYPE, title_for
@@ -36,3 +41,42 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+class Router(APIRouter):
+    """An ``APIRouter`` that tells at once when none of its own routes can match a path.
+
+    FastAPI (0.163) looks for a request's route router by router, asking each included
+    router to try its routes one by one at ~4 us a route, twice for the router that
+    matches: a read (``reads``, the fifth router) spent ~0.15 ms there, and a FHIR
+    search (the fifteenth) ~0.5 ms, before any work. Here one regular expression, the
+    union of this router's route paths, answers "no match" for every other router in
+    ~1 us; a path it does match goes through FastAPI's own matching, unchanged.
+
+    Routers are included without an extra prefix (``api.app``): the union is built
+    from the routes' own paths, which then are the paths matched.
+    """
+
+    _screen: tuple[int, re.Pattern[str]] | None = None
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """FastAPI's matching, after a one-expression test that any route could match."""
+        if scope["type"] in ("http", "websocket") and not self._could_match(scope):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+    def _could_match(self, scope: Scope) -> bool:
+        screen = self._screen
+        if screen is None or screen[0] != len(self.routes):
+            # routes are added at import time: built again only if that ever changes
+            patterns = [
+                # the same expressions without their group names (a name may repeat)
+                re.sub(r"\(\?P<[^>]+>", "(?:", route.path_regex.pattern)
+                for route in self.routes
+                if hasattr(route, "path_regex")
+            ]
+            if len(patterns) != len(self.routes):
+                return True  # a route without a path expression: let FastAPI decide
+            screen = (len(self.routes), re.compile("|".join(f"(?:{p})" for p in patterns)))
+            self._screen = screen
+        return screen[1].match(get_route_path(scope)) is not None

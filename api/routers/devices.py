@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
 from api.deps import CurrentActor, ServiceActor, VaultDep
 from api.devices_models import (
@@ -24,11 +24,11 @@ from api.devices_models import (
     EnrolmentCodePublic,
 )
 from api.models import ID_MAX
-from api.routers.common import problem_responses
+from api.routers.common import Router, problem_responses
 from domain.devices import ByService
 from wire.dto import DeviceInfo
 
-router = APIRouter(prefix="/v1", tags=["devices"], responses=problem_responses(401, 403, 422))
+router = Router(prefix="/v1", tags=["devices"], responses=problem_responses(401, 403, 422))
 
 KeyId = Annotated[str, Path(max_length=ID_MAX, description="the device's key id")]
 OwnerRole = Annotated[str, Path(max_length=ID_MAX, description="the owner's role")]

@@ -16,13 +16,13 @@ from typing import Annotated, Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi import HTTPException, Path, Request, Response, status
 
 from api import problems
 from api.deps import CurrentActor, DepositorActor, PatientActor, VaultDep
 from api.middleware import CLOSE
 from api.models import DepositCreate, DepositCreated, SpaceKey, Upload, Uuid
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from api.uploads_models import (
     DirectUploadCompletion,
     DirectUploadIn,
@@ -35,9 +35,7 @@ from wire.dto import UploadReceipt
 from wire.errors import Unavailable
 
 # Tags per route: the operation ids (``<tag>-<name>``) predate this module and stay.
-router = APIRouter(
-    prefix="/v1/spaces/{patient_id}", responses=problem_responses(401, 403, 404, 422)
-)
+router = Router(prefix="/v1/spaces/{patient_id}", responses=problem_responses(401, 403, 404, 422))
 _DOCUMENTS = ["documents"]
 
 DocumentId = Annotated[Uuid, Path(description="the document's id")]

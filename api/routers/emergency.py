@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from api.deps import VaultDep, require_roles
 from api.emergency_models import EmergencyIn, EmergencyOut
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from domain.values import Actor
 from wire.values import Role
 
-router = APIRouter(
+router = Router(
     prefix="/v1/spaces/{patient_id}/emergency-accesses",
     tags=["emergency"],
     responses=problem_responses(401, 403, 404, 409, 422),

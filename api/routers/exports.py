@@ -18,20 +18,20 @@ from datetime import datetime
 from typing import IO, Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, ServicesDep, require_roles
 from api.models import ReadCreate
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from domain.values import Actor
 from vault.export_jobs import ExportJob, ExportJobs
 from wire.errors import RangeNotSatisfiable, Unavailable, UnknownExport
 from wire.values import Role
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 
 PIECE = 1024 * 1024
 JobId = Annotated[UUID, PathParam(description="the export job's id")]

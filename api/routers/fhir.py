@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import Body, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -50,7 +50,7 @@ from api.fhir_search import capability_statement, date_filters, status_filter, t
 from api.fhir_transaction import labels_update, parse_transaction, transaction_response
 from api.models import ID_MAX, Uuid
 from api.routers.access_log import log_page
-from api.routers.common import problem_responses
+from api.routers.common import Router, problem_responses
 from domain.values import Actor, parse_patient_id
 from projections.access_log import LogFilter
 from projections.trail_export import TrailQuery
@@ -66,7 +66,7 @@ from wire.mhd import (
 from wire.trail_fhir import RPPS
 from wire.values import Role
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], responses=problem_responses(401, 403, 404, 422))
+router = Router(prefix="/fhir", tags=["fhir"], responses=problem_responses(401, 403, 404, 422))
 
 #: ``_count`` when the search names none, and the most one page holds
 DEFAULT_COUNT = 20

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from api.deps import PatientActor, VaultDep
 from api.grants_models import GrantCreate, GrantCreated, GrantList, GrantPublic
 from api.models import ID_MAX, Uuid
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 
-router = APIRouter(
+router = Router(
     prefix="/v1/spaces/{patient_id}/grants",
     tags=["grants"],
     responses=problem_responses(401, 403, 404, 422),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.models import Health
+from api.routers.common import Router
 
-router = APIRouter(prefix="/v1/health", tags=["health"])
+router = Router(prefix="/v1/health", tags=["health"])
 
 
 @router.get("", name="health")

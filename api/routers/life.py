@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from api.deps import ServiceActor, VaultDep, require_roles
 from api.life_models import (
@@ -21,7 +21,7 @@ from api.life_models import (
     SpaceStateOut,
 )
 from api.models import SpaceCreate
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from domain.values import Actor
 from wire.dto import RegisterEntry, RepresentativeEntry
 from wire.values import Role
@@ -29,7 +29,7 @@ from wire.values import Role
 #: the operation ids' tags (``<tag>-<name>``) predate this module and must not change
 _LIFE = {"tags": ["space-life"], "responses": problem_responses(401, 403, 404, 422)}
 
-router = APIRouter(prefix="/v1/spaces")
+router = Router(prefix="/v1/spaces")
 
 
 @router.post(

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentActor, FreshViewsDep, VaultDep
 from api.models import Position
-from api.routers.common import problem_responses
+from api.routers.common import Router, problem_responses
 from api.views_models import Acknowledged, NotificationPage, NotificationPublic
 
-router = APIRouter(
+router = Router(
     prefix="/v1/notifications", tags=["notifications"], responses=problem_responses(401, 422)
 )
 

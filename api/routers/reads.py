@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentActor, VaultDep
 from api.models import (
@@ -27,14 +28,14 @@ from api.models import (
     ReleasePublic,
     Uuid,
 )
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from vault.tickets import MAX_TICKET_LENGTH
 from wire.dto import Release
 
 #: the operation ids' tags (``<tag>-<name>``) predate this module and must not change
 _DOCUMENTS = {"tags": ["documents"], "responses": problem_responses(401, 403, 404, 422)}
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 
 DocumentId = Annotated[Uuid, Path(description="the document's id")]
 Ticket = Annotated[str, Path(max_length=MAX_TICKET_LENGTH, description="from a read release")]
@@ -54,7 +55,7 @@ def list_documents(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) 
     tags=["documents"],
     responses=problem_responses(400, 401, 403, 404, 410, 422, 503),
 )
-def read_document(
+async def read_document(
     patient_id: PatientId,
     document_id: DocumentId,
     body: ReadCreate,
@@ -67,7 +68,12 @@ def read_document(
     A refused read is recorded too, and answers exactly like an unknown document; a read
     by a device not approved (or revoked) is recorded as refused and answers 403.
     """
-    release = vault.read(patient_id, document_id, actor, body.reader_key_id)
+    # The hottest route (bench row 5). ``async`` with the use case alone in the thread
+    # pool: a plain ``def`` route also has its answer validated in the pool, a second
+    # hop (a worker thread woken, the event loop woken back) per read.
+    release = await run_in_threadpool(
+        vault.read, patient_id, document_id, actor, body.reader_key_id
+    )
     return ReleasePublic(
         access_id=release.access_id,
         document=DocumentPublic.model_validate(release.document),

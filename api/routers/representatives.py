@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from api.deps import ServiceActor, VaultDep
 from api.representatives_models import RepresentativeCreate
-from api.routers.common import PatientId, problem_responses
+from api.routers.common import PatientId, Router, problem_responses
 from domain.representatives import LegalBasis
 from domain.values import Actor
 from wire.values import Role
 
-router = APIRouter(
+router = Router(
     prefix="/v1/spaces/{patient_id}/representatives",
     tags=["representatives"],
     responses=problem_responses(401, 403, 404, 409, 422),

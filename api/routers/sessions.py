@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import SESSION_COOKIE, ServicesDep, check_change, session_principal, web_sessions
-from api.routers.common import problem_responses
+from api.routers.common import Router, problem_responses
 from api.sessions_models import SessionPublic
 from vault.web_login import LOGIN_TTL, WebLogin
 from vault.web_sessions import WebSessions
 from wire.errors import Unauthenticated, Unavailable
 
-router = APIRouter(prefix="/auth", tags=["sessions"], responses=problem_responses(401, 403, 503))
+router = Router(prefix="/auth", tags=["sessions"], responses=problem_responses(401, 403, 503))
 
 #: holds a login between its two legs (state, nonce, PKCE verifier; sealed)
 LOGIN_COOKIE = "__Host-coffre-login"

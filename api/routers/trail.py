@@ -14,18 +14,18 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import FreshViewsDep, RegulatorActor, TrailDep
 from api.models import ACTOR_ID_PATTERN, Position
-from api.routers.common import problem_responses
+from api.routers.common import Router, problem_responses
 from api.views_models import CheckpointOut, ConsistencyProof, TrailKeySetOut, TrailPublicKey
 from projections.trail_export import TrailQuery
 from wire.errors import InvalidInput
 
-router = APIRouter(prefix="/v1/trail", tags=["trail"], responses=problem_responses(401, 403, 422))
+router = Router(prefix="/v1/trail", tags=["trail"], responses=problem_responses(401, 403, 422))
 
 PIECE = 1024 * 1024
 

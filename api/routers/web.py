@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from api.deps import ServicesDep
+from api.routers.common import Router
 
-router = APIRouter(tags=["web"], include_in_schema=False)
+router = Router(tags=["web"], include_in_schema=False)
 
 #: what ``/`` and ``/docs`` answer before ``scripts/build-web`` has run
 NOT_BUILT = """<!doctype html>
