@@ -87,27 +87,37 @@ SETTLE_TIMEOUT = 30.0
 # than its own work. Only what may wait on the network or a disk runs in the pool.
 
 
-async def get_services(request: Request) -> Services:
+# The services are taken from the request in each dependency below rather than through
+# ``ServicesDep``: FastAPI solves a dependency's own dependencies every time it is named,
+# cached or not, and the vault and the actor (every route) named it twice a request.
+
+
+def services_of(request: Request) -> Services:
     """The services ``create_app`` stashed on the application."""
     return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def get_services(request: Request) -> Services:
+    """The services ``create_app`` stashed on the application."""
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_vault(services: ServicesDep) -> Vault:
+async def get_vault(request: Request) -> Vault:
     """The vault application service."""
-    return services.vault
+    return services_of(request).vault
 
 
-async def get_trail(services: ServicesDep) -> Trail:
+async def get_trail(request: Request) -> Trail:
     """The regulator trail (queries, checkpoints, exports) as it is now projected."""
-    return services.trail
+    return services_of(request).trail
 
 
-async def current_time(services: ServicesDep) -> datetime:
+async def current_time(request: Request) -> datetime:
     """The vault's clock's now (the instant views are asked about)."""
-    return services.vault.clock.now()
+    return services_of(request).vault.clock.now()
 
 
 class FreshViews:
@@ -162,9 +172,9 @@ class FreshViews:
         wait_for(self._services.runner, timeout, names or None)
 
 
-async def fresh_views(services: ServicesDep) -> FreshViews:
+async def fresh_views(request: Request) -> FreshViews:
     """The views for this request (see ``FreshViews``)."""
-    return FreshViews(services)
+    return FreshViews(services_of(request))
 
 
 VaultDep = Annotated[Vault, Depends(get_vault)]
@@ -189,13 +199,13 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 async def current_actor(
     request: Request,
-    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     """The actor the bearer token (or the web session's) asserts, if it carries the
     scope this route needs; ``Unauthenticated`` without a valid token,
     ``InsufficientScope`` without the scope, ``CrossSiteRequest`` for a cookie's change
     that fails the CSRF checks."""
+    services = services_of(request)
     if credentials is not None:
         # A token verified before is answered from memory, on the event loop; a new
         # one may need its issuer's keys fetched, so it is verified in the thread pool.
