@@ -98,7 +98,7 @@ def services_of(request: Request) -> Services:
 
 
 async def get_services(request: Request) -> Services:
-    """The services ``create_app`` stashed on the application."""
+    """``services_of`` as a dependency (``ServicesDep``), for routes that need several."""
     return services_of(request)
 
 

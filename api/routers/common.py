@@ -57,7 +57,9 @@ class Router(APIRouter):
     from the routes' own paths, which then are the paths matched.
     """
 
-    _screen: tuple[int, re.Pattern[str]] | None = None
+    #: (how many routes it was built for, the union; None when a route has no path
+    #: expression, so that FastAPI decides everything for this router)
+    _screen: tuple[int, re.Pattern[str] | None] | None = None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """FastAPI's matching, after a one-expression test that any route could match."""
@@ -69,14 +71,17 @@ class Router(APIRouter):
         screen = self._screen
         if screen is None or screen[0] != len(self.routes):
             # routes are added at import time: built again only if that ever changes
-            patterns = [
-                # the same expressions without their group names (a name may repeat)
-                re.sub(r"\(\?P<[^>]+>", "(?:", route.path_regex.pattern)
-                for route in self.routes
-                if hasattr(route, "path_regex")
-            ]
-            if len(patterns) != len(self.routes):
-                return True  # a route without a path expression: let FastAPI decide
-            screen = (len(self.routes), re.compile("|".join(f"(?:{p})" for p in patterns)))
+            screen = (len(self.routes), _union(self.routes))
             self._screen = screen
-        return screen[1].match(get_route_path(scope)) is not None
+        union = screen[1]
+        return union is None or union.match(get_route_path(scope)) is not None
+
+
+def _union(routes: list[Any]) -> re.Pattern[str] | None:
+    """One expression matching exactly the paths one of ``routes`` matches, or None if a
+    route has no path expression. Each is Starlette's own (anchored, ``[^/]+`` per
+    parameter), without its group names (a name may repeat across routes)."""
+    patterns = [route.path_regex.pattern for route in routes if hasattr(route, "path_regex")]
+    if len(patterns) != len(routes):
+        return None
+    return re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', p)})" for p in patterns))
