@@ -31,7 +31,7 @@ from coffre.keysources import log_legacy_warnings
 from domain.values import Actor
 from projections.runner import Event, EventSource
 from vault.migrations import migrate as apply_migrations
-from vault.settings import Settings
+from vault.settings import MAX_WORKERS, Settings
 from vault.tokens import TokenAuthority
 from wire.errors import InvalidInput
 from wire.values import Profession, Role
@@ -91,8 +91,8 @@ def serve(
     port = (
         _checked_port(config.port, "COFFRE_PORT") if port is None else _checked_port(port, "--port")
     )
-    if workers < 1:
-        fail(f"--workers / COFFRE_WORKERS must be at least 1, not {workers}")
+    if not 1 <= workers <= MAX_WORKERS:
+        fail(f"--workers / COFFRE_WORKERS must be between 1 and {MAX_WORKERS}, not {workers}")
     if config.embedded and workers > 1:
         # each worker would run its own in-process projection runner on one SQLite file
         fail("embedded mode serves with one worker; use PostgreSQL to scale out")

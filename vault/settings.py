@@ -28,6 +28,13 @@ DEMO_REGISTRY = "etat-civil.demo"
 DEMO_ENROLMENT = "enrolement.demo"
 
 
+#: the most worker processes ``coffre serve`` starts: each holds its own PostgreSQL pools
+#: (the event store's alone opens up to 15 connections with the defaults) and memory
+#: (≈ 110 MiB warm, bench row 11b), so a slip of the finger (``--workers 1000``) would
+#: exhaust the database's connections and the host's memory instead of serving
+MAX_WORKERS = 64
+
+
 class Settings(PostgresSettings):
     """Everything that differs between a laptop and a production deployment."""
 
@@ -149,6 +156,7 @@ class Settings(PostgresSettings):
     web_sessions_per_person: int = Field(
         5, gt=0, description="sessions one person may hold; a new one ends the oldest"
     )
+    #: uvicorn worker processes of ``coffre serve``, 1 to ``MAX_WORKERS``
     workers: int = 1
     # uvicorn's own default (5 s) equals httpx's keep-alive expiry (the SDK's): a client
     # reusing a connection idle for just under 5 s races the server's close and gets a

@@ -33,7 +33,7 @@ def execs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return seen
 
 
-def _serve(tmp_path: Path, workers: str, **variables: str) -> tuple[int, str]:
+def _serve(tmp_path: Path, workers: str | None, **variables: str) -> tuple[int, str]:
     app = typer.Typer()
     app.command()(cli_admin.serve)
     environment = {
@@ -43,7 +43,8 @@ def _serve(tmp_path: Path, workers: str, **variables: str) -> tuple[int, str]:
         "COFFRE_DATA_DIR": str(tmp_path),
         **variables,
     }
-    result = CliRunner().invoke(app, ["--workers", workers, "--port", "8123"], env=environment)
+    flags = [] if workers is None else ["--workers", workers]
+    result = CliRunner().invoke(app, [*flags, "--port", "8123"], env=environment)
     return result.exit_code, " ".join(result.output.split())
 
 
@@ -66,13 +67,22 @@ def test_an_external_signers_deployment_serves_with_several_workers(
     assert command[command.index("--workers") + 1] == workers
 
 
-@pytest.mark.parametrize("workers", ["0", "-3"])
-def test_a_worker_count_below_one_is_refused_whoever_signs(
+@pytest.mark.parametrize("workers", ["0", "-3", "65", "1000000", str(2**63)])
+def test_a_worker_count_outside_1_to_64_is_refused_whoever_signs(
     tmp_path: Path, execs: list[list[str]], workers: str
 ) -> None:
     code, said = _serve(tmp_path, workers, COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY)
     assert code != 0
-    assert "must be at least 1" in said
+    assert "must be between 1 and 64" in said
+    assert execs == []
+
+
+def test_the_environment_s_worker_count_is_bounded_too(
+    tmp_path: Path, execs: list[list[str]]
+) -> None:
+    code, said = _serve(tmp_path, None, COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY, COFFRE_WORKERS="500")
+    assert code != 0
+    assert "must be between 1 and 64" in said
     assert execs == []
 
 
