@@ -313,18 +313,29 @@ def seal(data_key: DataKey, public_key: bytes) -> bytes:
     return SealedBox(PublicKey(public_key)).encrypt(_key_bytes(data_key))
 
 
-def unseal(sealed: bytes, secret_key: bytes) -> DataKey:
+def unseal(sealed: bytes, secret_key: bytes, public_key: bytes | None = None) -> DataKey:
     """Open a data key sealed by :func:`seal` with the recipient's X25519 secret key.
+
+    ``public_key``, the secret's public half when the caller holds it (a key store
+    does), saves deriving it: an X25519 base-point multiplication, ≈ 18 µs here, on
+    every read. A wrong one opens nothing: the box's nonce is derived from it.
 
     Raises :class:`DecryptionError` if ``sealed`` was not sealed to this key pair or
     was altered.
     """
     if not isinstance(secret_key, bytes) or len(secret_key) != _X25519_SIZE:
         raise InvalidKey(f"a secret key is exactly {_X25519_SIZE} bytes")
+    if public_key is not None and (
+        not isinstance(public_key, bytes) or len(public_key) != _X25519_SIZE
+    ):
+        raise InvalidKey(f"a public key is exactly {_X25519_SIZE} bytes")
     if not isinstance(sealed, bytes) or len(sealed) != SEALED_KEY_SIZE:
         raise DecryptionError(_SEALED_FAILED)
     try:
-        opened = SealedBox(PrivateKey(secret_key)).decrypt(sealed)
+        if public_key is None:
+            opened = SealedBox(PrivateKey(secret_key)).decrypt(sealed)
+        else:
+            opened = bindings.crypto_box_seal_open(sealed, public_key, secret_key)
     except CryptoError:
         raise DecryptionError(_SEALED_FAILED) from None
     return DataKey(opened)

@@ -6,6 +6,7 @@ import base64
 import sqlite3
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -299,6 +300,44 @@ def test_a_deposit_seals_its_data_key_and_title_to_a_document_key_of_its_own(
             bytes(reader.public_key),
             document_key=deposit.key_id,
         )
+
+
+@pytest.mark.parametrize("altered", ["space key", "document key"])
+def test_a_public_half_altered_in_the_store_opens_nothing(
+    keyring: Keyring,
+    store: KeyStore,
+    space: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
+    altered: str,
+) -> None:
+    """Opening uses the stored public half (not one derived from the secret): a row
+    whose public key was swapped releases nothing and opens no title, as a tampered
+    secret would."""
+    space_key = keyring.create_space_key(space)
+    deposit = keyring.seal_deposit(space, seal(DataKey.generate(), space_key.public_key), "Bilan")
+    reader = bytes(PrivateKey.generate().public_key)
+    target = space_key.key_id if altered == "space key" else deposit.key_id
+    stranger = bytes(PrivateKey.generate().public_key)
+    real = store.get_many
+
+    def swapped(key_ids: Sequence[str]) -> dict[str, KeyRecord]:
+        found = real(key_ids)
+        if target in found:
+            found[target] = replace(found[target], public_key=stranger)
+        return found
+
+    monkeypatch.setattr(store, "get_many", swapped)
+    with pytest.raises(DecryptionError):
+        keyring.reseal(
+            space, space_key.key_id, deposit.sealed_key, reader, document_key=deposit.key_id
+        )
+    title = SealedText(deposit.key_id, deposit.title)
+    if altered == "document key":
+        with pytest.raises(DecryptionError):
+            keyring.open_texts(space, [title])
+    monkeypatch.setattr(store, "get_many", real)
+    assert keyring.open_texts(space, [title]) == ["Bilan"]
+    keyring.reseal(space, space_key.key_id, deposit.sealed_key, reader, document_key=deposit.key_id)
 
 
 def test_sealed_text_opens_only_in_its_space_and_unaltered(

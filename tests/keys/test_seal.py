@@ -54,3 +54,34 @@ def test_key_sizes_are_checked(bad: bytes) -> None:
         seal(DataKey.generate(), bad)
     with pytest.raises(InvalidKey):
         unseal(b"\x00" * SEALED_KEY_SIZE, bad)
+
+
+def test_unseal_with_the_public_half_opens_the_same(recipient: PrivateKey) -> None:
+    """The key store's shortcut (the stored public half instead of deriving it) opens
+    exactly what the plain call opens, and refuses exactly what it refuses."""
+    data_key = DataKey.generate()
+    public = bytes(recipient.public_key)
+    sealed = seal(data_key, public)
+    assert unseal(sealed, bytes(recipient), public) == unseal(sealed, bytes(recipient)) == data_key
+    altered = bytearray(sealed)
+    altered[40] ^= 0x01
+    with pytest.raises(DecryptionError, match="sealed data key failed verification"):
+        unseal(bytes(altered), bytes(recipient), public)
+    with pytest.raises(DecryptionError):
+        unseal(b"\x00" * 79, bytes(recipient), public)
+
+
+def test_a_wrong_public_half_opens_nothing(recipient: PrivateKey) -> None:
+    """The box's nonce is derived from the recipient's public key: the right secret
+    with another public half fails, as a tampered secret would."""
+    sealed = seal(DataKey.generate(), bytes(recipient.public_key))
+    other = bytes(PrivateKey.generate().public_key)
+    with pytest.raises(DecryptionError, match="sealed data key failed verification"):
+        unseal(sealed, bytes(recipient), other)
+
+
+@pytest.mark.parametrize("bad", [b"", b"\x01" * 31, b"\x01" * 33, "ab" * 16])
+def test_the_public_half_size_is_checked(recipient: PrivateKey, bad: bytes) -> None:
+    sealed = seal(DataKey.generate(), bytes(recipient.public_key))
+    with pytest.raises(InvalidKey, match="a public key is exactly 32 bytes"):
+        unseal(sealed, bytes(recipient), bad)  # type: ignore[arg-type]
