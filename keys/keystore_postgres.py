@@ -31,6 +31,13 @@ __all__ = ["PostgresKeyStore"]
 
 _COLUMNS = "key_id, space_id, public_key, master_key_id, wrapped_secret, destroyed_at"
 
+#: up to this many keys, ``get_many`` names each in the statement (see there)
+_LISTED = 4
+_SELECT_LISTED = {
+    n: f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id IN ({', '.join(['%s'] * n)})"  # noqa: S608
+    for n in range(1, _LISTED + 1)
+}
+
 
 class PostgresKeyStore(KeyStore):
     """Key store in the ``coffre_space_keys`` table of a PostgreSQL database.
@@ -89,10 +96,16 @@ class PostgresKeyStore(KeyStore):
             check_key_id(key_id)
         if not key_ids:
             return {}
-        rows = self._query(
-            f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id = ANY(%s)",  # noqa: S608
-            (list(key_ids),),
-        )
+        # A read asks for one or two keys: a placeholder each (one prepared statement
+        # per count) spares psycopg dumping a list into an array on every read; a
+        # listing's many keys still go as one array.
+        if len(key_ids) <= _LISTED:
+            rows = self._query(_SELECT_LISTED[len(key_ids)], tuple(key_ids))
+        else:
+            rows = self._query(
+                f"SELECT {_COLUMNS} FROM coffre_space_keys WHERE key_id = ANY(%s)",  # noqa: S608
+                (list(key_ids),),
+            )
         return {row[0]: _record(row) for row in rows}
 
     def destroy(self, key_id: str, at: datetime) -> None:

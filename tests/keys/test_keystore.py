@@ -48,6 +48,19 @@ class KeyStoreContract:
         store.add(record())
         assert store.get("spk_1") == record()
 
+    @pytest.mark.parametrize("asked", [1, 2, 3, 4, 5, 9])
+    def test_get_many_answers_what_exists_whatever_the_count(
+        self, store: KeyStore, asked: int
+    ) -> None:
+        """A few keys are named one by one in the statement, more go as one array
+        (PostgreSQL): both answer alike, unknown and repeated ids included."""
+        for n in range(asked):
+            store.add(record(f"spk_{n}", wrapped=wrapped(fill=n)))
+        ids = [f"spk_{n}" for n in range(asked)]
+        assert store.get_many(ids) == {key_id: store.get(key_id) for key_id in ids}
+        found = store.get_many([ids[0], "spk_nope", ids[0]][: max(1, asked)])
+        assert found == {ids[0]: store.get(ids[0])}
+
     def test_get_unknown(self, store: KeyStore) -> None:
         with pytest.raises(UnknownKey):
             store.get("spk_nope")
