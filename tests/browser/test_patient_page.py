@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from domain.values import Actor, professional_id_from_number
@@ -28,6 +29,12 @@ from wire.errors import CoffreError
 from wire.values import Profession, Role
 
 ROOT = Path(__file__).resolve().parents[2]
+
+#: how long a deposit from the page may take before the test says where it stopped
+DEPOSIT_WAIT_MS = 90_000
+#: the page's last five answered requests (Resource Timing), without query strings
+ANSWERED = """() => performance.getEntriesByType('resource').slice(-5)
+  .map((e) => `${e.name.split('?')[0]} ${Math.round(e.duration)} ms`)"""
 SCREENSHOT = ROOT / "docs" / "img" / "access-log.png"
 
 URGENTIST = Actor(
@@ -224,7 +231,20 @@ def deposit_in_page(page: Any, path: Path, type: str, title: str) -> None:
     page.get_by_label("Type", exact=True).select_option(type)
     page.get_by_label("Titre").fill(title)
     page.get_by_role("button", name="Chiffrer et déposer").click()
-    page.get_by_text("a été chiffré dans ce navigateur et déposé").wait_for()
+    done = page.get_by_text("a été chiffré dans ce navigateur et déposé")
+    try:
+        # 16 MiB encrypted in the page, then relayed or sent by parts: seconds alone,
+        # once more than 30 s on a loaded CI machine (2026-12-05), where the page said
+        # nothing of its progress in the failure; so a longer wait, and what the page
+        # showed and asked when it gives up
+        done.wait_for(timeout=DEPOSIT_WAIT_MS)
+    except PlaywrightTimeout:
+        status = page.locator("#status").text_content()
+        alert = page.locator("#alert").text_content()
+        raise AssertionError(
+            f"no deposit after {DEPOSIT_WAIT_MS / 1000:.0f} s; the page's status: {status!r},"
+            f" its alert: {alert!r}, its last answered requests: {page.evaluate(ANSWERED)}"
+        ) from None
     assert axe(page) == []
 
 
