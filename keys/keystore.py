@@ -109,7 +109,12 @@ class KeyStore(ABC):
         """Returns the record for key_id; raises UnknownKey."""
 
     def get_many(self, key_ids: Sequence[str]) -> dict[str, KeyRecord]:
-        """The records of ``key_ids`` that exist, by key id (unknown ids are absent)."""
+        """The records of ``key_ids`` that exist, by key id (unknown ids are absent).
+
+        Raises :class:`InvalidKey` for a malformed id, before looking anything up, as
+        every store does."""
+        for key_id in key_ids:
+            check_key_id(key_id)
         found: dict[str, KeyRecord] = {}
         for key_id in key_ids:
             try:

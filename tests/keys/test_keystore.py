@@ -61,6 +61,19 @@ class KeyStoreContract:
         found = store.get_many([ids[0], "spk_nope", ids[0]][: max(1, asked)])
         assert found == {ids[0]: store.get(ids[0])}
 
+    @pytest.mark.parametrize(
+        "bad", ["", "spk_é", "spk_1\n", "spk_\u202e1", "spk_\x00", "k" * 129, 7]
+    )
+    def test_get_many_refuses_a_malformed_id_before_any_statement(
+        self, store: KeyStore, bad: object
+    ) -> None:
+        """Odd Unicode, a trailing newline, NUL, an overlong or non-string id: refused
+        whichever statement the count would pick, and nothing else is answered."""
+        store.add(record())
+        for ids in ([bad], ["spk_1", bad], ["spk_1"] * 5 + [bad]):
+            with pytest.raises(InvalidInput):
+                store.get_many(ids)  # type: ignore[list-item]
+
     def test_get_unknown(self, store: KeyStore) -> None:
         with pytest.raises(UnknownKey):
             store.get("spk_nope")
