@@ -30,7 +30,8 @@ from projections.access_log import AccessLog, AccessLogProjection
 from projections.access_views import AccessViews, AccessViewsProjection
 from projections.notifications import Notifications, NotificationsProjection
 from projections.representations import RepresentationsProjection
-from projections.runner import ApplicationSource, ProjectionRunner
+from projections.runner import ProjectionRunner
+from projections.source import ApplicationSource
 from projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
 from projections.trail import TrailProjection
 from projections.trail_query import Trail

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -29,7 +29,7 @@ from coffre import bootstrap
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
 from coffre.keysources import log_legacy_warnings
 from domain.values import Actor
-from projections.runner import Event, EventSource
+from projections.source import Event, EventSource
 from vault.migrations import migrate as apply_migrations
 from vault.settings import MAX_WORKERS, Settings
 from vault.tokens import TokenAuthority
@@ -379,3 +379,7 @@ class _Observed:
     def last_id(self) -> int:
         """Delegate."""
         return self._source.last_id()
+
+    def stored_check(self, item: tuple[int, Event]) -> tuple[str, dict[str, Any]] | None:
+        """Delegate."""
+        return self._source.stored_check(item)

@@ -25,7 +25,8 @@ from domain.reads import codes_hidden_from
 from domain.space import Space
 from projections.access_log_devices import device_entry, is_device_event
 from projections.access_log_space import space_entry
-from projections.runner import Event, Projection
+from projections.runner import Projection
+from projections.source import Event
 from projections.store import Row, ViewCursor, ViewStore
 from wire.canonical_fast import loads
 from wire.values import Role

@@ -15,7 +15,7 @@ from typing import Any
 from domain.reader import Reader
 from domain.space import Space
 from projections.access_log_space import Row
-from projections.runner import Event
+from projections.source import Event
 from projections.store import ViewCursor
 from wire.values import Role
 

@@ -18,7 +18,7 @@ from typing import Any
 from domain.emergency import EmergencyRefusal
 from domain.key_bytes import as_event_detail, stored_text
 from domain.space import Space
-from projections.runner import Event
+from projections.source import Event
 from projections.store import ViewCursor
 
 Row = Callable[..., dict[str, Any]]

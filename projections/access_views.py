@@ -40,7 +40,8 @@ from domain.records import GrantBasis, SpaceStatus
 from domain.space import Space
 from projections.access_views_facts import SETTING_COLUMNS
 from projections.access_views_query import AccessViews
-from projections.runner import Event, Projection
+from projections.runner import Projection
+from projections.source import Event
 from projections.store import ViewCursor
 
 __all__ = ["AccessViews", "AccessViewsProjection"]

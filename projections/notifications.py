@@ -45,7 +45,8 @@ from domain.key_bytes import as_detail, stored_text
 from domain.reader import Reader
 from domain.space import Space
 from projections.access_log import known_document_clauses
-from projections.runner import Event, Projection
+from projections.runner import Projection
+from projections.source import Event
 from projections.store import Row, ViewCursor, ViewStore
 from wire.values import Role
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.space import Space
-from projections.runner import Event, Projection
+from projections.runner import Projection
+from projections.source import Event
 from projections.store import ViewCursor
 
 __all__ = ["RepresentationsProjection"]

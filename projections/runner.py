@@ -16,49 +16,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
 import psycopg
 import structlog
-from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from projections.source import Event, EventSource, UnstoredBatch
 from projections.store import ViewCursor, ViewStore
 from wire.errors import Unavailable
 
 log = structlog.get_logger(__name__)
-
-Event = Any  # a domain event, as the mapper rebuilt it
-
-
-class EventSource(Protocol):
-    """The ordered log of every event; notification ids may have gaps."""
-
-    def read(self, start: int, limit: int) -> list[tuple[int, Event]]:
-        """Up to ``limit`` events with notification id >= ``start``, in order."""
-        ...
-
-    def last_id(self) -> int:
-        """The highest notification id stored (0 when empty)."""
-        ...
-
-
-class ApplicationSource:
-    """An ``EventSource`` over an ``eventsourcing`` application's recorder."""
-
-    def __init__(self, app: Application) -> None:
-        self._recorder = app.recorder
-        self._mapper = app.mapper
-
-    def read(self, start: int, limit: int) -> list[tuple[int, Event]]:
-        """Up to ``limit`` events with notification id >= ``start``, in order."""
-        notifications = self._recorder.select_notifications(start=start, limit=limit)
-        return [(n.id, self._mapper.to_domain_event(n)) for n in notifications]
-
-    def last_id(self) -> int:
-        """The highest notification id stored (0 when empty)."""
-        return self._recorder.max_notification_id() or 0
-
 
 #: failures of the database itself (down, locked, failing over): the same batch is tried
 #: again later. Any other error is the event's own, and stalls that projection there.
@@ -69,6 +36,7 @@ TRANSIENT = (
     sqlite3.OperationalError,
     ConnectionError,
     TimeoutError,
+    UnstoredBatch,
 )
 
 
@@ -279,10 +247,23 @@ class ProjectionRunner:
             position = cursor.claim(name)
             events = [item for item in events if item[0] > position]
             if events:
+                self._check_stored(cursor, events[-1])
                 self.projections[name].apply(cursor, events)
                 cursor.track(name, events[-1][0])
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
         return len(events)
+
+    def _check_stored(self, cursor: ViewCursor, last: tuple[int, Event]) -> None:
+        # A position must never pass an event the views' own database lacks: across a
+        # failover the batch may come from the old primary (events its death left
+        # visible there and never replicated) while this transaction is on the promoted
+        # standby, whose sequence will give those ids to new events, skipped for good.
+        # The batch's last event suffices: ids are committed in order (the recorder
+        # locks the table to insert) and a standby holds a prefix of its primary's WAL,
+        # so every event before one it holds is there too.
+        check = self.source.stored_check(last)
+        if check is not None and not cursor.fetch(*check):
+            raise UnstoredBatch(f"event {last[0]} is not in the views' database")
 
     def lag(self) -> dict[str, int]:
         """Events behind the head of the log, per projection (an upper bound: gaps count)."""
@@ -324,7 +305,12 @@ class ProjectionRunner:
                 pause = idle_sleep
             except Exception as error:
                 # A failed batch rolled back; log it and try again rather than die.
-                log.warning("projection_batch_failed", error=type(error).__name__)
+                log.warning(
+                    "projection_batch_failed",
+                    error=type(error).__name__,
+                    # what the database said, under Unavailable (UnstoredBatch, say)
+                    cause=type(error.__cause__).__name__ if error.__cause__ else None,
+                )
                 moved = 0
                 pause = min(max_sleep, pause * 2)
             if not moved:

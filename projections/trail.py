@@ -34,7 +34,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from projections.runner import Event, Projection
+from projections.runner import Projection
+from projections.source import Event
 from projections.store import ViewCursor
 from projections.trail_events import (
     audit_details,

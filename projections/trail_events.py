@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from projections.runner import Event
+from projections.source import Event
 from wire.canonical_fast import canonical_bytes
 
 #: event fields copied into ``details``; anything else is bound only by ``event_digest``

@@ -10,7 +10,8 @@ import pytest
 
 from coffre.bootstrap import Coffre
 from keys.checkpoint import CheckpointSigner
-from projections.runner import ApplicationSource, ProjectionRunner
+from projections.runner import ProjectionRunner
+from projections.source import ApplicationSource
 from projections.trail import TrailProjection
 from projections.trail_query import Trail
 from tests.scenarios.conftest import cast, clock, coffre

@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coffre.bootstrap import Coffre
-from projections.runner import ApplicationSource
+from projections.source import ApplicationSource
 from projections.trail import ENTRY_VERSION, EntryBuilder
 from projections.trail_events import (
     AUDIT_FIELDS,

@@ -19,7 +19,8 @@ from domain.access import Access
 from domain.reader import Reader
 from domain.space import Space
 from domain.values import Ciphertext
-from projections.runner import ApplicationSource, ProjectionRunner
+from projections.runner import ProjectionRunner
+from projections.source import ApplicationSource
 from projections.trail import TrailProjection
 from projections.trail_events import (
     ACTOR_FIELDS,
