@@ -27,6 +27,13 @@ from wire.errors import Unavailable
 
 log = structlog.get_logger(__name__)
 
+
+class PositionMovedBack(Exception):
+    """A projection's stored position is behind the one the runner read before its batch
+    (asynchronous commits lost in a server crash or failover): the batch is not applied,
+    and the next pass starts again from the position the views' database holds."""
+
+
 #: failures of the database itself (down, locked, failing over): the same batch is tried
 #: again later. Any other error is the event's own, and stalls that projection there.
 TRANSIENT = (
@@ -37,6 +44,7 @@ TRANSIENT = (
     ConnectionError,
     TimeoutError,
     UnstoredBatch,
+    PositionMovedBack,
 )
 
 
@@ -110,15 +118,16 @@ class ProjectionRunner:
         with self._lock:
             if name in self.stalls():
                 return 0
-            batch = self._read(self.store.position(name) + 1)
+            since = self.store.position(name)
+            batch = self._read(since + 1)
             if not batch:
                 return 0
             try:
-                self._apply(name, batch)  # events another runner projected are skipped
+                self._apply(name, batch, since)  # events another runner projected are skipped
             except TRANSIENT:
                 raise
             except Exception:
-                return self._isolate(name, batch)
+                return self._isolate(name, batch, since)
             return len(batch)
 
     def catch_up(self, progress: Callable[[str, int, int], None] | None = None) -> int:
@@ -155,12 +164,12 @@ class ProjectionRunner:
                     if not events:
                         continue
                     try:
-                        applied = self._apply(name, events)
+                        applied = self._apply(name, events, position)
                     except TRANSIENT as error:  # rolled back; the others must go on
                         failed[name] = error
                         continue
                     except Exception:  # rolled back: find the event, project up to it
-                        applied = self._isolate(name, events)
+                        applied = self._isolate(name, events, position)
                         stalled.add(name)
                     if applied:
                         moved[name] = applied
@@ -174,12 +183,13 @@ class ProjectionRunner:
             raise Unavailable(f"the {name} projection could not be applied now") from error
         return total
 
-    def _isolate(self, name: str, events: Sequence[tuple[int, Event]]) -> int:
+    def _isolate(self, name: str, events: Sequence[tuple[int, Event]], since: int) -> int:
         # The batch failed as a whole: apply its events one by one, so every event before
         # the one that fails is projected, and stall at that one. Returns how many moved.
         for done, item in enumerate(events):
             try:
-                self._apply(name, [item])
+                self._apply(name, [item], since)
+                since = item[0]
             except TRANSIENT:
                 return done  # the database, not the event: the next pass tries again
             except Exception as error:
@@ -234,10 +244,11 @@ class ProjectionRunner:
         self.seconds["read"] += time.perf_counter() - began
         return batch
 
-    def _apply(self, name: str, events: Sequence[tuple[int, Event]]) -> int:
+    def _apply(self, name: str, events: Sequence[tuple[int, Event]], since: int) -> int:
         """One projection's batch and its new position, in one transaction.
 
-        Only the events after the position read under the projection's hold are
+        ``events`` are every event after ``since``, the position this runner read
+        before. Only those after the position read under the projection's hold are
         applied: a runner in another process may have projected some since this one
         looked. Returns how many were applied.
         """
@@ -245,6 +256,12 @@ class ProjectionRunner:
         # Not durable: a server crash loses rows and position together (ViewStore).
         with self.store.transaction(durable=False) as cursor:
             position = cursor.claim(name)
+            if position < since:
+                # The position went back: the commits that had moved it were lost with
+                # the server (asynchronous, above), after this runner read it. The
+                # events between the two are not in ``events``; skipping them would
+                # lose them for good. Read the position and the batch again.
+                raise PositionMovedBack(f"{name} is at {position}, was read at {since}")
             events = [item for item in events if item[0] > position]
             if events:
                 self._check_stored(cursor, events[-1])

@@ -47,7 +47,7 @@ from tests.faults.cluster import (
     wait_for_writes,
     workers,
 )
-from tests.replay.views import rebuilt, snapshot
+from tests.replay.views import differences, rebuilt, snapshot
 from vault.settings import Settings
 from vault.tokens import TokenAuthority
 from wire.values import Profession, Role
@@ -282,7 +282,13 @@ def test_acknowledged_operations_survive_the_primary_killed_twice(
     assert projections.poll() is None, "the projection worker did not survive the faults"
     stop_process(projections)
     coffre.runner.catch_up()
-    assert snapshot(coffre.runner) == rebuilt(coffre.runner)
+    live = snapshot(coffre.runner)
+    positions = {name: coffre.views.position(name) for name in coffre.runner.projections}
+    fresh = rebuilt(coffre.runner)
+    assert live == fresh, (
+        f"the live views differ from a rebuild (positions {positions}, head "
+        f"{coffre.runner.source.last_id()}): {differences(live, fresh)}"
+    )
     # The trail, every entry, verifies against the deployment's key.
     out = io.StringIO()
     coffre.trail.export_jsonl(TrailQuery(), out)

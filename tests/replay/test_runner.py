@@ -199,6 +199,55 @@ def test_the_stored_check_matches_only_the_event_stored_under_that_id(
     assert not stored((last_id, last))
 
 
+class LostCommits:
+    """The view store as a runner saw it just before its server crashed: every position
+    at ``ahead`` (moved there by asynchronous commits the crash then lost), once, then as
+    the database holds it."""
+
+    def __init__(self, store: Any, ahead: int) -> None:
+        self._store = store
+        self._ahead = ahead
+        self._seen: set[str] = set()
+
+    def position(self, name: str) -> int:
+        """``ahead`` the first time, the stored position after."""
+        if name not in self._seen:
+            self._seen.add(name)
+            return self._ahead
+        return int(self._store.position(name))
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._store, attribute)
+
+
+def test_a_position_that_went_back_is_read_again_and_no_event_is_skipped(
+    coffre: Coffre, cast: Cast
+) -> None:
+    # The failover test's lost grants: a batch committed asynchronously moved every
+    # position, the runner read them and its next batch, the server died before that
+    # commit reached the disk (or the standby), and the next batch was applied after
+    # the position the database was left with, skipping what lay between.
+    record_many_reads(coffre, cast, 20)
+    coffre.runner.catch_up()
+    before = coffre.views.position("access_log")
+    record_many_reads(coffre, cast, 30)
+    ahead = coffre.runner.source.read(before + 1, 10)[-1][0]
+    crashed = ProjectionRunner(
+        coffre.runner.source,
+        LostCommits(coffre.views, ahead),  # type: ignore[arg-type]
+        list(coffre.runner.projections.values()),
+    )
+    with pytest.raises(Unavailable):
+        crashed.catch_up()
+    assert {name: coffre.views.position(name) for name in coffre.runner.projections} == (
+        dict.fromkeys(coffre.runner.projections, before)
+    )
+    assert crashed.stalls() == {}
+    crashed.catch_up()  # positions read again: every event after ``before``
+    assert coffre.runner.lag() == dict.fromkeys(coffre.runner.projections, 0)
+    assert snapshot(coffre.runner) == rebuilt(coffre.runner)
+
+
 class StalePositions:
     """The view store as a runner in another process saw it: every position read once
     before the other runner's commit, then as it is."""

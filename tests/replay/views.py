@@ -22,3 +22,19 @@ def rebuilt(runner: ProjectionRunner) -> dict[str, list[tuple[Any, ...]]]:
     for name in runner.projections:
         runner.rebuild(name)
     return snapshot(runner)
+
+
+def differences(
+    live: dict[str, list[tuple[Any, ...]]], rebuilt: dict[str, list[tuple[Any, ...]]]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per table that differs, the rows only the live view has and those only a rebuild
+    has: what a failed comparison shows instead of pytest's truncated diff."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for table in sorted(set(live) | set(rebuilt)):
+        mine, theirs = set(live.get(table, [])), set(rebuilt.get(table, []))
+        if mine != theirs:
+            found[table] = {
+                "only_live": [dict(row) for row in sorted(mine - theirs)],
+                "only_rebuilt": [dict(row) for row in sorted(theirs - mine)],
+            }
+    return found
