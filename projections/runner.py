@@ -261,6 +261,9 @@ class ProjectionRunner:
                 # the server (asynchronous, above), after this runner read it. The
                 # events between the two are not in ``events``; skipping them would
                 # lose them for good. Read the position and the batch again.
+                log.warning(
+                    "projection_position_moved_back", projection=name, at=position, was=since
+                )
                 raise PositionMovedBack(f"{name} is at {position}, was read at {since}")
             events = [item for item in events if item[0] > position]
             if events:
