@@ -255,7 +255,15 @@ class ProjectionRunner:
         began = time.perf_counter()
         # Not durable: a server crash loses rows and position together (ViewStore).
         with self.store.transaction(durable=False) as cursor:
-            position = cursor.claim(name)
+            # A position must never pass an event the views' own database lacks: across
+            # a failover the batch may come from the old primary (events its death left
+            # visible there, never replicated) while this transaction is on the promoted
+            # standby, whose sequence will give those ids to new events, skipped for
+            # good. The batch's last event suffices: ids are committed in order (the
+            # recorder locks the table to insert) and a standby holds a prefix of its
+            # primary's log. Checked in the claim's round trip.
+            last = events[-1] if events else None
+            position, stored = cursor.claim(name, self.source.stored_check(last) if last else None)
             if position < since:
                 # The position went back: the commits that had moved it were lost with
                 # the server (asynchronous, above), after this runner read it. The
@@ -267,23 +275,12 @@ class ProjectionRunner:
                 raise PositionMovedBack(f"{name} is at {position}, was read at {since}")
             events = [item for item in events if item[0] > position]
             if events:
-                self._check_stored(cursor, events[-1])
+                if not stored:
+                    raise UnstoredBatch(f"event {events[-1][0]} is not in the views' database")
                 self.projections[name].apply(cursor, events)
                 cursor.track(name, events[-1][0])
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
         return len(events)
-
-    def _check_stored(self, cursor: ViewCursor, last: tuple[int, Event]) -> None:
-        # A position must never pass an event the views' own database lacks: across a
-        # failover the batch may come from the old primary (events its death left
-        # visible there and never replicated) while this transaction is on the promoted
-        # standby, whose sequence will give those ids to new events, skipped for good.
-        # The batch's last event suffices: ids are committed in order (the recorder
-        # locks the table to insert) and a standby holds a prefix of its primary's WAL,
-        # so every event before one it holds is there too.
-        check = self.source.stored_check(last)
-        if check is not None and not cursor.fetch(*check):
-            raise UnstoredBatch(f"event {last[0]} is not in the views' database")
 
     def lag(self) -> dict[str, int]:
         """Events behind the head of the log, per projection (an upper bound: gaps count)."""

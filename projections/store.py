@@ -180,8 +180,11 @@ class ViewCursor:
             {"n": name},
         )
 
-    def claim(self, name: str) -> int:
-        """Hold ``name`` for this transaction alone and return its position in it.
+    def claim(
+        self, name: str, check: tuple[str, Mapping[str, Any]] | None = None
+    ) -> tuple[int, bool]:
+        """Hold ``name`` for this transaction alone; return its position in it and
+        whether ``check`` (a query; none counts as found) finds a row, in one round trip.
 
         Runners in other processes (a worker, a request's catch-up in each API process)
         project the same log: without this, two would apply one batch and the second's
@@ -199,12 +202,13 @@ class ViewCursor:
                 "WHERE application_name = %(n)s",
                 {"n": name},
             )
+        found = f"EXISTS ({check[0]})" if check else "1 = 1"
         rows = self.fetch(
-            f"SELECT MAX(notification_id) AS at FROM {self._store.tracking_table} "  # noqa: S608 - ours
-            "WHERE application_name = %(n)s",
-            {"n": name},
+            f"SELECT MAX(notification_id) AS at, {found} AS found "  # noqa: S608 - ours
+            f"FROM {self._store.tracking_table} WHERE application_name = %(n)s",
+            {**(check[1] if check else {}), "n": name},
         )
-        return int(rows[0]["at"] or 0) if rows else 0
+        return int(rows[0]["at"] or 0), bool(rows[0]["found"])
 
     def track(self, name: str, notification_id: int) -> None:
         """Record, in this transaction, that ``name`` projected up to ``notification_id``."""
