@@ -262,8 +262,7 @@ class ProjectionRunner:
             # good. The batch's last event suffices: ids are committed in order (the
             # recorder locks the table to insert) and a standby holds a prefix of its
             # primary's log. Checked in the claim's round trip.
-            last = events[-1] if events else None
-            position, stored = cursor.claim(name, self.source.stored_check(last) if last else None)
+            position, stored = cursor.claim(name, self.source.stored_check(events[-1]))
             if position < since:
                 # The position went back: the commits that had moved it were lost with
                 # the server (asynchronous, above), after this runner read it. The

@@ -177,7 +177,7 @@ def test_a_batch_holding_an_event_the_views_database_lacks_moves_no_position(
 def test_the_stored_check_matches_only_the_event_stored_under_that_id(
     coffre: Coffre, cast: Cast
 ) -> None:
-    record_many_reads(coffre, cast, 3)
+    record_many_reads(coffre, cast, ApplicationSource.TAILS_KEPT + 10)
     source = ApplicationSource(coffre.vault)
     *_, (last_id, last) = source.read(1, 1000)
 
@@ -197,23 +197,28 @@ def test_the_stored_check_matches_only_the_event_stored_under_that_id(
     # version recorded after a failover under the id a lost event had).
     source._tails[last_id] = b'{"another": "event"}'
     assert not stored((last_id, last))
+    # However long the log, the bytes kept are those of the last few batches only.
+    for start in range(1, last_id + 1):
+        source.read(start, 1)
+    assert len(source._tails) == min(last_id, ApplicationSource.TAILS_KEPT)
 
 
-class LostCommits:
-    """The view store as a runner saw it just before its server crashed: every position
-    at ``ahead`` (moved there by asynchronous commits the crash then lost), once, then as
-    the database holds it."""
+class PositionsReadBefore:
+    """The view store as a runner saw it a moment before: every position at ``first``
+    the first time it is read, then as the database holds it. Below the stored one, it
+    is a position read before another runner's commit; above it, one moved there by
+    asynchronous commits that a server crash then lost."""
 
-    def __init__(self, store: Any, ahead: int) -> None:
+    def __init__(self, store: Any, first: int) -> None:
         self._store = store
-        self._ahead = ahead
+        self._first = first
         self._seen: set[str] = set()
 
     def position(self, name: str) -> int:
-        """``ahead`` the first time, the stored position after."""
+        """``first`` the first time, the stored position after."""
         if name not in self._seen:
             self._seen.add(name)
-            return self._ahead
+            return self._first
         return int(self._store.position(name))
 
     def __getattr__(self, attribute: str) -> Any:
@@ -234,7 +239,7 @@ def test_a_position_that_went_back_is_read_again_and_no_event_is_skipped(
     ahead = coffre.runner.source.read(before + 1, 10)[-1][0]
     crashed = ProjectionRunner(
         coffre.runner.source,
-        LostCommits(coffre.views, ahead),  # type: ignore[arg-type]
+        PositionsReadBefore(coffre.views, ahead),  # type: ignore[arg-type]
         list(coffre.runner.projections.values()),
     )
     with pytest.raises(Unavailable):
@@ -248,25 +253,6 @@ def test_a_position_that_went_back_is_read_again_and_no_event_is_skipped(
     assert snapshot(coffre.runner) == rebuilt(coffre.runner)
 
 
-class StalePositions:
-    """The view store as a runner in another process saw it: every position read once
-    before the other runner's commit, then as it is."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._seen: set[str] = set()
-
-    def position(self, name: str) -> int:
-        """0 the first time (before the other's commit), the real position after."""
-        if name not in self._seen:
-            self._seen.add(name)
-            return 0
-        return int(self._store.position(name))
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(self._store, attribute)
-
-
 def test_a_runner_whose_position_was_read_before_another_commit_projects_nothing_twice(
     coffre: Coffre, cast: Cast
 ) -> None:
@@ -278,7 +264,7 @@ def test_a_runner_whose_position_was_read_before_another_commit_projects_nothing
     done = snapshot(coffre.runner)
     late = ProjectionRunner(
         coffre.runner.source,
-        StalePositions(coffre.views),  # type: ignore[arg-type]
+        PositionsReadBefore(coffre.views, 0),  # type: ignore[arg-type]
         list(coffre.runner.projections.values()),
         batch_size=10,
     )
