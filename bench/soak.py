@@ -33,6 +33,7 @@ from bench.soak_report import (
     interval_line,
     memory_table,
     per_op,
+    replaced_workers,
     sample,
     summary_table,
     verdict,
@@ -180,6 +181,7 @@ def _run(
         samples.append(sample(duration, master, projections, os.getpid()))
         logs = [soaked.served.log, env.work / "projections-soak.log"]
         log_errors = sum(_server_errors(log) for log in logs)
+        replaced = replaced_workers(soaked.served.log)
     if args.logs:
         args.logs.mkdir(parents=True, exist_ok=True)
         for log in logs:
@@ -194,6 +196,8 @@ def _run(
     _say("\n" + memory_table(samples, 120.0))
     if recorder.messages:
         _say("\nfirst errors:\n" + "\n".join(recorder.messages[:10]))
+    if replaced:
+        _say("\nuvicorn's supervisor replaced workers:\n" + "\n".join(replaced))
     if log_errors:
         _say(f"\nserver log: {log_errors} error lines")
     _say("\n" + verdict_text(result))
@@ -219,6 +223,7 @@ def _run(
                 "rss": [s.as_json() for s in samples],
                 "errors": recorder.messages,
                 "server_log_errors": log_errors,
+                "workers_replaced": replaced,
                 "verdict": result,
             },
             indent=1,

@@ -92,6 +92,19 @@ def sample(t: float, master: int, projections: int, client: int) -> Sample:
     )
 
 
+def replaced_workers(log: Path) -> list[str]:
+    """The supervisor's lines about workers it lost or killed, from uvicorn's log: one
+    that died, or that left its ping unanswered for ``COFFRE_WORKER_HEALTHCHECK_TIMEOUT``
+    (the "Child process [pid] died" that follows its SIGKILL)."""
+    if not log.exists():
+        return []
+    return [
+        line.strip()
+        for line in log.read_text(errors="replace").splitlines()
+        if "Child process [" in line or "was not ready in time" in line
+    ]
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-th percentile (nearest rank) of ``values``; 0 for none."""
     if not values:
@@ -176,7 +189,12 @@ def verdict(
         "errors": errors,
         "missing_operations": missing,
         "worker_sets": len(pids),  # 1 unless a worker died and was replaced
-        "pass": server["flat"] and projections["flat"] and errors == 0 and not missing,
+        # a replaced worker is a finding, and its replacement's warm-up is no growth
+        "pass": server["flat"]
+        and projections["flat"]
+        and errors == 0
+        and not missing
+        and len(pids) == 1,
     }
 
 
@@ -243,6 +261,10 @@ def verdict_text(result: dict[str, Any]) -> str:
     if result["missing_operations"]:
         lines.append(f"operations never run: {', '.join(result['missing_operations'])}")
     if result["worker_sets"] != 1:
-        lines.append(f"the set of worker processes changed ({result['worker_sets']} sets)")
+        lines.append(
+            f"the set of worker processes changed ({result['worker_sets']} sets): a worker "
+            "died or was killed by uvicorn's supervisor, and the server's memory is not "
+            "comparable across the change"
+        )
     lines.append("VERDICT: " + ("PASS" if result["pass"] else "FAIL"))
     return "\n".join(lines)

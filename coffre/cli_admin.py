@@ -142,6 +142,8 @@ def serve(
         "--no-server-header",
         "--timeout-keep-alive",
         str(config.keep_alive_timeout),
+        "--timeout-worker-healthcheck",
+        str(config.worker_healthcheck_timeout),
     ]
     sys.stdout.flush()
     sys.stderr.flush()

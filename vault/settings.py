@@ -165,6 +165,18 @@ class Settings(PostgresSettings):
     keep_alive_timeout: int = Field(
         75, gt=0, description="seconds the server keeps an idle HTTP connection open"
     )
+    # uvicorn's supervisor pings each worker every 0.5 s and SIGKILLs one that has not
+    # answered within this time, requests in flight included. Its own default (5 s) is
+    # missed by a healthy worker starved of CPU or of the GIL on a loaded machine (a
+    # quick soak's worker was replaced at startup, issue 12's CI); a hung worker is
+    # still replaced, only later.
+    worker_healthcheck_timeout: int = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="seconds a worker may leave the supervisor's ping unanswered before "
+        "it is killed and replaced",
+    )
     # What one worker keeps in memory, whatever the number and size of spaces it serves.
     cache_events: int = Field(
         200_000, gt=0, description="events of loaded spaces and readers a worker keeps"

@@ -7,6 +7,9 @@ intercepted here, so what is tested is the decision and the command it would run
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from coffre import cli_admin
 from keys.master import MasterKeys
 from vault.tokens import TokenAuthority
 
+ROOT = Path(__file__).resolve().parents[2]
 EXTERNAL_KEY = TokenAuthority.from_seed("coffre", bytes(32)).public_key_b64
 
 
@@ -92,3 +96,41 @@ def test_an_empty_public_key_is_no_external_signer(tmp_path: Path, execs: list[l
     assert code != 0
     assert "serves with one worker" in said
     assert execs == []
+
+
+def test_workers_get_30_s_to_answer_the_supervisor_s_ping_unless_told_otherwise(
+    tmp_path: Path, execs: list[list[str]]
+) -> None:
+    """uvicorn kills a worker that leaves its ping unanswered for 5 s, its own default;
+    ``coffre serve`` gives it ``COFFRE_WORKER_HEALTHCHECK_TIMEOUT`` (30 s)."""
+    code, _ = _serve(tmp_path, "2", COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY)
+    assert code == 0
+    code, _ = _serve(
+        tmp_path, "2", COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY, COFFRE_WORKER_HEALTHCHECK_TIMEOUT="7"
+    )
+    assert code == 0
+    given = [command[command.index("--timeout-worker-healthcheck") + 1] for command in execs]
+    assert given == ["30", "7"]
+
+
+@pytest.mark.parametrize("seconds", ["0", "3601", "soon"])
+def test_a_healthcheck_timeout_outside_1_to_3600_seconds_is_refused(
+    tmp_path: Path, seconds: str
+) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
+    environment |= {
+        "COFFRE_DATA_DIR": str(tmp_path),
+        "COFFRE_WORKER_HEALTHCHECK_TIMEOUT": seconds,
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "coffre.cli", "serve", "--port", "8123"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "COFFRE_WORKER_HEALTHCHECK_TIMEOUT" in result.stderr
+    assert "Traceback" not in result.stderr
