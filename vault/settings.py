@@ -158,24 +158,14 @@ class Settings(PostgresSettings):
     )
     #: uvicorn worker processes of ``coffre serve``, 1 to ``MAX_WORKERS``
     workers: int = 1
-    # uvicorn's own default (5 s) equals httpx's keep-alive expiry (the SDK's): a client
-    # reusing a connection idle for just under 5 s races the server's close and gets a
-    # reset, never seen by the server (bench.soak, issue 16). Longer than clients' and
-    # proxies' idle timeouts (nginx, load balancers: 60 s), so the client always closes first.
+    # uvicorn's 5 s equals the SDK's (httpx's) keep-alive expiry: reused connections raced
+    # its close (bench.soak); above proxies' 60 s too, so that clients always close first
     keep_alive_timeout: int = Field(
         75, gt=0, description="seconds the server keeps an idle HTTP connection open"
     )
-    # uvicorn's supervisor pings each worker every 0.5 s and SIGKILLs one that has not
-    # answered within this time, requests in flight included. Its own default (5 s) is
-    # missed by a healthy worker starved of CPU or of the GIL on a loaded machine (a
-    # quick soak's worker was replaced at startup, issue 12's CI); a hung worker is
-    # still replaced, only later.
+    # uvicorn's 5 s is missed by healthy workers starved on a loaded machine (bench.soak)
     worker_healthcheck_timeout: int = Field(
-        30,
-        gt=0,
-        le=3600,
-        description="seconds a worker may leave the supervisor's ping unanswered before "
-        "it is killed and replaced",
+        30, gt=0, le=3600, description="seconds before a silent worker is killed and replaced"
     )
     # What one worker keeps in memory, whatever the number and size of spaces it serves.
     cache_events: int = Field(
