@@ -72,6 +72,20 @@ def serve(
             process.wait(timeout=5)
 
 
+def serve_refused(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``coffre serve ARGS`` with only ``env``'s ``COFFRE_*`` variables, expected to exit
+    before serving (killed after 60 s): for the checks made before uvicorn starts."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")} | dict(env)
+    return subprocess.run(
+        [sys.executable, "-m", "coffre.cli", "serve", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Poll the health endpoint until it answers; fail with the server's log if not."""
     deadline = time.monotonic() + STARTUP_TIMEOUT

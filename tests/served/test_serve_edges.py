@@ -11,7 +11,6 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from client.sdk import CoffreClient
 from coffre.bootstrap import build
 from coffre.cli_admin import token_authority
 from domain.values import Actor, patient_id_from_number
-from tests.served import free_port, serve
+from tests.served import free_port, serve, serve_refused
 from vault.settings import Settings
 from wire.values import Role
 
@@ -50,15 +49,7 @@ def _umask(mask: int) -> Iterator[None]:
 
 def _coffre_serve(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``coffre serve ARGS`` on ``data_dir``, expected to exit (killed after 60 s)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")} | _env(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "coffre.cli", "serve", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return serve_refused(_env(data_dir), *args)
 
 
 # -- modes ---------------------------------------------------------------------------
@@ -120,16 +111,7 @@ def test_a_port_or_host_that_cannot_be_served_is_refused(
 
 
 def test_a_port_from_the_environment_is_checked_too(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
-    env |= _env(tmp_path / "data") | {"COFFRE_PORT": "70000"}
-    result = subprocess.run(
-        [sys.executable, "-m", "coffre.cli", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = serve_refused(_env(tmp_path / "data") | {"COFFRE_PORT": "70000"})
     assert result.returncode != 0
     assert "COFFRE_PORT: 70000 is not a TCP port" in " ".join(result.stderr.split())
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.soak_report import children, is_helper
 from tests.faults.harness import base_env, s3_env
 from tests.served import scratch_bucket, scratch_database, serve
 from vault.tokens import TokenAuthority
@@ -32,12 +33,7 @@ EXTERNAL_KEY = TokenAuthority.from_seed("coffre", bytes(32)).public_key_b64
 
 def _workers(master: int) -> list[int]:
     """The master's children but multiprocessing's resource tracker."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{master}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
-    return sorted(
-        pid for pid in found if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-    )
+    return [pid for pid in children(master) if not is_helper(pid)]
 
 
 @contextmanager

@@ -7,9 +7,6 @@ intercepted here, so what is tested is the decision and the command it would run
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +15,9 @@ from typer.testing import CliRunner
 
 from coffre import cli_admin
 from keys.master import MasterKeys
+from tests.served import serve_refused
 from vault.tokens import TokenAuthority
 
-ROOT = Path(__file__).resolve().parents[2]
 EXTERNAL_KEY = TokenAuthority.from_seed("coffre", bytes(32)).public_key_b64
 
 
@@ -102,34 +99,27 @@ def test_workers_get_30_s_to_answer_the_supervisor_s_ping_unless_told_otherwise(
     tmp_path: Path, execs: list[list[str]]
 ) -> None:
     """uvicorn kills a worker that leaves its ping unanswered for 5 s, its own default;
-    ``coffre serve`` gives it ``COFFRE_WORKER_HEALTHCHECK_TIMEOUT`` (30 s)."""
+    ``coffre serve`` gives it ``COFFRE_WORKER_HEALTHCHECK_TIMEOUT`` (30 s; a trailing
+    newline, as ``$(cat file)`` leaves none but an env file may, is no error)."""
     code, _ = _serve(tmp_path, "2", COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY)
     assert code == 0
     code, _ = _serve(
-        tmp_path, "2", COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY, COFFRE_WORKER_HEALTHCHECK_TIMEOUT="7"
+        tmp_path, "2", COFFRE_TOKEN_PUBLIC_KEY=EXTERNAL_KEY, COFFRE_WORKER_HEALTHCHECK_TIMEOUT="7\n"
     )
     assert code == 0
     given = [command[command.index("--timeout-worker-healthcheck") + 1] for command in execs]
     assert given == ["30", "7"]
 
 
-@pytest.mark.parametrize("seconds", ["0", "3601", "soon"])
+# "\uff13\uff10" is "30" in full-width digits, which int() itself would take
+@pytest.mark.parametrize("seconds", ["0", "3601", "9" * 20, "\uff13\uff10", "1.5", "soon"])
 def test_a_healthcheck_timeout_outside_1_to_3600_seconds_is_refused(
     tmp_path: Path, seconds: str
 ) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
-    environment |= {
-        "COFFRE_DATA_DIR": str(tmp_path),
-        "COFFRE_WORKER_HEALTHCHECK_TIMEOUT": seconds,
-        "PYTHONPATH": str(ROOT),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "coffre.cli", "serve", "--port", "8123"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = serve_refused(
+        {"COFFRE_DATA_DIR": str(tmp_path), "COFFRE_WORKER_HEALTHCHECK_TIMEOUT": seconds},
+        "--port",
+        "8123",
     )
     assert result.returncode != 0
     assert "COFFRE_WORKER_HEALTHCHECK_TIMEOUT" in result.stderr
