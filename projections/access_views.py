@@ -77,6 +77,20 @@ _STATUS: dict[type, SpaceStatus] = {
 #: the grant or emergency still running at an event's instant %(at)s (as it was applied)
 _RUNNING_AT = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > %(at)s)"
 
+# A professional's running grants in one space, ended at %(at)s: by a new grant to them
+# (%(p)s) or by the revoke of one of theirs (%(g)s). Both find their rows through the
+# index on (space_id, grantee_id), so they cost the same whatever number of spaces the
+# professional holds grants in (migration 0020).
+SUPERSEDE_GRANTS = (
+    "UPDATE view_grants SET revoked_at = %(at)s WHERE space_id = %(s)s "  # noqa: S608 - ours
+    f"AND grantee_id = %(p)s AND {_RUNNING_AT}"
+)
+REVOKE_GRANTEE_OTHERS = (
+    "UPDATE view_grants SET revoked_at = %(at)s WHERE space_id = %(s)s "  # noqa: S608 - ours
+    "AND grantee_id = (SELECT grantee_id FROM view_grants WHERE grant_id = %(g)s) "
+    f"AND {_RUNNING_AT}"
+)
+
 
 class AccessViewsProjection(Projection):
     """Builds the access views from space events (grants, blocks, settings, documents)."""
@@ -118,12 +132,7 @@ class AccessViewsProjection(Projection):
                 "WHERE grant_id = %(g)s AND revoked_at IS NULL",
                 params,
             )
-            cursor.execute(
-                f"UPDATE view_grants SET revoked_at = %(at)s WHERE space_id = %(s)s "  # noqa: S608
-                f"AND grantee_id = (SELECT grantee_id FROM view_grants WHERE grant_id = %(g)s) "
-                f"AND {_RUNNING_AT}",
-                params,
-            )
+            cursor.execute(REVOKE_GRANTEE_OTHERS, params)
         elif isinstance(event, Space.Blocked):
             params = {"s": space, "p": event.professional["id"]}
             cursor.execute(
@@ -219,8 +228,7 @@ class AccessViewsProjection(Projection):
         # One active grant per professional: a new one supersedes the running one (only
         # old, stacked streams have any), which this view records as ended then.
         cursor.execute(
-            "UPDATE view_grants SET revoked_at = %(at)s WHERE space_id = %(s)s "  # noqa: S608
-            f"AND grantee_id = %(p)s AND {_RUNNING_AT}",
+            SUPERSEDE_GRANTS,
             {"at": event.at, "s": event.originator_id, "p": event.grantee["id"]},
         )
         cursor.execute(
