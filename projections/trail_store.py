@@ -50,10 +50,24 @@ JOIN trail_nodes n ON n.level = w.level AND n.idx = w.idx
 """
 
 
+BUCKETS_POSTGRES = (
+    "SELECT chain, bucket, head FROM trail_chains WHERE bucket = ANY(%(b)s::integer[])"
+)
+
+
 def fetch_buckets(cursor: ViewCursor, buckets: Sequence[int]) -> dict[int, dict[str, int]]:
     """The stored content of chain-heads buckets: ``{bucket: {chain key: head}}``."""
     found: dict[int, dict[str, int]] = {}
     wanted = sorted(set(buckets))
+    if cursor.dialect == "postgres" and wanted:
+        # One array: the text never changes, so psycopg prepares it and PostgreSQL
+        # plans it once. An IN list of a batch's ~600 buckets was planned at every
+        # batch (~1 ms) and, with no statistics during a catch-up, as a sequential
+        # scan of the whole table (4.5 ms at 1M events, and growing with the log).
+        rows = cursor.fetch(BUCKETS_POSTGRES, {"b": wanted})
+        for row in rows:
+            found.setdefault(int(row["bucket"]), {})[row["chain"]] = int(row["head"])
+        return found
     for start in range(0, len(wanted), NODE_BATCH):
         batch = wanted[start : start + NODE_BATCH]
         params = {f"b{n}": b for n, b in enumerate(batch)}
