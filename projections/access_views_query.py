@@ -24,6 +24,11 @@ from projections.access_views_facts import (
 )
 from projections.store import Row, ViewStore
 
+#: the spaces where the professional %(p)s holds a grant not revoked
+_HOLDS_GRANT = (
+    "space_id IN (SELECT space_id FROM view_grants WHERE grantee_id = %(p)s AND revoked_at IS NULL)"
+)
+
 
 class AccessViews:
     """Queries over the access views. Display only: authorisation reads the space.
@@ -127,20 +132,53 @@ class AccessViews:
         (``domain.reads.grant_in_force``: active, in an open space that did not block
         them), sorted by patient.
         """
+        params = {"p": professional_id}
         rows = self.store.query(
             "SELECT g.*, s.patient_id FROM view_grants g "
             "JOIN view_space_settings s ON s.space_id = g.space_id "
             "WHERE g.grantee_id = %(p)s AND g.revoked_at IS NULL "
             "ORDER BY s.patient_id, g.granted_at, g.grant_id",
-            {"p": professional_id},
+            params,
         )
+        facts_of = self._grant_facts(params)
         spaces: list[Row] = []
         for row in rows:
-            facts = self.facts(row["space_id"])
+            facts = facts_of.get(row["space_id"])
             grant = grant_in_force(facts, professional_id, now) if facts else None
             if grant is not None and grant.id == as_uuid(row["grant_id"]):
                 spaces.append({**grant_public(row), "patient_id": row["patient_id"]})
         return spaces
+
+    def _grant_facts(self, params: Row) -> dict[str, SpaceFacts]:
+        """What ``grant_in_force`` reads (life, blocks, grants) of every space where the
+        professional ``params["p"]`` holds a grant not revoked, by space id: one query
+        per table, whatever their number. A GP's list of thousands of patients took five
+        queries and every document row of every space (1.8 s at 2,000 patients of 20
+        documents). Documents and emergency accesses, which it does not read, are left
+        out, so these facts answer ``grant_in_force`` and nothing else."""
+        settings = self.store.query(
+            f"SELECT * FROM view_space_settings WHERE {_HOLDS_GRANT}",  # noqa: S608 - ours
+            params,
+        )
+        blocked: dict[str, list[str]] = {}
+        for row in self.store.query(
+            f"SELECT space_id, professional_id FROM view_blocks WHERE {_HOLDS_GRANT}",  # noqa: S608
+            params,
+        ):
+            blocked.setdefault(row["space_id"], []).append(row["professional_id"])
+        grants: dict[str, list[Row]] = {}
+        for row in self.store.query(
+            f"SELECT * FROM view_grants WHERE {_HOLDS_GRANT} "  # noqa: S608 - ours
+            "ORDER BY space_id, granted_at, grant_id",
+            params,
+        ):
+            grants.setdefault(row["space_id"], []).append(row)
+        return {
+            row["space_id"]: space_facts(
+                row, blocked.get(row["space_id"], []), grants.get(row["space_id"], []), [], []
+            )
+            for row in settings
+        }
 
     def for_representative(self, representative: Actor, now: datetime) -> list[Row]:
         """The spaces ``representative`` acts in at ``now`` as a legal representative,
