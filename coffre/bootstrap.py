@@ -40,7 +40,7 @@ from vault.blobstore_fs import FilesystemBlobStore
 from vault.clock import Clock
 from vault.export_jobs import ExportJobs
 from vault.issuers import Issuers
-from vault.migrations import migrate
+from vault.migrations import migrate, schema_lock
 from vault.scheduler import BlobCollector, Scheduler
 from vault.service import Vault
 from vault.settings import Settings
@@ -321,25 +321,27 @@ def build(
         private_data_dir(settings)
     keys = master_keys(settings)
     libpq_environment(settings)
-    keystore = key_store(settings)
     vault_blobs = blobs or blob_store(settings)
-    vault = Vault(
-        env=settings.event_store_env(),
-        keyring=Keyring(keys, keystore, opened_texts=settings.cache_titles),
-        blobs=vault_blobs,
-        ticket_key=keys.derive("tickets"),
-        clock=clock,
-        # Readers fetch ciphertext straight from S3 by presigned URL (no relay through
-        # the API); the filesystem store has none, so its readers use content tickets.
-        presign=settings.s3_presign and settings.blob_store == "s3",
-        periods=settings.periods(),
-        max_document_size=settings.max_document_size,
-        cache_events=settings.cache_events,
-        registry=Registry(settings.registry()),
-        enrolment=Enrolment(settings.enrolment()),
-    )
-    migrate(settings)
-    views = view_store(settings)
+    # what may not exist yet is created by one process at a time (a fleet starting at once)
+    with schema_lock(settings):
+        keystore = key_store(settings)
+        vault = Vault(
+            env=settings.event_store_env(),
+            keyring=Keyring(keys, keystore, opened_texts=settings.cache_titles),
+            blobs=vault_blobs,
+            ticket_key=keys.derive("tickets"),
+            clock=clock,
+            # Readers fetch ciphertext straight from S3 by presigned URL (no relay through
+            # the API); the filesystem store has none, so its readers use content tickets.
+            presign=settings.s3_presign and settings.blob_store == "s3",
+            periods=settings.periods(),
+            max_document_size=settings.max_document_size,
+            cache_events=settings.cache_events,
+            registry=Registry(settings.registry()),
+            enrolment=Enrolment(settings.enrolment()),
+        )
+        migrate(settings)
+        views = view_store(settings)
     signing = keysources.trail_signer(settings, keys)
     trail = Trail(views, signing.signer, vault.clock)
     # a key this deployment signs with for the first time starts its published period

@@ -7,9 +7,13 @@ in order, once, and recorded in yoyo's own bookkeeping tables.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 from yoyo import get_backend, read_migrations
 
 from vault.settings import Settings
@@ -41,3 +45,33 @@ def migrate(settings: Settings) -> list[str]:
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
     return [m.id for m in pending]
+
+
+#: the advisory lock ``schema_lock`` holds: a signed 64-bit key in a namespace of ours
+SCHEMA_LOCK = int.from_bytes(
+    hashlib.blake2b(b"coffre.schema", digest_size=8).digest(), "big", signed=True
+)
+
+
+@contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Held while this process creates what may not exist yet: the event store's tables
+    (eventsourcing's ``CREATE TABLE IF NOT EXISTS``), the key store's, yoyo's own and
+    the views' tracking table, then the migrations.
+
+    ``IF NOT EXISTS`` is not safe against another process doing the same at the same
+    instant: PostgreSQL's catalog refuses the second (a duplicate key in ``pg_type``, or
+    "tuple concurrently updated"). A fleet started at once on a new database (the API's
+    workers, ``coffre projections run``) lost one process in two to a traceback. The
+    lock is the server's, so it is released if this process dies; SQLite serves one
+    process per data directory and needs none.
+    """
+    if settings.database != "postgres":
+        yield
+        return
+    with psycopg.connect(settings.pg_conninfo(), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
