@@ -13,15 +13,12 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from api.logging import configure_logging
 from client.cli.common import err, fail, out
@@ -29,7 +26,6 @@ from coffre import bootstrap
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
 from coffre.keysources import log_legacy_warnings
 from domain.values import Actor
-from projections.source import Event, EventSource
 from vault.migrations import migrate as apply_migrations
 from vault.settings import MAX_WORKERS, Settings
 from vault.tokens import TokenAuthority
@@ -37,7 +33,6 @@ from wire.errors import InvalidInput
 from wire.values import Profession, Role
 
 scheduler_app = typer.Typer(help="Apply the time-based rules of every space.", no_args_is_help=True)
-projections_app = typer.Typer(help="Projection workers and views.", no_args_is_help=True)
 blobs_app = typer.Typer(help="Blob store housekeeping.", no_args_is_help=True)
 
 #: RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens
@@ -221,28 +216,6 @@ def opened() -> Iterator[Coffre]:
         coffre.close()
 
 
-@projections_app.command("run")
-def projections_run() -> None:
-    """Follow the event log and keep every projection current, until SIGTERM or Ctrl-C."""
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        # finish the batch in flight (it commits with its position), then leave
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        with opened() as coffre:
-            if coffre.settings.run_projections_in_process:
-                err().print("note: the API also runs projections in process with these settings")
-            err().print(f"following the event log: {', '.join(coffre.runner.projections)}")
-            coffre.runner.run(stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    err().print("stopped")
-
-
 @scheduler_app.command("run")
 def scheduler_run(
     once: Annotated[bool, typer.Option(help="One pass, then exit (for cron).")] = False,
@@ -274,60 +247,6 @@ def scheduler_run(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-@projections_app.command("rebuild")
-def projections_rebuild(
-    name: Annotated[str, typer.Argument(help="The projection, e.g. access_log.")],
-) -> None:
-    """Empty a projection's tables and replay the whole event log into them.
-
-    Stop the workers that run this projection (and the API in embedded mode) first.
-    """
-    with opened() as coffre:
-        runner = coffre.runner
-        if name not in runner.projections:
-            fail(f"unknown projection {name!r}; known: {', '.join(runner.projections)}")
-        columns = (TextColumn("rebuilding {task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err(), transient=True) as bar:
-            task = bar.add_task(name, total=runner.source.last_id())
-            # observe the runner's reads rather than re-implement rebuild: each batch read
-            # tells how far along the log the replay is
-            runner.source = _Observed(runner.source, lambda last: bar.update(task, completed=last))
-            count = runner.rebuild(name)
-    out().print(f"{name}: {count} events replayed")
-
-
-@projections_app.command("lag")
-def projections_lag() -> None:
-    """How many events each projection is behind the head of the log.
-
-    Exits with status 1 when a projection stalled at an event it could not apply, so
-    that monitoring alerts on it; ``coffre projections retry NAME`` resumes it.
-    """
-    with opened() as coffre:
-        lags = coffre.runner.lag()
-        stalls = coffre.runner.stalls()
-    table = Table("projection", "events behind", "stalled")
-    for name, behind in lags.items():
-        stall = stalls.get(name)
-        where = f"at event {stall.notification_id}: {stall.error}" if stall else ""
-        table.add_row(name, str(behind), where)
-    out().print(table)
-    if stalls:
-        fail(f"stalled projection(s): {', '.join(sorted(stalls))}")
-
-
-@projections_app.command("retry")
-def projections_retry(
-    name: Annotated[str, typer.Argument(help="The stalled projection, e.g. notifications.")],
-) -> None:
-    """Let a stalled projection try its event again (after the code that failed is fixed)."""
-    with opened() as coffre:
-        if name not in coffre.runner.projections:
-            fail(f"unknown projection {name!r}; known: {', '.join(coffre.runner.projections)}")
-        retried = coffre.runner.retry(name)
-    out().print(f"{name}: {'resumes' if retried else 'was not stalled'}")
 
 
 @blobs_app.command("collect")
@@ -363,25 +282,3 @@ def blobs_collect(
         coffre.close()
     out().print(f"{report.orphans} orphan blob(s) removed")
     out().print(f"{report.temporaries} unfinished upload(s) removed")
-
-
-class _Observed:
-    """An event source that reports the last notification id of each batch it serves."""
-
-    def __init__(self, source: EventSource, seen: Callable[[int], None]) -> None:
-        self._source, self._seen = source, seen
-
-    def read(self, start: int, limit: int) -> list[tuple[int, Event]]:
-        """Delegate, then report how far the batch reached."""
-        batch = self._source.read(start, limit)
-        if batch:
-            self._seen(batch[-1][0])
-        return batch
-
-    def last_id(self) -> int:
-        """Delegate."""
-        return self._source.last_id()
-
-    def stored_check(self, item: tuple[int, Event]) -> tuple[str, dict[str, Any]] | None:
-        """Delegate."""
-        return self._source.stored_check(item)

@@ -1,6 +1,7 @@
 """The server's commands of ``coffre``, imported by ``coffre.cli`` only when asked for.
 
-- ``coffre.cli_admin``  serve, migrate, token, projections, blobs, scheduler
+- ``coffre.cli_admin``  serve, migrate, token, blobs, scheduler
+- ``coffre.cli_projections``  projections (run, rebuild, lag, retry)
 - ``coffre.cli_keys``   the operator's ``keys`` commands (master, trail and token keys);
                         a reader's device keys are the client's ``coffre devices``
 - ``coffre.demo``       demo (a scripted story against a running embedded server)
@@ -17,14 +18,14 @@ import typer
 from typer.core import TyperGroup
 
 from client.cli.common import DEFAULT_URL, UrlOption
-from coffre import cli_admin, cli_keys
+from coffre import cli_admin, cli_keys, cli_projections
 
 app = typer.Typer(add_completion=False)
 
 app.command()(cli_admin.serve)
 app.command()(cli_admin.migrate)
 app.command()(cli_admin.token)
-app.add_typer(cli_admin.projections_app, name="projections")
+app.add_typer(cli_projections.projections_app, name="projections")
 app.add_typer(cli_admin.blobs_app, name="blobs")
 app.add_typer(cli_admin.scheduler_app, name="scheduler")
 app.add_typer(cli_keys.keys_app, name="keys")
