@@ -80,6 +80,8 @@ class Coffre:
     web_sessions: WebSessions | None = None
     #: patients' export jobs, built by worker threads of this process
     exports: ExportJobs | None = None
+    #: the migrations this build applied (none when the schema was up to date)
+    migrated: list[str] = field(default_factory=list)
     _closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -340,7 +342,7 @@ def build(
             registry=Registry(settings.registry()),
             enrolment=Enrolment(settings.enrolment()),
         )
-        migrate(settings)
+        migrated = migrate(settings)
         views = view_store(settings)
     signing = keysources.trail_signer(settings, keys)
     trail = Trail(views, signing.signer, vault.clock)
@@ -381,6 +383,7 @@ def build(
         collector=collector,
         provider=provider,
         web_sessions=web_sessions(settings, views, trusted, keys, provider),
+        migrated=migrated,
         _closers=[keystore, views],
     )
     coffre.exports = export_jobs(settings, coffre)

@@ -26,7 +26,6 @@ from coffre import bootstrap
 from coffre.bootstrap import Coffre, DataDirLocked, build, lock_data_dir
 from coffre.keysources import log_legacy_warnings
 from domain.values import Actor
-from vault.migrations import migrate as apply_migrations
 from vault.settings import MAX_WORKERS, Settings
 from vault.tokens import TokenAuthority
 from wire.errors import InvalidInput
@@ -169,12 +168,15 @@ def _checked_host(host: str, source: str) -> str:
 
 
 def migrate() -> None:
-    """Apply pending SQL migrations (key store, views) and create the event tables."""
+    """Create the event tables, then apply pending SQL migrations (key store, views)."""
+    # As every process starting does: the event store's tables first (eventsourcing's,
+    # which migration 0004 alters: on a new database the migrations alone failed), under
+    # the schema lock beside processes starting on the same database.
     config = settings()
-    applied = apply_migrations(config)
-    # the event store's own tables are created by eventsourcing when the vault opens
-    build(config).close()
-    out().print("\n".join(applied) if applied else "up to date")
+    _logs_to_stderr(config)  # stdout lists the migrations applied, for a script to read
+    coffre = build(config)
+    coffre.close()
+    out().print("\n".join(coffre.migrated) if coffre.migrated else "up to date")
 
 
 def token(

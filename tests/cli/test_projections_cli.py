@@ -16,6 +16,7 @@ from coffre.bootstrap import build
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
 from tests.scenarios.conftest import postgres_s3_settings
+from tests.served import server_env
 from wire.values import Role
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
@@ -28,33 +29,20 @@ HOSPITAL = Actor(Role.SERVICE, "chu-lyon", "CHU de Lyon", organisation="CHU de L
 
 
 @pytest.fixture
-def deployment(
-    tmp_path: Path, pg_database: dict[str, str], s3_server: dict[str, str], s3_bucket: str
-) -> dict[str, str]:
+def deployment(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
     """The ``COFFRE_*`` variables of a PostgreSQL + S3 deployment with a few events."""
     keys = MasterKeys.generate().current.to_line()
-    settings = postgres_s3_settings(tmp_path, pg_database, s3_server, s3_bucket, master_keys=keys)
+    pg, s3 = request.getfixturevalue("pg_database"), request.getfixturevalue("s3_server")
+    settings = postgres_s3_settings(
+        tmp_path, pg, s3, request.getfixturevalue("s3_bucket"), master_keys=keys
+    )
     coffre = build(settings)
     try:
         for n in range(3):
             coffre.vault.provision(patient_id_from_number(f"2900175{n:06d}"), HOSPITAL)
     finally:
         coffre.close()
-    return {
-        "COFFRE_DATA_DIR": str(tmp_path / "data"),
-        "COFFRE_DATABASE": "postgres",
-        "COFFRE_ENV": "development",
-        "COFFRE_MASTER_KEYS": keys,
-        "COFFRE_PG_HOST": pg_database["host"],
-        "COFFRE_PG_PORT": pg_database["port"],
-        "COFFRE_PG_USER": pg_database["user"],
-        "COFFRE_PG_DBNAME": pg_database["dbname"],
-        "COFFRE_BLOB_STORE": "s3",
-        "COFFRE_S3_ENDPOINT": s3_server["endpoint"],
-        "COFFRE_S3_ACCESS_KEY": s3_server["access_key"],
-        "COFFRE_S3_SECRET_KEY": s3_server["secret_key"],
-        "COFFRE_S3_BUCKET": s3_bucket,
-    }
+    return server_env(request, "postgres-s3", tmp_path / "data", keys)
 
 
 def _command(*args: str) -> list[str]:

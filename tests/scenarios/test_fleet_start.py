@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from coffre import cli_admin
 from coffre.bootstrap import Coffre, build
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
@@ -32,6 +33,7 @@ def test_processes_started_at_once_on_a_new_database_all_come_up(
     pg_database: dict[str, str],
     s3_server: dict[str, str],
     s3_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = postgres_s3_settings(
         tmp_path,
@@ -40,7 +42,9 @@ def test_processes_started_at_once_on_a_new_database_all_come_up(
         s3_bucket,
         master_keys=MasterKeys.generate().current.to_line(),
     )
-    start = threading.Barrier(FLEET)
+    # and an operator's ``coffre migrate`` at the same instant
+    monkeypatch.setattr(cli_admin, "settings", lambda: settings)
+    start = threading.Barrier(FLEET + 1)
     built: list[Coffre] = []
     failed: list[BaseException] = []
 
@@ -51,7 +55,15 @@ def test_processes_started_at_once_on_a_new_database_all_come_up(
         except BaseException as error:
             failed.append(error)
 
+    def migrate() -> None:
+        start.wait()
+        try:
+            cli_admin.migrate()
+        except BaseException as error:
+            failed.append(error)
+
     threads = [threading.Thread(target=come_up) for _ in range(FLEET)]
+    threads.append(threading.Thread(target=migrate))
     for thread in threads:
         thread.start()
     for thread in threads:
