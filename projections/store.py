@@ -10,7 +10,6 @@ SQLite adapter rewrites them to ``:name``. Rows of insert-only tables go through
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,6 +26,7 @@ from psycopg.adapt import AdaptersMap
 from psycopg.pq import Format
 
 from keys.pg_alive import install as install_alive_check
+from vault.pg_locks import advisory_key
 
 _NAMED = re.compile(r"%\((\w+)\)s")
 
@@ -193,7 +193,9 @@ class ViewCursor:
         transient error and tries again later.
         """
         if self.dialect == "postgres":
-            self.execute("SELECT pg_advisory_xact_lock(%(k)s)", {"k": _lock_key(name)})
+            self.execute(
+                "SELECT pg_advisory_xact_lock(%(k)s)", {"k": advisory_key(f"coffre.view:{name}")}
+            )
         else:
             # A write first: SQLite takes its one writer lock now, before the read, so
             # the position read is the one this transaction will move.
@@ -224,12 +226,6 @@ class ViewCursor:
         if self._store.dialect != "sqlite":
             return dict(params)
         return {key: _sqlite_value(value) for key, value in params.items()}
-
-
-def _lock_key(name: str) -> int:
-    # A stable signed 64-bit advisory-lock key per projection, in a namespace of ours.
-    digest = hashlib.blake2b(f"coffre.view:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -7,7 +7,6 @@ in order, once, and recorded in yoyo's own bookkeeping tables.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import quote
 import psycopg
 from yoyo import get_backend, read_migrations
 
+from vault.pg_locks import advisory_key
 from vault.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -47,10 +47,8 @@ def migrate(settings: Settings) -> list[str]:
     return [m.id for m in pending]
 
 
-#: the advisory lock ``schema_lock`` holds: a signed 64-bit key in a namespace of ours
-SCHEMA_LOCK = int.from_bytes(
-    hashlib.blake2b(b"coffre.schema", digest_size=8).digest(), "big", signed=True
-)
+#: the advisory lock ``schema_lock`` holds
+SCHEMA_LOCK = advisory_key("coffre.schema")
 
 
 @contextmanager
