@@ -72,18 +72,30 @@ def serve(
             process.wait(timeout=5)
 
 
-def serve_refused(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``coffre serve ARGS`` with only ``env``'s ``COFFRE_*`` variables, expected to exit
-    before serving (killed after 60 s): for the checks made before uvicorn starts."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")} | dict(env)
+def coffre_env(env: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with only ``env``'s ``COFFRE_*`` variables: what a
+    ``coffre`` command started by a test sees, whatever the shell running the suite set."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")} | dict(env)
+
+
+def coffre_run(
+    env: Mapping[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``coffre ARGS`` run to its end (killed after ``timeout`` s), output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "coffre.cli", "serve", *args],
-        env=full_env,
+        [sys.executable, "-m", "coffre.cli", *args],
+        env=coffre_env(env),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
+
+
+def serve_refused(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``coffre serve ARGS``, expected to exit before serving (killed after 60 s): for
+    the checks made before uvicorn starts."""
+    return coffre_run(env, "serve", *args)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

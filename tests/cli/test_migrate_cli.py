@@ -7,28 +7,13 @@ the event store's table, which eventsourcing creates when the vault first opens)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from keys.master import MasterKeys
 from tests.scenarios.conftest import BACKENDS
-from tests.served import server_env
-
-
-def _migrate(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")} | env
-    return subprocess.run(
-        [sys.executable, "-m", "coffre.cli", "migrate"],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.served import coffre_run, server_env
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -37,7 +22,7 @@ def test_migrate_on_a_new_database_applies_every_migration_then_none(
 ) -> None:
     keys = MasterKeys.generate().current.to_line()
     env = server_env(request, backend, tmp_path / "data", keys)
-    first = _migrate(env)
+    first = coffre_run(env, "migrate", timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Traceback" not in first.stdout + first.stderr
     applied = first.stdout.split()
@@ -48,6 +33,6 @@ def test_migrate_on_a_new_database_applies_every_migration_then_none(
         if not path.stem.endswith(".rollback")
     )
     assert sorted(applied) == on_disk
-    again = _migrate(env)
+    again = coffre_run(env, "migrate", timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.strip() == "up to date"

@@ -3,7 +3,6 @@ trail in a process of its own), on PostgreSQL and S3, started as an operator sta
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from coffre.bootstrap import build
 from domain.values import Actor, patient_id_from_number
 from keys.master import MasterKeys
 from tests.scenarios.conftest import postgres_s3_settings
-from tests.served import server_env
+from tests.served import coffre_env, coffre_run, server_env
 from wire.values import Role
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
@@ -45,14 +44,6 @@ def deployment(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]
     return server_env(request, "postgres-s3", tmp_path / "data", keys)
 
 
-def _command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "coffre.cli", "projections", *args]
-
-
-def _environment(deployment: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")} | deployment
-
-
 def _positions(deployment: dict[str, str]) -> dict[str, int]:
     """The head of the log ("head") and each projection's position that has one."""
     with psycopg.connect(
@@ -74,8 +65,9 @@ def test_a_worker_of_the_trail_alone_moves_the_trail_and_nothing_else(
     log = tmp_path / "worker.log"
     with log.open("wb") as output:
         worker = subprocess.Popen(
-            _command("run", "--only", " trail , trail "),  # spaces and a repeat are fine
-            env=_environment(deployment),
+            # spaces and a repeat are fine
+            [sys.executable, "-m", "coffre.cli", "projections", "run", "--only", " trail , trail "],
+            env=coffre_env(deployment),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -114,14 +106,7 @@ def test_a_worker_of_the_trail_alone_moves_the_trail_and_nothing_else(
 def test_only_names_known_projections_or_the_worker_refuses_to_start(
     deployment: dict[str, str], only: str, said: str
 ) -> None:
-    done = subprocess.run(
-        _command("run", "--only", only),
-        env=_environment(deployment),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = coffre_run(deployment, "projections", "run", "--only", only)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert said in " ".join(output.split()), output
