@@ -25,6 +25,7 @@ from pydantic import (
 
 from domain.values import UUID_PATTERN
 from projections.access_log import ACTIONS
+from vault.reads import PAGE_DEFAULT, PAGE_MAX
 from wire.values import (
     POSITION_MAX,
     SOURCE_SYSTEM_MAX,
@@ -268,9 +269,18 @@ class DocumentListed(DocumentPublic):
 
 
 class DocumentList(BaseModel):
-    """The documents the caller may read."""
+    """A page of the documents the caller may read, in deposit order; pass
+    ``next_cursor`` as ``after`` for the next page (null: this was the last)."""
 
     documents: list[DocumentListed]
+    next_cursor: UUID | None = Field(description="the next page's after, or null")
+
+
+class DocumentQuery(RequestModel):
+    """Paging of a space's listing."""
+
+    after: Uuid | None = Field(None, description="cursor: documents after this one")
+    limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX, description="documents per page")
 
 
 class ReadCreate(RequestModel):

@@ -14,29 +14,94 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import datetime
+from itertools import islice
 from uuid import UUID
 
 from domain.access import Access
 from domain.reads import Decision, Rule, decide_read, may_know_space, may_list
+from domain.records import Document
+from domain.space import Space
 from domain.values import Actor
 from vault.core import VaultCore, open_texts, open_titles, summary
-from wire.dto import DocumentSummary, Release
-from wire.errors import DeviceNotApproved, Forbidden, UnknownDocument, UnknownSpace
+from wire.dto import DocumentPage, DocumentSummary, Release
+from wire.errors import (
+    DeviceNotApproved,
+    Forbidden,
+    InvalidInput,
+    UnknownDocument,
+    UnknownSpace,
+)
+
+#: documents a page of the listing holds when the caller does not say, and at most
+PAGE_DEFAULT = 100
+PAGE_MAX = 500
 
 
 def documents(core: VaultCore, patient_id: str, actor: Actor) -> list[DocumentSummary]:
-    """The documents ``actor`` may read; others are not even counted."""
+    """The documents ``actor`` may read, in deposit order; others are not even counted.
+
+    Every one of them, titles opened: for the use cases that need the whole listing (an
+    export, a FHIR search's total). A caller facing a person pages (``documents_page``).
+    """
     with core.held_space(patient_id, actor) as space:
         now = core.clock.now()
-        listed = [
-            document
-            for document in space.documents.values()
-            if may_list(space, document, actor, now)
-        ]
-        titles = open_titles(core, space.id, listed)
-        return [
-            summary(document, title, now) for document, title in zip(listed, titles, strict=True)
-        ]
+        listed = list(_listable(space, actor, now, space.documents.values()))
+        return _summaries(core, space, listed, now)
+
+
+def documents_page(
+    core: VaultCore,
+    patient_id: str,
+    actor: Actor,
+    *,
+    after: UUID | None = None,
+    limit: int = PAGE_DEFAULT,
+) -> DocumentPage:
+    """A page of ``documents``: the next ``limit`` documents ``actor`` may read after the
+    document ``after`` (from the first when None), in deposit order.
+
+    A page opens its own titles only, so its cost and the time it holds the space do
+    not grow with the space. Documents are never removed from a space (a deleted one
+    keeps its place), so a cursor stays valid, and nothing listed twice or skipped,
+    whatever is deposited, masked or deleted between two pages; a document masked from
+    the caller since is passed over like any other they may not see. ``InvalidInput``
+    for a ``limit`` outside ``[1, PAGE_MAX]`` or an ``after`` that names no document of
+    the space. Document ids are random, so that answer tells a caller nothing about
+    documents they have not seen.
+    """
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}", field="limit")
+    with core.held_space(patient_id, actor) as space:
+        now = core.clock.now()
+        rest = iter(space.documents.values())
+        if after is not None:
+            if after not in space.documents:
+                raise InvalidInput("after names no document of this space", field="after")
+            for document in rest:  # dicts keep insertion order: the deposit order
+                if document.id == after:
+                    break
+        # one more than the page, to know whether another page follows
+        listed = list(islice(_listable(space, actor, now, rest), limit + 1))
+        more = len(listed) > limit
+        listed = listed[:limit]
+        return DocumentPage(
+            documents=_summaries(core, space, listed, now),
+            next_cursor=listed[-1].id if more else None,
+        )
+
+
+def _listable(
+    space: Space, actor: Actor, now: datetime, documents: Iterable[Document]
+) -> Iterator[Document]:
+    return (document for document in documents if may_list(space, document, actor, now))
+
+
+def _summaries(
+    core: VaultCore, space: Space, listed: list[Document], now: datetime
+) -> list[DocumentSummary]:
+    titles = open_titles(core, space.id, listed)
+    return [summary(document, title, now) for document, title in zip(listed, titles, strict=True)]
 
 
 def document(core: VaultCore, patient_id: str, document_id: UUID, actor: Actor) -> DocumentSummary:

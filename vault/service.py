@@ -87,6 +87,7 @@ class Vault(VaultCore):
 
     # -- reads -----------------------------------------------------------------------
     read = reads.read
+    documents_page = reads.documents_page
     open_content = reads.open_content
     authorise_log = reads.authorise_log
     log_titles = reads.log_titles

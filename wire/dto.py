@@ -59,6 +59,15 @@ class DocumentSummary:
 
 
 @dataclass(frozen=True)
+class DocumentPage:
+    """A page of a space's listing: pass ``next_cursor`` as the next page's ``after``
+    (None: this was the last page)."""
+
+    documents: list[DocumentSummary]
+    next_cursor: UUID | None
+
+
+@dataclass(frozen=True)
 class GrantSummary:
     """A grant as the patient sees it."""
 

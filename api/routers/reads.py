@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from api.models import (
     DocumentList,
     DocumentListed,
     DocumentPublic,
+    DocumentQuery,
     ReadCreate,
     ReleasePublic,
     Uuid,
@@ -42,11 +43,20 @@ Ticket = Annotated[str, Path(max_length=MAX_TICKET_LENGTH, description="from a r
 
 
 @router.get("/spaces/{patient_id}/documents", name="list_documents", **_DOCUMENTS)
-def list_documents(patient_id: PatientId, vault: VaultDep, actor: CurrentActor) -> DocumentList:
-    """The documents the caller may read, with their confidentiality codes; others are
-    not even counted (so no code that hides a document from the caller shows here)."""
-    documents = vault.documents(patient_id, actor)
-    return DocumentList(documents=[DocumentListed.model_validate(d) for d in documents])
+def list_documents(
+    patient_id: PatientId,
+    query: Annotated[DocumentQuery, Query()],
+    vault: VaultDep,
+    actor: CurrentActor,
+) -> DocumentList:
+    """A page of the documents the caller may read, in deposit order, with their
+    confidentiality codes; others are not even counted (so no code that hides a document
+    from the caller shows here). ``next_cursor`` is the next page's ``after``."""
+    page = vault.documents_page(patient_id, actor, after=query.after, limit=query.limit)
+    return DocumentList(
+        documents=[DocumentListed.model_validate(d) for d in page.documents],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.post(

@@ -111,10 +111,10 @@ def test_an_unsafe_incoming_request_id_is_replaced(client: TestClient, incoming:
 def test_an_unexpected_error_is_a_bare_500_logged_with_the_request_id(
     alice: Caller, coffre: Coffre, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(*args: object) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("internal detail: /etc/coffre/secret.db row 42")
 
-    monkeypatch.setattr(coffre.vault, "documents", explode)
+    monkeypatch.setattr(coffre.vault, "documents_page", explode)
     answer = alice.get(f"/v1/spaces/{ALICE.id}/documents")
     body = assert_problem(answer, 500, "internal")
     assert "internal detail" not in answer.text

@@ -172,7 +172,10 @@ def test_a_bad_deposit_records_nothing(alice: Caller, coffre: Coffre, case: str)
     if field is not None:
         assert_problem(answer, 422, "invalid-input", field=field)
     assert events(coffre) == before
-    assert alice.get(f"/v1/spaces/{ALICE.id}/documents").json() == {"documents": []}
+    assert alice.get(f"/v1/spaces/{ALICE.id}/documents").json() == {
+        "documents": [],
+        "next_cursor": None,
+    }
 
 
 def test_the_one_call_form_without_direct_uploads_says_so(alice: Caller, coffre: Coffre) -> None:

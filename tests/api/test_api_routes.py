@@ -102,13 +102,19 @@ def test_the_patient_deletes_a_document(alice: Caller) -> None:
     answer = alice.delete(f"/v1/spaces/{ALICE.id}/documents/{deposit['document_id']}")
     assert answer.status_code == 204
     assert answer.content == b""
-    assert alice.get(f"/v1/spaces/{ALICE.id}/documents").json() == {"documents": []}
+    assert alice.get(f"/v1/spaces/{ALICE.id}/documents").json() == {
+        "documents": [],
+        "next_cursor": None,
+    }
 
 
 def test_grant_list_and_revoke(alice: Caller, doctor: Caller) -> None:
     deposit = alice.deposit(ALICE.id, b"radio du genou", type="imaging_report")
     # Without a grant the doctor does not even see the document.
-    assert doctor.get(f"/v1/spaces/{ALICE.id}/documents").json() == {"documents": []}
+    assert doctor.get(f"/v1/spaces/{ALICE.id}/documents").json() == {
+        "documents": [],
+        "next_cursor": None,
+    }
 
     # Alice grants the doctor imaging reports for a week.
     expires = (datetime.now(UTC) + timedelta(days=7)).isoformat()

@@ -12,13 +12,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from nacl.public import PrivateKey
 
 from coffre.bootstrap import Coffre, build
-from domain.values import Actor, patient_id_from_number, professional_id_from_number
+from domain.values import (
+    Actor,
+    Ciphertext,
+    patient_id_from_number,
+    professional_id_from_number,
+)
 from keys.master import MasterKeys
 from tests.devices import ENROLMENT, enrol
 from vault.clock import ManualClock
@@ -181,3 +187,20 @@ def read(coffre: Coffre, patient_id: str, document_id: UUID, person: Person) -> 
     for piece in decrypt(stream, key):
         out.write(piece)
     return out.getvalue()
+
+
+def grow(coffre: Coffre, patient_id: str, author: Actor, count: int) -> list[UUID]:
+    """``count`` deposits recorded in one transaction, their blobs never stored (a big
+    space, quickly, for listings and reads that release keys only): their ids."""
+    space_key = coffre.vault.space_key(patient_id)
+    sealed = seal(DataKey.generate(), base64.b64decode(space_key.public_key))
+    ids = [uuid4() for _ in range(count)]
+    meta = DocumentMetadata(DocumentType.LAB_RESULT, "Bilan", date(2026, 10, 1))
+
+    def command(space: Any, now: datetime) -> None:
+        for document_id in ids:
+            blob = Ciphertext(uuid4().hex, 4096, "0" * 64)  # listed, never fetched
+            space.deposit(document_id, meta, blob, sealed, author, now)
+
+    coffre.vault.on_space(patient_id, author, command)
+    return ids
