@@ -28,7 +28,7 @@ from client.problems import error_of_answer, origin_of
 from client.readahead import ReadAhead
 from client.shapes import Meter, Progress, b64decode, parse_summary
 from client.transport import Transport
-from wire.dto import DocumentSummary
+from wire.dto import DocumentPage, DocumentSummary
 from wire.envelope import DataKey, decrypt
 from wire.errors import IntegrityFailure, Unavailable
 
@@ -36,15 +36,44 @@ __all__ = ["ReadMethods"]
 
 #: ciphertext read ahead of the decryption at most
 AHEAD = 1024 * 1024
+#: documents asked per page when listing a whole space (the server's most)
+PAGE = 500
 
 
 class ReadMethods(Transport):
     """Calls that read a space: the reader key, the list, a read."""
 
     def documents(self, patient_id: str) -> list[DocumentSummary]:
-        """The documents of a space this caller may read."""
-        answer = self._request("GET", f"{space_path(patient_id)}/documents")
-        return [parse_summary(item) for item in answer["documents"]]
+        """The documents of a space this caller may read, in deposit order: every page
+        of the listing (``documents_page``), fetched in turn."""
+        listed: list[DocumentSummary] = []
+        after: UUID | None = None
+        while True:
+            page = self.documents_page(patient_id, after=after, limit=PAGE)
+            listed.extend(page.documents)
+            if page.next_cursor is None:
+                return listed
+            if page.next_cursor == after:  # a server that would page forever
+                raise Unavailable("the server's listing does not advance")
+            after = page.next_cursor
+
+    def documents_page(
+        self, patient_id: str, *, after: UUID | str | None = None, limit: int | None = None
+    ) -> DocumentPage:
+        """One page of the documents of a space this caller may read: those deposited
+        after the document ``after`` (from the first when None), at most ``limit`` (the
+        server's default when None). Pass its ``next_cursor`` as the next ``after``."""
+        params: dict[str, str | int] = {}
+        if after is not None:
+            params["after"] = str(after)
+        if limit is not None:
+            params["limit"] = limit
+        answer = self._request("GET", f"{space_path(patient_id)}/documents", params=params)
+        cursor = answer.get("next_cursor")  # absent from servers that did not page
+        return DocumentPage(
+            documents=[parse_summary(item) for item in answer["documents"]],
+            next_cursor=UUID(cursor) if cursor is not None else None,
+        )
 
     def read(
         self,
