@@ -2,7 +2,8 @@
 backends: each document's size is its plaintext's (computed in the page from the
 ciphertext's), its confidentiality codes are shown in words, and the changes offered
 follow them (unmask a masked document, mask one that is not; keeping a document from
-the legal representatives, one-way, only while not done); axe-core on the list.
+the legal representatives, one-way, only while not done); a big space a page at a
+time; axe-core on the list.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.live import Live, PageFactory
 from tests.browser.test_patient_page import axe, only_coffre, shown
 from tests.browser.test_patient_sections import confirm
+from tests.scenarios.conftest import grow
 from tests.sdk.conftest import HOSPITAL, PATIENT
+from vault.reads import PAGE_DEFAULT
 
 NOTE = "Échographie"  # 500 B: one record, shown in bytes
 REPORT = "Scanner thoracique"  # 600 000 B: three records
@@ -88,4 +93,32 @@ def test_sizes_are_the_plaintext_and_codes_decide_the_changes_offered(
     assert "Kept from legal representatives" in row(page, REPORT).inner_text()
     assert "585.9 KB" in row(page, REPORT).inner_text()
     assert axe(page) == []
+    only_coffre(live)
+
+
+def test_a_big_space_comes_a_page_at_a_time(
+    live: Live, patient_page: PageFactory, tmp_path: Path
+) -> None:
+    hospital = live.client(HOSPITAL)
+    hospital.provision(PATIENT.id)
+    grow(live.coffre, PATIENT.id, HOSPITAL, PAGE_DEFAULT)
+    newest = tmp_path / "newest.pdf"
+    newest.write_bytes(os.urandom(600))
+    hospital.deposit(
+        PATIENT.id, newest, type="imaging_report", title=REPORT, date=date(2026, 11, 2)
+    )
+    page = patient_page(PATIENT, "documents")
+    page.wait_for_selector("#view[data-view=documents] tbody tr")
+    assert page.locator("tbody tr").count() == PAGE_DEFAULT
+    assert row(page, REPORT).count() == 0  # deposit order: the newest is on page 2
+
+    page.get_by_role("button", name="Suivants").click()
+    row(page, REPORT).wait_for()
+    assert page.locator("tbody tr").count() == 1
+    assert page.get_by_role("button", name="Suivants").is_disabled()
+    assert axe(page) == []
+
+    page.get_by_role("button", name="Précédents").click()
+    expect(page.locator("tbody tr")).to_have_count(PAGE_DEFAULT)
+    assert page.get_by_role("button", name="Précédents").is_disabled()
     only_coffre(live)

@@ -20,6 +20,7 @@ const state = {
   notice: null, // what to say once the next view is shown
   space: null, // the patient id of the space on view: the patient's own, or one a professional chose
   log: { cursors: [null], filters: {} },
+  docs: { space: null, cursors: [null] }, // the listing's pages seen, for the space named
 };
 
 // -- DOM helpers ----------------------------------------------------------------------
@@ -104,6 +105,27 @@ function table(caption, headers, rows) {
     h("caption", { class: "visually-hidden" }, caption),
     h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
     h("tbody", {}, rows),
+  );
+}
+
+/** A pager over cursor pages: ``cursors`` holds the cursor of each page seen (null for
+ * the first), the last one on view; ``next`` is the answer's next_cursor (null on the
+ * last page); ``keys`` name the label, back and on buttons' texts. */
+function pages(cursors, next, keys) {
+  return h(
+    "nav",
+    { class: "pager", "aria-label": t(keys.page, { n: cursors.length }) },
+    h("button", {
+      type: "button",
+      disabled: cursors.length <= 1,
+      on: { click: () => { cursors.pop(); render(); } },
+    }, t(keys.back)),
+    h("span", {}, t(keys.page, { n: cursors.length })),
+    h("button", {
+      type: "button",
+      disabled: !next,
+      on: { click: () => { cursors.push(next); render(); } },
+    }, t(keys.on)),
   );
 }
 
@@ -353,21 +375,7 @@ async function renderLog() {
   const before = cursors[cursors.length - 1];
   const page = await api("GET", `${spacePath(state.space)}/access-log?${logQuery(before)}`);
   const rows = page.entries.map(logRow);
-  const pager = h(
-    "nav",
-    { class: "pager", "aria-label": t("log.page", { n: cursors.length }) },
-    h("button", {
-      type: "button",
-      disabled: cursors.length <= 1,
-      on: { click: () => { cursors.pop(); render(); } },
-    }, t("log.newer")),
-    h("span", {}, t("log.page", { n: cursors.length })),
-    h("button", {
-      type: "button",
-      disabled: page.next_cursor === null,
-      on: { click: () => { cursors.push(page.next_cursor); render(); } },
-    }, t("log.older")),
-  );
+  const pager = pages(cursors, page.next_cursor, { page: "log.page", back: "log.newer", on: "log.older" });
   $("view").replaceChildren(
     h("h2", {}, t("log.title")),
     h("p", {}, t("log.intro")),
@@ -497,13 +505,17 @@ async function renderDocuments() {
     $("view").replaceChildren(h("h2", {}, t("docs.title")), h("p", {}, t("spaces.choose")));
     return;
   }
+  if (state.docs.space !== state.space) state.docs = { space: state.space, cursors: [null] };
+  const cursors = state.docs.cursors;
+  const after = cursors[cursors.length - 1];
   let listed;
   try {
-    listed = await api("GET", `${spacePath(state.space)}/documents`);
+    const query = after ? `?after=${encodeURIComponent(after)}` : "";
+    listed = await api("GET", `${spacePath(state.space)}/documents${query}`);
   } catch (error) {
     // a professional may deposit in a space they may not read: the form stays
     if (!(error instanceof ApiError && [403, 404].includes(error.status) && !holder())) throw error;
-    listed = { documents: [] };
+    listed = { documents: [], next_cursor: null };
   }
   const rows = listed.documents.map((doc) =>
     h(
@@ -538,6 +550,10 @@ async function renderDocuments() {
     rows.length
       ? table(t("docs.title"), ["docs.type", "docs.name", "docs.author", "docs.date", "docs.size", "docs.codes", "docs.actions"].map((k) => t(k)), rows)
       : h("p", {}, t("docs.empty")),
+    // a space of thousands of documents comes a page at a time, in deposit order
+    cursors.length > 1 || listed.next_cursor
+      ? pages(cursors, listed.next_cursor, { page: "docs.page", back: "docs.previous", on: "docs.next" })
+      : null,
     depositForm(),
   );
 }
