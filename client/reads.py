@@ -48,13 +48,15 @@ class ReadMethods(Transport):
         of the listing (``documents_page``), fetched in turn."""
         listed: list[DocumentSummary] = []
         after: UUID | None = None
+        seen: set[UUID] = set()
         while True:
             page = self.documents_page(patient_id, after=after, limit=PAGE)
             listed.extend(page.documents)
             if page.next_cursor is None:
                 return listed
-            if page.next_cursor == after:  # a server that would page forever
+            if page.next_cursor in seen:  # a server that would page in a circle
                 raise Unavailable("the server's listing does not advance")
+            seen.add(page.next_cursor)
             after = page.next_cursor
 
     def documents_page(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from client import reads as client_reads
@@ -12,8 +13,8 @@ from client.sdk import CoffreClient
 from coffre.bootstrap import Coffre
 from domain.values import Actor
 from tests.scenarios.conftest import grow
-from tests.sdk.conftest import HOSPITAL, PATIENT
-from wire.errors import InvalidInput
+from tests.sdk.conftest import BASE_URL, HOSPITAL, PATIENT
+from wire.errors import InvalidInput, Unavailable
 
 Connect = Callable[[Actor], CoffreClient]
 
@@ -40,3 +41,29 @@ def test_bad_paging_is_the_servers_typed_error(connect: Connect, space: str) -> 
         patient.documents_page(space, limit=0)
     with pytest.raises(InvalidInput):
         patient.documents_page(space, after="7d6e5f4a-3b2c-4d1e-8f9a-0b1c2d3e4f5a")
+
+
+def test_a_server_paging_in_a_circle_is_unavailable_not_a_hang() -> None:
+    one, two = "7d6e5f4a-3b2c-4d1e-8f9a-0b1c2d3e4f5a", "0b1c2d3e-4f5a-4d1e-8f9a-7d6e5f4a3b2c"
+    asked: list[str | None] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        after = request.url.params.get("after")
+        asked.append(after)
+        # one, two, one, ...: every cursor new to the previous page, none to the listing
+        return httpx.Response(
+            200, json={"documents": [], "next_cursor": two if after == one else one}
+        )
+
+    transport = httpx.MockTransport(server)
+    with CoffreClient(BASE_URL, "tok", transport=transport) as client, pytest.raises(Unavailable):
+        client.documents(PATIENT.id)
+    assert asked == [None, one, two]
+
+
+def test_an_older_server_without_cursors_is_one_page() -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"documents": []})
+
+    with CoffreClient(BASE_URL, "tok", transport=httpx.MockTransport(server)) as client:
+        assert client.documents(PATIENT.id) == []
