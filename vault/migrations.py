@@ -7,18 +7,25 @@ in order, once, and recorded in yoyo's own bookkeeping tables.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
+import structlog
+from psycopg import sql
 from yoyo import get_backend, read_migrations
 
 from vault.pg_locks import advisory_key
 from vault.settings import Settings
+from wire.errors import Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+log = structlog.get_logger(__name__)
 
 
 def backend_uri(settings: Settings) -> str:
@@ -49,6 +56,8 @@ def migrate(settings: Settings) -> list[str]:
 
 #: the advisory lock ``schema_lock`` holds
 SCHEMA_LOCK = advisory_key("coffre.schema")
+#: seconds between two reports of a process waiting for it
+SCHEMA_LOCK_REPORT = 10.0
 
 
 @contextmanager
@@ -68,8 +77,52 @@ def schema_lock(settings: Settings) -> Iterator[None]:
         yield
         return
     with psycopg.connect(settings.pg_conninfo(), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        _take(conn, settings.pg_schema_lock_timeout)
         try:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+def _take(conn: psycopg.Connection[Any], timeout: float) -> None:
+    # A holder that hangs (a migration waiting on a long transaction's table lock, a
+    # process stopped in a debugger) would keep every other process of the fleet
+    # waiting in silence. So wait in steps, say who holds it at each, and give up with
+    # a typed error once ``timeout`` passed; a process supervisor restarts the process.
+    start = time.monotonic()
+    while True:
+        waited = time.monotonic() - start
+        step = max(0.001, min(SCHEMA_LOCK_REPORT, timeout - waited))
+        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{int(step * 1000)}ms")))
+        try:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        except psycopg.errors.LockNotAvailable:
+            waited = time.monotonic() - start
+            holder = _holder(conn)
+            if waited >= timeout:
+                raise Unavailable(
+                    f"the schema lock is still held by another process ({holder}) after "
+                    f"{waited:.0f} s (COFFRE_PG_SCHEMA_LOCK_TIMEOUT): it is creating tables "
+                    "or migrating, or it hangs"
+                ) from None
+            log.warning("schema_lock_waiting", waited_s=round(waited), holder=holder)
+            continue
+        conn.execute("RESET lock_timeout")
+        return
+
+
+def _holder(conn: psycopg.Connection[Any]) -> str:
+    """Who holds the schema lock, as far as the server says: pid and application."""
+    # a bigint advisory key is stored as two oids: its high and low 32 bits
+    high, low = (SCHEMA_LOCK >> 32) & 0xFFFFFFFF, SCHEMA_LOCK & 0xFFFFFFFF
+    row = conn.execute(
+        "SELECT l.pid, a.application_name FROM pg_locks l "
+        "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid",
+        (high, low),
+    ).fetchone()
+    if row is None:
+        return "gone since"
+    pid, application = row
+    return f"pid {pid}" + (f", {application}" if application else "")

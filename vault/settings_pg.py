@@ -50,6 +50,13 @@ class PostgresSettings(BaseSettings):
     pg_dbname: str = "coffre"
     pg_pool_size: int = 5
     pg_lock_timeout: int = Field(5, description="seconds a writer waits for the events table")
+    pg_schema_lock_timeout: int = Field(
+        600,
+        gt=0,
+        le=86_400,
+        description="seconds a starting process waits while another creates tables or "
+        "migrates (it says who every 10 s), then gives up",
+    )
 
     @field_validator("pg_host")
     @classmethod
