@@ -61,8 +61,10 @@ def documents_page(
     """A page of ``documents``: the next ``limit`` documents ``actor`` may read after the
     document ``after`` (from the first when None), in deposit order.
 
-    A page opens its own titles only, so its cost and the time it holds the space do
-    not grow with the space. Documents are never removed from a space (a deleted one
+    A page opens and summarises its own documents only: its cost and the time it holds
+    the space are those of the page, plus a ``may_list`` check (microseconds) for each
+    document passed over on the way (those before ``after``, those the caller may not
+    see). Documents are never removed from a space (a deleted one
     keeps its place), so a cursor stays valid, and nothing listed twice or skipped,
     whatever is deposited, masked or deleted between two pages; a document masked from
     the caller since is passed over like any other they may not see. ``InvalidInput``
