@@ -119,7 +119,9 @@ def _holder(conn: psycopg.Connection[Any]) -> str:
         "SELECT l.pid, a.application_name FROM pg_locks l "
         "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-        "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid",
+        "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid "
+        # advisory locks are the database's: another database's holder is not ours
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         (high, low),
     ).fetchone()
     if row is None:

@@ -40,9 +40,11 @@ def _settings(tmp_path: Path, pg: dict[str, str], timeout: int) -> Settings:
 
 
 @contextmanager
-def _held_by_a_hung_process(pg: dict[str, str]) -> Iterator[psycopg.Connection]:
+def _held_by_a_hung_process(
+    pg: dict[str, str], name: str = "hung-migration"
+) -> Iterator[psycopg.Connection]:
     conninfo = " ".join(f"{k}={v}" for k, v in pg.items())
-    with psycopg.connect(conninfo, autocommit=True, application_name="hung-migration") as conn:
+    with psycopg.connect(conninfo, autocommit=True, application_name=name) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         yield conn
 
@@ -104,3 +106,23 @@ def test_the_timeout_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     assert Settings().pg_schema_lock_timeout == 600
     monkeypatch.setenv("COFFRE_PG_SCHEMA_LOCK_TIMEOUT", "60")
     assert Settings().pg_schema_lock_timeout == 60
+
+
+def test_a_holder_in_another_database_is_neither_waited_for_nor_named(
+    tmp_path: Path, pg_database: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Advisory locks are each database's own: the same key held by a fleet on another
+    # database of the server (another test, another deployment) is not ours.
+    monkeypatch.setattr(migrations, "SCHEMA_LOCK_REPORT", 0.2)
+    settings = _settings(tmp_path, pg_database, timeout=1)
+    elsewhere = {**pg_database, "dbname": "postgres"}
+    with _held_by_a_hung_process(elsewhere, "another-fleet"):
+        began = time.monotonic()
+        with schema_lock(settings):
+            assert time.monotonic() - began < 1
+        with _held_by_a_hung_process(pg_database) as holder:
+            ours = holder.info.backend_pid
+            with pytest.raises(Unavailable) as refused, schema_lock(settings):
+                pytest.fail("the lock was taken while another process held it")
+    assert f"(pid {ours}, hung-migration)" in str(refused.value)
+    assert "another-fleet" not in str(refused.value)
