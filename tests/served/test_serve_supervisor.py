@@ -74,7 +74,7 @@ def test_a_worker_silent_longer_than_uvicorn_s_5_s_keeps_serving(
         assert len(before) == 2
         _silence(before[0], 8.0)
         time.sleep(2.0)  # several rounds of the supervisor's pings
-        assert _workers(master) == before
+        assert _workers(master) == before, log.read_text()
         for _ in range(10):
             assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
         assert "died" not in log.read_text()
