@@ -248,7 +248,7 @@ def view_store(settings: Settings) -> ViewStore:
         "dbname": settings.pg_dbname,
         "password": settings.pg_password.get_secret_value() if settings.pg_password else "",
     }
-    return PostgresViewStore(params)
+    return PostgresViewStore(params, lock_timeout=settings.pg_lock_timeout)
 
 
 def web_sessions(

@@ -47,6 +47,8 @@ class ViewStore(ABC):
     dialect: str
     #: the library's tracking table in this database
     tracking_table: str
+    #: seconds a batch waits for a view another runner holds (``ViewCursor.claim``)
+    lock_timeout: int
 
     @abstractmethod
     @contextmanager
@@ -193,6 +195,12 @@ class ViewCursor:
         transient error and tries again later.
         """
         if self.dialect == "postgres":
+            # Bounded: a runner hung mid-batch (stopped, or its network stalled) holds the
+            # view until PostgreSQL sees its connection die, which may be never. Every
+            # other runner, a request's catch-up included, would wait on it as long.
+            # Pipelined with the lock: no round trip more.
+            seconds = int(self._store.lock_timeout)
+            self.execute(f"SET LOCAL lock_timeout = '{seconds}s'")
             self.execute(
                 "SELECT pg_advisory_xact_lock(%(k)s)", {"k": advisory_key(f"coffre.view:{name}")}
             )
@@ -264,9 +272,12 @@ class SQLiteViewStore(ViewStore):
 
     dialect = "sqlite"
     tracking_table = "tracking"
+    lock_timeout = 10
 
     def __init__(self, path: str) -> None:
-        self._recorder = SQLiteTrackingRecorder(SQLiteDatastore(db_name=path, lock_timeout=10))
+        self._recorder = SQLiteTrackingRecorder(
+            SQLiteDatastore(db_name=path, lock_timeout=self.lock_timeout)
+        )
         self._recorder.create_table()
 
     @contextmanager
@@ -286,7 +297,10 @@ class PostgresViewStore(ViewStore):
     dialect = "postgres"
     tracking_table = "view_tracking"
 
-    def __init__(self, params: Mapping[str, str], pool_size: int = 2) -> None:
+    def __init__(
+        self, params: Mapping[str, str], pool_size: int = 2, lock_timeout: int = 5
+    ) -> None:
+        self.lock_timeout = lock_timeout
         datastore = PostgresDatastore(
             dbname=params["dbname"],
             host=params.get("host", "127.0.0.1"),
@@ -294,7 +308,7 @@ class PostgresViewStore(ViewStore):
             user=params.get("user", "postgres"),
             password=params.get("password", ""),
             pool_size=pool_size,
-            lock_timeout=5,
+            lock_timeout=lock_timeout,
             # after a failover every pooled connection is dead: find that before use
             pre_ping=True,
         )

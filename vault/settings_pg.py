@@ -49,7 +49,13 @@ class PostgresSettings(BaseSettings):
     pg_password: SecretStr | None = None
     pg_dbname: str = "coffre"
     pg_pool_size: int = 5
-    pg_lock_timeout: int = Field(5, description="seconds a writer waits for the events table")
+    pg_lock_timeout: int = Field(
+        5,
+        ge=0,
+        le=3_600,
+        description="seconds a writer waits for the events table, and a projection batch "
+        "for a view another runner holds (0: without end)",
+    )
     pg_schema_lock_timeout: int = Field(
         600,
         gt=0,
