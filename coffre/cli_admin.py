@@ -118,6 +118,10 @@ def serve(
     # freed (bench row 11: -5 MiB at the peak of a deposit, -11 MiB after a read). An
     # operator's own setting wins.
     environment.setdefault("MALLOC_MMAP_THRESHOLD_", str(256 * 1024))
+    # A worker that dies of a fatal signal (a crash in a C extension) would leave only
+    # uvicorn's "Child process [N] died": Python's fault handler writes each thread's
+    # stack to the log first (function names and lines, never a value).
+    environment.setdefault("PYTHONFAULTHANDLER", "1")
     command = [
         sys.executable,
         "-m",

@@ -94,3 +94,23 @@ def test_a_worker_silent_beyond_the_setting_is_replaced(
         assert before[0] not in after and before[1] in after
         assert f"Child process [{before[0]}] died" in log.read_text()
         assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
+
+
+def test_a_worker_that_crashes_leaves_its_stack_in_the_log(
+    pg_server: str, s3_server: dict[str, str], tmp_path: Path
+) -> None:
+    # A crash in a C extension kills a worker with a fatal signal: without Python's fault
+    # handler, the log would say only that it died, not where.
+    with _two_workers(pg_server, s3_server, tmp_path) as (url, master, log):
+        before = _workers(master)
+        os.kill(before[0], signal.SIGSEGV)
+        died = f"Child process [{before[0]}] died"
+        deadline = time.monotonic() + 60
+        while died not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        said = log.read_text()
+        assert "Fatal Python error: Segmentation fault" in said
+        assert "most recent call first" in said
+        assert died in said
+        assert before[1] in _workers(master)
+        assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
