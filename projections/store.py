@@ -198,9 +198,12 @@ class ViewCursor:
             # Bounded: a runner hung mid-batch (stopped, or its network stalled) holds the
             # view until PostgreSQL sees its connection die, which may be never. Every
             # other runner, a request's catch-up included, would wait on it as long.
-            # Pipelined with the lock: no round trip more.
-            seconds = int(self._store.lock_timeout)
-            self.execute(f"SET LOCAL lock_timeout = '{seconds}s'")
+            # Pipelined with the lock: no round trip more. ``set_config`` (local to the
+            # transaction) takes the value as a parameter, where SET takes none.
+            self.execute(
+                "SELECT set_config('lock_timeout', %(t)s, true)",
+                {"t": f"{self._store.lock_timeout}s"},
+            )
             self.execute(
                 "SELECT pg_advisory_xact_lock(%(k)s)", {"k": advisory_key(f"coffre.view:{name}")}
             )

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 import psycopg
 import structlog
-from psycopg import sql
 from yoyo import get_backend, read_migrations
 
 from vault.pg_locks import advisory_key
@@ -93,7 +92,7 @@ def _take(conn: psycopg.Connection[Any], timeout: float) -> None:
     while True:
         waited = time.monotonic() - start
         step = max(0.001, min(SCHEMA_LOCK_REPORT, timeout - waited))
-        conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{int(step * 1000)}ms")))
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(step * 1000)}ms",))
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         except psycopg.errors.LockNotAvailable:

@@ -89,7 +89,8 @@ def test_the_bound_is_per_batch_and_a_free_view_is_not_slowed(
         assert cursor.fetch("SHOW lock_timeout") == [{"lock_timeout": "0"}]
 
 
-@pytest.mark.parametrize("seconds", ["-1", "3601", "9" * 40, "1.5", "five"])
+# "\uff15" is "5" in a full-width digit, which int() itself would take
+@pytest.mark.parametrize("seconds", ["-1", "3601", "9" * 40, "1.5", "five", "\uff15", "0x5"])
 def test_a_lock_timeout_out_of_bounds_is_refused_at_start(
     monkeypatch: pytest.MonkeyPatch, seconds: str
 ) -> None:
@@ -98,8 +99,11 @@ def test_a_lock_timeout_out_of_bounds_is_refused_at_start(
         Settings()
 
 
-def test_a_lock_timeout_of_0_waits_without_end_as_before(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("given", "seconds"), [("0", 0), ("7\n", 7), (" 3600 ", 3600)])
+def test_a_lock_timeout_in_bounds_is_taken_0_meaning_no_bound(
+    monkeypatch: pytest.MonkeyPatch, given: str, seconds: int
 ) -> None:
-    monkeypatch.setenv("COFFRE_PG_LOCK_TIMEOUT", "0")
-    assert Settings().pg_lock_timeout == 0
+    # 0 keeps the meaning it has for the events table: PostgreSQL's lock_timeout 0, no
+    # bound; a trailing newline (an env file's) is no error
+    monkeypatch.setenv("COFFRE_PG_LOCK_TIMEOUT", given)
+    assert Settings().pg_lock_timeout == seconds
